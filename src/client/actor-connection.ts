@@ -1,0 +1,146 @@
+import * as grpc from '@grpc/grpc-js';
+import { TroupeError, errorFromInfo, type ErrorInfo } from '../common/errors.js';
+import { decode } from '../transport/codec.js';
+import { fromServiceError, makeClient } from '../transport/grpc.js';
+import { services } from '../transport/protos.js';
+
+interface Pending {
+  actorId: string;
+  method: string;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+interface WireResult {
+  seq: number;
+  value?: Buffer;
+  error?: ErrorInfo;
+  outcome?: 'value' | 'error';
+}
+
+/** Decides what error a call gets when its stream broke: asks the head whether the actor died. */
+export type BrokenStreamResolver = (actorId: string, method: string, streamError: TroupeError) => Promise<TroupeError>;
+
+/**
+ * The caller's side of one actor host process: one client and one long-lived bidi stream, on
+ * which calls go out in the order made (batched per tick) and results come back by sequence number.
+ */
+export class ActorConnection {
+  private readonly client: grpc.Client;
+  private stream: grpc.ClientDuplexStream<unknown, unknown> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private outgoing: { seq: number; actorId: string; method: string; args: Buffer }[] = [];
+  private flushScheduled = false;
+  private seq = 0;
+  private closed = false;
+
+  constructor(
+    readonly address: string,
+    token: string,
+    maxMessageBytes: number | undefined,
+    private readonly onBroken: BrokenStreamResolver,
+  ) {
+    this.client = makeClient(services.ActorService, address, token, maxMessageBytes);
+  }
+
+  call(actorId: string, method: string, args: Buffer): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const seq = ++this.seq;
+      this.pending.set(seq, { actorId, method, resolve, reject });
+      this.outgoing.push({ seq, actorId, method, args });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stream?.end();
+    this.stream = undefined;
+    this.client.close();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outgoing.length === 0) return;
+    const calls = this.outgoing;
+    this.outgoing = [];
+    this.ensureStream().write({ calls });
+  }
+
+  private ensureStream(): grpc.ClientDuplexStream<unknown, unknown> {
+    if (this.stream) return this.stream;
+    const stream = (this.client as unknown as { Calls: () => grpc.ClientDuplexStream<unknown, unknown> }).Calls();
+    this.stream = stream;
+    // Calls sent on this stream; if it breaks, exactly these fail.
+    const mine = new Set<number>();
+    const origWrite = stream.write.bind(stream);
+    (stream as { write: (chunk: { calls: { seq: number }[] }) => boolean }).write = (chunk) => {
+      for (const c of chunk.calls) mine.add(c.seq);
+      return origWrite(chunk);
+    };
+    stream.on('data', (batch: { results: WireResult[] }) => {
+      for (const r of batch.results) {
+        const p = this.pending.get(r.seq);
+        if (!p) continue;
+        this.pending.delete(r.seq);
+        mine.delete(r.seq);
+        if (r.error) {
+          p.reject(errorFromInfo(r.error));
+          continue;
+        }
+        try {
+          p.resolve(decode(r.value ?? Buffer.alloc(0), `the result of ${p.method}`));
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+    });
+    const broken = (err: grpc.ServiceError | undefined): void => {
+      if (this.stream === stream) this.stream = undefined;
+      if (mine.size === 0) return;
+      const streamError = err
+        ? fromServiceError(err, 'actor', this.address)
+        : fromServiceError({ code: grpc.status.UNAVAILABLE, details: 'stream ended', metadata: new grpc.Metadata() } as grpc.ServiceError, 'actor', this.address);
+      const causes = new Map<string, Promise<TroupeError>>();
+      for (const seq of mine) {
+        const p = this.pending.get(seq);
+        if (!p) continue;
+        this.pending.delete(seq);
+        if (this.closed) {
+          p.reject(streamError);
+          continue;
+        }
+        let cause = causes.get(p.actorId);
+        if (!cause) {
+          cause = this.onBroken(p.actorId, p.method, streamError);
+          causes.set(p.actorId, cause);
+        }
+        const method = p.method;
+        cause.then((e) => p.reject(withMethod(e, method)), p.reject);
+      }
+      mine.clear();
+    };
+    stream.on('error', (err: grpc.ServiceError) => broken(err));
+    stream.on('end', () => broken(undefined));
+    return stream;
+  }
+}
+
+/** The same death error, naming the method of each failed call. */
+function withMethod(err: TroupeError, method: string): TroupeError {
+  if (err.context.method === method || err.code !== 'ACTOR_DIED') return err;
+  const msg = err.message.replace(/^call to \S+ failed: /, '');
+  const copy = new (err.constructor as new (m: string, i: object) => TroupeError)(`call to ${method} failed: ${msg}`, {
+    context: { ...err.context, method },
+    cause: err.cause,
+    remoteStack: err.remoteStack,
+  });
+  return copy;
+}

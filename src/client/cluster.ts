@@ -1,0 +1,264 @@
+import type * as grpc from '@grpc/grpc-js';
+
+import path from 'node:path';
+import {
+  ActorDiedError,
+  InvalidArgumentError,
+  ShutDownError,
+  TroupeError,
+  type DeathCause,
+} from '../common/errors.js';
+import { encode } from '../transport/codec.js';
+import { callUnary, makeClient } from '../transport/grpc.js';
+import { services } from '../transport/protos.js';
+import { ActorConnection } from './actor-connection.js';
+import { resourceRequest, validateActorOptions, type ActorOptions } from './options.js';
+import type { ActorClassType, CallProxy } from './types.js';
+import { toActorInfo, toClusterStatus, type ActorInfo, type ClusterStatus, type WireActorInfo } from './status.js';
+
+/** Resources the embedded cluster owns and stops on shutdown. */
+export interface EmbeddedParts {
+  stop(): Promise<void>;
+}
+
+export interface ClusterInit {
+  address: string;
+  token: string;
+  namespace: string;
+  maxMessageBytes?: number;
+  embedded?: EmbeddedParts;
+  /** Loader flags actor processes need (e.g. tsx), inherited from this process. */
+  execArgv: string[];
+  ownerId: string;
+}
+
+/** A connection to a Troupe cluster: spawn actors, find named ones, read status, shut down. */
+export class Cluster {
+  readonly address: string;
+  readonly token: string;
+  readonly namespace: string;
+  private readonly head: grpc.Client;
+  private readonly connections = new Map<string, ActorConnection>();
+  private closed = false;
+
+  constructor(private readonly init: ClusterInit) {
+    this.address = init.address;
+    this.token = init.token;
+    this.namespace = init.namespace;
+    this.head = makeClient(services.HeadService, init.address, init.token, init.maxMessageBytes);
+  }
+
+  /** True when `connect()` started this cluster inside the current process. */
+  get embedded(): boolean {
+    return this.init.embedded !== undefined;
+  }
+
+  /**
+   * A class that actors can be spawned from. `module` is a file URL (`new URL('./x.js', import.meta.url)`),
+   * a path, or a package name; `exportName` names the exported class.
+   */
+  actorClass<C extends ActorClassType>(module: URL | string, exportName: string): ActorClass<C> {
+    if (!(module instanceof URL) && (typeof module !== 'string' || module.length === 0)) {
+      throw new InvalidArgumentError('actorClass needs a module URL, path or package name', { context: { field: 'module' } });
+    }
+    if (typeof exportName !== 'string' || exportName.length === 0) {
+      throw new InvalidArgumentError('actorClass needs the name of the exported class', { context: { field: 'exportName' } });
+    }
+    return new ActorClass<C>(this, normalizeModule(module), exportName);
+  }
+
+  /** A handle to a live named actor, created by any driver. */
+  async getActor<C extends ActorClassType>(name: string, options: { namespace?: string } = {}): Promise<ActorHandle<C>> {
+    this.assertOpen();
+    const reply = await callUnary<object, { actor: WireActorInfo }>(
+      this.head,
+      'GetActor',
+      { name, namespace: options.namespace ?? this.namespace },
+      'head',
+      this.address,
+    );
+    return new ActorHandle<C>(this, toActorInfo(reply.actor));
+  }
+
+  /** Nodes with their resources, and actors by state. */
+  async status(): Promise<ClusterStatus> {
+    this.assertOpen();
+    return toClusterStatus(await callUnary(this.head, 'GetClusterStatus', {}, 'head', this.address, 10_000));
+  }
+
+  /** Closes connections; for an embedded cluster also stops its head, worker and actors. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.connections.values()) c.close();
+    this.connections.clear();
+    this.head.close();
+    await this.init.embedded?.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  /** @internal */
+  async createActor(module: string, exportName: string, args: unknown[], options: ActorOptions): Promise<ActorInfo> {
+    this.assertOpen();
+    const resources = resourceRequest(options);
+    const spec = {
+      module,
+      exportName,
+      args: encode(args, 'constructor arguments'),
+      resources: { amounts: resources },
+      name: options.name ?? '',
+      namespace: options.namespace ?? this.namespace,
+      maxConcurrency: options.maxConcurrency ?? 1,
+      isolation: options.isolation ?? 'process',
+      schedulingStrategy: options.schedulingStrategy ?? 'DEFAULT',
+      nodeAffinity: options.nodeAffinity ? { nodeId: options.nodeAffinity.nodeId, soft: options.nodeAffinity.soft ?? false } : null,
+      lifetime: options.lifetime ?? '',
+      maxRestarts: options.maxRestarts ?? 0,
+      maxTaskRetries: options.maxTaskRetries ?? 0,
+      env: options.env ?? {},
+      execArgv: this.init.execArgv,
+    };
+    const reply = await callUnary<object, { actor: WireActorInfo }>(this.head, 'CreateActor', { spec, ownerId: this.init.ownerId }, 'head', this.address);
+    return toActorInfo(reply.actor);
+  }
+
+  /** @internal */
+  async killActor(actorId: string): Promise<void> {
+    this.assertOpen();
+    await callUnary(this.head, 'KillActor', { actorId }, 'head', this.address, 30_000);
+  }
+
+  /** @internal */
+  async actorInfo(actorId: string): Promise<ActorInfo> {
+    this.assertOpen();
+    const reply = await callUnary<object, { actor: WireActorInfo }>(this.head, 'GetActor', { actorId }, 'head', this.address, 10_000);
+    return toActorInfo(reply.actor);
+  }
+
+  /** @internal */
+  invoke(info: ActorInfo, method: string, args: unknown[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(new ShutDownError(`cannot call ${method}: the cluster handle was shut down`));
+    let conn = this.connections.get(info.address);
+    if (!conn) {
+      conn = new ActorConnection(info.address, this.token, this.init.maxMessageBytes, (id, m, e) => this.explainBreak(id, m, e));
+      this.connections.set(info.address, conn);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = encode(args, `the arguments of ${method}`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return conn.call(info.actorId, method, bytes);
+  }
+
+  /** A call's stream broke: if the actor died, say how (waiting briefly for its worker's report). */
+  private async explainBreak(actorId: string, method: string, streamError: TroupeError): Promise<TroupeError> {
+    try {
+      const reply = await callUnary<object, { actor: WireActorInfo }>(
+        this.head,
+        'GetActor',
+        { actorId, waitForDeathMs: 5000 },
+        'head',
+        this.address,
+        10_000,
+      );
+      const info = toActorInfo(reply.actor);
+      if (info.state === 'DEAD') return ActorDiedError.of(actorId, info.death, method);
+    } catch {
+      // the head cannot tell; report what the stream said
+    }
+    return streamError;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ShutDownError('the cluster handle was shut down; call connect() again');
+  }
+}
+
+/** A class bound to a cluster; `spawn` creates actors from it. */
+export class ActorClass<C extends ActorClassType> {
+  constructor(
+    private readonly cluster: Cluster,
+    readonly module: string,
+    readonly exportName: string,
+  ) {}
+
+  /** Places and constructs an actor; resolves when its constructor has returned. */
+  async spawn(args: ConstructorParameters<C>, options?: ActorOptions): Promise<ActorHandle<C>> {
+    const opts = validateActorOptions(options);
+    if (!Array.isArray(args)) {
+      throw new InvalidArgumentError('spawn takes the constructor arguments as an array, e.g. spawn([10])', { context: { field: 'args' } });
+    }
+    const info = await this.cluster.createActor(this.module, this.exportName, args, opts);
+    return new ActorHandle<C>(this.cluster, info);
+  }
+}
+
+/** A typed reference to a live actor. `call.method(...)` calls it directly, without the head. */
+export class ActorHandle<C extends ActorClassType> {
+  readonly call: CallProxy<C>;
+  private killed = false;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly info: ActorInfo,
+  ) {
+    const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+    this.call = new Proxy({} as CallProxy<C>, {
+      get: (_target, prop) => {
+        // Not thenable, so `await handle.call` is not mistaken for a promise.
+        if (typeof prop !== 'string' || prop === 'then') return undefined;
+        let fn = cache.get(prop);
+        if (!fn) {
+          fn = (...args: unknown[]) =>
+            this.killed
+              ? Promise.reject(ActorDiedError.of(this.info.actorId, { type: 'killed', by: 'user' }, prop))
+              : this.cluster.invoke(this.info, prop, args);
+          cache.set(prop, fn);
+        }
+        return fn;
+      },
+    });
+  }
+
+  get id(): string {
+    return this.info.actorId;
+  }
+  get name(): string | undefined {
+    return this.info.name || undefined;
+  }
+  get namespace(): string {
+    return this.info.namespace;
+  }
+  get nodeId(): string {
+    return this.info.nodeId;
+  }
+  get pid(): number {
+    return this.info.pid;
+  }
+
+  /** Current state from the head (ALIVE, DEAD with its cause, ...). */
+  state(): Promise<ActorInfo> {
+    return this.cluster.actorInfo(this.info.actorId);
+  }
+
+  /** Kills the actor at once; calls in flight fail with ActorDiedError (killed by the user). */
+  async kill(): Promise<void> {
+    this.killed = true;
+    await this.cluster.killActor(this.info.actorId);
+  }
+}
+
+function normalizeModule(module: URL | string): string {
+  if (module instanceof URL) return module.href;
+  if (module.startsWith('file:')) return module;
+  if (path.isAbsolute(module)) return module;
+  if (module.startsWith('./') || module.startsWith('../')) return path.resolve(module);
+  return module;
+}
+
+export type { DeathCause };

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { InvalidArgumentError } from '../common/errors.js';
+import { configureLogging } from '../common/logger.js';
+import { newSession } from '../common/session.js';
+import { HeadServer } from '../head/index.js';
+import { WorkerAgent } from '../worker/index.js';
+import { Cluster } from './cluster.js';
+
+export interface ConnectOptions {
+  /** host:port of a running head. Default: `TROUPE_ADDRESS`; when neither is set, an embedded cluster starts in this process. */
+  address?: string;
+  /** Cluster token. Default: `TROUPE_TOKEN`. A new random one for an embedded cluster. */
+  token?: string;
+  /** Namespace for named actors created or looked up through this handle. Default 'default'. */
+  namespace?: string;
+  /** Embedded cluster only: CPUs of its worker. Default: this machine's. */
+  numCpus?: number;
+  /** Embedded cluster only: GPUs of its worker. Default: what nvidia-smi finds. */
+  numGpus?: number;
+  /** Embedded cluster only: custom resources of its worker. */
+  resources?: Record<string, number>;
+  /** Embedded cluster only: actor host processes kept warm. Default 2. */
+  warmPoolSize?: number;
+  /** Largest gRPC message, both ways. Default 16 MiB. */
+  maxMessageBytes?: number;
+}
+
+const KEYS = ['address', 'token', 'namespace', 'numCpus', 'numGpus', 'resources', 'warmPoolSize', 'maxMessageBytes'];
+
+/**
+ * Connects to a cluster. With no address (and no `TROUPE_ADDRESS`) starts an embedded one — a head
+ * and one worker in this process, in-memory state — like `ray.init()`.
+ */
+export async function connect(options: ConnectOptions = {}): Promise<Cluster> {
+  const unknown = Object.keys(options).filter((k) => !KEYS.includes(k));
+  if (unknown.length) {
+    throw new InvalidArgumentError(`unknown connect option ${unknown.map((k) => `'${k}'`).join(', ')}; valid options are: ${KEYS.join(', ')}`, {
+      context: { field: unknown[0] },
+    });
+  }
+  const namespace = options.namespace ?? 'default';
+  const ownerId = `driver-${randomBytes(6).toString('hex')}`;
+  const execArgv = loaderArgv();
+  const address = options.address ?? process.env.TROUPE_ADDRESS;
+  if (address) {
+    const token = options.token ?? process.env.TROUPE_TOKEN;
+    if (!token) {
+      throw new InvalidArgumentError(`connecting to ${address} needs the cluster token: pass { token } or set TROUPE_TOKEN`, { context: { field: 'token' } });
+    }
+    const cluster = new Cluster({ address, token, namespace, maxMessageBytes: options.maxMessageBytes, execArgv, ownerId });
+    await cluster.status(); // fails now, with a clear error, if the address or token is wrong
+    return cluster;
+  }
+  return startEmbedded(options, namespace, ownerId, execArgv);
+}
+
+async function startEmbedded(options: ConnectOptions, namespace: string, ownerId: string, execArgv: string[]): Promise<Cluster> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const session = newSession('embedded');
+  if (!process.env.TROUPE_LOG_TO_STDERR) configureLogging({ file: path.join(session.logs, `embedded-${process.pid}.log`), name: 'embedded' });
+  const head = new HeadServer({ token, maxMessageBytes: options.maxMessageBytes });
+  const headAddress = await head.start();
+  const worker = new WorkerAgent({
+    headAddress,
+    token,
+    logDir: session.logs,
+    numCpus: options.numCpus,
+    numGpus: options.numGpus,
+    resources: options.resources,
+    warmPoolSize: options.warmPoolSize,
+    maxMessageBytes: options.maxMessageBytes,
+  });
+  try {
+    await worker.start();
+  } catch (err) {
+    await head.stop();
+    throw err;
+  }
+  return new Cluster({
+    address: headAddress,
+    token,
+    namespace,
+    maxMessageBytes: options.maxMessageBytes,
+    execArgv,
+    ownerId,
+    embedded: {
+      async stop() {
+        await worker.stop();
+        await head.stop();
+      },
+    },
+  });
+}
+
+/** Module loader flags of this process (`--import tsx` and the like) that actors need too. */
+function loaderArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if ((a === '--import' || a === '--loader' || a === '--experimental-loader' || a === '--require' || a === '-r') && i + 1 < argv.length) {
+      out.push(a, argv[++i]!);
+    } else if (/^--(import|loader|experimental-loader|require)=/.test(a)) {
+      out.push(a);
+    }
+  }
+  return out;
+}

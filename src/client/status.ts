@@ -1,0 +1,120 @@
+import type { DeathCause, ErrorInfo } from '../common/errors.js';
+
+export type ActorState = 'PENDING' | 'CREATING' | 'ALIVE' | 'DEAD';
+
+export interface ActorInfo {
+  actorId: string;
+  className: string;
+  name: string;
+  namespace: string;
+  state: ActorState;
+  nodeId: string;
+  address: string;
+  pid: number;
+  resources: Record<string, number>;
+  gpuIds: number[];
+  isolation: string;
+  /** Why it died, when DEAD. */
+  death: DeathCause | undefined;
+  createdAtMs: number;
+}
+
+export interface NodeStatus {
+  nodeId: string;
+  address: string;
+  hostname: string;
+  state: 'ALIVE' | 'DEAD';
+  total: Record<string, number>;
+  available: Record<string, number>;
+  labels: Record<string, string>;
+  numActors: number;
+  lastHeartbeatMs: number;
+  deathReason: string;
+}
+
+export interface ClusterStatus {
+  headAddress: string;
+  startedAtMs: number;
+  nodes: NodeStatus[];
+  actors: ActorInfo[];
+  pendingActors: number;
+  /** Actor counts by state. */
+  actorsByState: Record<ActorState, number>;
+}
+
+export interface WireActorInfo {
+  actorId: string;
+  className: string;
+  name: string;
+  namespace: string;
+  state: string;
+  nodeId: string;
+  address: string;
+  pid: number;
+  resources: { amounts: Record<string, number> } | null;
+  gpuIds: number[];
+  deathCause: string;
+  deathError: ErrorInfo | null;
+  isolation: string;
+  createdAtMs: number;
+}
+
+export function toActorInfo(w: WireActorInfo): ActorInfo {
+  let death: DeathCause | undefined;
+  if (w.deathCause) {
+    try {
+      death = JSON.parse(w.deathCause) as DeathCause;
+    } catch {
+      death = undefined;
+    }
+  }
+  return {
+    actorId: w.actorId,
+    className: w.className,
+    name: w.name,
+    namespace: w.namespace,
+    state: w.state as ActorState,
+    nodeId: w.nodeId,
+    address: w.address,
+    pid: w.pid,
+    resources: w.resources?.amounts ?? {},
+    gpuIds: w.gpuIds ?? [],
+    isolation: w.isolation,
+    death,
+    createdAtMs: Number(w.createdAtMs),
+  };
+}
+
+interface WireStatus {
+  headAddress: string;
+  startedAtMs: number;
+  pendingActors: number;
+  nodes: Array<Omit<NodeStatus, 'total' | 'available' | 'state'> & { state: string; total: { amounts: Record<string, number> } | null; available: { amounts: Record<string, number> } | null }>;
+  actors: WireActorInfo[];
+}
+
+export function toClusterStatus(raw: unknown): ClusterStatus {
+  const w = raw as WireStatus;
+  const actors = w.actors.map(toActorInfo);
+  const actorsByState: Record<ActorState, number> = { PENDING: 0, CREATING: 0, ALIVE: 0, DEAD: 0 };
+  for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
+  return {
+    headAddress: w.headAddress,
+    startedAtMs: Number(w.startedAtMs),
+    pendingActors: w.pendingActors,
+    nodes: w.nodes.map((n) => ({
+      nodeId: n.nodeId,
+      address: n.address,
+      hostname: n.hostname,
+      state: n.state as 'ALIVE' | 'DEAD',
+      total: n.total?.amounts ?? {},
+      available: n.available?.amounts ?? {},
+      labels: n.labels,
+      numActors: n.numActors,
+      lastHeartbeatMs: Number(n.lastHeartbeatMs),
+      deathReason: n.deathReason,
+    })),
+    actors,
+    actorsByState,
+  };
+}

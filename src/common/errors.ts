@@ -1,0 +1,311 @@
+/**
+ * Every failure Troupe reports is a TroupeError with a stable string code. Errors cross process
+ * boundaries as the `troupe.v1.ErrorInfo` proto message (code, message, remote stack, cause,
+ * context) and are rebuilt into the same class on the other side by `errorFromInfo`.
+ */
+export const ErrorCode = {
+  /** A value given by the user (option, flag, RPC field) broke a rule; `field` names it. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** The request can never be placed on this cluster: no node has the resources. */
+  RESOURCES_INFEASIBLE: 'RESOURCES_INFEASIBLE',
+  /** The actor is dead (exited, killed, constructor failed, node lost). */
+  ACTOR_DIED: 'ACTOR_DIED',
+  /** No actor with that id or name exists. */
+  ACTOR_NOT_FOUND: 'ACTOR_NOT_FOUND',
+  /** A named actor with that name already exists in that namespace. */
+  NAME_TAKEN: 'NAME_TAKEN',
+  /** The actor's module or export could not be loaded. */
+  MODULE_LOAD_FAILED: 'MODULE_LOAD_FAILED',
+  /** The actor's constructor threw. */
+  ACTOR_CONSTRUCTOR_FAILED: 'ACTOR_CONSTRUCTOR_FAILED',
+  /** A method of the actor threw; `cause` holds what it threw. */
+  ACTOR_METHOD_FAILED: 'ACTOR_METHOD_FAILED',
+  /** The called method does not exist on the actor. */
+  METHOD_NOT_FOUND: 'METHOD_NOT_FOUND',
+  /** A user-thrown error from remote code, rebuilt on this side. */
+  REMOTE_ERROR: 'REMOTE_ERROR',
+  /** The cluster token was missing or wrong. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** A message was larger than the configured limit. */
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** The head could not be reached. */
+  HEAD_UNAVAILABLE: 'HEAD_UNAVAILABLE',
+  /** A peer (worker, actor host) could not be reached. */
+  UNAVAILABLE: 'UNAVAILABLE',
+  /** An operation did not finish within its deadline. */
+  TIMEOUT: 'TIMEOUT',
+  /** The cluster handle was shut down. */
+  SHUT_DOWN: 'SHUT_DOWN',
+  /** A value could not be serialized or deserialized. */
+  SERIALIZATION: 'SERIALIZATION',
+  /** Anything unexpected: a bug in Troupe. */
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Context carried with an error; all string-valued so it survives the wire unchanged. */
+export interface ErrorContext {
+  actorId?: string;
+  nodeId?: string;
+  field?: string;
+  method?: string;
+  [key: string]: string | undefined;
+}
+
+export interface TroupeErrorInit {
+  cause?: unknown;
+  context?: ErrorContext;
+  /** Stack of the process where the error was first raised, when it came over the wire. */
+  remoteStack?: string;
+}
+
+export class TroupeError extends Error {
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+  readonly remoteStack: string | undefined;
+
+  constructor(code: ErrorCode, message: string, init: TroupeErrorInit = {}) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.code = code;
+    this.context = init.context ?? {};
+    this.remoteStack = init.remoteStack;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+export class InvalidArgumentError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.INVALID_ARGUMENT, message, init);
+  }
+  get field(): string | undefined {
+    return this.context.field;
+  }
+}
+
+export class ResourcesInfeasibleError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.RESOURCES_INFEASIBLE, message, init);
+  }
+}
+
+/** Why an actor died; carried in ActorDiedError.context.cause and in actor info. */
+export type DeathCause =
+  | { type: 'exited'; exitCode: number }
+  | { type: 'signaled'; signal: string }
+  | { type: 'killed'; by: 'user' }
+  | { type: 'constructor-failed'; message: string }
+  | { type: 'node-lost'; nodeId: string }
+  | { type: 'out-of-memory' };
+
+export function describeDeath(cause: DeathCause): string {
+  switch (cause.type) {
+    case 'exited':
+      return `its process exited with code ${cause.exitCode}`;
+    case 'signaled':
+      return `its process was killed by signal ${cause.signal}`;
+    case 'killed':
+      return 'it was killed by the user';
+    case 'constructor-failed':
+      return `its constructor failed: ${cause.message}`;
+    case 'node-lost':
+      return `its node ${cause.nodeId} was lost`;
+    case 'out-of-memory':
+      return 'its process ran out of memory';
+  }
+}
+
+export class ActorDiedError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.ACTOR_DIED, message, init);
+  }
+  static of(actorId: string, cause: DeathCause | undefined, method?: string): ActorDiedError {
+    const why = cause ? describeDeath(cause) : 'it is no longer running';
+    const what = method ? `call to ${method} failed: actor ${actorId} died` : `actor ${actorId} died`;
+    return new ActorDiedError(`${what}: ${why}`, {
+      context: { actorId, ...(method ? { method } : {}), death: cause ? JSON.stringify(cause) : undefined },
+    });
+  }
+  /** The structured cause of death, when known. */
+  get death(): DeathCause | undefined {
+    const raw = this.context.death;
+    return raw ? (JSON.parse(raw) as DeathCause) : undefined;
+  }
+}
+
+export class ActorNotFoundError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.ACTOR_NOT_FOUND, message, init);
+  }
+}
+
+export class NameTakenError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.NAME_TAKEN, message, init);
+  }
+}
+
+export class ModuleLoadError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.MODULE_LOAD_FAILED, message, init);
+  }
+}
+
+export class ActorConstructorError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.ACTOR_CONSTRUCTOR_FAILED, message, init);
+  }
+}
+
+/** A method threw. `cause` is the thrown error rebuilt (a RemoteError or a TroupeError). */
+export class ActorMethodError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.ACTOR_METHOD_FAILED, message, init);
+  }
+}
+
+export class MethodNotFoundError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.METHOD_NOT_FOUND, message, init);
+  }
+}
+
+/**
+ * An error thrown by user code in another process. `remoteName` is the original class name
+ * (`TypeError`, `MyError`); the original stack is in `remoteStack`.
+ */
+export class RemoteError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.REMOTE_ERROR, message, init);
+  }
+  get remoteName(): string | undefined {
+    return this.context.remoteName;
+  }
+}
+
+export class UnauthenticatedError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.UNAUTHENTICATED, message, init);
+  }
+}
+
+export class MessageTooLargeError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.MESSAGE_TOO_LARGE, message, init);
+  }
+}
+
+export class HeadUnavailableError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.HEAD_UNAVAILABLE, message, init);
+  }
+}
+
+export class UnavailableError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.UNAVAILABLE, message, init);
+  }
+}
+
+export class TimeoutError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.TIMEOUT, message, init);
+  }
+}
+
+export class ShutDownError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.SHUT_DOWN, message, init);
+  }
+}
+
+export class SerializationError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.SERIALIZATION, message, init);
+  }
+}
+
+export class InternalError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.INTERNAL, message, init);
+  }
+}
+
+type ErrorClass = new (message: string, init?: TroupeErrorInit) => TroupeError;
+
+const CLASS_BY_CODE: Record<ErrorCode, ErrorClass> = {
+  INVALID_ARGUMENT: InvalidArgumentError,
+  RESOURCES_INFEASIBLE: ResourcesInfeasibleError,
+  ACTOR_DIED: ActorDiedError,
+  ACTOR_NOT_FOUND: ActorNotFoundError,
+  NAME_TAKEN: NameTakenError,
+  MODULE_LOAD_FAILED: ModuleLoadError,
+  ACTOR_CONSTRUCTOR_FAILED: ActorConstructorError,
+  ACTOR_METHOD_FAILED: ActorMethodError,
+  METHOD_NOT_FOUND: MethodNotFoundError,
+  REMOTE_ERROR: RemoteError,
+  UNAUTHENTICATED: UnauthenticatedError,
+  MESSAGE_TOO_LARGE: MessageTooLargeError,
+  HEAD_UNAVAILABLE: HeadUnavailableError,
+  UNAVAILABLE: UnavailableError,
+  TIMEOUT: TimeoutError,
+  SHUT_DOWN: ShutDownError,
+  SERIALIZATION: SerializationError,
+  INTERNAL: InternalError,
+};
+
+/** Plain-object form of an error, matching the `troupe.v1.ErrorInfo` proto message. */
+export interface ErrorInfo {
+  code: string;
+  message: string;
+  remoteStack: string;
+  context: Record<string, string>;
+  cause?: ErrorInfo | null;
+}
+
+const MAX_CAUSE_DEPTH = 8;
+
+/** Turns anything thrown into an ErrorInfo for the wire. Non-Troupe errors become REMOTE_ERROR. */
+export function errorToInfo(err: unknown, depth = 0): ErrorInfo {
+  if (err instanceof TroupeError) {
+    const context: Record<string, string> = {};
+    for (const [k, v] of Object.entries(err.context)) if (v !== undefined) context[k] = v;
+    return {
+      code: err.code,
+      message: err.message,
+      remoteStack: err.remoteStack ?? err.stack ?? '',
+      context,
+      cause: depth < MAX_CAUSE_DEPTH && err.cause !== undefined ? errorToInfo(err.cause, depth + 1) : null,
+    };
+  }
+  if (err instanceof Error) {
+    return {
+      code: ErrorCode.REMOTE_ERROR,
+      message: err.message,
+      remoteStack: err.stack ?? '',
+      context: { remoteName: err.name },
+      cause: depth < MAX_CAUSE_DEPTH && err.cause !== undefined ? errorToInfo(err.cause, depth + 1) : null,
+    };
+  }
+  let text: string;
+  try {
+    text = typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+  } catch {
+    text = String(err);
+  }
+  return { code: ErrorCode.REMOTE_ERROR, message: text, remoteStack: '', context: { remoteName: typeof err } };
+}
+
+/** Rebuilds the TroupeError subclass named by `info.code` (INTERNAL for unknown codes). */
+export function errorFromInfo(info: ErrorInfo): TroupeError {
+  const cls = (CLASS_BY_CODE as Record<string, ErrorClass | undefined>)[info.code];
+  const cause = info.cause ? errorFromInfo(info.cause) : undefined;
+  const init: TroupeErrorInit = { context: { ...info.context }, remoteStack: info.remoteStack || undefined };
+  if (cause) init.cause = cause;
+  if (!cls) {
+    return new InternalError(`[${info.code}] ${info.message}`, init);
+  }
+  return new cls(info.message, init);
+}

@@ -1,0 +1,61 @@
+import { mkdirSync, symlinkSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Root of all session folders: `TROUPE_TMPDIR`, else `<tmp>/troupe`. */
+export function troupeRoot(): string {
+  return process.env.TROUPE_TMPDIR ?? path.join(os.tmpdir(), 'troupe');
+}
+
+export interface SessionPaths {
+  dir: string;
+  logs: string;
+  /** Address of the head (host:port), written by the head. */
+  addressFile: string;
+  /** The cluster token, mode 0600. */
+  tokenFile: string;
+  /** Pid files of daemons started by `troupe start --daemon`. */
+  pidDir: string;
+}
+
+export function sessionPaths(dir: string): SessionPaths {
+  return {
+    dir,
+    logs: path.join(dir, 'logs'),
+    addressFile: path.join(dir, 'head_address'),
+    tokenFile: path.join(dir, 'token'),
+    pidDir: path.join(dir, 'pids'),
+  };
+}
+
+/** Creates a new session folder and points `session_latest` at it. */
+export function newSession(kind: string): SessionPaths {
+  const root = troupeRoot();
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '_');
+  const dir = path.join(root, `session_${stamp}_${kind}_${process.pid}`);
+  const paths = sessionPaths(dir);
+  mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.pidDir, { recursive: true, mode: 0o700 });
+  const latest = path.join(root, 'session_latest');
+  try {
+    rmSync(latest, { force: true });
+    symlinkSync(dir, latest);
+  } catch {
+    // another process raced us to the link; the folder itself is what matters
+  }
+  return paths;
+}
+
+/** The most recent session, if any. */
+export function latestSession(): SessionPaths | undefined {
+  const latest = path.join(troupeRoot(), 'session_latest');
+  return existsSync(latest) ? sessionPaths(latest) : undefined;
+}
+
+export function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}

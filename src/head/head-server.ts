@@ -1,0 +1,179 @@
+import * as grpc from '@grpc/grpc-js';
+import { InvalidArgumentError, type DeathCause } from '../common/errors.js';
+import { logger, type Logger } from '../common/logger.js';
+import { services } from '../transport/protos.js';
+import { TokenGuard, bindServer, closeServer, serverOptions, unary } from '../transport/grpc.js';
+import { ActorManager } from './actor-manager.js';
+import type { ActorRecord } from './actor-directory.js';
+import { NodeRegistry } from './node-registry.js';
+import { validateResourceRequest } from './resources.js';
+import { Scheduler } from './scheduler.js';
+import { validateSpec, type WireActorSpec } from './spec.js';
+
+export interface HeadOptions {
+  /** Cluster token every RPC must carry. */
+  token: string;
+  /** Listen address. Default 127.0.0.1. */
+  host?: string;
+  /** Port; 0 (default) lets the OS choose. */
+  port?: number;
+  /** How often workers heartbeat. Default 1000 ms. */
+  heartbeatPeriodMs?: number;
+  /** A node silent this long is declared dead. Default 10 × the period. */
+  heartbeatTimeoutMs?: number;
+  maxMessageBytes?: number;
+  /** DEFAULT strategy packs nodes up to this utilisation, then spreads. Default 0.5. */
+  spreadThreshold?: number;
+}
+
+/** The head node: HeadService over gRPC, the scheduler, the node registry and the actor table. */
+export class HeadServer {
+  address = '';
+  readonly startedAtMs = Date.now();
+  private readonly log: Logger;
+  private readonly server: grpc.Server;
+  private readonly guard: TokenGuard;
+  private readonly nodes: NodeRegistry;
+  private readonly scheduler: Scheduler;
+  private readonly actors: ActorManager;
+  private readonly heartbeatPeriodMs: number;
+  private readonly heartbeatTimeoutMs: number;
+  private monitor: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: HeadOptions) {
+    if (!options.token) throw new InvalidArgumentError('the head needs a cluster token', { context: { field: 'token' } });
+    this.log = logger('head');
+    this.guard = new TokenGuard(options.token);
+    this.nodes = new NodeRegistry(options.token, options.maxMessageBytes);
+    this.scheduler = new Scheduler({ spreadThreshold: options.spreadThreshold });
+    this.actors = new ActorManager(this.scheduler, this.nodes, this.log);
+    this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 1000;
+    this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? this.heartbeatPeriodMs * 10;
+    this.server = new grpc.Server(serverOptions(options.maxMessageBytes));
+    const u = <Req, Rep>(name: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Rep>) => Promise<Rep> | Rep) =>
+      unary<Req, Rep>(this.guard, this.log, `HeadService.${name}`, fn);
+    this.server.addService(services.HeadService.service, {
+      RegisterNode: u('RegisterNode', (req: RegisterNodeRequest) => this.registerNode(req)),
+      Heartbeat: u('Heartbeat', (req: { nodeId: string; incarnation: number }) => ({ known: this.nodes.beat(req.nodeId, req.incarnation) })),
+      ReportActorExit: u('ReportActorExit', (req: { nodeId: string; actorId: string; deathCause: string }) => {
+        this.actors.exited(req.actorId, req.nodeId, parseCause(req.deathCause));
+        return {};
+      }),
+      CreateActor: u('CreateActor', async (req: { spec: WireActorSpec; ownerId: string }, call) => {
+        const spec = validateSpec(req.spec);
+        const rec = await this.actors.create(spec, req.ownerId, (cb) => call.on('cancelled', cb));
+        return { actor: this.actorInfo(rec) };
+      }),
+      GetActor: u('GetActor', async (req: { actorId: string; name: string; namespace: string; waitForDeathMs: number }) => {
+        const rec = this.actors.lookup(req.actorId, req.name, req.namespace);
+        if (req.waitForDeathMs > 0) await this.actors.directory.waitForDeath(rec, Math.min(req.waitForDeathMs, 60_000));
+        return { actor: this.actorInfo(rec) };
+      }),
+      KillActor: u('KillActor', async (req: { actorId: string }) => {
+        if (!req.actorId) throw new InvalidArgumentError('KillActor needs actor_id', { context: { field: 'actor_id' } });
+        await this.actors.kill(req.actorId);
+        return {};
+      }),
+      GetClusterStatus: u('GetClusterStatus', () => this.status()),
+    });
+  }
+
+  async start(): Promise<string> {
+    const host = this.options.host ?? '127.0.0.1';
+    const port = await bindServer(this.server, host, this.options.port ?? 0);
+    this.address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.monitor = setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.heartbeatPeriodMs / 2)));
+    this.monitor.unref();
+    this.log.info({ address: this.address }, 'head listening');
+    return this.address;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.monitor);
+    await closeServer(this.server, 500);
+    this.nodes.closeAll();
+  }
+
+  private registerNode(req: RegisterNodeRequest): object {
+    if (!req.address) throw new InvalidArgumentError('RegisterNode needs address', { context: { field: 'address' } });
+    const total = validateResourceRequest(req.resources?.amounts ?? {}, 'resources');
+    if (!Number.isInteger(req.numGpuDevices) || req.numGpuDevices < 0) {
+      throw new InvalidArgumentError(`num_gpu_devices must be an integer >= 0, got ${req.numGpuDevices}`, { context: { field: 'num_gpu_devices' } });
+    }
+    const node = this.nodes.add(req.address, req.hostname, total, req.numGpuDevices, req.labels ?? {});
+    this.scheduler.addNode(node.nodeId, total, req.numGpuDevices);
+    this.log.info({ nodeId: node.nodeId, address: req.address, resources: total }, 'node registered');
+    this.actors.drain();
+    return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: this.heartbeatPeriodMs };
+  }
+
+  private checkHeartbeats(): void {
+    for (const node of this.nodes.overdue(this.heartbeatTimeoutMs)) {
+      const reason = `no heartbeat for ${Date.now() - node.lastHeartbeatMs} ms (timeout ${this.heartbeatTimeoutMs} ms)`;
+      this.log.warn({ nodeId: node.nodeId, reason }, 'node declared dead');
+      this.nodes.markDead(node, reason);
+      this.scheduler.removeNode(node.nodeId);
+      this.actors.nodeLost(node.nodeId);
+    }
+  }
+
+  private status(): object {
+    const nodes = this.nodes.all().map((n) => ({
+      nodeId: n.nodeId,
+      address: n.address,
+      hostname: n.hostname,
+      state: n.state,
+      total: { amounts: n.total },
+      available: { amounts: n.state === 'ALIVE' && this.scheduler.hasNode(n.nodeId) ? this.scheduler.available(n.nodeId) : {} },
+      labels: n.labels,
+      lastHeartbeatMs: n.lastHeartbeatMs,
+      numActors: this.actors.directory.onNode(n.nodeId).length,
+      deathReason: n.deathReason,
+      incarnation: n.incarnation,
+    }));
+    return {
+      nodes,
+      actors: this.actors.directory.all().map((a) => this.actorInfo(a)),
+      pendingActors: this.actors.pendingCount,
+      headAddress: this.address,
+      startedAtMs: this.startedAtMs,
+    };
+  }
+
+  private actorInfo(a: ActorRecord): object {
+    return {
+      actorId: a.actorId,
+      className: a.spec.exportName,
+      name: a.spec.name,
+      namespace: a.spec.namespace,
+      state: a.state,
+      nodeId: a.nodeId,
+      address: a.address,
+      pid: a.pid,
+      resources: { amounts: a.spec.resources },
+      gpuIds: a.allocation?.gpuIds ?? [],
+      deathCause: a.death ? JSON.stringify(a.death) : '',
+      deathError: a.deathError ?? null,
+      isolation: a.spec.isolation,
+      createdAtMs: a.createdAtMs,
+    };
+  }
+}
+
+interface RegisterNodeRequest {
+  address: string;
+  hostname: string;
+  resources: { amounts: Record<string, number> } | null;
+  labels: Record<string, string>;
+  numGpuDevices: number;
+}
+
+function parseCause(raw: string): DeathCause {
+  try {
+    const cause = JSON.parse(raw) as DeathCause;
+    if (cause && typeof cause === 'object' && typeof cause.type === 'string') return cause;
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError(`death_cause must be a JSON DeathCause, got ${JSON.stringify(raw).slice(0, 100)}`, { context: { field: 'death_cause' } });
+}

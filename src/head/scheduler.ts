@@ -1,0 +1,399 @@
+/**
+ * The head's resource scheduler: pure, synchronous bookkeeping of what each node has free, and
+ * the choice of a node for a request (Ray's hybrid DEFAULT policy, SPREAD, node affinity).
+ * GPUs are tracked per device so that whole-GPU requests get free devices and fractional ones
+ * share a single device.
+ */
+import { InvalidArgumentError, ResourcesInfeasibleError } from '../common/errors.js';
+import {
+  type FixedMap,
+  type ResourceMap,
+  UNITS,
+  compareResourceNames,
+  formatAmount,
+  formatResources,
+  fromFixed,
+  fromFixedMap,
+  toFixedMap,
+  validateResourceRequest,
+} from './resources.js';
+
+/** DEFAULT packs nodes up to a utilisation threshold, then spreads; SPREAD always spreads. */
+export type SchedulingStrategy = 'DEFAULT' | 'SPREAD';
+
+/** Run on a given node: only there (`soft: false`) or there if it fits now (`soft: true`). */
+export interface NodeAffinity {
+  nodeId: string;
+  soft: boolean;
+}
+
+/** What to place and how. */
+export interface PlacementRequest {
+  resources: ResourceMap;
+  strategy: SchedulingStrategy;
+  nodeAffinity?: NodeAffinity;
+}
+
+/** Resources taken from a node by {@link Scheduler.place}; hand it back to {@link Scheduler.release}. */
+export interface Allocation {
+  nodeId: string;
+  resources: ResourceMap;
+  /** Indices of the GPU devices assigned (one index for a fractional GPU). */
+  gpuIds: number[];
+}
+
+/** Outcome of {@link Scheduler.place}. */
+export type PlaceResult =
+  | { type: 'placed'; allocation: Allocation }
+  /** Some node could hold the request, but none has it free now. */
+  | { type: 'wait'; reason: string }
+  /** No node could ever hold the request. */
+  | { type: 'infeasible'; error: ResourcesInfeasibleError };
+
+/** Scheduler tuning; all optional. */
+export interface SchedulerOptions {
+  /**
+   * DEFAULT packs onto nodes whose utilisation stays at or below this, then spreads, so small
+   * clusters fill node by node while busy ones balance. Default 0.5 (Ray's default).
+   */
+  spreadThreshold?: number;
+}
+
+const GPU = 'GPU';
+const ONE_GPU = UNITS;
+const STRATEGIES: readonly string[] = ['DEFAULT', 'SPREAD'];
+
+interface NodeState {
+  readonly id: string;
+  /** Order added; DEFAULT scans in this order and SPREAD's round-robin follows it. */
+  readonly seq: number;
+  readonly total: FixedMap;
+  readonly avail: FixedMap;
+  /** Free fixed-point units per GPU device, each at most ONE_GPU. */
+  readonly devices: number[];
+}
+
+interface Shortfall {
+  name: string;
+  needs: number;
+  has: number;
+}
+
+/** Assigns resource requests to nodes. Pure bookkeeping: no I/O, no timers. */
+export class Scheduler {
+  private readonly threshold: number;
+  private readonly byId = new Map<string, NodeState>();
+  private nextSeq = 0;
+  /** SPREAD round-robin cursor: ties go to the first tied node with seq >= this. */
+  private spreadCursor = 0;
+
+  constructor(options: SchedulerOptions = {}) {
+    const t = options.spreadThreshold ?? 0.5;
+    if (typeof t !== 'number' || !(t >= 0 && t <= 1)) {
+      throw new InvalidArgumentError(`spreadThreshold must be a number in [0, 1], got ${String(t)}`, {
+        context: { field: 'spreadThreshold' },
+      });
+    }
+    this.threshold = t;
+  }
+
+  /**
+   * Registers a node. `total.GPU` may be below `numGpuDevices` (some devices held back); when
+   * it is absent the node offers all its devices.
+   * @throws InvalidArgumentError for a duplicate id, a bad map, or more GPU than devices.
+   */
+  addNode(nodeId: string, total: ResourceMap, numGpuDevices: number): void {
+    if (typeof nodeId !== 'string' || nodeId === '') {
+      throw new InvalidArgumentError('nodeId must be a non-empty string', { context: { field: 'nodeId' } });
+    }
+    if (this.byId.has(nodeId)) {
+      throw new InvalidArgumentError(`node ${nodeId} is already registered; remove it first`, {
+        context: { field: 'nodeId', nodeId },
+      });
+    }
+    if (!Number.isInteger(numGpuDevices) || numGpuDevices < 0) {
+      throw new InvalidArgumentError(
+        `numGpuDevices must be a whole number >= 0, got ${String(numGpuDevices)}`,
+        { context: { field: 'numGpuDevices', nodeId } },
+      );
+    }
+    const isMap = total !== null && typeof total === 'object' && !Array.isArray(total);
+    const raw = isMap && total.GPU === undefined ? { ...total, GPU: numGpuDevices } : total;
+    const fixed = toFixedMap(validateResourceRequest(raw, 'total'));
+    const gpu = fixed.get(GPU) ?? 0;
+    if (gpu > numGpuDevices * ONE_GPU) {
+      throw new InvalidArgumentError(
+        `total.GPU is ${fromFixed(GPU, gpu)} but node ${nodeId} has only ${numGpuDevices} GPU device(s)`,
+        { context: { field: 'total.GPU', nodeId } },
+      );
+    }
+    this.byId.set(nodeId, {
+      id: nodeId,
+      seq: this.nextSeq++,
+      total: fixed,
+      avail: new Map(fixed),
+      devices: new Array<number>(numGpuDevices).fill(ONE_GPU),
+    });
+  }
+
+  /** Forgets a node and everything allocated on it. Unknown ids are ignored. */
+  removeNode(nodeId: string): void {
+    this.byId.delete(nodeId);
+  }
+
+  /** Whether the node is registered. */
+  hasNode(nodeId: string): boolean {
+    return this.byId.has(nodeId);
+  }
+
+  /**
+   * Chooses a node for the request. On 'placed' the resources are already taken from the node.
+   * @throws InvalidArgumentError if the request itself is malformed.
+   */
+  place(req: PlacementRequest): PlaceResult {
+    if (!STRATEGIES.includes(req.strategy)) {
+      throw new InvalidArgumentError(
+        `strategy must be one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(req.strategy)}`,
+        { context: { field: 'strategy' } },
+      );
+    }
+    const resources = validateResourceRequest(req.resources);
+    const need = toFixedMap(resources);
+    const affinity = req.nodeAffinity;
+    if (affinity && !affinity.soft) return this.placeHard(affinity.nodeId, need, resources);
+    if (affinity?.soft) {
+      const node = this.byId.get(affinity.nodeId);
+      if (node && fitsNow(node, need)) return this.take(node, need, resources);
+    }
+    const all = [...this.byId.values()];
+    const feasible = all.filter((n) => fitsTotal(n, need));
+    if (feasible.length === 0) return { type: 'infeasible', error: infeasibleError(need, all) };
+    const ready = feasible.filter((n) => fitsNow(n, need));
+    if (ready.length === 0) return { type: 'wait', reason: waitReason(need, feasible) };
+    const node = req.strategy === 'SPREAD' ? this.chooseSpread(ready, need) : this.chooseDefault(ready, need);
+    return this.take(node, need, resources);
+  }
+
+  /** Gives back what {@link place} took. Ignored if the node is gone; never exceeds the total. */
+  release(allocation: Allocation): void {
+    const node = this.byId.get(allocation.nodeId);
+    if (!node) return;
+    const back = toFixedMap(allocation.resources);
+    for (const [name, units] of back) {
+      const total = node.total.get(name) ?? 0;
+      // Clamped so a double release cannot make the node look bigger than it is.
+      node.avail.set(name, Math.min(total, (node.avail.get(name) ?? 0) + units));
+    }
+    const gpu = back.get(GPU) ?? 0;
+    const perDevice = gpu >= ONE_GPU ? ONE_GPU : gpu;
+    for (const id of allocation.gpuIds) {
+      if (id >= 0 && id < node.devices.length) node.devices[id] = Math.min(ONE_GPU, node.devices[id]! + perDevice);
+    }
+  }
+
+  /** What the node has free now (every resource it has, zeros included). */
+  available(nodeId: string): ResourceMap {
+    return fromFixedMap(this.node(nodeId).avail);
+  }
+
+  /** What the node has in all. */
+  total(nodeId: string): ResourceMap {
+    return fromFixedMap(this.node(nodeId).total);
+  }
+
+  /** All nodes in the order they were added. */
+  nodes(): Array<{ nodeId: string; total: ResourceMap; available: ResourceMap }> {
+    return [...this.byId.values()].map((n) => ({
+      nodeId: n.id,
+      total: fromFixedMap(n.total),
+      available: fromFixedMap(n.avail),
+    }));
+  }
+
+  private node(nodeId: string): NodeState {
+    const node = this.byId.get(nodeId);
+    if (!node) {
+      throw new InvalidArgumentError(`node ${nodeId} is not registered with the scheduler`, {
+        context: { field: 'nodeId', nodeId },
+      });
+    }
+    return node;
+  }
+
+  private placeHard(nodeId: string, need: FixedMap, resources: ResourceMap): PlaceResult {
+    const node = this.byId.get(nodeId);
+    if (!node) {
+      const error = new ResourcesInfeasibleError(
+        `node affinity requires node ${nodeId}, which is not in the cluster; ` +
+          'use soft affinity or pick a live node',
+        { context: { nodeId } },
+      );
+      return { type: 'infeasible', error };
+    }
+    if (!fitsTotal(node, need)) {
+      const short = shortfalls(need, (name) => node.total.get(name) ?? 0);
+      const error = new ResourcesInfeasibleError(
+        `node ${nodeId} can never satisfy ${braces(need)}: missing ` +
+          joinAnd(short.map((s) => `${s.name} (needs ${amount(s.name, s.needs)}, it has ${amount(s.name, s.has)})`)) +
+          `; it has ${braces(node.total)}`,
+        { context: { nodeId, missing: missingList(short) } },
+      );
+      return { type: 'infeasible', error };
+    }
+    if (fitsNow(node, need)) return this.take(node, need, resources);
+    const short = shortfalls(need, (name) => freeFor(node, name, need.get(name)!));
+    const parts = short.map((s) => `${s.name}: ${amount(s.name, s.needs)} (free now ${amount(s.name, s.has)})`);
+    return { type: 'wait', reason: `waiting for ${joinAnd(parts)} on node ${nodeId}` };
+  }
+
+  /** Hybrid: the first node (in order added) that stays at or under the threshold, else the least used. */
+  private chooseDefault(ready: NodeState[], need: FixedMap): NodeState {
+    if (need.size === 0) return ready[0]!;
+    let best = ready[0]!;
+    let bestUtil = Infinity;
+    for (const node of ready) {
+      const u = utilisationAfter(node, need);
+      if (u <= this.threshold) return node;
+      if (u < bestUtil) [best, bestUtil] = [node, u];
+    }
+    return best;
+  }
+
+  /** The least used node after placement; ties go round-robin so equal nodes take turns. */
+  private chooseSpread(ready: NodeState[], need: FixedMap): NodeState {
+    const utils = ready.map((n) => utilisationAfter(n, need));
+    // Exact ties are reliable: utilisations are quotients of exact integers, correctly rounded.
+    const low = Math.min(...utils);
+    const tied = ready.filter((_, i) => utils[i] === low);
+    const pick = tied.find((n) => n.seq >= this.spreadCursor) ?? tied[0]!;
+    this.spreadCursor = pick.seq + 1;
+    return pick;
+  }
+
+  private take(node: NodeState, need: FixedMap, resources: ResourceMap): PlaceResult {
+    for (const [name, units] of need) node.avail.set(name, node.avail.get(name)! - units);
+    const gpuIds = takeGpus(node, need.get(GPU) ?? 0);
+    return { type: 'placed', allocation: { nodeId: node.id, resources: { ...resources }, gpuIds } };
+  }
+}
+
+function fitsTotal(node: NodeState, need: FixedMap): boolean {
+  // The aggregate is enough: total GPU never exceeds the device count (checked in addNode).
+  for (const [name, units] of need) if ((node.total.get(name) ?? 0) < units) return false;
+  return true;
+}
+
+function fitsNow(node: NodeState, need: FixedMap): boolean {
+  for (const [name, units] of need) if (freeFor(node, name, units) < units) return false;
+  return true;
+}
+
+/** How much of `name` a request of `units` could use on the node now, counting GPU devices. */
+function freeFor(node: NodeState, name: string, units: number): number {
+  const avail = node.avail.get(name) ?? 0;
+  if (name !== GPU) return avail;
+  const usable =
+    units >= ONE_GPU
+      ? node.devices.filter((d) => d === ONE_GPU).length * ONE_GPU
+      : Math.max(0, ...node.devices);
+  return Math.min(avail, usable);
+}
+
+/** Whole GPUs take the lowest-indexed wholly free devices; a fraction takes the tightest fit. */
+function takeGpus(node: NodeState, units: number): number[] {
+  if (units === 0) return [];
+  const ids: number[] = [];
+  if (units >= ONE_GPU) {
+    for (let i = 0; i < node.devices.length && ids.length < units / ONE_GPU; i++) {
+      if (node.devices[i] === ONE_GPU) ids.push(i);
+    }
+    for (const i of ids) node.devices[i] = 0;
+    return ids;
+  }
+  let best = -1;
+  node.devices.forEach((free, i) => {
+    if (free >= units && (best === -1 || free < node.devices[best]!)) best = i;
+  });
+  node.devices[best] -= units;
+  return [best];
+}
+
+/** max over resources the node has of used/total, as if `need` were placed. */
+function utilisationAfter(node: NodeState, need: FixedMap): number {
+  let max = 0;
+  for (const [name, total] of node.total) {
+    const used = total - node.avail.get(name)! + (need.get(name) ?? 0);
+    max = Math.max(max, used / total);
+  }
+  return max;
+}
+
+/** Resources where `has(name)` falls short, most severe first (a GPU-less cluster before a small one). */
+function shortfalls(need: FixedMap, has: (name: string) => number): Shortfall[] {
+  const out: Shortfall[] = [];
+  for (const [name, needs] of need) {
+    const h = has(name);
+    if (h < needs) out.push({ name, needs, has: h });
+  }
+  return out.sort((a, b) => a.has / a.needs - b.has / b.needs || compareResourceNames(a.name, b.name));
+}
+
+function infeasibleError(need: FixedMap, nodes: NodeState[]): ResourcesInfeasibleError {
+  const what = `no node can ever satisfy ${braces(need)}`;
+  if (nodes.length === 0) {
+    return new ResourcesInfeasibleError(`${what}: the cluster has no nodes; start a worker node and retry`, {
+      context: { missing: [...need.keys()].sort().join(',') },
+    });
+  }
+  const most = (name: string): number => Math.max(...nodes.map((n) => n.total.get(name) ?? 0));
+  const largest = [...nodes].sort(
+    (a, b) =>
+      (b.total.get('CPU') ?? 0) - (a.total.get('CPU') ?? 0) ||
+      (b.total.get(GPU) ?? 0) - (a.total.get(GPU) ?? 0) ||
+      (b.total.get('memory') ?? 0) - (a.total.get('memory') ?? 0) ||
+      a.seq - b.seq,
+  )[0]!;
+  const tail = `; largest node ${largest.id} has ${braces(largest.total)}`;
+  const short = shortfalls(need, most);
+  if (short.length > 0) {
+    const parts = short.map(
+      (s) => `${s.name} (needs ${amount(s.name, s.needs)}, the most any node has is ${amount(s.name, s.has)})`,
+    );
+    return new ResourcesInfeasibleError(`${what}: missing ${joinAnd(parts)}${tail}`, {
+      context: { missing: missingList(short) },
+    });
+  }
+  // Every resource exists somewhere, just not together on one node.
+  const onLargest = shortfalls(need, (name) => largest.total.get(name) ?? 0);
+  return new ResourcesInfeasibleError(`${what}: no single node has all of it together${tail}`, {
+    context: { missing: missingList(onLargest) },
+  });
+}
+
+function waitReason(need: FixedMap, feasible: NodeState[]): string {
+  const short = shortfalls(need, (name) => Math.max(...feasible.map((n) => freeFor(n, name, need.get(name)!))));
+  if (short.length === 0) return `waiting for ${braces(need)} to be free together on one node`;
+  const parts = short.map(
+    (s) => `${s.name}: ${amount(s.name, s.needs)} (free now at most ${amount(s.name, s.has)} on any node)`,
+  );
+  return `waiting for ${joinAnd(parts)}`;
+}
+
+function amount(name: string, units: number): string {
+  return formatAmount(name, fromFixed(name, units));
+}
+
+function braces(m: FixedMap): string {
+  return `{${formatResources(fromFixedMap(m))}}`;
+}
+
+function missingList(short: Shortfall[]): string {
+  return short
+    .map((s) => s.name)
+    .sort()
+    .join(',');
+}
+
+function joinAnd(parts: string[]): string {
+  return parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+}

@@ -1,0 +1,240 @@
+import * as grpc from '@grpc/grpc-js';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import {
+  TroupeError,
+  ErrorCode,
+  InternalError,
+  UnauthenticatedError,
+  MessageTooLargeError,
+  HeadUnavailableError,
+  UnavailableError,
+  TimeoutError,
+  InvalidArgumentError,
+  errorToInfo,
+  errorFromInfo,
+  type ErrorInfo,
+} from '../common/errors.js';
+import { ErrorInfoType } from './protos.js';
+import type { Logger } from '../common/logger.js';
+
+/** Metadata key carrying the cluster token on every RPC. */
+export const TOKEN_METADATA_KEY = 'authorization';
+/** Trailing metadata key carrying an encoded `troupe.v1.ErrorInfo` on failed unary calls. */
+export const ERROR_METADATA_KEY = 'troupe-error-bin';
+/** Default cap on one gRPC message, both directions; tensors travel on the data plane instead. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export function channelOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grpc.ChannelOptions {
+  return {
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    // Reconnect quickly on loopback; the defaults back off to 120 s.
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': 2_000,
+  };
+}
+
+export function serverOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grpc.ServerOptions {
+  return {
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  };
+}
+
+/** A client interceptor that attaches the cluster token to every call. */
+export function tokenInterceptor(token: string): grpc.Interceptor {
+  const value = `Bearer ${token}`;
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set(TOKEN_METADATA_KEY, value);
+        next(metadata, listener);
+      },
+    });
+}
+
+export function makeClient<C extends grpc.Client>(
+  ctor: grpc.ServiceClientConstructor,
+  address: string,
+  token: string,
+  maxMessageBytes?: number,
+): C {
+  return new ctor(address, grpc.credentials.createInsecure(), {
+    ...channelOptions(maxMessageBytes),
+    interceptors: [tokenInterceptor(token)],
+  }) as unknown as C;
+}
+
+/** Checks the token of an incoming call in constant time. */
+export class TokenGuard {
+  private readonly digest: Buffer;
+  constructor(token: string) {
+    this.digest = createHash('sha256').update(token).digest();
+  }
+  check(metadata: grpc.Metadata): boolean {
+    const raw = metadata.get(TOKEN_METADATA_KEY)[0];
+    if (typeof raw !== 'string' || !raw.startsWith('Bearer ')) return false;
+    const got = createHash('sha256').update(raw.slice('Bearer '.length)).digest();
+    return timingSafeEqual(got, this.digest);
+  }
+}
+
+const STATUS_BY_CODE: Partial<Record<string, grpc.status>> = {
+  [ErrorCode.INVALID_ARGUMENT]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.RESOURCES_INFEASIBLE]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCode.ACTOR_NOT_FOUND]: grpc.status.NOT_FOUND,
+  [ErrorCode.NAME_TAKEN]: grpc.status.ALREADY_EXISTS,
+  [ErrorCode.UNAUTHENTICATED]: grpc.status.UNAUTHENTICATED,
+  [ErrorCode.MESSAGE_TOO_LARGE]: grpc.status.RESOURCE_EXHAUSTED,
+  [ErrorCode.TIMEOUT]: grpc.status.DEADLINE_EXCEEDED,
+  [ErrorCode.UNAVAILABLE]: grpc.status.UNAVAILABLE,
+  [ErrorCode.HEAD_UNAVAILABLE]: grpc.status.UNAVAILABLE,
+  [ErrorCode.ACTOR_DIED]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCode.MODULE_LOAD_FAILED]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCode.ACTOR_CONSTRUCTOR_FAILED]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCode.SHUT_DOWN]: grpc.status.CANCELLED,
+};
+
+/** Converts any thrown value into a gRPC status object that carries the ErrorInfo in trailers. */
+export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
+  const info = errorToInfo(err);
+  const metadata = new grpc.Metadata();
+  metadata.set(ERROR_METADATA_KEY, Buffer.from(ErrorInfoType.encode(ErrorInfoType.fromObject(info)).finish()));
+  return { code: STATUS_BY_CODE[info.code] ?? grpc.status.UNKNOWN, details: info.message, metadata };
+}
+
+export function decodeErrorInfo(bytes: Buffer): ErrorInfo {
+  const obj = ErrorInfoType.toObject(ErrorInfoType.decode(bytes), { defaults: true }) as ErrorInfo;
+  return obj;
+}
+
+export type Peer = 'head' | 'worker' | 'actor';
+
+/** Rebuilds the TroupeError behind a failed gRPC call, or describes a transport failure. */
+export function fromServiceError(err: grpc.ServiceError, peer: Peer, address: string): TroupeError {
+  const raw = err.metadata?.get(ERROR_METADATA_KEY)[0];
+  if (Buffer.isBuffer(raw)) {
+    try {
+      return errorFromInfo(decodeErrorInfo(raw));
+    } catch {
+      // fall through to the status-based mapping
+    }
+  }
+  const where = `the ${peer} at ${address}`;
+  switch (err.code) {
+    case grpc.status.UNAUTHENTICATED:
+      return new UnauthenticatedError(`${where} refused the cluster token (${err.details}); pass the token printed by \`troupe start --head\` or set TROUPE_TOKEN`);
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return new MessageTooLargeError(`${where} refused a message: ${err.details}; send large values through the object store instead of call arguments`);
+    case grpc.status.UNAVAILABLE:
+      return peer === 'head'
+        ? new HeadUnavailableError(`cannot reach ${where}: ${err.details}; check that \`troupe start --head\` is running and the address is right`)
+        : new UnavailableError(`cannot reach ${where}: ${err.details}`);
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new TimeoutError(`${where} did not answer in time: ${err.details}`);
+    case grpc.status.INVALID_ARGUMENT:
+      return new InvalidArgumentError(`${where} rejected the request: ${err.details}`);
+    default:
+      return new InternalError(`${where} failed: ${grpc.status[err.code] ?? err.code}: ${err.details}`);
+  }
+}
+
+export type UnaryHandler<Req, Rep> = (request: Req, call: grpc.ServerUnaryCall<Req, Rep>) => Promise<Rep> | Rep;
+
+/**
+ * Wraps an async handler for a unary RPC: checks the token (UNAUTHENTICATED and a log line when
+ * wrong), turns thrown errors into statuses carrying ErrorInfo.
+ */
+export function unary<Req, Rep>(
+  guard: TokenGuard,
+  log: Logger,
+  method: string,
+  handler: UnaryHandler<Req, Rep>,
+): grpc.handleUnaryCall<Req, Rep> {
+  return (call, callback) => {
+    if (!guard.check(call.metadata)) {
+      log.warn({ method, peer: call.getPeer() }, 'refused a call with a missing or wrong cluster token');
+      callback({ code: grpc.status.UNAUTHENTICATED, details: `missing or wrong cluster token for ${method}` });
+      return;
+    }
+    let result: Promise<Rep>;
+    try {
+      result = Promise.resolve(handler(call.request, call));
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(
+      (reply) => callback(null, reply),
+      (err: unknown) => {
+        if (!(err instanceof TroupeError)) log.error({ err, method }, 'handler failed unexpectedly');
+        callback(toServiceError(err));
+      },
+    );
+  };
+}
+
+/** Sends UNAUTHENTICATED on a stream whose token is wrong. Returns true when the call may go on. */
+export function admitStream(
+  guard: TokenGuard,
+  log: Logger,
+  method: string,
+  call: grpc.ServerDuplexStream<unknown, unknown>,
+): boolean {
+  if (guard.check(call.metadata)) return true;
+  log.warn({ method, peer: call.getPeer() }, 'refused a stream with a missing or wrong cluster token');
+  call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `missing or wrong cluster token for ${method}` });
+  return false;
+}
+
+/** Binds a server on host:port (0 = any free port) and resolves to the bound port. */
+export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
+  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) reject(new UnavailableError(`cannot listen on ${target}: ${err.message}`, { cause: err }));
+      else resolve(bound);
+    });
+  });
+}
+
+/** Promisified unary call with an optional deadline. */
+export function callUnary<Req, Rep>(
+  client: grpc.Client,
+  method: string,
+  request: Req,
+  peer: Peer,
+  address: string,
+  timeoutMs?: number,
+): Promise<Rep> {
+  return new Promise((resolve, reject) => {
+    const fn = (client as unknown as Record<string, Function>)[method];
+    if (typeof fn !== 'function') {
+      reject(new InternalError(`no RPC named ${method}`));
+      return;
+    }
+    const options: grpc.CallOptions = {};
+    if (timeoutMs !== undefined && timeoutMs > 0) options.deadline = Date.now() + timeoutMs;
+    fn.call(client, request, options, (err: grpc.ServiceError | null, reply: Rep) => {
+      if (err) reject(fromServiceError(err, peer, address));
+      else resolve(reply);
+    });
+  });
+}
+
+export function closeServer(server: grpc.Server, graceMs = 1000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Entry of an actor host process, forked by the worker agent. Serves ActorService on a port of its
+ * own and takes create/destroy orders over the IPC channel. Exits when its agent goes away, so a
+ * killed agent never leaves orphans.
+ */
+import { configureLogging, flushLogs } from '../common/logger.js';
+import { errorToInfo } from '../common/errors.js';
+import { ActorHost } from './actor-host.js';
+import type { AgentToHost, HostToAgent } from './host-ipc.js';
+
+const log = configureLogging({ file: process.env.TROUPE_LOG_FILE, name: 'actor-host' }).child({ component: 'actor-host' });
+const token = process.env.TROUPE_TOKEN ?? '';
+const host = new ActorHost({
+  host: process.env.TROUPE_BIND_HOST ?? '127.0.0.1',
+  token,
+  maxMessageBytes: Number(process.env.TROUPE_MAX_MESSAGE_BYTES) || undefined,
+  log,
+});
+// The token must not leak into user code through the environment.
+delete process.env.TROUPE_TOKEN;
+
+function send(msg: HostToAgent): void {
+  process.send?.(msg);
+}
+
+process.on('message', (raw: AgentToHost) => {
+  switch (raw.type) {
+    case 'create':
+      for (const [k, v] of Object.entries(raw.env)) process.env[k] = v;
+      host.create(raw.actorId, raw.module, raw.exportName, raw.args, raw.maxConcurrency).then(
+        () => send({ type: 'created', reqId: raw.reqId }),
+        (err: unknown) => {
+          log.info({ actorId: raw.actorId, err: (err as Error).message }, 'actor creation failed');
+          send({ type: 'create-failed', reqId: raw.reqId, error: errorToInfo(err) });
+        },
+      );
+      return;
+    case 'destroy':
+      host.destroy(raw.actorId, JSON.parse(raw.cause));
+      return;
+  }
+});
+
+process.on('disconnect', () => {
+  flushLogs();
+  process.exit(0);
+});
+
+process.on('unhandledRejection', (err) => {
+  log.error({ err }, 'unhandled rejection in actor code');
+});
+
+const port = await host.listen();
+send({ type: 'ready', port });

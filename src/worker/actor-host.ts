@@ -1,0 +1,165 @@
+import * as grpc from '@grpc/grpc-js';
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import {
+  ActorConstructorError,
+  ActorDiedError,
+  ModuleLoadError,
+  TroupeError,
+  errorToInfo,
+  type DeathCause,
+  type ErrorInfo,
+} from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { decode } from '../transport/codec.js';
+import { services } from '../transport/protos.js';
+import { TokenGuard, admitStream, bindServer, serverOptions, closeServer } from '../transport/grpc.js';
+import { ActorInstance, type Outcome } from './actor-runtime.js';
+
+interface WireCall {
+  seq: number;
+  actorId: string;
+  method: string;
+  args: Buffer;
+}
+interface WireResult {
+  seq: number;
+  value?: Buffer;
+  error?: ErrorInfo;
+}
+
+export interface ActorHostOptions {
+  host: string;
+  token: string;
+  maxMessageBytes?: number;
+  log: Logger;
+}
+
+/**
+ * Serves ActorService for the actors living in this process (one for `isolation: 'process'`,
+ * many for `'shared'`). Each caller's stream delivers calls in order; results are batched per tick.
+ */
+export class ActorHost {
+  private readonly actors = new Map<string, ActorInstance>();
+  private readonly dead = new Map<string, DeathCause>();
+  private readonly server: grpc.Server;
+  private readonly guard: TokenGuard;
+
+  constructor(private readonly options: ActorHostOptions) {
+    this.guard = new TokenGuard(options.token);
+    this.server = new grpc.Server(serverOptions(options.maxMessageBytes));
+    this.server.addService(services.ActorService.service, {
+      Calls: (call: grpc.ServerDuplexStream<{ calls: WireCall[] }, { results: WireResult[] }>) => this.serve(call),
+    });
+  }
+
+  listen(): Promise<number> {
+    return bindServer(this.server, this.options.host, 0);
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.server, 200);
+  }
+
+  /** Imports the module, finds the export, runs the constructor. Errors name what failed. */
+  async create(actorId: string, moduleSpec: string, exportName: string, rawArgs: Uint8Array, maxConcurrency: number): Promise<void> {
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(toImportable(moduleSpec))) as Record<string, unknown>;
+    } catch (err) {
+      throw new ModuleLoadError(`cannot load actor module ${moduleSpec}: ${(err as Error).message}`, {
+        cause: err,
+        context: { actorId, module: moduleSpec },
+      });
+    }
+    const cls = mod[exportName];
+    if (typeof cls !== 'function') {
+      const exported = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
+      throw new ModuleLoadError(
+        `module ${moduleSpec} has no class export '${exportName}'` +
+          (exported.length ? `; its exported functions and classes are: ${exported.join(', ')}` : '; it exports no classes'),
+        { context: { actorId, module: moduleSpec, exportName } },
+      );
+    }
+    const args = decode<unknown[]>(rawArgs, 'constructor arguments');
+    let instance: Record<string, unknown>;
+    try {
+      instance = new (cls as new (...a: unknown[]) => Record<string, unknown>)(...(Array.isArray(args) ? args : []));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new ActorConstructorError(`constructor of ${exportName} threw: ${message}`, {
+        cause: err,
+        context: { actorId },
+        remoteStack: err instanceof Error ? err.stack : undefined,
+      });
+    }
+    this.actors.set(actorId, new ActorInstance(actorId, exportName, instance, Math.max(1, maxConcurrency)));
+  }
+
+  destroy(actorId: string, cause: DeathCause): void {
+    const actor = this.actors.get(actorId);
+    this.actors.delete(actorId);
+    this.dead.set(actorId, cause);
+    actor?.destroy(cause);
+  }
+
+  get size(): number {
+    return this.actors.size;
+  }
+
+  private serve(call: grpc.ServerDuplexStream<{ calls: WireCall[] }, { results: WireResult[] }>): void {
+    if (!admitStream(this.guard, this.options.log, "ActorService.Calls", call as unknown as grpc.ServerDuplexStream<unknown, unknown>)) return;
+    let pending: WireResult[] = [];
+    let scheduled = false;
+    let open = true;
+    const flush = (): void => {
+      scheduled = false;
+      if (!open || pending.length === 0) return;
+      const results = pending;
+      pending = [];
+      call.write({ results });
+    };
+    const replyFor = (seq: number) => (outcome: Outcome) => {
+      pending.push('value' in outcome ? { seq, value: outcome.value } : { seq, error: outcome.error });
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(flush);
+      }
+    };
+    call.on('data', (batch: { calls: WireCall[] }) => {
+      for (const c of batch.calls) {
+        const actor = this.actors.get(c.actorId);
+        if (actor) {
+          actor.submit(c.method, c.args, replyFor(c.seq));
+          continue;
+        }
+        replyFor(c.seq)({ error: errorToInfo(this.unknownActor(c.actorId, c.method)) });
+      }
+    });
+    call.on('end', () => {
+      open = false;
+      call.end();
+    });
+    call.on('error', () => {
+      open = false;
+    });
+    call.on('cancelled', () => {
+      open = false;
+    });
+  }
+
+  private unknownActor(actorId: string, method: string): TroupeError {
+    const cause = this.dead.get(actorId);
+    if (cause) return ActorDiedError.of(actorId, cause, method);
+    return new ActorDiedError(`call to ${method} failed: actor ${actorId} does not live in this process`, {
+      context: { actorId, method },
+    });
+  }
+}
+
+/** Accepts file URLs, absolute or relative paths, and bare package names. */
+function toImportable(spec: string): string {
+  if (spec.startsWith('file:') || spec.startsWith('data:') || spec.startsWith('node:')) return spec;
+  if (path.isAbsolute(spec) || spec.startsWith('./') || spec.startsWith('../')) return pathToFileURL(path.resolve(spec)).href;
+  return spec;
+}

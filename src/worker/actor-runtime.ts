@@ -1,0 +1,138 @@
+import {
+  ActorDiedError,
+  ActorMethodError,
+  MethodNotFoundError,
+  TroupeError,
+  errorToInfo,
+  type DeathCause,
+  type ErrorInfo,
+} from '../common/errors.js';
+import { decode, encode } from '../transport/codec.js';
+
+/** What a finished call produces: an encoded value or an error for the wire. */
+export type Outcome = { value: Buffer } | { error: ErrorInfo };
+export type Reply = (outcome: Outcome) => void;
+
+interface QueuedCall {
+  method: string;
+  args: Uint8Array;
+  reply: Reply;
+}
+
+// Names that are never callable remotely: they belong to Object or the runtime.
+const FORBIDDEN = new Set(['constructor', '__proto__', 'then', 'toString', 'valueOf', 'hasOwnProperty']);
+
+/**
+ * One live actor: its instance and its call queue. Calls start in arrival order; a method that
+ * returns a promise keeps its slot until it settles, so at most `maxConcurrency` run at once and
+ * with the default of 1 every call sees the effects of the previous one.
+ */
+export class ActorInstance {
+  private readonly queue: QueuedCall[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private deadCause: DeathCause | undefined;
+
+  constructor(
+    readonly actorId: string,
+    readonly className: string,
+    private readonly instance: Record<string, unknown>,
+    private readonly maxConcurrency: number,
+  ) {}
+
+  submit(method: string, args: Uint8Array, reply: Reply): void {
+    if (this.deadCause) {
+      reply({ error: errorToInfo(ActorDiedError.of(this.actorId, this.deadCause, method)) });
+      return;
+    }
+    this.queue.push({ method, args, reply });
+    this.pump();
+  }
+
+  /** Fails every queued call; calls already running finish but their results are replaced. */
+  destroy(cause: DeathCause): void {
+    this.deadCause = cause;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const call = this.queue[i]!;
+      call.reply({ error: errorToInfo(ActorDiedError.of(this.actorId, cause, call.method)) });
+    }
+    this.queue.length = 0;
+    this.head = 0;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxConcurrency && this.head < this.queue.length) {
+      const call = this.queue[this.head]!;
+      this.queue[this.head++] = undefined as unknown as QueuedCall;
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      this.run(call);
+    }
+  }
+
+  private run(call: QueuedCall): void {
+    let result: unknown;
+    try {
+      const fn = this.lookup(call.method);
+      const args = decode<unknown[]>(call.args, `arguments of ${call.method}`);
+      result = fn.apply(this.instance, Array.isArray(args) ? args : []);
+    } catch (err) {
+      call.reply({ error: this.failure(call.method, err) });
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      this.inFlight++;
+      (result as PromiseLike<unknown>).then(
+        (value) => {
+          this.inFlight--;
+          this.finish(call, value);
+          this.pump();
+        },
+        (err: unknown) => {
+          this.inFlight--;
+          call.reply({ error: this.failure(call.method, err) });
+          this.pump();
+        },
+      );
+      return;
+    }
+    this.finish(call, result);
+  }
+
+  private finish(call: QueuedCall, value: unknown): void {
+    if (this.deadCause) {
+      call.reply({ error: errorToInfo(ActorDiedError.of(this.actorId, this.deadCause, call.method)) });
+      return;
+    }
+    try {
+      call.reply({ value: encode(value, `the result of ${call.method}`) });
+    } catch (err) {
+      call.reply({ error: errorToInfo(err) });
+    }
+  }
+
+  private lookup(method: string): Function {
+    const fn = FORBIDDEN.has(method) || method.startsWith('#') ? undefined : this.instance[method];
+    if (typeof fn !== 'function') {
+      throw new MethodNotFoundError(`${this.className} has no method '${method}'`, {
+        context: { actorId: this.actorId, method },
+      });
+    }
+    return fn as Function;
+  }
+
+  private failure(method: string, err: unknown): ErrorInfo {
+    if (err instanceof MethodNotFoundError || (err instanceof TroupeError && err.code === 'SERIALIZATION')) {
+      return errorToInfo(err);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    const wrapped = new ActorMethodError(`${this.className}.${method} threw: ${message}`, {
+      cause: err,
+      context: { actorId: this.actorId, method },
+      remoteStack: err instanceof Error ? err.stack : undefined,
+    });
+    return errorToInfo(wrapped);
+  }
+}

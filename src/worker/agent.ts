@@ -1,0 +1,222 @@
+import * as grpc from '@grpc/grpc-js';
+import os from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { ActorNotFoundError, InvalidArgumentError, TroupeError, type DeathCause } from '../common/errors.js';
+import { logger, type Logger } from '../common/logger.js';
+import { services } from '../transport/protos.js';
+import {
+  TokenGuard,
+  bindServer,
+  callUnary,
+  closeServer,
+  makeClient,
+  serverOptions,
+  unary,
+  DEFAULT_MAX_MESSAGE_BYTES,
+} from '../transport/grpc.js';
+import { detectResources, type ResourceOverrides } from './detect.js';
+import { HostPool } from './host-pool.js';
+import { deathFromExit, hostExecArgv, type HostProcess, type HostExit } from './host-process.js';
+
+export interface WorkerOptions extends ResourceOverrides {
+  /** host:port of the head. */
+  headAddress: string;
+  token: string;
+  /** Address to listen on and advertise to the head and callers. Default 127.0.0.1. */
+  host?: string;
+  /** Port of the WorkerService; 0 (default) lets the OS choose. */
+  port?: number;
+  /** Folder for the actor host processes' logs. */
+  logDir: string;
+  /** Idle actor host processes kept ready. Default 2. */
+  warmPoolSize?: number;
+  /** Actors per shared host process. Default 256. */
+  maxSharedActors?: number;
+  maxMessageBytes?: number;
+  labels?: Record<string, string>;
+}
+
+interface StartActorRequest {
+  actorId: string;
+  spec: {
+    module: string;
+    exportName: string;
+    args: Buffer;
+    isolation: string;
+    maxConcurrency: number;
+    env: Record<string, string>;
+    execArgv: string[];
+  };
+  gpuIds: number[];
+  incarnation: number;
+}
+
+/**
+ * The worker agent of one machine: registers the machine's resources with the head, heartbeats,
+ * starts actors in host processes (warm pool, shared hosts), and reports their exits.
+ */
+export class WorkerAgent {
+  nodeId = '';
+  incarnation = 0;
+  address = '';
+  private readonly log: Logger;
+  private readonly server: grpc.Server;
+  private readonly guard: TokenGuard;
+  private readonly head: grpc.Client;
+  private readonly pool: HostPool;
+  private readonly actors = new Map<string, HostProcess>();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private registration: { resources: Record<string, number>; numGpuDevices: number } | undefined;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.log = logger('worker');
+    this.guard = new TokenGuard(options.token);
+    this.head = makeClient(services.HeadService, options.headAddress, options.token, options.maxMessageBytes);
+    this.server = new grpc.Server(serverOptions(options.maxMessageBytes));
+    this.server.addService(services.WorkerService.service, {
+      StartActor: unary(this.guard, this.log, 'WorkerService.StartActor', (req: StartActorRequest) => this.startActor(req)),
+      KillActor: unary(this.guard, this.log, 'WorkerService.KillActor', (req: { actorId: string }) => this.killActor(req.actorId)),
+    });
+    mkdirSync(options.logDir, { recursive: true });
+    this.pool = new HostPool({
+      token: options.token,
+      bindHost: options.host ?? '127.0.0.1',
+      logDir: options.logDir,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      execArgv: hostExecArgv(),
+      warmSize: options.warmPoolSize ?? 2,
+      maxSharedActors: options.maxSharedActors ?? 256,
+      onExit: (host, exit) => this.onHostExit(host, exit),
+    });
+  }
+
+  /** Listens, fills the warm pool, registers with the head (retrying until it answers). */
+  async start(): Promise<void> {
+    const host = this.options.host ?? '127.0.0.1';
+    const port = await bindServer(this.server, host, this.options.port ?? 0);
+    this.address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.registration = await detectResources(this.options);
+    this.pool.fill();
+    await this.register();
+  }
+
+  private async register(): Promise<void> {
+    const reg = this.registration!;
+    let delay = 100;
+    for (;;) {
+      try {
+        const reply = await callUnary<object, { nodeId: string; incarnation: number; heartbeatPeriodMs: number }>(
+          this.head,
+          'RegisterNode',
+          {
+            address: this.address,
+            hostname: os.hostname(),
+            resources: { amounts: reg.resources },
+            labels: this.options.labels ?? {},
+            numGpuDevices: reg.numGpuDevices,
+          },
+          'head',
+          this.options.headAddress,
+          5000,
+        );
+        this.nodeId = reply.nodeId;
+        this.incarnation = reply.incarnation;
+        this.log.info({ nodeId: this.nodeId, resources: reg.resources }, 'registered with the head');
+        this.scheduleHeartbeat(reply.heartbeatPeriodMs || 1000);
+        return;
+      } catch (err) {
+        if (this.stopped) return;
+        // A wrong token or a bad resource never heals by retrying.
+        if (err instanceof TroupeError && (err.code === 'UNAUTHENTICATED' || err.code === 'INVALID_ARGUMENT')) throw err;
+        this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot register with the head yet');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  private scheduleHeartbeat(periodMs: number): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => {
+      callUnary<object, { known: boolean }>(this.head, 'Heartbeat', { nodeId: this.nodeId, incarnation: this.incarnation }, 'head', this.options.headAddress, periodMs * 2)
+        .then((reply) => {
+          if (!reply.known && !this.stopped) {
+            // The head forgot us (restarted without state, or declared us dead): stop our actors, join again.
+            this.log.warn({ nodeId: this.nodeId }, 'the head does not know this node; stopping its actors and registering again');
+            clearInterval(this.heartbeatTimer);
+            for (const id of [...this.actors.keys()]) this.killActor(id);
+            this.register().catch((err) => this.log.error({ err }, 're-registration failed'));
+          }
+        })
+        .catch((err) => this.log.debug({ err: (err as Error).message }, 'heartbeat failed'));
+    }, periodMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private async startActor(req: StartActorRequest): Promise<{ address: string; pid: number }> {
+    const spec = req.spec;
+    if (!spec?.module || !spec.exportName) {
+      throw new InvalidArgumentError('StartActor needs spec.module and spec.exportName', { context: { field: 'spec.module' } });
+    }
+    const shared = spec.isolation === 'shared';
+    const execArgv = spec.execArgv.length ? spec.execArgv : hostExecArgv([spec.module]);
+    const host = shared ? await this.pool.sharedHost(execArgv) : await this.pool.dedicated(execArgv);
+    const env: Record<string, string> = { ...spec.env };
+    if (!shared && req.gpuIds.length > 0) env.CUDA_VISIBLE_DEVICES = req.gpuIds.join(',');
+    host.actors.add(req.actorId);
+    this.actors.set(req.actorId, host);
+    try {
+      await host.create({
+        actorId: req.actorId,
+        module: spec.module,
+        exportName: spec.exportName,
+        args: spec.args,
+        maxConcurrency: spec.maxConcurrency || 1,
+        env,
+      });
+    } catch (err) {
+      host.actors.delete(req.actorId);
+      this.actors.delete(req.actorId);
+      // A process that failed to load user code is not reused.
+      if (!shared) {
+        host.killedByUser.add(req.actorId);
+        host.kill();
+      }
+      throw err;
+    }
+    const bindHost = this.options.host ?? '127.0.0.1';
+    return { address: `${bindHost.includes(':') ? `[${bindHost}]` : bindHost}:${host.port}`, pid: host.pid };
+  }
+
+  private killActor(actorId: string): object {
+    const host = this.actors.get(actorId);
+    if (!host) throw new ActorNotFoundError(`no actor ${actorId} on node ${this.nodeId}`, { context: { actorId, nodeId: this.nodeId } });
+    this.actors.delete(actorId);
+    host.actors.delete(actorId);
+    host.killedByUser.add(actorId);
+    if (host.shared) host.destroy(actorId, { type: 'killed', by: 'user' });
+    else host.kill('SIGKILL');
+    return {};
+  }
+
+  private onHostExit(host: HostProcess, exit: HostExit): void {
+    const cause: DeathCause = deathFromExit(exit);
+    for (const actorId of host.actors) {
+      this.actors.delete(actorId);
+      if (host.killedByUser.has(actorId)) continue;
+      this.log.warn({ actorId, pid: host.pid, exit }, 'actor process exited');
+      callUnary(this.head, 'ReportActorExit', { nodeId: this.nodeId, actorId, deathCause: JSON.stringify(cause) }, 'head', this.options.headAddress, 10_000).catch(
+        (err) => this.log.warn({ err: (err as Error).message, actorId }, 'could not report an actor exit to the head'),
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    await this.pool.close();
+    await closeServer(this.server, 500);
+    this.head.close();
+  }
+}

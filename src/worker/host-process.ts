@@ -1,0 +1,130 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UnavailableError, errorFromInfo, type DeathCause } from '../common/errors.js';
+import type { AgentToHost, HostToAgent } from './host-ipc.js';
+
+const SELF = fileURLToPath(import.meta.url);
+/** True when running from TypeScript sources (tests, tsx): children need the same loader. */
+export const RUNNING_FROM_SOURCE = SELF.endsWith('.ts');
+const HOST_ENTRY = path.join(path.dirname(SELF), RUNNING_FROM_SOURCE ? 'actor-host-main.ts' : 'actor-host-main.js');
+
+export interface HostProcessOptions {
+  token: string;
+  bindHost: string;
+  logDir: string;
+  maxMessageBytes: number;
+  execArgv: string[];
+  env?: Record<string, string>;
+}
+
+export type HostExit = { code: number | null; signal: NodeJS.Signals | null };
+
+/** Loader flags for a host process: tsx when running from sources or loading a .ts module. */
+export function hostExecArgv(modules: string[] = []): string[] {
+  const needsTs = RUNNING_FROM_SOURCE || modules.some((m) => /\.[cm]?ts$/.test(m));
+  return needsTs ? ['--import', 'tsx'] : [];
+}
+
+let nextHostNo = 0;
+
+/** One forked actor host process, from fork to exit. */
+export class HostProcess {
+  readonly child: ChildProcess;
+  readonly ready: Promise<number>;
+  readonly exited: Promise<HostExit>;
+  port = 0;
+  exit: HostExit | undefined;
+  /** Actor ids living here; killed ones are remembered so their exit is reported as such. */
+  readonly actors = new Set<string>();
+  readonly killedByUser = new Set<string>();
+  private reqNo = 0;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+  constructor(readonly options: HostProcessOptions, readonly shared: boolean) {
+    const logFile = path.join(options.logDir, `actor-host-${process.pid}-${nextHostNo++}.log`);
+    const out = openSync(logFile, 'a');
+    this.child = fork(HOST_ENTRY, [], {
+      execArgv: options.execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', out, out, 'ipc'],
+      env: {
+        ...process.env,
+        ...options.env,
+        TROUPE_TOKEN: options.token,
+        TROUPE_BIND_HOST: options.bindHost,
+        TROUPE_MAX_MESSAGE_BYTES: String(options.maxMessageBytes),
+        TROUPE_LOG_FILE: logFile,
+      },
+    });
+    closeSync(out);
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        const err = new UnavailableError(`actor host process ${this.child.pid} exited (${describeExit(this.exit)})`);
+        for (const w of this.waiting.values()) w.reject(err);
+        this.waiting.clear();
+        resolve(this.exit);
+      });
+    });
+    this.ready = new Promise((resolve, reject) => {
+      const onMessage = (msg: HostToAgent): void => {
+        if (msg.type === 'ready') {
+          this.port = msg.port;
+          resolve(msg.port);
+        }
+      };
+      this.child.on('message', onMessage);
+      this.exited.then((exit) => reject(new UnavailableError(`actor host process exited before it was ready (${describeExit(exit)}); see ${logFile}`)));
+    });
+    this.ready.catch(() => undefined);
+    this.child.on('message', (msg: HostToAgent) => {
+      if (msg.type === 'created' || msg.type === 'create-failed') {
+        const w = this.waiting.get(msg.reqId);
+        if (!w) return;
+        this.waiting.delete(msg.reqId);
+        if (msg.type === 'created') w.resolve();
+        else w.reject(errorFromInfo(msg.error));
+      }
+    });
+    this.child.on('error', () => undefined);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  get alive(): boolean {
+    return this.exit === undefined;
+  }
+
+  create(msg: Omit<Extract<AgentToHost, { type: 'create' }>, 'type' | 'reqId'>): Promise<void> {
+    const reqId = ++this.reqNo;
+    return new Promise((resolve, reject) => {
+      if (!this.alive) {
+        reject(new UnavailableError('actor host process is not running'));
+        return;
+      }
+      this.waiting.set(reqId, { resolve, reject });
+      this.child.send({ type: 'create', reqId, ...msg } satisfies AgentToHost);
+    });
+  }
+
+  destroy(actorId: string, cause: DeathCause): void {
+    if (this.alive && this.child.connected) this.child.send({ type: 'destroy', actorId, cause: JSON.stringify(cause) } satisfies AgentToHost);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.alive) this.child.kill(signal);
+  }
+}
+
+export function describeExit(exit: HostExit): string {
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+}
+
+export function deathFromExit(exit: HostExit): DeathCause {
+  if (exit.signal) return { type: 'signaled', signal: exit.signal };
+  return { type: 'exited', exitCode: exit.code ?? -1 };
+}

@@ -1,0 +1,2 @@
+export { WorkerAgent, type WorkerOptions } from './agent.js';
+export { detectResources, type ResourceOverrides } from './detect.js';
