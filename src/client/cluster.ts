@@ -12,6 +12,7 @@ import { encode } from '../transport/codec.js';
 import { callUnary, makeClient } from '../transport/grpc.js';
 import { services } from '../transport/protos.js';
 import { ActorConnection } from './actor-connection.js';
+import { MuxClient } from '../transport/mux-stream.js';
 import { resourceRequest, validateActorOptions, type ActorOptions } from './options.js';
 import type { ActorClassType, CallProxy } from './types.js';
 import { toActorInfo, toClusterStatus, type ActorInfo, type ClusterStatus, type WireActorInfo } from './status.js';
@@ -39,6 +40,7 @@ export class Cluster {
   readonly namespace: string;
   private readonly head: grpc.Client;
   private readonly connections = new Map<string, ActorConnection>();
+  private readonly creations: MuxClient<object, { actor: WireActorInfo }>;
   private closed = false;
 
   constructor(private readonly init: ClusterInit) {
@@ -46,6 +48,7 @@ export class Cluster {
     this.token = init.token;
     this.namespace = init.namespace;
     this.head = makeClient(services.HeadService, init.address, init.token, init.maxMessageBytes);
+    this.creations = new MuxClient(this.head, 'CreateActors', 'head', init.address);
   }
 
   /** True when `connect()` started this cluster inside the current process. */
@@ -92,6 +95,7 @@ export class Cluster {
     this.closed = true;
     for (const c of this.connections.values()) c.close();
     this.connections.clear();
+    this.creations.close();
     this.head.close();
     await this.init.embedded?.stop();
   }
@@ -121,7 +125,7 @@ export class Cluster {
       env: options.env ?? {},
       execArgv: this.init.execArgv,
     };
-    const reply = await callUnary<object, { actor: WireActorInfo }>(this.head, 'CreateActor', { spec, ownerId: this.init.ownerId }, 'head', this.address);
+    const reply = await this.creations.request({ spec, ownerId: this.init.ownerId });
     return toActorInfo(reply.actor);
   }
 

@@ -4,6 +4,7 @@ import {
   InvalidArgumentError,
   NameTakenError,
   ActorDiedError,
+  TimeoutError,
   errorToInfo,
   type DeathCause,
 } from '../common/errors.js';
@@ -98,18 +99,15 @@ export class ActorManager {
     record.nodeId = node.nodeId;
     record.allocation = allocation;
     const spec = record.spec;
-    callUnary<object, { address: string; pid: number }>(
-      node.client,
-      'StartActor',
-      {
+    withTimeout(
+      node.starts.request({
         actorId: record.actorId,
         incarnation: node.incarnation,
         gpuIds: allocation.gpuIds,
         spec: { ...spec, resources: { amounts: spec.resources }, nodeAffinity: spec.nodeAffinity ?? null },
-      },
-      'worker',
-      node.address,
+      }),
       START_TIMEOUT_MS,
+      `node ${node.nodeId} did not start actor ${record.actorId} within ${START_TIMEOUT_MS / 1000} s`,
     ).then(
       (reply) => {
         if (record.state !== 'CREATING') {
@@ -212,4 +210,20 @@ export class ActorManager {
       rec.allocation = undefined;
     }
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TimeoutError(message)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }

@@ -3,6 +3,7 @@ import { InvalidArgumentError, type DeathCause } from '../common/errors.js';
 import { logger, type Logger } from '../common/logger.js';
 import { services } from '../transport/protos.js';
 import { TokenGuard, bindServer, closeServer, serverOptions, unary } from '../transport/grpc.js';
+import { muxHandler } from '../transport/mux-stream.js';
 import { ActorManager } from './actor-manager.js';
 import type { ActorRecord } from './actor-directory.js';
 import { NodeRegistry } from './node-registry.js';
@@ -62,6 +63,11 @@ export class HeadServer {
       CreateActor: u('CreateActor', async (req: { spec: WireActorSpec; ownerId: string }, call) => {
         const spec = validateSpec(req.spec);
         const rec = await this.actors.create(spec, req.ownerId, (cb) => call.on('cancelled', cb));
+        return { actor: this.actorInfo(rec) };
+      }),
+      CreateActors: muxHandler(this.guard, this.log, 'HeadService.CreateActors', async (req: { spec: WireActorSpec; ownerId: string }, onCancel) => {
+        const spec = validateSpec(req.spec);
+        const rec = await this.actors.create(spec, req.ownerId, onCancel);
         return { actor: this.actorInfo(rec) };
       }),
       GetActor: u('GetActor', async (req: { actorId: string; name: string; namespace: string; waitForDeathMs: number }) => {

@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { makeClient } from '../transport/grpc.js';
+import { MuxClient } from '../transport/mux-stream.js';
 import { services } from '../transport/protos.js';
 import type { ResourceMap } from './resources.js';
 
@@ -16,6 +17,8 @@ export interface NodeEntry {
   deathReason: string;
   lastHeartbeatMs: number;
   client: grpc.Client;
+  /** StartActor requests on one long-lived stream. */
+  starts: MuxClient<object, { address: string; pid: number }>;
 }
 
 /** Registered worker nodes, their WorkerService clients and heartbeat deadlines. */
@@ -38,7 +41,8 @@ export class NodeRegistry {
       deathReason: '',
       lastHeartbeatMs: Date.now(),
       client: makeClient(services.WorkerService, address, this.token, this.maxMessageBytes),
-    };
+    } as NodeEntry;
+    entry.starts = new MuxClient(entry.client, 'StartActors', 'worker', address);
     this.nodes.set(entry.nodeId, entry);
     return entry;
   }
@@ -71,10 +75,14 @@ export class NodeRegistry {
   markDead(node: NodeEntry, reason: string): void {
     node.state = 'DEAD';
     node.deathReason = reason;
+    node.starts.close();
     node.client.close();
   }
 
   closeAll(): void {
-    for (const n of this.nodes.values()) n.client.close();
+    for (const n of this.nodes.values()) {
+      n.starts.close();
+      n.client.close();
+    }
   }
 }

@@ -51,4 +51,7 @@ process.on('unhandledRejection', (err) => {
 });
 
 const port = await host.listen();
+// One call to ourselves runs the server's connection and stream code once, so the first real
+// caller does not pay for lazy compilation of those paths (tens of ms on a busy machine).
+await host.warmUp(port).catch((err: unknown) => log.warn({ err }, 'warm-up call failed'));
 send({ type: 'ready', port });

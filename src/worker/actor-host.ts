@@ -13,7 +13,7 @@ import {
 import type { Logger } from '../common/logger.js';
 import { decode } from '../transport/codec.js';
 import { services } from '../transport/protos.js';
-import { TokenGuard, admitStream, bindServer, serverOptions, closeServer } from '../transport/grpc.js';
+import { TokenGuard, admitStream, bindServer, serverOptions, closeServer, makeClient } from '../transport/grpc.js';
 import { ActorInstance, type Outcome } from './actor-runtime.js';
 
 interface WireCall {
@@ -55,6 +55,30 @@ export class ActorHost {
 
   listen(): Promise<number> {
     return bindServer(this.server, this.options.host, 0);
+  }
+
+  /** Sends one call to a missing actor through our own server and waits for its answer. */
+  async warmUp(port: number): Promise<void> {
+    const address = `${this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host}:${port}`;
+    const client = makeClient<grpc.Client>(services.ActorService, address, this.options.token, this.options.maxMessageBytes);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const stream = (client as unknown as { Calls: () => grpc.ClientDuplexStream<unknown, unknown> }).Calls();
+        const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+        stream.on('data', () => {
+          clearTimeout(timer);
+          stream.end();
+          resolve();
+        });
+        stream.on('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+        stream.write({ calls: [{ seq: 1, actorId: 'warm-up', method: 'warmUp', args: Buffer.alloc(0) }] });
+      });
+    } finally {
+      client.close();
+    }
   }
 
   close(): Promise<void> {

@@ -14,6 +14,7 @@ import {
   unary,
   DEFAULT_MAX_MESSAGE_BYTES,
 } from '../transport/grpc.js';
+import { muxHandler } from '../transport/mux-stream.js';
 import { detectResources, type ResourceOverrides } from './detect.js';
 import { HostPool } from './host-pool.js';
 import { deathFromExit, hostExecArgv, type HostProcess, type HostExit } from './host-process.js';
@@ -76,6 +77,7 @@ export class WorkerAgent {
     this.server = new grpc.Server(serverOptions(options.maxMessageBytes));
     this.server.addService(services.WorkerService.service, {
       StartActor: unary(this.guard, this.log, 'WorkerService.StartActor', (req: StartActorRequest) => this.startActor(req)),
+      StartActors: muxHandler(this.guard, this.log, 'WorkerService.StartActors', (req: StartActorRequest) => this.startActor(req)),
       KillActor: unary(this.guard, this.log, 'WorkerService.KillActor', (req: { actorId: string }) => this.killActor(req.actorId)),
     });
     mkdirSync(options.logDir, { recursive: true });

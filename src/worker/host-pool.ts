@@ -19,6 +19,7 @@ export class HostPool {
   private readonly shared: HostProcess[] = [];
   private readonly all = new Set<HostProcess>();
   private closed = false;
+  private refillTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: HostPoolOptions) {}
 
@@ -29,7 +30,7 @@ export class HostPool {
   /** A process of its own for one actor: a warm one when the loader flags match. */
   async dedicated(execArgv: string[]): Promise<HostProcess> {
     const host = this.takeIdle(execArgv) ?? this.spawn(execArgv, false);
-    this.fill();
+    this.refillSoon();
     await host.ready;
     return host;
   }
@@ -41,10 +42,19 @@ export class HostPool {
       host = this.takeIdle(execArgv) ?? this.spawn(execArgv, true);
       (host as { shared: boolean }).shared = true;
       this.shared.push(host);
-      this.fill();
+      this.refillSoon();
     }
     await host.ready;
     return host;
+  }
+
+  // fork() blocks the event loop for milliseconds: keep it off the path of the actor being created.
+  private refillSoon(): void {
+    if (this.refillTimer) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.fill();
+    }, 20);
   }
 
   processes(): HostProcess[] {
@@ -53,6 +63,7 @@ export class HostPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.refillTimer);
     const hosts = [...this.all];
     for (const h of hosts) h.kill('SIGKILL');
     await Promise.all(hosts.map((h) => h.exited));

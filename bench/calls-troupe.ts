@@ -1,0 +1,156 @@
+/**
+ * The Troupe half of `bench/calls.ts`: an embedded local cluster (`connect()` with no address),
+ * echo actors from bench/actors/echo.ts, each figure set beside the raw baseline measured in the
+ * same run. Every section catches its own failure (see lib/sections.ts).
+ */
+import type { CallsOptions } from './calls.js';
+import { startChild, type Child } from './lib/children.js';
+import { percentile, sleep, type Report, measureRate } from './lib/report.js';
+import { section, withTimeout } from './lib/sections.js';
+import { connect, type ActorHandle, type Cluster } from '../src/index.js';
+
+type EchoActor = typeof import('./actors/echo.js').EchoActor;
+
+/** Raw figures from the same run; null when not measured (--only troupe) or failed. */
+export interface Baselines {
+  unary: number | null;
+  bidi: number | null;
+  coldP50: number | null;
+  coldP99: number | null;
+  coldRate: number | null;
+}
+
+const NN = 4;
+const NN_NAMESPACE = 'bench';
+const CREATE_SAMPLES = 30;
+const CREATE_PAUSE_MS = 200;
+const SHARED_COUNT = 1000;
+/** A small argument, ~32 bytes once packed, like the raw baseline's payload. */
+const ARG = { seq: 1, pad: 'x'.repeat(16) };
+
+async function killAll(actors: Array<ActorHandle<EchoActor>>): Promise<void> {
+  await Promise.allSettled(actors.map((a) => a.kill()));
+}
+
+export async function runTroupeSections(report: Report, opts: CallsOptions, base: Baselines): Promise<void> {
+  const limit = opts.warmupMs + opts.durationMs + 60_000;
+  const timing = { durationMs: opts.durationMs, warmupMs: opts.warmupMs };
+  const w = opts.window;
+  const rows = {
+    sync: { name: 'troupe 1:1 sync calls, 1 in flight', unit: 'calls/s',
+      opts: { baselineName: 'raw unary', target: { on: 'ratio', op: '>=', threshold: 0.85 } } },
+    async: { name: `troupe 1:1 async calls, ${w} in flight`, unit: 'calls/s',
+      opts: { baselineName: 'raw bidi', target: { on: 'ratio', op: '>=', threshold: 0.7 } } },
+    nn: { name: `troupe ${NN}:${NN} async calls, ${NN} caller procs x ${w} in flight`, unit: 'calls/s',
+      opts: { baselineName: 'raw bidi x1 (one stream)' } },
+    p50: { name: `troupe warm-pool actor creation (spawn resolved), p50 of ${CREATE_SAMPLES}`, unit: 'ms',
+      opts: { baselineName: 'raw process start p50', target: { on: 'value', op: '<=', threshold: 15 } } },
+    p99: { name: `troupe warm-pool actor creation (spawn resolved), p99 of ${CREATE_SAMPLES}`, unit: 'ms',
+      opts: { baselineName: 'raw process start p99' } },
+    first: { name: `troupe first call to a new actor (new connection), p50 of ${CREATE_SAMPLES}`, unit: 'ms',
+      opts: {} },
+    shared: { name: `troupe shared actors created + first call, ${SHARED_COUNT} at once`, unit: 'actors/s',
+      opts: { baselineName: 'raw process starts/s', target: { on: 'value', op: '>=', threshold: 1000 } } },
+  } as const;
+
+  let cluster: Cluster;
+  try {
+    cluster = await withTimeout(connect(), 60_000, 'connect()');
+  } catch (err) {
+    const wrapped = new Error(`connect() failed: ${err instanceof Error ? err.message : String(err)}`);
+    for (const r of Object.values(rows)) report.fail(r.name, r.unit, wrapped, r.opts);
+    return;
+  }
+  const Echo = cluster.actorClass<EchoActor>(new URL('./actors/echo.js', import.meta.url), 'EchoActor');
+
+  try {
+    await section(report, [rows.sync], limit, async () => {
+      const a = await Echo.spawn([], { isolation: 'process' });
+      try {
+        const rate = await measureRate(() => a.call.echo(ARG), { ...timing, inFlight: 1 });
+        return [{ value: rate.perSecond, baseline: base.unary }];
+      } finally {
+        await a.kill();
+      }
+    });
+
+    await section(report, [rows.async], limit, async () => {
+      const a = await Echo.spawn([], { isolation: 'process' });
+      try {
+        const rate = await measureRate(() => a.call.echo(ARG), { ...timing, inFlight: w });
+        return [{ value: rate.perSecond, baseline: base.bidi }];
+      } finally {
+        await a.kill();
+      }
+    });
+
+    await section(report, [rows.nn], limit, async () => {
+      const actors: Array<ActorHandle<EchoActor>> = [];
+      const callers: Child[] = [];
+      try {
+        for (let i = 0; i < NN; i++) {
+          actors.push(await Echo.spawn([], { isolation: 'process', name: `echo-${i}`, namespace: NN_NAMESPACE }));
+        }
+        for (let i = 0; i < NN; i++) {
+          const cfg = { address: cluster.address, token: cluster.token, name: `echo-${i}`,
+            namespace: NN_NAMESPACE, ...timing, window: w };
+          callers.push(startChild(new URL('./nn-caller.js', import.meta.url), [], { BENCH_NN_CONFIG: JSON.stringify(cfg) }));
+        }
+        const results = await Promise.all(callers.map((c) => c.nextLine(limit)));
+        let total = 0;
+        for (const line of results) {
+          const r = JSON.parse(line) as { calls: number; seconds: number };
+          total += r.calls / r.seconds;
+        }
+        return [{ value: total, baseline: base.bidi }];
+      } finally {
+        await Promise.all(callers.map((c) => c.stop()));
+        await killAll(actors);
+      }
+    });
+
+    await section(report, [rows.p50, rows.p99, rows.first], limit, async () => {
+      const samples: number[] = [];
+      const firstCalls: number[] = [];
+      for (let i = 0; i < CREATE_SAMPLES; i++) {
+        await sleep(CREATE_PAUSE_MS); // let the warm pool refill
+        const t0 = performance.now();
+        const a = await Echo.spawn([], { isolation: 'process' });
+        const t1 = performance.now();
+        try {
+          await a.call.echo(i);
+          samples.push(t1 - t0);
+          firstCalls.push(performance.now() - t1);
+        } finally {
+          await a.kill();
+        }
+      }
+      return [
+        { value: percentile(samples, 50), baseline: base.coldP50 },
+        { value: percentile(samples, 99), baseline: base.coldP99 },
+        { value: percentile(firstCalls, 50), baseline: null },
+      ];
+    });
+
+    await section(report, [rows.shared], limit, async () => {
+      const t0 = performance.now();
+      const settled = await Promise.allSettled(
+        Array.from({ length: SHARED_COUNT }, async (_, i) => {
+          const a = await Echo.spawn([], { isolation: 'shared' });
+          await a.call.echo(i);
+          return a;
+        }),
+      );
+      const seconds = (performance.now() - t0) / 1000;
+      const made = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      await killAll(made);
+      const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failure) throw failure.reason;
+      return [{ value: SHARED_COUNT / seconds, baseline: base.coldRate }];
+    });
+  } finally {
+    await withTimeout(cluster.shutdown(), 30_000, 'cluster.shutdown()').catch((err: unknown) =>
+      process.stderr.write(`[bench] ${err instanceof Error ? err.message : String(err)}\n`),
+    );
+  }
+}

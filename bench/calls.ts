@@ -1,0 +1,123 @@
+/**
+ * `npm run bench -- calls [--duration-ms N] [--warmup-ms N] [--window N] [--only raw|troupe]`
+ *
+ * Measures the raw baselines and Troupe side by side in one run: raw grpc-js unary and bidi-stream
+ * echo between two processes and a raw Node process start, then Troupe 1:1 sync and async calls,
+ * n:n async calls, warm-pool actor creation latency and shared-actor creation rate. Prints a table
+ * of figures with baselines and ratios; the last line of stdout is the same as one JSON object.
+ * Exits 1 if any section failed (a missed target is reported, not an exit status), 2 on bad usage.
+ */
+import { rawBidi, rawUnary, startEchoPeer, type EchoPeer } from './raw/baselines.js';
+import { coldStartRate, coldStartSamples } from './raw/spawn.js';
+import { percentile, Report } from './lib/report.js';
+import { section, UsageError } from './lib/sections.js';
+import { runTroupeSections, type Baselines } from './calls-troupe.js';
+
+export interface CallsOptions {
+  durationMs: number;
+  warmupMs: number;
+  /** Calls/messages kept in flight by the pipelined sections. */
+  window: number;
+  only: 'all' | 'raw' | 'troupe';
+}
+
+export const usage =
+  'usage: calls [--duration-ms N (3000)] [--warmup-ms N (500)] [--window N (256)] [--only raw|troupe]';
+
+export function parseCallsArgs(args: string[]): CallsOptions {
+  const opts: CallsOptions = { durationMs: 3000, warmupMs: 500, window: 256, only: 'all' };
+  const positive = (flag: string, v: string | undefined, min: number) => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min) {
+      throw new UsageError(`${flag} needs an integer ≥ ${min}, got ${v ?? 'nothing'}\n${usage}`);
+    }
+    return n;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const [name, inline] = flag.includes('=') ? flag.split('=', 2) : [flag, undefined];
+    const value = () => inline ?? args[++i];
+    switch (name) {
+      case '--duration-ms':
+        opts.durationMs = positive(name, value(), 1);
+        break;
+      case '--warmup-ms':
+        opts.warmupMs = positive(name, value(), 0);
+        break;
+      case '--window':
+        opts.window = positive(name, value(), 1);
+        break;
+      case '--only': {
+        const v = value();
+        if (v !== 'raw' && v !== 'troupe') throw new UsageError(`--only takes raw or troupe, got ${v}\n${usage}`);
+        opts.only = v;
+        break;
+      }
+      default:
+        throw new UsageError(`unknown argument ${flag}\n${usage}`);
+    }
+  }
+  return opts;
+}
+
+const COLD_START_SAMPLES = 10;
+const COLD_START_PARALLEL = 16;
+
+async function runRawSections(report: Report, opts: CallsOptions): Promise<Baselines> {
+  const limit = opts.warmupMs + opts.durationMs + 30_000;
+  const timing = { durationMs: opts.durationMs, warmupMs: opts.warmupMs };
+  const base: Baselines = { unary: null, bidi: null, coldP50: null, coldP99: null, coldRate: null };
+  let peer: EchoPeer | undefined;
+  try {
+    [base.unary] = await section(report, [{ name: 'raw grpc-js unary echo, 1 in flight', unit: 'calls/s' }], limit, async () => {
+      peer ??= await startEchoPeer();
+      return [{ value: (await rawUnary(peer, timing)).perSecond }];
+    });
+    // Not a target's baseline: the floor of one call at a time on a stream, which Troupe uses.
+    await section(report, [{ name: 'raw grpc-js bidi-stream echo, 1 in flight', unit: 'msgs/s' }], limit, async () => {
+      peer ??= await startEchoPeer();
+      return [{ value: (await rawBidi(peer, { ...timing, window: 1 })).perSecond }];
+    });
+    [base.bidi] = await section(
+      report,
+      [{ name: `raw grpc-js bidi-stream echo, ${opts.window} in flight`, unit: 'msgs/s' }],
+      limit,
+      async () => {
+        peer ??= await startEchoPeer();
+        return [{ value: (await rawBidi(peer, { ...timing, window: opts.window })).perSecond }];
+      },
+    );
+  } finally {
+    await peer?.close();
+  }
+  [base.coldP50, base.coldP99] = await section(
+    report,
+    [
+      { name: `raw node process start to first line, p50 of ${COLD_START_SAMPLES}`, unit: 'ms' },
+      { name: `raw node process start to first line, p99 of ${COLD_START_SAMPLES}`, unit: 'ms' },
+    ],
+    60_000,
+    async () => {
+      const samples = await coldStartSamples(COLD_START_SAMPLES);
+      return [{ value: percentile(samples, 50) }, { value: percentile(samples, 99) }];
+    },
+  );
+  [base.coldRate] = await section(
+    report,
+    [{ name: `raw node process starts, ${COLD_START_PARALLEL} at once`, unit: 'procs/s' }],
+    60_000,
+    async () => [{ value: await coldStartRate(COLD_START_PARALLEL) }],
+  );
+  return base;
+}
+
+/** Runs the benchmark; resolves with the process exit code. */
+export async function run(args: string[]): Promise<number> {
+  const opts = parseCallsArgs(args);
+  const report = new Report('calls');
+  const empty: Baselines = { unary: null, bidi: null, coldP50: null, coldP99: null, coldRate: null };
+  const base = opts.only === 'troupe' ? empty : await runRawSections(report, opts);
+  if (opts.only !== 'raw') await runTroupeSections(report, opts, base);
+  report.print();
+  return report.failed ? 1 : 0;
+}

@@ -1,0 +1,39 @@
+/**
+ * Benchmark dispatcher: `node dist/bench/run.js NAME [args...]` (or `npm run bench -- NAME ...`)
+ * imports ./NAME.js and runs its exported `run(args)`, which resolves with the exit code.
+ */
+import { UsageError } from './lib/sections.js';
+
+type Bench = { run(args: string[]): Promise<number> };
+
+const benchmarks: Record<string, () => Promise<Bench>> = {
+  calls: () => import('./calls.js'),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const load = name === undefined ? undefined : benchmarks[name];
+  if (!load) {
+    const what = name === undefined ? 'no benchmark named' : `unknown benchmark "${name}"`;
+    process.stderr.write(`${what}; available: ${Object.keys(benchmarks).join(', ')}\n`);
+    process.stderr.write('usage: npm run bench -- NAME [args]   (node dist/bench/run.js NAME [args])\n');
+    return 2;
+  }
+  try {
+    return await (await load()).run(args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
