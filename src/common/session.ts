@@ -28,14 +28,25 @@ export function sessionPaths(dir: string): SessionPaths {
   };
 }
 
-/** Creates a new session folder and points `session_latest` at it. */
-export function newSession(kind: string): SessionPaths {
+/**
+ * Creates a new session folder (or adopts `TROUPE_SESSION_DIR`, set for a daemon by its parent).
+ * Head sessions become `session_latest`, where `troupe status` finds the address and token.
+ */
+export function newSession(kind: string, markLatest = kind === 'head'): SessionPaths {
   const root = troupeRoot();
+  const given = process.env.TROUPE_SESSION_DIR;
+  if (given) {
+    const paths = sessionPaths(given);
+    mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
+    mkdirSync(paths.pidDir, { recursive: true, mode: 0o700 });
+    return paths;
+  }
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '_');
   const dir = path.join(root, `session_${stamp}_${kind}_${process.pid}`);
   const paths = sessionPaths(dir);
   mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
   mkdirSync(paths.pidDir, { recursive: true, mode: 0o700 });
+  if (!markLatest) return paths;
   const latest = path.join(root, 'session_latest');
   try {
     rmSync(latest, { force: true });

@@ -1,2 +1,2 @@
 export { HeadServer, type HeadOptions } from './head-server.js';
-export { validateResourceRequest, formatResources, type ResourceMap } from './resources.js';
+export { validateResourceRequest, formatResources, formatAmount, compareResourceNames, type ResourceMap } from './resources.js';

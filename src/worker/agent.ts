@@ -162,7 +162,7 @@ export class WorkerAgent {
       throw new InvalidArgumentError('StartActor needs spec.module and spec.exportName', { context: { field: 'spec.module' } });
     }
     const shared = spec.isolation === 'shared';
-    const execArgv = spec.execArgv.length ? spec.execArgv : hostExecArgv([spec.module]);
+    const execArgv = hostExecArgv([spec.module], spec.execArgv);
     const host = shared ? await this.pool.sharedHost(execArgv) : await this.pool.dedicated(execArgv);
     const env: Record<string, string> = { ...spec.env };
     if (!shared && req.gpuIds.length > 0) env.CUDA_VISIBLE_DEVICES = req.gpuIds.join(',');
@@ -212,6 +212,11 @@ export class WorkerAgent {
         (err) => this.log.warn({ err: (err as Error).message, actorId }, 'could not report an actor exit to the head'),
       );
     }
+  }
+
+  /** The resources this node registered (after detection and overrides). */
+  async resources(): Promise<Record<string, number>> {
+    return { ...(this.registration?.resources ?? {}) };
   }
 
   async stop(): Promise<void> {

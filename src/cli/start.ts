@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { openSync, writeFileSync, rmSync, existsSync, readFileSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, UnavailableError } from '../common/errors.js';
+import { configureLogging, flushLogs } from '../common/logger.js';
+import { newSession, type SessionPaths } from '../common/session.js';
+import { HeadServer, formatResources } from '../head/index.js';
+import { WorkerAgent } from '../worker/index.js';
+
+export interface StartFlags {
+  head?: boolean;
+  address?: string;
+  token?: string;
+  host?: string;
+  port?: number;
+  numCpus?: number;
+  numGpus?: number;
+  memory?: number;
+  resources?: Record<string, number>;
+  worker: boolean;
+  warmPool?: number;
+  heartbeatPeriodMs?: number;
+  heartbeatTimeoutMs?: number;
+  maxMessageBytes?: number;
+  daemon?: boolean;
+}
+
+export const DEFAULT_HEAD_PORT = 7420;
+
+/** What a started node writes to `<session>/ready-<pid>.json` once it serves. */
+interface Ready {
+  role: 'head' | 'worker';
+  address: string;
+  nodeId: string;
+  pid: number;
+  logs: string;
+  resources: Record<string, number>;
+}
+
+export async function startCommand(flags: StartFlags, argv: string[]): Promise<void> {
+  if (!flags.head && !flags.address) {
+    throw new InvalidArgumentError('troupe start needs --head (start a head) or --address HOST:PORT (join one); TROUPE_ADDRESS also sets the address', {
+      context: { field: '--address' },
+    });
+  }
+  if (flags.head && flags.address) {
+    throw new InvalidArgumentError('--head and --address exclude each other: a head does not join another head', { context: { field: '--address' } });
+  }
+  let generated = false;
+  let token = flags.token ?? process.env.TROUPE_TOKEN;
+  if (!token) {
+    if (!flags.head) {
+      throw new InvalidArgumentError('joining a cluster needs its token: pass --token or set TROUPE_TOKEN (the head printed it and saved it in its session folder)', {
+        context: { field: '--token' },
+      });
+    }
+    token = randomBytes(24).toString('base64url');
+    generated = true;
+  }
+  const role = flags.head ? 'head' : 'worker';
+  const session = newSession(role);
+  if (flags.daemon) {
+    await daemonize(session, argv, token);
+    const ready = await waitReady(session, 30_000);
+    banner(ready, token, generated, session);
+    return;
+  }
+  const ready = await runNode(flags, token, session);
+  banner(ready, token, generated && !process.env.TROUPE_SESSION_DIR, session);
+  if (process.env.TROUPE_SESSION_DIR) writeFileSync(path.join(session.dir, `ready-${process.pid}.json`), JSON.stringify(ready));
+}
+
+/** Runs a head and/or worker in this process until SIGINT or SIGTERM. */
+async function runNode(flags: StartFlags, token: string, session: SessionPaths): Promise<Ready> {
+  const role = flags.head ? 'head' : 'worker';
+  configureLogging({ file: path.join(session.logs, `${role}-${process.pid}.log`), name: role });
+  const pidFile = path.join(session.pidDir, `${role}-${process.pid}.pid`);
+  writeFileSync(pidFile, String(process.pid));
+  let head: HeadServer | undefined;
+  let worker: WorkerAgent | undefined;
+  const stop = async (signal: string): Promise<void> => {
+    process.stdout.write(`troupe: ${signal}, stopping ${role} ${process.pid}\n`);
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    await worker?.stop().catch(() => undefined);
+    await head?.stop().catch(() => undefined);
+    rmSync(pidFile, { force: true });
+    flushLogs();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  try {
+    let headAddress = flags.address ?? '';
+    if (flags.head) {
+      head = new HeadServer({
+        token,
+        host: flags.host,
+        port: flags.port ?? DEFAULT_HEAD_PORT,
+        heartbeatPeriodMs: flags.heartbeatPeriodMs,
+        heartbeatTimeoutMs: flags.heartbeatTimeoutMs,
+        maxMessageBytes: flags.maxMessageBytes,
+      });
+      headAddress = await head.start();
+      writeFileSync(session.addressFile, headAddress);
+      writeFileSync(session.tokenFile, token, { mode: 0o600 });
+    }
+    if (flags.worker) {
+      worker = new WorkerAgent({
+        headAddress,
+        token,
+        host: flags.host,
+        logDir: session.logs,
+        numCpus: flags.numCpus,
+        numGpus: flags.numGpus,
+        memory: flags.memory,
+        resources: flags.resources,
+        warmPoolSize: flags.warmPool,
+        maxMessageBytes: flags.maxMessageBytes,
+      });
+      await worker.start();
+    }
+    return {
+      role,
+      address: headAddress,
+      nodeId: worker?.nodeId ?? '',
+      pid: process.pid,
+      logs: session.logs,
+      resources: worker ? await worker.resources() : {},
+    };
+  } catch (err) {
+    await worker?.stop().catch(() => undefined);
+    await head?.stop().catch(() => undefined);
+    rmSync(pidFile, { force: true });
+    throw err;
+  }
+}
+
+function banner(ready: Ready, token: string, printToken: boolean, session: SessionPaths): void {
+  const lines: string[] = [];
+  if (ready.role === 'head') {
+    lines.push(`Troupe head started at ${ready.address} (pid ${ready.pid})`);
+    if (printToken) lines.push(`  token: ${token}`, `         (shown once; saved to ${session.tokenFile}, readable only by you)`);
+    if (ready.nodeId) lines.push(`  local worker ${ready.nodeId}: ${formatResources(ready.resources)}`);
+    lines.push(`  logs:  ${ready.logs}`);
+    lines.push('', 'Join a worker:   troupe start --address ' + ready.address + ' --token <token>');
+    lines.push(`Use it:          TROUPE_ADDRESS=${ready.address} TROUPE_TOKEN=<token> node driver.js   # connect() reads both`);
+  } else {
+    lines.push(`Troupe worker ${ready.nodeId} joined ${ready.address} (pid ${ready.pid}): ${formatResources(ready.resources)}`);
+    lines.push(`  logs: ${ready.logs}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** Starts this same command detached, without --daemon, logging to the session folder. */
+async function daemonize(session: SessionPaths, argv: string[], token: string): Promise<void> {
+  const args = argv.filter((a) => a !== '--daemon');
+  const out = openSync(path.join(session.logs, 'daemon.out'), 'a');
+  const child = spawn(process.execPath, [...process.execArgv, ...args], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, TROUPE_SESSION_DIR: session.dir, TROUPE_TOKEN: token },
+  });
+  closeSync(out);
+  child.unref();
+  child.once('exit', (code, signal) => {
+    daemonExit = `exited early (${signal ? `signal ${signal}` : `code ${code}`})`;
+  });
+}
+
+let daemonExit: string | undefined;
+
+async function waitReady(session: SessionPaths, timeoutMs: number): Promise<Ready> {
+  const deadline = Date.now() + timeoutMs;
+  const { readdirSync } = await import('node:fs');
+  while (Date.now() < deadline) {
+    const file = readdirSync(session.dir).find((f) => f.startsWith('ready-') && f.endsWith('.json'));
+    if (file) return JSON.parse(readFileSync(path.join(session.dir, file), 'utf8')) as Ready;
+    if (daemonExit) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const outFile = path.join(session.logs, 'daemon.out');
+  const tail = existsSync(outFile) ? readFileSync(outFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+  throw new UnavailableError(`the daemon ${daemonExit ?? `did not come up within ${timeoutMs / 1000} s`}; its output (${outFile}):\n${tail}`);
+}

@@ -1,0 +1,80 @@
+import { connect, type ClusterStatus } from '../client/index.js';
+import { InvalidArgumentError } from '../common/errors.js';
+import { latestSession, readIfExists } from '../common/session.js';
+import { compareResourceNames, formatAmount } from '../head/index.js';
+
+/** Address and token from flags, then TROUPE_ADDRESS / TROUPE_TOKEN, then the latest local head session. */
+export function resolveTarget(flags: { address?: string; token?: string }): { address: string; token: string } {
+  const session = latestSession();
+  const address = flags.address ?? process.env.TROUPE_ADDRESS ?? (session && readIfExists(session.addressFile));
+  if (!address) {
+    throw new InvalidArgumentError('no cluster to ask: pass --address HOST:PORT, set TROUPE_ADDRESS, or start a head here with `troupe start --head`', {
+      context: { field: '--address' },
+    });
+  }
+  const token = flags.token ?? process.env.TROUPE_TOKEN ?? (session && readIfExists(session.tokenFile));
+  if (!token) {
+    throw new InvalidArgumentError(`asking ${address} needs the cluster token: pass --token or set TROUPE_TOKEN`, { context: { field: '--token' } });
+  }
+  return { address, token };
+}
+
+export async function statusCommand(flags: { address?: string; token?: string; json?: boolean }): Promise<void> {
+  const { address, token } = resolveTarget(flags);
+  const cluster = await connect({ address, token });
+  try {
+    const status = await cluster.status();
+    process.stdout.write(flags.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+  } finally {
+    await cluster.shutdown();
+  }
+}
+
+function duration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => '  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function formatStatus(s: ClusterStatus): string {
+  const alive = s.nodes.filter((n) => n.state === 'ALIVE');
+  const names = [...new Set(alive.flatMap((n) => Object.keys(n.total)))].sort(compareResourceNames);
+  let out = `Cluster at ${s.headAddress} (up ${duration(Date.now() - s.startedAtMs)})\n\n`;
+  out += `Nodes: ${alive.length} alive, ${s.nodes.length - alive.length} dead\n`;
+  const rows = [['NODE', 'ADDRESS', 'STATE', ...names.map((n) => `${n} used/total`), 'ACTORS']];
+  for (const n of s.nodes) {
+    rows.push([
+      n.nodeId,
+      n.address,
+      n.state,
+      ...names.map((r) => {
+        const total = n.total[r];
+        if (total === undefined) return '-';
+        const used = n.state === 'ALIVE' ? total - (n.available[r] ?? 0) : 0;
+        return `${formatAmount(r, round(used))}/${formatAmount(r, total)}`;
+      }),
+      String(n.numActors),
+    ]);
+  }
+  out += table(rows);
+  const by = s.actorsByState;
+  out += `\nActors: ${by.ALIVE} alive, ${by.PENDING} pending, ${by.CREATING} creating, ${by.DEAD} dead\n`;
+  const live = s.actors.filter((a) => a.state !== 'DEAD');
+  if (live.length) {
+    const arows = [['ACTOR', 'CLASS', 'NAME', 'STATE', 'NODE', 'PID']];
+    for (const a of live.slice(0, 50)) {
+      arows.push([a.actorId, a.className, a.name ? `${a.namespace}/${a.name}` : '-', a.state, a.nodeId || '-', a.pid ? String(a.pid) : '-']);
+    }
+    out += table(arows);
+    if (live.length > 50) out += `  ... and ${live.length - 50} more (use --json)\n`;
+  }
+  return out;
+}
+
+const round = (x: number): number => Math.round(x * 10_000) / 10_000;
