@@ -31,7 +31,7 @@ program
   .addOption(new Option('--max-message-bytes <n>', 'largest gRPC message (default 16 MiB)').argParser(numberFlag('--max-message-bytes', 1024, true)))
   .option('--daemon', 'run in the background; write a pid file and log to the session folder')
   .action(async (opts: StartFlags) => {
-    await startCommand({ ...opts, address: opts.address ?? (opts.head ? undefined : process.env.TROUPE_ADDRESS) }, process.argv.slice(1));
+    await startCommand({ ...opts, address: opts.address ?? (opts.head ? undefined : process.env.TROUPE_ADDRESS || undefined) }, process.argv.slice(1));
   });
 
 program

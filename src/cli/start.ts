@@ -6,7 +6,7 @@ import { InvalidArgumentError, UnavailableError } from '../common/errors.js';
 import { configureLogging, flushLogs } from '../common/logger.js';
 import { newSession, type SessionPaths } from '../common/session.js';
 import { HeadServer, formatResources } from '../head/index.js';
-import { WorkerAgent } from '../worker/index.js';
+import { WorkerAgent, validateCustomResources } from '../worker/index.js';
 
 export interface StartFlags {
   head?: boolean;
@@ -47,8 +47,9 @@ export async function startCommand(flags: StartFlags, argv: string[]): Promise<v
   if (flags.head && flags.address) {
     throw new InvalidArgumentError('--head and --address exclude each other: a head does not join another head', { context: { field: '--address' } });
   }
+  validateCustomResources(flags.resources);
   let generated = false;
-  let token = flags.token ?? process.env.TROUPE_TOKEN;
+  let token = flags.token ?? (process.env.TROUPE_TOKEN || undefined);
   if (!token) {
     if (!flags.head) {
       throw new InvalidArgumentError('joining a cluster needs its token: pass --token or set TROUPE_TOKEN (the head printed it and saved it in its session folder)', {

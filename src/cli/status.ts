@@ -6,13 +6,13 @@ import { compareResourceNames, formatAmount } from '../head/index.js';
 /** Address and token from flags, then TROUPE_ADDRESS / TROUPE_TOKEN, then the latest local head session. */
 export function resolveTarget(flags: { address?: string; token?: string }): { address: string; token: string } {
   const session = latestSession();
-  const address = flags.address ?? process.env.TROUPE_ADDRESS ?? (session && readIfExists(session.addressFile));
+  const address = flags.address ?? (process.env.TROUPE_ADDRESS || undefined) ?? (session && readIfExists(session.addressFile));
   if (!address) {
     throw new InvalidArgumentError('no cluster to ask: pass --address HOST:PORT, set TROUPE_ADDRESS, or start a head here with `troupe start --head`', {
       context: { field: '--address' },
     });
   }
-  const token = flags.token ?? process.env.TROUPE_TOKEN ?? (session && readIfExists(session.tokenFile));
+  const token = flags.token ?? (process.env.TROUPE_TOKEN || undefined) ?? (session && readIfExists(session.tokenFile));
   if (!token) {
     throw new InvalidArgumentError(`asking ${address} needs the cluster token: pass --token or set TROUPE_TOKEN`, { context: { field: '--token' } });
   }

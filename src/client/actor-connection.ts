@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { TroupeError, errorFromInfo, type ErrorInfo } from '../common/errors.js';
 import { decode } from '../transport/codec.js';
-import { fromServiceError, makeClient } from '../transport/grpc.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, fromServiceError, makeClient } from '../transport/grpc.js';
 import { services } from '../transport/protos.js';
+import { messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
 
 interface Pending {
   actorId: string;
@@ -30,6 +31,8 @@ export class ActorConnection {
   private stream: grpc.ClientDuplexStream<unknown, unknown> | undefined;
   private readonly pending = new Map<number, Pending>();
   private outgoing: { seq: number; actorId: string; method: string; args: Buffer }[] = [];
+  private outgoingSizes: number[] = [];
+  private readonly maxBytes: number;
   private flushScheduled = false;
   private seq = 0;
   private closed = false;
@@ -41,13 +44,20 @@ export class ActorConnection {
     private readonly onBroken: BrokenStreamResolver,
   ) {
     this.client = makeClient(services.ActorService, address, token, maxMessageBytes);
+    this.maxBytes = maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   call(actorId: string, method: string, args: Buffer): Promise<unknown> {
+    // Seq, ids and framing of one Call, generously; a low estimate would break the whole stream.
+    const size = args.length + Buffer.byteLength(actorId) + Buffer.byteLength(method) + 64;
+    if (tooLarge(size, this.maxBytes)) {
+      return Promise.reject(messageTooLarge(`the arguments of ${method}`, size, this.maxBytes, { actorId, method }));
+    }
     return new Promise((resolve, reject) => {
       const seq = ++this.seq;
       this.pending.set(seq, { actorId, method, resolve, reject });
       this.outgoing.push({ seq, actorId, method, args });
+      this.outgoingSizes.push(size);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         queueMicrotask(() => this.flush());
@@ -70,8 +80,11 @@ export class ActorConnection {
     this.flushScheduled = false;
     if (this.outgoing.length === 0) return;
     const calls = this.outgoing;
+    const sizes = this.outgoingSizes;
     this.outgoing = [];
-    this.ensureStream().write({ calls });
+    this.outgoingSizes = [];
+    const stream = this.ensureStream();
+    for (const batch of splitBySize(calls, sizes, this.maxBytes)) stream.write({ calls: batch });
   }
 
   private ensureStream(): grpc.ClientDuplexStream<unknown, unknown> {
@@ -113,7 +126,8 @@ export class ActorConnection {
         const p = this.pending.get(seq);
         if (!p) continue;
         this.pending.delete(seq);
-        if (this.closed) {
+        // A refused token or message is not a death: say so at once, without asking the head.
+        if (this.closed || streamError.code === 'UNAUTHENTICATED' || streamError.code === 'MESSAGE_TOO_LARGE') {
           p.reject(streamError);
           continue;
         }

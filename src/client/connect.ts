@@ -42,9 +42,9 @@ export async function connect(options: ConnectOptions = {}): Promise<Cluster> {
   const namespace = options.namespace ?? 'default';
   const ownerId = `driver-${randomBytes(6).toString('hex')}`;
   const execArgv = loaderArgv();
-  const address = options.address ?? process.env.TROUPE_ADDRESS;
+  const address = options.address ?? (process.env.TROUPE_ADDRESS || undefined);
   if (address) {
-    const token = options.token ?? process.env.TROUPE_TOKEN;
+    const token = options.token ?? (process.env.TROUPE_TOKEN || undefined);
     if (!token) {
       throw new InvalidArgumentError(`connecting to ${address} needs the cluster token: pass { token } or set TROUPE_TOKEN`, { context: { field: 'token' } });
     }
@@ -70,6 +70,7 @@ async function startEmbedded(options: ConnectOptions, namespace: string, ownerId
     resources: options.resources,
     warmPoolSize: options.warmPoolSize,
     maxMessageBytes: options.maxMessageBytes,
+    driverExecArgv: execArgv,
   });
   try {
     await worker.start();

@@ -35,6 +35,11 @@ export interface WorkerOptions extends ResourceOverrides {
   maxSharedActors?: number;
   maxMessageBytes?: number;
   labels?: Record<string, string>;
+  /**
+   * Loader flags the drivers are expected to pass (an embedded cluster: its own process's), so
+   * the warm processes start with them. Default none; the pool follows what drivers ask for.
+   */
+  driverExecArgv?: string[];
 }
 
 interface StartActorRequest {
@@ -86,7 +91,7 @@ export class WorkerAgent {
       bindHost: options.host ?? '127.0.0.1',
       logDir: options.logDir,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      execArgv: hostExecArgv(),
+      execArgv: hostExecArgv([], options.driverExecArgv),
       warmSize: options.warmPoolSize ?? 2,
       maxSharedActors: options.maxSharedActors ?? 256,
       onExit: (host, exit) => this.onHostExit(host, exit),

@@ -44,14 +44,19 @@ export async function detectResources(overrides: ResourceOverrides = {}): Promis
     memory: overrides.memory ?? os.totalmem(),
   };
   if (numGpuDevices > 0) resources.GPU = numGpuDevices;
-  for (const [name, amount] of Object.entries(overrides.resources ?? {})) {
+  Object.assign(resources, validateCustomResources(overrides.resources));
+  return { resources, numGpuDevices, gpuNames: gpus };
+}
+
+/** Custom resources from flags: finite numbers >= 0, and none of the reserved names. */
+export function validateCustomResources(custom: Record<string, number> = {}): Record<string, number> {
+  for (const [name, amount] of Object.entries(custom)) {
     if (name === 'CPU' || name === 'GPU' || name === 'memory') {
       throw new InvalidArgumentError(`custom resource '${name}' is reserved; use --num-cpus, --num-gpus or --memory`, { context: { field: `resources.${name}` } });
     }
     if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
       throw new InvalidArgumentError(`custom resource '${name}' must be a finite number >= 0, got ${JSON.stringify(amount)}`, { context: { field: `resources.${name}` } });
     }
-    resources[name] = amount;
   }
-  return { resources, numGpuDevices, gpuNames: gpus };
+  return { ...custom };
 }

@@ -20,11 +20,15 @@ export class HostPool {
   private readonly all = new Set<HostProcess>();
   private closed = false;
   private refillTimer: NodeJS.Timeout | undefined;
+  /** Loader flags of the warm processes: the last ones asked for, so that a driver's flags hit. */
+  private warmArgv: string[];
 
-  constructor(private readonly options: HostPoolOptions) {}
+  constructor(private readonly options: HostPoolOptions) {
+    this.warmArgv = options.execArgv;
+  }
 
   fill(): void {
-    while (!this.closed && this.idle.length < this.options.warmSize) this.idle.push(this.spawn(this.options.execArgv, false));
+    while (!this.closed && this.idle.length < this.options.warmSize) this.idle.push(this.spawn(this.warmArgv, false));
   }
 
   /** A process of its own for one actor: a warm one when the loader flags match. */
@@ -71,8 +75,13 @@ export class HostPool {
 
   private takeIdle(execArgv: string[]): HostProcess | undefined {
     const i = this.idle.findIndex((h) => h.alive && sameArgv(h.options.execArgv, execArgv));
-    if (i < 0) return undefined;
-    return this.idle.splice(i, 1)[0];
+    if (i >= 0) return this.idle.splice(i, 1)[0];
+    if (!sameArgv(this.warmArgv, execArgv)) {
+      // Drivers use other loader flags than the warm processes have: warm those from now on.
+      this.warmArgv = execArgv;
+      for (const h of this.idle.splice(0)) h.kill('SIGKILL');
+    }
+    return undefined;
   }
 
   private spawn(execArgv: string[], shared: boolean): HostProcess {

@@ -21,10 +21,15 @@ export interface HostProcessOptions {
 
 export type HostExit = { code: number | null; signal: NodeJS.Signals | null };
 
-/** Loader flags for a host process: tsx when running from sources or loading a .ts module. */
-export function hostExecArgv(modules: string[] = []): string[] {
+/**
+ * Loader flags for a host process: the driver's own (`driverArgv`), plus tsx when running from
+ * sources or loading a .ts module and the driver's flags do not load it already (a driver under a
+ * test runner has flags of its own, without tsx, yet the host entry and .ts modules need it).
+ */
+export function hostExecArgv(modules: string[] = [], driverArgv: string[] = []): string[] {
   const needsTs = RUNNING_FROM_SOURCE || modules.some((m) => /\.[cm]?ts$/.test(m));
-  return needsTs ? ['--import', 'tsx'] : [];
+  const hasTs = driverArgv.some((a) => /(^|[=/\\])tsx([/\\]|$)/.test(a));
+  return needsTs && !hasTs ? ['--import', 'tsx', ...driverArgv] : [...driverArgv];
 }
 
 let nextHostNo = 0;

@@ -1,2 +1,2 @@
 export { WorkerAgent, type WorkerOptions } from './agent.js';
-export { detectResources, type ResourceOverrides } from './detect.js';
+export { detectResources, validateCustomResources, type ResourceOverrides } from './detect.js';
