@@ -96,15 +96,20 @@ export class TestCluster {
 
   /** Starts one more worker agent process; resolves when it has joined. */
   async addNode(spec: WorkerSpec = {}): Promise<NodeProcess> {
+    const node = await this.launch(spec);
+    this.workers.push(node);
+    return node;
+  }
+
+  /** Starts a worker without recording it (startTestCluster keeps the order it was given). */
+  async launch(spec: WorkerSpec): Promise<NodeProcess> {
     const args = ['start', '--address', this.address, '--token', this.token, '--warm-pool', String(spec.warmPool ?? 1)];
     if (spec.numCpus !== undefined) args.push('--num-cpus', String(spec.numCpus));
     if (spec.numGpus !== undefined) args.push('--num-gpus', String(spec.numGpus));
     if (spec.resources) args.push('--resources', JSON.stringify(spec.resources));
     const child = runCli(args, this.env);
     const { match, output } = await waitForLine(child, /Troupe worker (node-[0-9a-f]+) joined/);
-    const node = { child, nodeId: match[1]!, output };
-    this.workers.push(node);
-    return node;
+    return { child, nodeId: match[1]!, output };
   }
 
   /** Kills worker `i` (SIGKILL by default: a machine that vanishes). */
@@ -167,7 +172,10 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const { match } = await waitForLine(head, /Troupe head started at (\S+)/);
   const cluster = new TestCluster(match[1]!, token, head, tmpdir);
   try {
-    await Promise.all((options.workers ?? [{}, {}]).map((w) => cluster.addNode(w)));
+    const started = await Promise.allSettled((options.workers ?? [{}, {}]).map((w) => cluster.launch(w)));
+    for (const r of started) if (r.status === 'fulfilled') cluster.workers.push(r.value);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (err) {
     await cluster.stop();
     throw err;

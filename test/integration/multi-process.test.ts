@@ -97,6 +97,26 @@ describe('a head and two worker agents as separate processes', () => {
     expect(node.deathReason).toMatch(/no heartbeat/);
   });
 
+  it('gives a GPU actor CUDA_VISIBLE_DEVICES for the GPUs it was given; fractions share a device', async () => {
+    const gpuNode = await cluster.addNode({ numCpus: 1, numGpus: 2 });
+    const F = driver.actorClass<Failing>(ACTORS, 'Failing');
+    const whole = await F.spawn(['ok'], { numGpus: 1 });
+    const halfA = await F.spawn(['ok'], { numGpus: 0.5 });
+    const halfB = await F.spawn(['ok'], { numGpus: 0.5 });
+    expect([whole.nodeId, halfA.nodeId, halfB.nodeId]).toEqual([gpuNode.nodeId, gpuNode.nodeId, gpuNode.nodeId]);
+    expect(await whole.call.env('CUDA_VISIBLE_DEVICES')).toBe('0');
+    expect(await halfA.call.env('CUDA_VISIBLE_DEVICES')).toBe('1');
+    expect(await halfB.call.env('CUDA_VISIBLE_DEVICES')).toBe('1');
+    // Both devices are taken (one whole, one by two halves): a third GPU actor waits, then gets device 0.
+    const third = F.spawn(['ok'], { numGpus: 1 });
+    const early = await Promise.race([third.then(() => 'placed'), new Promise((r) => setTimeout(() => r('waiting'), 300))]);
+    expect(early).toBe('waiting');
+    await whole.kill();
+    const t = await third;
+    expect(await t.call.env('CUDA_VISIBLE_DEVICES')).toBe('0');
+    await Promise.all([t.kill(), halfA.kill(), halfB.kill()]);
+  });
+
   it('refuses a worker with a wrong token, and the cluster keeps serving', async () => {
     const r = await runCliToEnd(['start', '--address', cluster.address, '--token', 'wrong-token'], cluster.env);
     expect(r.code).not.toBe(0);

@@ -1,0 +1,254 @@
+/**
+ * Requests that are malformed or too large get a clear error, and the head and actor processes
+ * go on serving. Raw requests are sent with @grpc/grpc-js generic clients, as a foreign or
+ * broken client would send them.
+ */
+import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MessageTooLargeError, connect, type Cluster } from '../../src/index.js';
+import type { Counter, Echo } from '../fixtures/actors.js';
+import { ACTORS, rejection, sleep, timed } from './embedded-helpers.js';
+
+const LIMIT = 1 << 20;
+let cluster: Cluster;
+
+beforeAll(async () => {
+  cluster = await connect({ numCpus: 2, warmPoolSize: 1, maxMessageBytes: LIMIT });
+});
+
+afterAll(async () => {
+  await cluster?.shutdown();
+});
+
+const identity = (b: Buffer): Buffer => b;
+const rawMethod = (path: string, stream = false) => ({
+  path,
+  requestStream: stream,
+  responseStream: stream,
+  requestSerialize: identity,
+  requestDeserialize: identity,
+  responseSerialize: identity,
+  responseDeserialize: identity,
+});
+const RawHead = grpc.makeGenericClientConstructor(
+  {
+    GetClusterStatus: rawMethod('/troupe.v1.HeadService/GetClusterStatus'),
+    CreateActor: rawMethod('/troupe.v1.HeadService/CreateActor'),
+    CreateActors: rawMethod('/troupe.v1.HeadService/CreateActors', true),
+  },
+  'HeadService',
+);
+const RawActor = grpc.makeGenericClientConstructor({ Calls: rawMethod('/troupe.v1.ActorService/Calls', true) }, 'ActorService');
+
+type UnaryFn = (req: Buffer, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, reply?: Buffer) => void) => void;
+type StreamFn = (md: grpc.Metadata) => grpc.ClientDuplexStream<Buffer, Buffer>;
+
+function bearer(token: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${token}`);
+  return md;
+}
+
+/** A raw client that sends anything: no size limit on its side, so the server's limit is what is tested. */
+function rawClient<T extends grpc.ServiceClientConstructor>(ctor: T, address: string): grpc.Client {
+  return new ctor(address, grpc.credentials.createInsecure(), {
+    'grpc.max_send_message_length': -1,
+    'grpc.max_receive_message_length': -1,
+  });
+}
+
+function unaryRaw(client: grpc.Client, method: string, body: Buffer, md: grpc.Metadata): Promise<{ err: grpc.ServiceError | null; reply?: Buffer }> {
+  return new Promise((resolve) => {
+    (client as unknown as Record<string, UnaryFn>)[method]!.call(client, body, md, (err, reply) => resolve({ err, reply }));
+  });
+}
+
+/** Writes `frames` on a raw stream and resolves with the final status. */
+function streamRaw(client: grpc.Client, method: string, frames: Buffer[], md: grpc.Metadata): Promise<grpc.StatusObject> {
+  return new Promise((resolve) => {
+    const stream = (client as unknown as Record<string, StreamFn>)[method]!.call(client, md);
+    stream.on('data', () => undefined);
+    stream.on('error', () => undefined);
+    stream.on('status', resolve);
+    for (const f of frames) stream.write(f);
+    stream.end();
+  });
+}
+
+const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
+const protoRoot = new protobuf.Root();
+protoRoot.resolvePath = (_origin, target) => protoDir + target;
+protoRoot.loadSync(['troupe/v1/head.proto'], { keepCase: false });
+const CreateActorRequest = protoRoot.lookupType('troupe.v1.CreateActorRequest');
+const GetClusterStatusReply = protoRoot.lookupType('troupe.v1.GetClusterStatusReply');
+const ErrorInfo = protoRoot.lookupType('troupe.v1.ErrorInfo');
+
+// Field 1 with wire type 7, which does not exist: no protobuf decoder accepts it.
+const GARBAGE = Buffer.from([0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02]);
+
+async function headStillServes(): Promise<void> {
+  const status = await cluster.status();
+  expect(status.nodes).toHaveLength(1);
+  expect(status.nodes[0]?.state).toBe('ALIVE');
+}
+
+describe('malformed requests to the head', () => {
+  it('garbage bytes get INTERNAL or INVALID_ARGUMENT, and the head keeps serving', async () => {
+    const client = rawClient(RawHead, cluster.address);
+    try {
+      for (const method of ['GetClusterStatus', 'CreateActor']) {
+        const { err } = await unaryRaw(client, method, GARBAGE, bearer(cluster.token));
+        expect(err, method).not.toBeNull();
+        expect([grpc.status.INTERNAL, grpc.status.INVALID_ARGUMENT], `${method}: ${err?.code} ${err?.details}`).toContain(err!.code);
+        expect(err!.details).toMatch(/deserializ|invalid|malformed/i);
+      }
+      // Garbage on the streaming creation method ends that stream only.
+      const streamStatus = await streamRaw(client, 'CreateActors', [GARBAGE], bearer(cluster.token));
+      expect([grpc.status.INTERNAL, grpc.status.INVALID_ARGUMENT]).toContain(streamStatus.code);
+
+      // A well-formed raw request still works on the same connection.
+      const { err, reply } = await unaryRaw(client, 'GetClusterStatus', Buffer.alloc(0), bearer(cluster.token));
+      expect(err).toBeNull();
+      const decoded = GetClusterStatusReply.toObject(GetClusterStatusReply.decode(reply!)) as { headAddress: string };
+      expect(decoded.headAddress).toBe(cluster.address);
+    } finally {
+      client.close();
+    }
+    await headStillServes();
+  });
+
+  it('a well-formed request without a token, or with a wrong one, is refused as UNAUTHENTICATED', async () => {
+    const client = rawClient(RawHead, cluster.address);
+    try {
+      const none = await unaryRaw(client, 'GetClusterStatus', Buffer.alloc(0), new grpc.Metadata());
+      expect(none.err?.code).toBe(grpc.status.UNAUTHENTICATED);
+      const wrong = await unaryRaw(client, 'GetClusterStatus', Buffer.alloc(0), bearer(`${cluster.token}x`));
+      expect(wrong.err?.code).toBe(grpc.status.UNAUTHENTICATED);
+      expect(wrong.reply).toBeUndefined();
+    } finally {
+      client.close();
+    }
+    await headStillServes();
+  });
+
+  it('a spec without a module gets INVALID_ARGUMENT naming the field', async () => {
+    const client = rawClient(RawHead, cluster.address);
+    try {
+      const create = (spec: object | null) =>
+        unaryRaw(client, 'CreateActor', Buffer.from(CreateActorRequest.encode(CreateActorRequest.fromObject({ spec, ownerId: 'raw' })).finish()), bearer(cluster.token));
+
+      const noModule = await create({ exportName: 'Counter', maxConcurrency: 1 });
+      expect(noModule.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(noModule.err?.details).toMatch(/spec\.module is required/);
+      // The typed error travels in the trailers too.
+      const raw = noModule.err?.metadata.get('troupe-error-bin')[0];
+      expect(Buffer.isBuffer(raw)).toBe(true);
+      const info = ErrorInfo.toObject(ErrorInfo.decode(raw as Buffer)) as { code: string; context: Record<string, string> };
+      expect(info.code).toBe('INVALID_ARGUMENT');
+      expect(info.context.field).toBe('spec.module');
+
+      const noSpec = await create(null);
+      expect(noSpec.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(noSpec.err?.details).toMatch(/spec is required/);
+
+      const badResource = await create({ module: ACTORS.href, exportName: 'Counter', resources: { amounts: { CPU: -1 } } });
+      expect(badResource.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(badResource.err?.details).toMatch(/resources\.CPU must be a finite number >= 0, got -1/);
+
+      const badIsolation = await create({ module: ACTORS.href, exportName: 'Counter', isolation: 'thread' });
+      expect(badIsolation.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(badIsolation.err?.details).toMatch(/isolation must be 'process' or 'shared', got 'thread'/);
+    } finally {
+      client.close();
+    }
+    expect((await cluster.status()).actors).toHaveLength(0);
+  });
+
+  it('a request above the head’s message limit gets RESOURCE_EXHAUSTED, and the head keeps serving', async () => {
+    const client = rawClient(RawHead, cluster.address);
+    try {
+      const { err } = await unaryRaw(client, 'GetClusterStatus', Buffer.alloc(2 * LIMIT), bearer(cluster.token));
+      expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    } finally {
+      client.close();
+    }
+    await headStillServes();
+  });
+});
+
+describe('message limits on actor calls', () => {
+  const echo = () => cluster.actorClass<typeof Echo>(ACTORS, 'Echo');
+
+  it('an argument above the limit fails that call at once with MessageTooLargeError; calls batched with it succeed', async () => {
+    const e = await echo().spawn([]);
+    const big = 'y'.repeat(2 * LIMIT);
+    const { ms, value: err } = await timed(() => rejection(e.call.length(big)));
+    expect(err).toBeInstanceOf(MessageTooLargeError);
+    expect(err.message).toMatch(/the arguments of length is about \d+ bytes, above the message limit of 1048576 bytes/);
+    expect(ms).toBeLessThan(1_000);
+
+    // Sent in the same tick, so in the same batch: only the big one fails.
+    const [before, tooBig, after] = await Promise.allSettled([e.call.length('a'), e.call.length(big), e.call.length('bb')]);
+    expect(before).toEqual({ status: 'fulfilled', value: 1 });
+    expect(tooBig.status).toBe('rejected');
+    expect((tooBig as PromiseRejectedResult).reason).toBeInstanceOf(MessageTooLargeError);
+    expect(after).toEqual({ status: 'fulfilled', value: 2 });
+
+    // Many calls that fit one by one but not together: split into several messages.
+    const lengths = await Promise.all(Array.from({ length: 60 }, () => e.call.length('q'.repeat(40_000))));
+    expect(lengths).toEqual(Array(60).fill(40_000));
+    expect(await e.call.length('still here')).toBe(10);
+    expect((await e.state()).state).toBe('ALIVE');
+    await e.kill();
+  });
+
+  it('a result above the limit fails that call with MessageTooLargeError; the actor keeps serving', async () => {
+    const e = await echo().spawn([], { isolation: 'shared' });
+    const [small, tooBig, after] = await Promise.allSettled([e.call.make(3), e.call.make(2 * LIMIT), e.call.length('abc')]);
+    expect(small).toEqual({ status: 'fulfilled', value: 'xxx' });
+    expect(tooBig.status).toBe('rejected');
+    const err = (tooBig as PromiseRejectedResult).reason as Error;
+    expect(err).toBeInstanceOf(MessageTooLargeError);
+    expect(err.message).toMatch(/the result of make is about \d+ bytes, above the message limit/);
+    expect(after).toEqual({ status: 'fulfilled', value: 3 });
+    const results = await Promise.all(Array.from({ length: 60 }, () => e.call.make(40_000)));
+    expect(results.every((r) => r.length === 40_000)).toBe(true);
+    await e.kill();
+  });
+
+  it('an oversize spawn fails at once and does not disturb other creations in flight', async () => {
+    const counters = cluster.actorClass<typeof Counter>(ACTORS, 'Counter');
+    const holder = await counters.spawn([0], { numCpus: 2, isolation: 'shared' });
+    let queuedDone = false;
+    const queued = counters.spawn([7], { numCpus: 1, isolation: 'shared' }).finally(() => (queuedDone = true));
+    await sleep(100);
+    const big = await rejection(counters.spawn(['z'.repeat(2 * LIMIT)] as unknown as [number]));
+    expect(big).toBeInstanceOf(MessageTooLargeError);
+    expect(big.message).toMatch(/the spawn request for Counter/);
+    // Many spawns that fit one by one but not together.
+    const many = await Promise.all(Array.from({ length: 40 }, () => counters.spawn([1], { isolation: 'shared', env: { PAD: 'p'.repeat(40_000) } })));
+    expect(many).toHaveLength(40);
+    expect(queuedDone).toBe(false);
+    await holder.kill();
+    const q = await queued;
+    expect(await q.call.get()).toBe(7);
+    await Promise.all([q.kill(), ...many.map((h) => h.kill())]);
+  });
+
+  it('garbage on an actor’s call stream ends that stream only; the actor keeps serving', async () => {
+    const c = await cluster.actorClass<typeof Counter>(ACTORS, 'Counter').spawn([5], { isolation: 'shared' });
+    const client = rawClient(RawActor, (await c.state()).address);
+    try {
+      const status = await streamRaw(client, 'Calls', [GARBAGE], bearer(cluster.token));
+      expect([grpc.status.INTERNAL, grpc.status.INVALID_ARGUMENT]).toContain(status.code);
+      const oversize = await streamRaw(client, 'Calls', [Buffer.alloc(2 * LIMIT)], bearer(cluster.token));
+      expect(oversize.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    } finally {
+      client.close();
+    }
+    expect(await c.call.inc(1)).toBe(6);
+    await c.kill();
+  });
+});

@@ -1,0 +1,45 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('the built package', () => {
+  it('is importable as `troupe` by a plain node script outside the repo', async () => {
+    expect(existsSync(path.join(ROOT, 'dist/src/index.js')), 'run `npm run build` first (npm test does)').toBe(true);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'troupe-user-'));
+    try {
+      mkdirSync(path.join(dir, 'node_modules'));
+      symlinkSync(ROOT, path.join(dir, 'node_modules', 'troupe'));
+      writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+      writeFileSync(path.join(dir, 'adder.js'), 'export class Adder { constructor(b) { this.b = b; } add(x) { return x + this.b; } }\n');
+      writeFileSync(
+        path.join(dir, 'main.js'),
+        [
+          "import { connect, ACTOR_OPTION_KEYS } from 'troupe';",
+          'const cluster = await connect({ warmPoolSize: 1 });',
+          "const Adder = cluster.actorClass(new URL('./adder.js', import.meta.url), 'Adder');",
+          'const a = await Adder.spawn([40]);',
+          'console.log(JSON.stringify({ sum: await a.call.add(2), keys: ACTOR_OPTION_KEYS.length }));',
+          'await cluster.shutdown();',
+        ].join('\n'),
+      );
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['main.js'], { cwd: dir, timeout: 60_000, env: { ...process.env, TROUPE_ADDRESS: '', TROUPE_TMPDIR: dir } }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        ),
+      );
+      expect(JSON.parse(out.trim())).toEqual({ sum: 42, keys: 14 });
+      // Internals are not reachable by deep imports.
+      const deep = await new Promise<string>((resolve) =>
+        execFile(process.execPath, ['-e', "import('troupe/dist/src/head/index.js').then(() => console.log('reachable'), (e) => console.log(e.code))"], { cwd: dir }, (_e, stdout) => resolve(stdout.trim())),
+      );
+      expect(deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
