@@ -48,7 +48,7 @@ export class Cluster {
     this.token = init.token;
     this.namespace = init.namespace;
     this.head = makeClient(services.HeadService, init.address, init.token, init.maxMessageBytes);
-    this.creations = new MuxClient(this.head, 'CreateActors', 'head', init.address);
+    this.creations = new MuxClient(this.head, 'CreateActors', 'head', init.address, init.maxMessageBytes);
   }
 
   /** True when `connect()` started this cluster inside the current process. */
@@ -125,7 +125,7 @@ export class Cluster {
       env: options.env ?? {},
       execArgv: this.init.execArgv,
     };
-    const reply = await this.creations.request({ spec, ownerId: this.init.ownerId });
+    const reply = await this.creations.request({ spec, ownerId: this.init.ownerId }, `the spawn request for ${exportName} (with its constructor arguments)`);
     return toActorInfo(reply.actor);
   }
 

@@ -69,7 +69,7 @@ export class HeadServer {
         const spec = validateSpec(req.spec);
         const rec = await this.actors.create(spec, req.ownerId, onCancel);
         return { actor: this.actorInfo(rec) };
-      }),
+      }, options.maxMessageBytes),
       GetActor: u('GetActor', async (req: { actorId: string; name: string; namespace: string; waitForDeathMs: number }) => {
         const rec = this.actors.lookup(req.actorId, req.name, req.namespace);
         if (req.waitForDeathMs > 0) await this.actors.directory.waitForDeath(rec, Math.min(req.waitForDeathMs, 60_000));

@@ -42,7 +42,7 @@ export class NodeRegistry {
       lastHeartbeatMs: Date.now(),
       client: makeClient(services.WorkerService, address, this.token, this.maxMessageBytes),
     } as NodeEntry;
-    entry.starts = new MuxClient(entry.client, 'StartActors', 'worker', address);
+    entry.starts = new MuxClient(entry.client, 'StartActors', 'worker', address, this.maxMessageBytes);
     this.nodes.set(entry.nodeId, entry);
     return entry;
   }

@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { TroupeError, errorFromInfo, errorToInfo, type ErrorInfo } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { admitStream, fromServiceError, type Peer, type TokenGuard } from './grpc.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, admitStream, fromServiceError, type Peer, type TokenGuard } from './grpc.js';
+import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from './wire-size.js';
 
 /**
  * Request/reply over one long-lived bidi stream: `{ items: [{ id, request }] }` out,
@@ -25,6 +26,7 @@ export class MuxClient<Req, Rep> {
   private stream: Duplex | undefined;
   private readonly pending = new Map<number, { resolve: (r: Rep) => void; reject: (e: unknown) => void }>();
   private outgoing: Item<Req>[] = [];
+  private outgoingSizes: number[] = [];
   private scheduled = false;
   private nextId = 0;
 
@@ -33,13 +35,18 @@ export class MuxClient<Req, Rep> {
     private readonly method: string,
     private readonly peer: Peer,
     private readonly address: string,
+    private readonly maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
   ) {}
 
-  request(request: Req): Promise<Rep> {
+  /** `what` names the request in the error when it is too large to send. */
+  request(request: Req, what = `the ${this.method} request`): Promise<Rep> {
+    const size = approxWireBytes(request) + 32;
+    if (tooLarge(size, this.maxMessageBytes)) return Promise.reject(messageTooLarge(what, size, this.maxMessageBytes));
     return new Promise((resolve, reject) => {
       const id = ++this.nextId;
       this.pending.set(id, { resolve, reject });
       this.outgoing.push({ id, request });
+      this.outgoingSizes.push(size);
       if (!this.scheduled) {
         this.scheduled = true;
         queueMicrotask(() => this.flush());
@@ -55,8 +62,13 @@ export class MuxClient<Req, Rep> {
   private flush(): void {
     this.scheduled = false;
     const items = this.outgoing;
+    const sizes = this.outgoingSizes;
     this.outgoing = [];
-    if (items.length) this.open().write({ items });
+    this.outgoingSizes = [];
+    if (items.length === 0) return;
+    // A message over the limit would end the stream and fail every request on it: split.
+    const stream = this.open();
+    for (const batch of splitBySize(items, sizes, this.maxMessageBytes)) stream.write({ items: batch });
   }
 
   private open(): Duplex {
@@ -105,23 +117,34 @@ export function muxHandler<Req, Rep>(
   log: Logger,
   method: string,
   handler: (request: Req, onCancel: (cb: () => void) => void) => Promise<Rep>,
+  maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
 ): grpc.handleBidiStreamingCall<{ items: Item<Req>[] }, { outcomes: Outcome<Rep>[] }> {
   return (call) => {
     if (!admitStream(guard, log, method, call as unknown as grpc.ServerDuplexStream<unknown, unknown>)) return;
     let open = true;
     const cancels = new Set<() => void>();
     let pending: Outcome<Rep>[] = [];
+    let sizes: number[] = [];
     let scheduled = false;
     const send = (o: Outcome<Rep>): void => {
       if (!open) return;
+      let size = approxWireBytes(o) + 32;
+      if (tooLarge(size, maxMessageBytes)) {
+        o = { id: o.id, error: errorToInfo(messageTooLarge(`the reply to ${method}`, size, maxMessageBytes)) };
+        size = approxWireBytes(o) + 32;
+      }
       pending.push(o);
+      sizes.push(size);
       if (!scheduled) {
         scheduled = true;
         queueMicrotask(() => {
           scheduled = false;
           const outcomes = pending;
+          const outcomeSizes = sizes;
           pending = [];
-          if (open && outcomes.length) call.write({ outcomes });
+          sizes = [];
+          if (!open) return;
+          for (const batch of splitBySize(outcomes, outcomeSizes, maxMessageBytes)) call.write({ outcomes: batch });
         });
       }
     };

@@ -13,7 +13,8 @@ import {
 import type { Logger } from '../common/logger.js';
 import { decode } from '../transport/codec.js';
 import { services } from '../transport/protos.js';
-import { TokenGuard, admitStream, bindServer, serverOptions, closeServer, makeClient } from '../transport/grpc.js';
+import { TokenGuard, admitStream, bindServer, serverOptions, closeServer, makeClient, DEFAULT_MAX_MESSAGE_BYTES } from '../transport/grpc.js';
+import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
 import { ActorInstance, type Outcome } from './actor-runtime.js';
 
 interface WireCall {
@@ -133,18 +134,32 @@ export class ActorHost {
 
   private serve(call: grpc.ServerDuplexStream<{ calls: WireCall[] }, { results: WireResult[] }>): void {
     if (!admitStream(this.guard, this.options.log, "ActorService.Calls", call as unknown as grpc.ServerDuplexStream<unknown, unknown>)) return;
+    const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     let pending: WireResult[] = [];
+    let sizes: number[] = [];
     let scheduled = false;
     let open = true;
     const flush = (): void => {
       scheduled = false;
       if (!open || pending.length === 0) return;
       const results = pending;
+      const resultSizes = sizes;
       pending = [];
-      call.write({ results });
+      sizes = [];
+      // A message over the limit would end the stream and fail every call on it: split.
+      for (const batch of splitBySize(results, resultSizes, maxBytes)) call.write({ results: batch });
     };
-    const replyFor = (seq: number) => (outcome: Outcome) => {
-      pending.push('value' in outcome ? { seq, value: outcome.value } : { seq, error: outcome.error });
+    const replyFor = (seq: number, actorId: string, method: string) => (outcome: Outcome) => {
+      let result: WireResult = 'value' in outcome ? { seq, value: outcome.value } : { seq, error: outcome.error };
+      let size = 'value' in outcome ? outcome.value.length + 32 : approxWireBytes(outcome.error) + 32;
+      if (tooLarge(size, maxBytes)) {
+        const what = 'value' in outcome ? `the result of ${method}` : `the error thrown by ${method}`;
+        const error = errorToInfo(messageTooLarge(what, size, maxBytes, { actorId, method }));
+        result = { seq, error };
+        size = approxWireBytes(error) + 32;
+      }
+      pending.push(result);
+      sizes.push(size);
       if (!scheduled) {
         scheduled = true;
         queueMicrotask(flush);
@@ -154,10 +169,10 @@ export class ActorHost {
       for (const c of batch.calls) {
         const actor = this.actors.get(c.actorId);
         if (actor) {
-          actor.submit(c.method, c.args, replyFor(c.seq));
+          actor.submit(c.method, c.args, replyFor(c.seq, c.actorId, c.method));
           continue;
         }
-        replyFor(c.seq)({ error: errorToInfo(this.unknownActor(c.actorId, c.method)) });
+        replyFor(c.seq, c.actorId, c.method)({ error: errorToInfo(this.unknownActor(c.actorId, c.method)) });
       }
     });
     call.on('end', () => {

@@ -82,7 +82,7 @@ export class WorkerAgent {
     this.server = new grpc.Server(serverOptions(options.maxMessageBytes));
     this.server.addService(services.WorkerService.service, {
       StartActor: unary(this.guard, this.log, 'WorkerService.StartActor', (req: StartActorRequest) => this.startActor(req)),
-      StartActors: muxHandler(this.guard, this.log, 'WorkerService.StartActors', (req: StartActorRequest) => this.startActor(req)),
+      StartActors: muxHandler(this.guard, this.log, 'WorkerService.StartActors', (req: StartActorRequest) => this.startActor(req), options.maxMessageBytes),
       KillActor: unary(this.guard, this.log, 'WorkerService.KillActor', (req: { actorId: string }) => this.killActor(req.actorId)),
     });
     mkdirSync(options.logDir, { recursive: true });
