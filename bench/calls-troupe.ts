@@ -23,7 +23,9 @@ export interface Baselines {
 const NN = 4;
 const NN_NAMESPACE = 'bench';
 const CREATE_SAMPLES = 30;
-const CREATE_PAUSE_MS = 200;
+// A new host process takes ~150 ms of CPU to start on the 2-core machine: give the pool time to
+// refill, so that each sample measures creation from a warm pool, not contention with the refill.
+const CREATE_PAUSE_MS = 600;
 const SHARED_COUNT = 1000;
 /** A small argument, ~32 bytes once packed, like the raw baseline's payload. */
 const ARG = { seq: 1, pad: 'x'.repeat(16) };

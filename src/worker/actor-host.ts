@@ -43,6 +43,7 @@ export interface ActorHostOptions {
 export class ActorHost {
   private readonly actors = new Map<string, ActorInstance>();
   private readonly dead = new Map<string, DeathCause>();
+  private readonly modules = new Map<string, Promise<Record<string, unknown>>>();
   private readonly server: grpc.Server;
   private readonly guard: TokenGuard;
 
@@ -90,7 +91,14 @@ export class ActorHost {
   async create(actorId: string, moduleSpec: string, exportName: string, rawArgs: Uint8Array, maxConcurrency: number): Promise<void> {
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(toImportable(moduleSpec))) as Record<string, unknown>;
+      // Shared hosts create many actors of one class: resolve the module once.
+      let loading = this.modules.get(moduleSpec);
+      if (!loading) {
+        loading = import(toImportable(moduleSpec)) as Promise<Record<string, unknown>>;
+        this.modules.set(moduleSpec, loading);
+        loading.catch(() => this.modules.delete(moduleSpec));
+      }
+      mod = await loading;
     } catch (err) {
       throw new ModuleLoadError(`cannot load actor module ${moduleSpec}: ${(err as Error).message}`, {
         cause: err,

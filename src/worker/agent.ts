@@ -31,7 +31,7 @@ export interface WorkerOptions extends ResourceOverrides {
   logDir: string;
   /** Idle actor host processes kept ready. Default 2. */
   warmPoolSize?: number;
-  /** Actors per shared host process. Default 256. */
+  /** Actors per shared host process before another is started. Default 256, so a large fleet still spreads over the cores. */
   maxSharedActors?: number;
   maxMessageBytes?: number;
   labels?: Record<string, string>;
