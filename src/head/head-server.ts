@@ -50,7 +50,7 @@ export class HeadServer {
     this.actors = new ActorManager(this.scheduler, this.nodes, this.log);
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 1000;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? this.heartbeatPeriodMs * 10;
-    this.server = new grpc.Server(serverOptions(options.maxMessageBytes));
+    this.server = new grpc.Server(serverOptions(options.maxMessageBytes, { guard: this.guard, log: this.log }));
     const u = <Req, Rep>(name: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Rep>) => Promise<Rep> | Rep) =>
       unary<Req, Rep>(this.guard, this.log, `HeadService.${name}`, fn);
     this.server.addService(services.HeadService.service, {

@@ -37,8 +37,9 @@ export function channelOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grp
   };
 }
 
-export function serverOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grpc.ServerOptions {
+export function serverOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES, auth?: { guard: TokenGuard; log: Logger }): grpc.ServerOptions {
   return {
+    ...(auth ? { interceptors: [authInterceptor(auth.guard, auth.log)] } : {}),
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
     'grpc.keepalive_permit_without_calls': 1,
@@ -68,6 +69,28 @@ export function makeClient<C extends grpc.Client>(
     ...channelOptions(maxMessageBytes),
     interceptors: [tokenInterceptor(token)],
   }) as unknown as C;
+}
+
+/**
+ * Refuses a call whose token is missing or wrong as soon as its metadata arrives, before any
+ * message is read or decoded, so even garbage without a token gets UNAUTHENTICATED (and a log line).
+ */
+export function authInterceptor(guard: TokenGuard, log: Logger): grpc.ServerInterceptor {
+  return (method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        next({
+          onReceiveMetadata: (metadata, nextMetadata) => {
+            if (guard.check(metadata)) {
+              nextMetadata(metadata);
+              return;
+            }
+            log.warn({ method: method.path, peer: call.getPeer() }, 'refused a call with a missing or wrong cluster token');
+            call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: `missing or wrong cluster token for ${method.path}`, metadata: new grpc.Metadata() });
+          },
+        });
+      },
+    });
 }
 
 /** Checks the token of an incoming call in constant time. */
@@ -130,7 +153,7 @@ export function fromServiceError(err: grpc.ServiceError, peer: Peer, address: st
     case grpc.status.UNAUTHENTICATED:
       return new UnauthenticatedError(`${where} refused the cluster token (${err.details}); pass the token printed by \`troupe start --head\` or set TROUPE_TOKEN`);
     case grpc.status.RESOURCE_EXHAUSTED:
-      return new MessageTooLargeError(`${where} refused a message: ${err.details}; send large values through the object store instead of call arguments`);
+      return new MessageTooLargeError(`${where} refused a message: ${err.details}; keep large values out of call arguments, or raise maxMessageBytes on both sides`);
     case grpc.status.UNAVAILABLE:
       return peer === 'head'
         ? new HeadUnavailableError(`cannot reach ${where}: ${err.details}; check that \`troupe start --head\` is running and the address is right`)

@@ -49,7 +49,7 @@ export class ActorHost {
 
   constructor(private readonly options: ActorHostOptions) {
     this.guard = new TokenGuard(options.token);
-    this.server = new grpc.Server(serverOptions(options.maxMessageBytes));
+    this.server = new grpc.Server(serverOptions(options.maxMessageBytes, { guard: this.guard, log: options.log }));
     this.server.addService(services.ActorService.service, {
       Calls: (call: grpc.ServerDuplexStream<{ calls: WireCall[] }, { results: WireResult[] }>) => this.serve(call),
     });

@@ -79,7 +79,7 @@ export class WorkerAgent {
     this.log = logger('worker');
     this.guard = new TokenGuard(options.token);
     this.head = makeClient(services.HeadService, options.headAddress, options.token, options.maxMessageBytes);
-    this.server = new grpc.Server(serverOptions(options.maxMessageBytes));
+    this.server = new grpc.Server(serverOptions(options.maxMessageBytes, { guard: this.guard, log: this.log }));
     this.server.addService(services.WorkerService.service, {
       StartActor: unary(this.guard, this.log, 'WorkerService.StartActor', (req: StartActorRequest) => this.startActor(req)),
       StartActors: muxHandler(this.guard, this.log, 'WorkerService.StartActors', (req: StartActorRequest) => this.startActor(req), options.maxMessageBytes),

@@ -127,6 +127,11 @@ describe('malformed requests to the head', () => {
       const wrong = await unaryRaw(client, 'GetClusterStatus', Buffer.alloc(0), bearer(`${cluster.token}x`));
       expect(wrong.err?.code).toBe(grpc.status.UNAUTHENTICATED);
       expect(wrong.reply).toBeUndefined();
+      // The token is checked before the body is decoded: garbage without it is refused the same way.
+      const garbage = await unaryRaw(client, 'CreateActor', GARBAGE, new grpc.Metadata());
+      expect(garbage.err?.code).toBe(grpc.status.UNAUTHENTICATED);
+      const garbageStream = await streamRaw(client, 'CreateActors', [GARBAGE], bearer('nope'));
+      expect(garbageStream.code).toBe(grpc.status.UNAUTHENTICATED);
     } finally {
       client.close();
     }
