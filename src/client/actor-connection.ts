@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { TroupeError, errorFromInfo, type ErrorInfo } from '../common/errors.js';
+import { TroupeError, UnavailableError, errorFromInfo, type ErrorInfo } from '../common/errors.js';
 import { decode } from '../transport/codec.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, fromServiceError, makeClient } from '../transport/grpc.js';
 import { services } from '../transport/protos.js';
@@ -19,8 +19,15 @@ interface WireResult {
   outcome?: 'value' | 'error';
 }
 
-/** Decides what error a call gets when its stream broke: asks the head whether the actor died. */
-export type BrokenStreamResolver = (actorId: string, method: string, streamError: TroupeError) => Promise<TroupeError>;
+/**
+ * A call was on a stream that broke (the actor's process died, or the network failed): it may or
+ * may not have run. The caller's route asks the head what happened and retries or explains.
+ */
+export class StreamBrokenError extends UnavailableError {
+  constructor(readonly streamError: TroupeError, readonly actorId: string, readonly method: string) {
+    super(streamError.message, { cause: streamError, context: { actorId, method } });
+  }
+}
 
 /**
  * The caller's side of one actor host process: one client and one long-lived bidi stream, on
@@ -41,7 +48,6 @@ export class ActorConnection {
     readonly address: string,
     token: string,
     maxMessageBytes: number | undefined,
-    private readonly onBroken: BrokenStreamResolver,
   ) {
     this.client = makeClient(services.ActorService, address, token, maxMessageBytes);
     this.maxBytes = maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -121,23 +127,16 @@ export class ActorConnection {
       const streamError = err
         ? fromServiceError(err, 'actor', this.address)
         : fromServiceError({ code: grpc.status.UNAVAILABLE, details: 'stream ended', metadata: new grpc.Metadata() } as grpc.ServiceError, 'actor', this.address);
-      const causes = new Map<string, Promise<TroupeError>>();
       for (const seq of mine) {
         const p = this.pending.get(seq);
         if (!p) continue;
         this.pending.delete(seq);
-        // A refused token or message is not a death: say so at once, without asking the head.
+        // A refused token or message is not a death: say so at once.
         if (this.closed || streamError.code === 'UNAUTHENTICATED' || streamError.code === 'MESSAGE_TOO_LARGE') {
           p.reject(streamError);
           continue;
         }
-        let cause = causes.get(p.actorId);
-        if (!cause) {
-          cause = this.onBroken(p.actorId, p.method, streamError);
-          causes.set(p.actorId, cause);
-        }
-        const method = p.method;
-        cause.then((e) => p.reject(withMethod(e, method)), p.reject);
+        p.reject(new StreamBrokenError(streamError, p.actorId, p.method));
       }
       mine.clear();
     };
@@ -147,14 +146,3 @@ export class ActorConnection {
   }
 }
 
-/** The same death error, naming the method of each failed call. */
-function withMethod(err: TroupeError, method: string): TroupeError {
-  if (err.context.method === method || err.code !== 'ACTOR_DIED') return err;
-  const msg = err.message.replace(/^call to \S+ failed: /, '');
-  const copy = new (err.constructor as new (m: string, i: object) => TroupeError)(`call to ${method} failed: ${msg}`, {
-    context: { ...err.context, method },
-    cause: err.cause,
-    remoteStack: err.remoteStack,
-  });
-  return copy;
-}

@@ -12,10 +12,14 @@ import { encode } from '../transport/codec.js';
 import { callUnary, makeClient } from '../transport/grpc.js';
 import { services } from '../transport/protos.js';
 import { ActorConnection } from './actor-connection.js';
+import { ActorRoute, type RouteHost } from './actor-route.js';
 import { MuxClient } from '../transport/mux-stream.js';
 import { resourceRequest, validateActorOptions, type ActorOptions } from './options.js';
 import type { ActorClassType, CallProxy } from './types.js';
 import { toActorInfo, toClusterStatus, type ActorInfo, type ClusterStatus, type WireActorInfo } from './status.js';
+
+/** How long a caller whose stream broke waits for the head to say the actor restarted or died. */
+const RESTART_WAIT_MS = 30_000;
 
 /** Resources the embedded cluster owns and stops on shutdown. */
 export interface EmbeddedParts {
@@ -40,6 +44,9 @@ export class Cluster {
   readonly namespace: string;
   private readonly head: grpc.Client;
   private readonly connections = new Map<string, ActorConnection>();
+  private readonly routes = new Map<string, ActorRoute>();
+  private attachment: grpc.ClientDuplexStream<object, object> | undefined;
+  private attachDelayMs = 50;
   private readonly creations: MuxClient<object, { actor: WireActorInfo }>;
   private closed = false;
 
@@ -49,6 +56,7 @@ export class Cluster {
     this.namespace = init.namespace;
     this.head = makeClient(services.HeadService, init.address, init.token, init.maxMessageBytes);
     this.creations = new MuxClient(this.head, 'CreateActors', 'head', init.address, init.maxMessageBytes);
+    this.attach();
   }
 
   /** True when `connect()` started this cluster inside the current process. */
@@ -95,6 +103,8 @@ export class Cluster {
     this.closed = true;
     for (const c of this.connections.values()) c.close();
     this.connections.clear();
+    this.attachment?.end();
+    this.attachment = undefined;
     this.creations.close();
     this.head.close();
     await this.init.embedded?.stop();
@@ -142,40 +152,71 @@ export class Cluster {
     return toActorInfo(reply.actor);
   }
 
-  /** @internal */
-  invoke(info: ActorInfo, method: string, args: unknown[]): Promise<unknown> {
-    if (this.closed) return Promise.reject(new ShutDownError(`cannot call ${method}: the cluster handle was shut down`));
-    let conn = this.connections.get(info.address);
-    if (!conn) {
-      conn = new ActorConnection(info.address, this.token, this.init.maxMessageBytes, (id, m, e) => this.explainBreak(id, m, e));
-      this.connections.set(info.address, conn);
+  /** @internal The shared view of one actor for every handle this driver holds to it. */
+  route(info: ActorInfo): ActorRoute {
+    let route = this.routes.get(info.actorId);
+    if (!route) {
+      route = new ActorRoute(info, this.routeHost);
+      this.routes.set(info.actorId, route);
     }
+    return route;
+  }
+
+  /** @internal */
+  invoke(route: ActorRoute, method: string, args: unknown[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(new ShutDownError(`cannot call ${method}: the cluster handle was shut down`));
     let bytes: Buffer;
     try {
       bytes = encode(args, `the arguments of ${method}`);
     } catch (err) {
       return Promise.reject(err);
     }
-    return conn.call(info.actorId, method, bytes);
+    return route.call(method, bytes);
   }
 
-  /** A call's stream broke: if the actor died, say how (waiting briefly for its worker's report). */
-  private async explainBreak(actorId: string, method: string, streamError: TroupeError): Promise<TroupeError> {
-    try {
+  private readonly routeHost: RouteHost = {
+    connection: (address) => {
+      let conn = this.connections.get(address);
+      if (!conn) {
+        conn = new ActorConnection(address, this.token, this.init.maxMessageBytes);
+        this.connections.set(address, conn);
+      }
+      return conn;
+    },
+    awaitRestart: async (actorId, knownRestarts) => {
       const reply = await callUnary<object, { actor: WireActorInfo }>(
         this.head,
         'GetActor',
-        { actorId, waitForDeathMs: 5000 },
+        { actorId, waitForRestartMs: RESTART_WAIT_MS, knownNumRestarts: knownRestarts },
         'head',
         this.address,
-        10_000,
+        RESTART_WAIT_MS + 10_000,
       );
-      const info = toActorInfo(reply.actor);
-      if (info.state === 'DEAD') return ActorDiedError.of(actorId, info.death, method);
-    } catch {
-      // the head cannot tell; report what the stream said
-    }
-    return streamError;
+      return toActorInfo(reply.actor);
+    },
+  };
+
+  /** Keeps the driver attached to the head, so its non-detached actors die with it. */
+  private attach(): void {
+    if (this.closed) return;
+    const stream = (this.head as unknown as { AttachDriver: () => grpc.ClientDuplexStream<object, object> }).AttachDriver();
+    this.attachment = stream;
+    stream.write({ ownerId: this.init.ownerId });
+    stream.on('data', () => undefined);
+    stream.on('metadata', () => {
+      this.attachDelayMs = 50;
+    });
+    const again = (): void => {
+      if (this.attachment !== stream) return;
+      this.attachment = undefined;
+      if (this.closed) return;
+      // The head restarts or the network blinked: attach again, backing off.
+      this.attachDelayMs = Math.min(this.attachDelayMs * 2, 5000);
+      const t = setTimeout(() => this.attach(), this.attachDelayMs);
+      t.unref();
+    };
+    stream.on('error', again);
+    stream.on('end', again);
   }
 
   private assertOpen(): void {
@@ -205,12 +246,13 @@ export class ActorClass<C extends ActorClassType> {
 /** A typed reference to a live actor. `call.method(...)` calls it directly, without the head. */
 export class ActorHandle<C extends ActorClassType> {
   readonly call: CallProxy<C>;
-  private killed = false;
+  private readonly route: ActorRoute;
 
   constructor(
     private readonly cluster: Cluster,
-    private readonly info: ActorInfo,
+    info: ActorInfo,
   ) {
+    this.route = cluster.route(info);
     const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
     this.call = new Proxy({} as CallProxy<C>, {
       get: (_target, prop) => {
@@ -218,10 +260,7 @@ export class ActorHandle<C extends ActorClassType> {
         if (typeof prop !== 'string' || prop === 'then') return undefined;
         let fn = cache.get(prop);
         if (!fn) {
-          fn = (...args: unknown[]) =>
-            this.killed
-              ? Promise.reject(ActorDiedError.of(this.info.actorId, { type: 'killed', by: 'user' }, prop))
-              : this.cluster.invoke(this.info, prop, args);
+          fn = (...args: unknown[]) => this.cluster.invoke(this.route, prop, args);
           cache.set(prop, fn);
         }
         return fn;
@@ -230,30 +269,31 @@ export class ActorHandle<C extends ActorClassType> {
   }
 
   get id(): string {
-    return this.info.actorId;
+    return this.route.current.actorId;
   }
   get name(): string | undefined {
-    return this.info.name || undefined;
+    return this.route.current.name || undefined;
   }
   get namespace(): string {
-    return this.info.namespace;
+    return this.route.current.namespace;
   }
+  /** The node it runs on, as last seen by this driver (it changes when the actor restarts elsewhere). */
   get nodeId(): string {
-    return this.info.nodeId;
+    return this.route.current.nodeId;
   }
   get pid(): number {
-    return this.info.pid;
+    return this.route.current.pid;
   }
 
-  /** Current state from the head (ALIVE, DEAD with its cause, ...). */
+  /** Current state from the head (ALIVE, RESTARTING, DEAD with its cause, ...). */
   state(): Promise<ActorInfo> {
-    return this.cluster.actorInfo(this.info.actorId);
+    return this.cluster.actorInfo(this.id);
   }
 
-  /** Kills the actor at once; calls in flight fail with ActorDiedError (killed by the user). */
+  /** Kills the actor at once, without restarting it; calls in flight fail with ActorDiedError (killed by the user). */
   async kill(): Promise<void> {
-    this.killed = true;
-    await this.cluster.killActor(this.info.actorId);
+    this.route.markKilled();
+    await this.cluster.killActor(this.id);
   }
 }
 

@@ -69,6 +69,7 @@ async function startEmbedded(options: ConnectOptions, namespace: string, ownerId
     numGpus: options.numGpus,
     resources: options.resources,
     warmPoolSize: options.warmPoolSize,
+    fenceOnSilence: false,
     maxMessageBytes: options.maxMessageBytes,
     driverExecArgv: execArgv,
   });

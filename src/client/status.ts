@@ -1,6 +1,6 @@
 import type { DeathCause, ErrorInfo } from '../common/errors.js';
 
-export type ActorState = 'PENDING' | 'CREATING' | 'ALIVE' | 'DEAD';
+export type ActorState = 'PENDING' | 'CREATING' | 'ALIVE' | 'RESTARTING' | 'DEAD';
 
 export interface ActorInfo {
   actorId: string;
@@ -14,9 +14,14 @@ export interface ActorInfo {
   resources: Record<string, number>;
   gpuIds: number[];
   isolation: string;
-  /** Why it died, when DEAD. */
+  /** Why it died, when DEAD; why it is restarting, when RESTARTING. */
   death: DeathCause | undefined;
   createdAtMs: number;
+  maxRestarts: number;
+  maxTaskRetries: number;
+  numRestarts: number;
+  ownerId: string;
+  lifetime: string;
 }
 
 export interface NodeStatus {
@@ -57,6 +62,11 @@ export interface WireActorInfo {
   deathError: ErrorInfo | null;
   isolation: string;
   createdAtMs: number;
+  maxRestarts: number;
+  maxTaskRetries: number;
+  numRestarts: number;
+  ownerId: string;
+  lifetime: string;
 }
 
 export function toActorInfo(w: WireActorInfo): ActorInfo {
@@ -82,6 +92,11 @@ export function toActorInfo(w: WireActorInfo): ActorInfo {
     isolation: w.isolation,
     death,
     createdAtMs: Number(w.createdAtMs),
+    maxRestarts: w.maxRestarts ?? 0,
+    maxTaskRetries: w.maxTaskRetries ?? 0,
+    numRestarts: w.numRestarts ?? 0,
+    ownerId: w.ownerId ?? '',
+    lifetime: w.lifetime ?? '',
   };
 }
 
@@ -96,7 +111,7 @@ interface WireStatus {
 export function toClusterStatus(raw: unknown): ClusterStatus {
   const w = raw as WireStatus;
   const actors = w.actors.map(toActorInfo);
-  const actorsByState: Record<ActorState, number> = { PENDING: 0, CREATING: 0, ALIVE: 0, DEAD: 0 };
+  const actorsByState: Record<ActorState, number> = { PENDING: 0, CREATING: 0, ALIVE: 0, RESTARTING: 0, DEAD: 0 };
   for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
   return {
     headAddress: w.headAddress,

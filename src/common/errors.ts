@@ -38,6 +38,10 @@ export const ErrorCode = {
   SHUT_DOWN: 'SHUT_DOWN',
   /** A value could not be serialized or deserialized. */
   SERIALIZATION: 'SERIALIZATION',
+  /** Data under the state store's keys could not be read; `context.key` names the key. */
+  STATE_CORRUPT: 'STATE_CORRUPT',
+  /** The state store (Redis) could not be reached. */
+  STATE_UNAVAILABLE: 'STATE_UNAVAILABLE',
   /** Anything unexpected: a bug in Troupe. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -98,7 +102,9 @@ export type DeathCause =
   | { type: 'killed'; by: 'user' }
   | { type: 'constructor-failed'; message: string }
   | { type: 'node-lost'; nodeId: string }
-  | { type: 'out-of-memory' };
+  | { type: 'out-of-memory'; detail?: string }
+  | { type: 'owner-died'; ownerId: string }
+  | { type: 'lost'; detail: string };
 
 export function describeDeath(cause: DeathCause): string {
   switch (cause.type) {
@@ -113,7 +119,11 @@ export function describeDeath(cause: DeathCause): string {
     case 'node-lost':
       return `its node ${cause.nodeId} was lost`;
     case 'out-of-memory':
-      return 'its process ran out of memory';
+      return `its process ran out of memory${cause.detail ? ` (${cause.detail})` : ''}`;
+    case 'lost':
+      return `its process was lost: ${cause.detail}`;
+    case 'owner-died':
+      return `the driver that owned it (${cause.ownerId}) went away; spawn it with lifetime: 'detached' to outlive its driver`;
   }
 }
 
@@ -227,6 +237,18 @@ export class SerializationError extends TroupeError {
   }
 }
 
+export class StateCorruptError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.STATE_CORRUPT, message, init);
+  }
+}
+
+export class StateUnavailableError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.STATE_UNAVAILABLE, message, init);
+  }
+}
+
 export class InternalError extends TroupeError {
   constructor(message: string, init: TroupeErrorInit = {}) {
     super(ErrorCode.INTERNAL, message, init);
@@ -253,6 +275,8 @@ const CLASS_BY_CODE: Record<ErrorCode, ErrorClass> = {
   TIMEOUT: TimeoutError,
   SHUT_DOWN: ShutDownError,
   SERIALIZATION: SerializationError,
+  STATE_CORRUPT: StateCorruptError,
+  STATE_UNAVAILABLE: StateUnavailableError,
   INTERNAL: InternalError,
 };
 

@@ -3,7 +3,7 @@ import type { DeathCause, ErrorInfo } from '../common/errors.js';
 import type { Allocation } from './scheduler.js';
 import type { ValidSpec } from './spec.js';
 
-export type ActorState = 'PENDING' | 'CREATING' | 'ALIVE' | 'DEAD';
+export type ActorState = 'PENDING' | 'CREATING' | 'ALIVE' | 'RESTARTING' | 'DEAD';
 
 export interface ActorRecord {
   actorId: string;
@@ -16,6 +16,7 @@ export interface ActorRecord {
   allocation: Allocation | undefined;
   death: DeathCause | undefined;
   deathError: ErrorInfo | undefined;
+  numRestarts: number;
   createdAtMs: number;
 }
 
@@ -56,26 +57,57 @@ export class ActorDirectory {
       const key = nameKey(record.spec.namespace, record.spec.name);
       if (this.byName.get(key) === record.actorId) this.byName.delete(key);
     }
-    this.deaths.emit(record.actorId, record);
+    this.changed(record);
     this.trim();
+  }
+
+  /** Wakes whoever waits on this actor's state (after any transition). */
+  changed(record: ActorRecord): void {
+    this.deaths.emit(record.actorId, record);
+  }
+
+  /** Resolves when the actor is DEAD, or ALIVE after more than `knownRestarts` restarts, or after `timeoutMs`. */
+  waitForRestart(record: ActorRecord, knownRestarts: number, timeoutMs: number): Promise<void> {
+    const settled = (): boolean => record.state === 'DEAD' || (record.state === 'ALIVE' && record.numRestarts > knownRestarts);
+    if (settled()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!settled()) return;
+        done();
+      };
+      const done = (): void => {
+        clearTimeout(timer);
+        this.deaths.off(record.actorId, check);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.deaths.on(record.actorId, check);
+    });
   }
 
   /** Resolves when the actor is DEAD or after `timeoutMs`. */
   waitForDeath(record: ActorRecord, timeoutMs: number): Promise<void> {
     if (record.state === 'DEAD') return Promise.resolve();
     return new Promise((resolve) => {
+      const onChange = (): void => {
+        if (record.state === 'DEAD') done();
+      };
       const done = (): void => {
         clearTimeout(timer);
-        this.deaths.off(record.actorId, done);
+        this.deaths.off(record.actorId, onChange);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
-      this.deaths.on(record.actorId, done);
+      this.deaths.on(record.actorId, onChange);
     });
   }
 
   all(): ActorRecord[] {
     return [...this.byId.values()];
+  }
+
+  ownedBy(ownerId: string): ActorRecord[] {
+    return this.all().filter((a) => a.ownerId === ownerId && a.state !== 'DEAD');
   }
 
   onNode(nodeId: string): ActorRecord[] {

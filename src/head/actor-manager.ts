@@ -5,6 +5,7 @@ import {
   NameTakenError,
   ActorDiedError,
   TimeoutError,
+  TroupeError,
   errorToInfo,
   type DeathCause,
 } from '../common/errors.js';
@@ -25,13 +26,23 @@ interface Waiting {
 /** How long the head waits for a worker to start an actor (module import + constructor). */
 const START_TIMEOUT_MS = 10 * 60_000;
 
+/** Where the manager writes what must survive a head restart (the StateStore, through the head). */
+export interface ActorPersistence {
+  /** Saves the actor's row; `claimName` binds its name in the same atomic step. */
+  save(record: ActorRecord, claimName?: boolean): Promise<void>;
+}
+
+const noPersistence: ActorPersistence = { save: async () => undefined };
+
 /**
  * Actor lifecycle on the head: validate → place (or queue, or fail as infeasible) → start on the
- * chosen worker → ALIVE; kills and exits free the resources and retry the queue.
+ * chosen worker → ALIVE; an actor whose process or node dies is restarted while its `maxRestarts`
+ * allow (RESTARTING → ALIVE, constructor run again), otherwise it is DEAD with the cause.
  */
 export class ActorManager {
   readonly directory = new ActorDirectory();
   private queue: Waiting[] = [];
+  persistence: ActorPersistence = noPersistence;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -44,7 +55,7 @@ export class ActorManager {
   }
 
   /** Resolves once the actor is ALIVE; rejects with the placement or construction error. */
-  create(spec: ValidSpec, ownerId: string, onCancel: (cb: () => void) => void): Promise<ActorRecord> {
+  async create(spec: ValidSpec, ownerId: string, onCancel: (cb: () => void) => void): Promise<ActorRecord> {
     if (spec.name) {
       const holder = this.directory.byNameLookup(spec.namespace, spec.name);
       if (holder && holder.state !== 'DEAD') {
@@ -64,16 +75,28 @@ export class ActorManager {
       allocation: undefined,
       death: undefined,
       deathError: undefined,
+      numRestarts: 0,
       createdAtMs: Date.now(),
     };
-    const request: PlacementRequest = { resources: spec.resources, strategy: spec.schedulingStrategy, nodeAffinity: spec.nodeAffinity };
+    const request = placementOf(spec);
     const placed = this.scheduler.place(request);
     if (placed.type === 'infeasible') throw placed.error;
+    if (placed.type === 'placed') record.allocation = placed.allocation; // held while the row is written
     this.directory.add(record);
+    try {
+      // Acknowledged only once stored: a head restart must not forget an actor a caller knows.
+      await this.persistence.save(record, true);
+    } catch (err) {
+      this.release(record);
+      this.directory.markDead(record, { type: 'constructor-failed', message: 'the state store refused the actor' });
+      throw err;
+    }
     return new Promise<ActorRecord>((resolve, reject) => {
       const waiting: Waiting = { record, request, resolve, reject };
       if (placed.type === 'placed') {
-        this.start(waiting, placed.allocation);
+        const allocation = record.allocation!;
+        record.allocation = undefined;
+        this.start(waiting, allocation);
       } else {
         this.log.info({ actorId: record.actorId, reason: placed.reason }, 'actor queued until resources free');
         this.queue.push(waiting);
@@ -81,7 +104,7 @@ export class ActorManager {
       onCancel(() => {
         if (record.state === 'PENDING') {
           this.queue = this.queue.filter((w) => w !== waiting);
-          this.directory.markDead(record, { type: 'killed', by: 'user' });
+          this.markDead(record, { type: 'killed', by: 'user' });
         }
       });
     });
@@ -95,9 +118,11 @@ export class ActorManager {
       this.queue.push(w);
       return;
     }
-    record.state = 'CREATING';
+    const restarting = record.state === 'RESTARTING';
+    if (!restarting) record.state = 'CREATING';
     record.nodeId = node.nodeId;
     record.allocation = allocation;
+    void this.persistence.save(record).catch((err) => this.log.warn({ err, actorId: record.actorId }, 'could not save actor placement'));
     const spec = record.spec;
     withTimeout(
       node.starts.request({
@@ -110,22 +135,42 @@ export class ActorManager {
       `node ${node.nodeId} did not start actor ${record.actorId} within ${START_TIMEOUT_MS / 1000} s`,
     ).then(
       (reply) => {
-        if (record.state !== 'CREATING') {
-          // Killed while starting: the kill already went to the worker or will find nothing.
+        if (record.state === 'DEAD' || record.nodeId !== node.nodeId) {
+          // Killed (or its node lost) while starting: make sure nothing of it keeps running.
           w.reject(ActorDiedError.of(record.actorId, record.death));
-          this.killOnWorker(record.actorId, node.nodeId);
+          void this.killOnWorker(record.actorId, node.nodeId);
           return;
         }
         record.state = 'ALIVE';
         record.address = reply.address;
         record.pid = reply.pid;
-        this.log.info({ actorId: record.actorId, nodeId: node.nodeId, address: reply.address }, 'actor alive');
-        w.resolve(record);
+        this.log.info({ actorId: record.actorId, nodeId: node.nodeId, address: reply.address, restarts: record.numRestarts }, restarting ? 'actor restarted' : 'actor alive');
+        this.persistence.save(record).then(
+          () => {
+            this.directory.changed(record);
+            w.resolve(record);
+          },
+          (err: unknown) => {
+            // The caller learns of an actor only once the head could record it.
+            this.log.warn({ err, actorId: record.actorId }, 'could not save a live actor');
+            this.directory.changed(record);
+            w.resolve(record);
+          },
+        );
       },
       (err: unknown) => {
+        if (record.state === 'DEAD') {
+          w.reject(err);
+          return;
+        }
         const message = err instanceof Error ? err.message : String(err);
         this.release(record);
-        this.directory.markDead(record, { type: 'constructor-failed', message }, errorToInfo(err));
+        const lost = err instanceof TroupeError && (err.code === 'UNAVAILABLE' || err.code === 'TIMEOUT');
+        if (lost && this.nodes.get(node.nodeId)?.state !== 'ALIVE') {
+          this.fail(record, { type: 'node-lost', nodeId: node.nodeId });
+        } else {
+          this.markDead(record, { type: 'constructor-failed', message }, errorToInfo(err));
+        }
         this.drain();
         w.reject(err);
       },
@@ -137,7 +182,7 @@ export class ActorManager {
     if (this.queue.length === 0) return;
     const still: Waiting[] = [];
     for (const w of this.queue) {
-      if (w.record.state !== 'PENDING') continue;
+      if (w.record.state !== 'PENDING' && w.record.state !== 'RESTARTING') continue;
       const placed = this.scheduler.place(w.request);
       if (placed.type === 'placed') this.start(w, placed.allocation);
       else still.push(w);
@@ -159,20 +204,21 @@ export class ActorManager {
     return rec;
   }
 
-  async kill(actorId: string): Promise<void> {
+  /** Kills an actor for good (no restart), as the user asked or because its owner went away. */
+  async kill(actorId: string, cause: DeathCause = { type: 'killed', by: 'user' }): Promise<void> {
     const rec = this.directory.get(actorId);
     if (!rec) throw new ActorNotFoundError(`no actor with id ${actorId}`, { context: { actorId } });
     if (rec.state === 'DEAD') return;
-    const wasState = rec.state;
     const nodeId = rec.nodeId;
+    const running = rec.state === 'ALIVE' || rec.state === 'CREATING' || (rec.state === 'RESTARTING' && rec.allocation !== undefined);
     this.queue = this.queue.filter((w) => {
       if (w.record !== rec) return true;
-      w.reject(ActorDiedError.of(actorId, { type: 'killed', by: 'user' }));
+      w.reject(ActorDiedError.of(actorId, cause));
       return false;
     });
     this.release(rec);
-    this.directory.markDead(rec, { type: 'killed', by: 'user' });
-    if (wasState === 'ALIVE') await this.killOnWorker(actorId, nodeId);
+    this.markDead(rec, cause);
+    if (running && nodeId) await this.killOnWorker(actorId, nodeId);
     this.drain();
   }
 
@@ -189,19 +235,64 @@ export class ActorManager {
   /** An actor's process exited (reported by its worker). */
   exited(actorId: string, nodeId: string, cause: DeathCause): void {
     const rec = this.directory.get(actorId);
-    if (!rec || rec.state === 'DEAD' || rec.nodeId !== nodeId) return;
+    if (!rec || rec.state === 'DEAD' || rec.nodeId !== nodeId || rec.state === 'RESTARTING' && !rec.allocation) return;
     this.log.warn({ actorId, nodeId, cause }, 'actor died');
+    this.fail(rec, cause);
+  }
+
+  /** A node was declared dead: its actors restart elsewhere as their options allow. */
+  nodeLost(nodeId: string): void {
+    for (const rec of this.directory.onNode(nodeId)) {
+      rec.allocation = undefined; // the scheduler forgot the node and what it held
+      this.fail(rec, { type: 'node-lost', nodeId });
+    }
+  }
+
+  /** The driver that owns these actors went away: the non-detached ones die with it. */
+  ownerGone(ownerId: string): void {
+    for (const rec of this.directory.ownedBy(ownerId)) {
+      if (rec.spec.lifetime === 'detached') continue;
+      this.log.info({ actorId: rec.actorId, ownerId }, 'killing an actor whose driver went away');
+      void this.kill(rec.actorId, { type: 'owner-died', ownerId }).catch(() => undefined);
+    }
+  }
+
+  /** Restarts the actor if its options allow, otherwise it is dead for good. */
+  private fail(rec: ActorRecord, cause: DeathCause): void {
     this.release(rec);
-    this.directory.markDead(rec, cause);
+    const max = rec.spec.maxRestarts;
+    const restartable = cause.type !== 'killed' && cause.type !== 'constructor-failed' && cause.type !== 'owner-died';
+    if (!restartable || (max !== -1 && rec.numRestarts >= max)) {
+      this.markDead(rec, cause);
+      this.drain();
+      return;
+    }
+    rec.numRestarts++;
+    rec.state = 'RESTARTING';
+    rec.death = cause;
+    rec.nodeId = '';
+    rec.address = '';
+    rec.pid = 0;
+    this.log.warn({ actorId: rec.actorId, cause, restart: rec.numRestarts, maxRestarts: max }, 'restarting actor');
+    void this.persistence.save(rec).catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a restarting actor'));
+    this.directory.changed(rec);
+    const done = (): void => undefined;
+    const waiting: Waiting = {
+      record: rec,
+      request: placementOf(rec.spec),
+      resolve: done,
+      reject: (err) => this.log.warn({ actorId: rec.actorId, err: (err as Error).message }, 'actor restart failed'),
+    };
+    const placed = this.scheduler.place(waiting.request);
+    if (placed.type === 'placed') this.start(waiting, placed.allocation);
+    else if (placed.type === 'wait') this.queue.push(waiting);
+    else this.markDead(rec, cause);
     this.drain();
   }
 
-  /** A node was declared dead: its actors die with it. */
-  nodeLost(nodeId: string): void {
-    for (const rec of this.directory.onNode(nodeId)) {
-      rec.allocation = undefined;
-      this.directory.markDead(rec, { type: 'node-lost', nodeId });
-    }
+  private markDead(rec: ActorRecord, cause: DeathCause, error?: ReturnType<typeof errorToInfo>): void {
+    this.directory.markDead(rec, cause, error);
+    void this.persistence.save(rec).catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a dead actor'));
   }
 
   private release(rec: ActorRecord): void {
@@ -210,6 +301,10 @@ export class ActorManager {
       rec.allocation = undefined;
     }
   }
+}
+
+function placementOf(spec: ValidSpec): PlacementRequest {
+  return { resources: spec.resources, strategy: spec.schedulingStrategy, nodeAffinity: spec.nodeAffinity };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

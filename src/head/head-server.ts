@@ -7,6 +7,7 @@ import { muxHandler } from '../transport/mux-stream.js';
 import { ActorManager } from './actor-manager.js';
 import type { ActorRecord } from './actor-directory.js';
 import { NodeRegistry } from './node-registry.js';
+import { DriverRegistry } from './driver-registry.js';
 import { validateResourceRequest } from './resources.js';
 import { Scheduler } from './scheduler.js';
 import { validateSpec, type WireActorSpec } from './spec.js';
@@ -25,6 +26,8 @@ export interface HeadOptions {
   maxMessageBytes?: number;
   /** DEFAULT strategy packs nodes up to this utilisation, then spreads. Default 0.5. */
   spreadThreshold?: number;
+  /** How long a driver's actors outlive its disconnection (it may reconnect). Default 0. */
+  ownerGraceMs?: number;
 }
 
 /** The head node: HeadService over gRPC, the scheduler, the node registry and the actor table. */
@@ -37,6 +40,7 @@ export class HeadServer {
   private readonly nodes: NodeRegistry;
   private readonly scheduler: Scheduler;
   private readonly actors: ActorManager;
+  private readonly drivers: DriverRegistry;
   private readonly heartbeatPeriodMs: number;
   private readonly heartbeatTimeoutMs: number;
   private monitor: NodeJS.Timeout | undefined;
@@ -48,6 +52,7 @@ export class HeadServer {
     this.nodes = new NodeRegistry(options.token, options.maxMessageBytes);
     this.scheduler = new Scheduler({ spreadThreshold: options.spreadThreshold });
     this.actors = new ActorManager(this.scheduler, this.nodes, this.log);
+    this.drivers = new DriverRegistry(this.guard, this.log, options.ownerGraceMs ?? 0, (ownerId) => this.actors.ownerGone(ownerId));
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 1000;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? this.heartbeatPeriodMs * 10;
     this.server = new grpc.Server(serverOptions(options.maxMessageBytes, { guard: this.guard, log: this.log }));
@@ -70,9 +75,13 @@ export class HeadServer {
         const rec = await this.actors.create(spec, req.ownerId, onCancel);
         return { actor: this.actorInfo(rec) };
       }, options.maxMessageBytes),
-      GetActor: u('GetActor', async (req: { actorId: string; name: string; namespace: string; waitForDeathMs: number }) => {
+      GetActor: u('GetActor', async (req: { actorId: string; name: string; namespace: string; waitForDeathMs: number; waitForRestartMs: number; knownNumRestarts: number }) => {
         const rec = this.actors.lookup(req.actorId, req.name, req.namespace);
-        if (req.waitForDeathMs > 0) await this.actors.directory.waitForDeath(rec, Math.min(req.waitForDeathMs, 60_000));
+        if (req.waitForRestartMs > 0) {
+          await this.actors.directory.waitForRestart(rec, req.knownNumRestarts, Math.min(req.waitForRestartMs, 5 * 60_000));
+        } else if (req.waitForDeathMs > 0) {
+          await this.actors.directory.waitForDeath(rec, Math.min(req.waitForDeathMs, 60_000));
+        }
         return { actor: this.actorInfo(rec) };
       }),
       KillActor: u('KillActor', async (req: { actorId: string }) => {
@@ -81,6 +90,7 @@ export class HeadServer {
         return {};
       }),
       GetClusterStatus: u('GetClusterStatus', () => this.status()),
+      AttachDriver: (call: grpc.ServerDuplexStream<{ ownerId: string }, object>) => this.drivers.attach(call),
     });
   }
 
@@ -96,6 +106,7 @@ export class HeadServer {
 
   async stop(): Promise<void> {
     clearInterval(this.monitor);
+    this.drivers.close();
     await closeServer(this.server, 500);
     this.nodes.closeAll();
   }
@@ -106,11 +117,43 @@ export class HeadServer {
     if (!Number.isInteger(req.numGpuDevices) || req.numGpuDevices < 0) {
       throw new InvalidArgumentError(`num_gpu_devices must be an integer >= 0, got ${req.numGpuDevices}`, { context: { field: 'num_gpu_devices' } });
     }
+    if (req.nodeId) return this.resumeNode(req);
     const node = this.nodes.add(req.address, req.hostname, total, req.numGpuDevices, req.labels ?? {});
     this.scheduler.addNode(node.nodeId, total, req.numGpuDevices);
     this.log.info({ nodeId: node.nodeId, address: req.address, resources: total }, 'node registered');
     this.actors.drain();
     return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: this.heartbeatPeriodMs };
+  }
+
+  /**
+   * A worker that lost touch asks to be taken back. A node declared dead (or unknown, or of another
+   * incarnation) is fenced: its actors were already given up on, and must not run twice.
+   */
+  private resumeNode(req: RegisterNodeRequest): object {
+    const node = this.nodes.get(req.nodeId);
+    let fencedReason = '';
+    if (!node) fencedReason = `the head does not know node ${req.nodeId} (it restarted without its state)`;
+    else if (node.state === 'DEAD') fencedReason = `node ${req.nodeId} was declared dead: ${node.deathReason}`;
+    else if (Number(req.incarnation) !== node.incarnation) fencedReason = `node ${req.nodeId} incarnation ${req.incarnation} is not the current one (${node.incarnation})`;
+    if (fencedReason || !node) {
+      this.log.warn({ nodeId: req.nodeId, reason: fencedReason }, 'fencing a returning node');
+      return { fenced: true, fencedReason, heartbeatPeriodMs: this.heartbeatPeriodMs };
+    }
+    node.lastHeartbeatMs = Date.now();
+    const reported = new Set(req.actorIds ?? []);
+    const stale: string[] = [];
+    for (const id of reported) {
+      const rec = this.actors.directory.get(id);
+      const here = rec && rec.nodeId === node.nodeId && (rec.state === 'ALIVE' || rec.state === 'CREATING' || rec.state === 'RESTARTING');
+      if (!here) stale.push(id);
+    }
+    for (const rec of this.actors.directory.onNode(node.nodeId)) {
+      if (rec.state === 'ALIVE' && !reported.has(rec.actorId)) {
+        this.actors.exited(rec.actorId, node.nodeId, { type: 'lost', detail: `node ${node.nodeId} no longer runs it (it exited while the node was out of touch with the head)` });
+      }
+    }
+    this.log.info({ nodeId: node.nodeId, actors: reported.size, stale: stale.length }, 'node resumed');
+    return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: this.heartbeatPeriodMs, staleActorIds: stale };
   }
 
   private checkHeartbeats(): void {
@@ -162,11 +205,19 @@ export class HeadServer {
       deathError: a.deathError ?? null,
       isolation: a.spec.isolation,
       createdAtMs: a.createdAtMs,
+      maxRestarts: a.spec.maxRestarts,
+      maxTaskRetries: a.spec.maxTaskRetries,
+      numRestarts: a.numRestarts,
+      ownerId: a.ownerId,
+      lifetime: a.spec.lifetime,
     };
   }
 }
 
 interface RegisterNodeRequest {
+  nodeId: string;
+  incarnation: number;
+  actorIds: string[];
   address: string;
   hostname: string;
   resources: { amounts: Record<string, number> } | null;

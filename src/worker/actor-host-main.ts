@@ -38,8 +38,22 @@ process.on('message', (raw: AgentToHost) => {
     case 'destroy':
       host.destroy(raw.actorId, JSON.parse(raw.cause));
       return;
+    case 'tick':
+      lastTick = Date.now();
+      silenceMs = raw.silenceMs;
+      return;
   }
 });
+
+let lastTick = Date.now();
+let silenceMs = 0;
+setInterval(() => {
+  if (silenceMs > 0 && Date.now() - lastTick > silenceMs) {
+    log.warn({ silenceMs }, 'no word from the worker agent: stopping so that no actor of this node runs twice');
+    flushLogs();
+    process.exit(70);
+  }
+}, 200).unref();
 
 process.on('disconnect', () => {
   flushLogs();

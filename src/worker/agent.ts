@@ -40,6 +40,20 @@ export interface WorkerOptions extends ResourceOverrides {
    * the warm processes start with them. Default none; the pool follows what drivers ask for.
    */
   driverExecArgv?: string[];
+  /**
+   * Host processes stop when this agent is silent for 4 heartbeat periods. Default true; an
+   * embedded cluster turns it off, since its agent shares the driver's event loop.
+   */
+  fenceOnSilence?: boolean;
+}
+
+interface RegisterReply {
+  nodeId: string;
+  incarnation: number;
+  heartbeatPeriodMs: number;
+  fenced: boolean;
+  fencedReason: string;
+  staleActorIds: string[];
 }
 
 interface StartActorRequest {
@@ -72,6 +86,7 @@ export class WorkerAgent {
   private readonly pool: HostPool;
   private readonly actors = new Map<string, HostProcess>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private registration: { resources: Record<string, number>; numGpuDevices: number } | undefined;
 
@@ -108,12 +123,17 @@ export class WorkerAgent {
     await this.register();
   }
 
-  private async register(): Promise<void> {
+  /**
+   * Registers with the head, retrying with backoff until it answers. With `resume`, the node asks
+   * to be taken back as the node it was, with the actors it still runs; a head that declared it
+   * dead (or never heard of it) fences it: every actor here stops and it joins as a new node.
+   */
+  private async register(resume = false): Promise<void> {
     const reg = this.registration!;
     let delay = 100;
     for (;;) {
       try {
-        const reply = await callUnary<object, { nodeId: string; incarnation: number; heartbeatPeriodMs: number }>(
+        const reply = await callUnary<object, RegisterReply>(
           this.head,
           'RegisterNode',
           {
@@ -122,14 +142,27 @@ export class WorkerAgent {
             resources: { amounts: reg.resources },
             labels: this.options.labels ?? {},
             numGpuDevices: reg.numGpuDevices,
+            ...(resume && this.nodeId ? { nodeId: this.nodeId, incarnation: this.incarnation, actorIds: [...this.actors.keys()] } : {}),
           },
           'head',
           this.options.headAddress,
           5000,
         );
+        if (this.stopped) return;
+        if (reply.fenced) {
+          this.log.warn({ nodeId: this.nodeId, reason: reply.fencedReason }, 'fenced by the head: stopping every actor here and joining as a new node');
+          for (const id of [...this.actors.keys()]) this.stopActor(id);
+          resume = false;
+          this.nodeId = '';
+          continue;
+        }
+        for (const id of reply.staleActorIds ?? []) {
+          this.log.warn({ actorId: id }, 'the head says this actor must not run here: stopping it');
+          this.stopActor(id);
+        }
         this.nodeId = reply.nodeId;
         this.incarnation = reply.incarnation;
-        this.log.info({ nodeId: this.nodeId, resources: reg.resources }, 'registered with the head');
+        this.log.info({ nodeId: this.nodeId, incarnation: this.incarnation, resumed: resume, resources: reg.resources }, 'registered with the head');
         this.scheduleHeartbeat(reply.heartbeatPeriodMs || 1000);
         return;
       } catch (err) {
@@ -145,20 +178,32 @@ export class WorkerAgent {
 
   private scheduleHeartbeat(periodMs: number): void {
     clearInterval(this.heartbeatTimer);
+    let inFlight = false;
     this.heartbeatTimer = setInterval(() => {
+      if (inFlight) return;
+      inFlight = true;
       callUnary<object, { known: boolean }>(this.head, 'Heartbeat', { nodeId: this.nodeId, incarnation: this.incarnation }, 'head', this.options.headAddress, periodMs * 2)
         .then((reply) => {
           if (!reply.known && !this.stopped) {
-            // The head forgot us (restarted without state, or declared us dead): stop our actors, join again.
-            this.log.warn({ nodeId: this.nodeId }, 'the head does not know this node; stopping its actors and registering again');
+            // The head restarted, or declared us dead while we were out of touch: ask to be taken back.
+            this.log.warn({ nodeId: this.nodeId }, 'the head does not know this node as alive; registering again');
             clearInterval(this.heartbeatTimer);
-            for (const id of [...this.actors.keys()]) this.killActor(id);
-            this.register().catch((err) => this.log.error({ err }, 're-registration failed'));
+            this.register(true).catch((err) => this.log.error({ err }, 're-registration failed'));
           }
         })
-        .catch((err) => this.log.debug({ err: (err as Error).message }, 'heartbeat failed'));
+        .catch((err) => this.log.debug({ err: (err as Error).message }, 'heartbeat failed; actors keep serving, retrying'))
+        .finally(() => {
+          inFlight = false;
+        });
     }, periodMs);
     this.heartbeatTimer.unref();
+    // Our host processes stop on their own if this agent freezes (SIGSTOP, a stuck machine) well
+    // before the head's deadline, so an actor restarted elsewhere never runs twice.
+    clearInterval(this.tickTimer);
+    if (this.options.fenceOnSilence === false) return;
+    const silenceMs = Math.max(1000, periodMs * 4);
+    this.tickTimer = setInterval(() => this.pool.tick(silenceMs), Math.max(50, Math.floor(periodMs / 2)));
+    this.tickTimer.unref();
   }
 
   private async startActor(req: StartActorRequest): Promise<{ address: string; pid: number }> {
@@ -197,18 +242,24 @@ export class WorkerAgent {
   }
 
   private killActor(actorId: string): object {
+    if (!this.stopActor(actorId)) throw new ActorNotFoundError(`no actor ${actorId} on node ${this.nodeId}`, { context: { actorId, nodeId: this.nodeId } });
+    return {};
+  }
+
+  /** Stops an actor without reporting its exit (the head asked for it, or fenced this node). */
+  private stopActor(actorId: string): boolean {
     const host = this.actors.get(actorId);
-    if (!host) throw new ActorNotFoundError(`no actor ${actorId} on node ${this.nodeId}`, { context: { actorId, nodeId: this.nodeId } });
+    if (!host) return false;
     this.actors.delete(actorId);
     host.actors.delete(actorId);
     host.killedByUser.add(actorId);
     if (host.shared) host.destroy(actorId, { type: 'killed', by: 'user' });
     else host.kill('SIGKILL');
-    return {};
+    return true;
   }
 
   private onHostExit(host: HostProcess, exit: HostExit): void {
-    const cause: DeathCause = deathFromExit(exit);
+    const cause: DeathCause = deathFromExit(exit, host.logFile);
     for (const actorId of host.actors) {
       this.actors.delete(actorId);
       if (host.killedByUser.has(actorId)) continue;
@@ -227,6 +278,7 @@ export class WorkerAgent {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.tickTimer);
     await this.pool.close();
     await closeServer(this.server, 500);
     this.head.close();

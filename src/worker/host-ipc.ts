@@ -13,7 +13,10 @@ export type AgentToHost =
       /** Applied to process.env before the module is imported (CUDA_VISIBLE_DEVICES among them). */
       env: Record<string, string>;
     }
-  | { type: 'destroy'; actorId: string; cause: string };
+  | { type: 'destroy'; actorId: string; cause: string }
+  /** The agent is alive. A host that hears none for `silenceMs` stops: its agent is frozen or
+   * gone, its node will be declared dead, and its actors restarted elsewhere must not run twice. */
+  | { type: 'tick'; silenceMs: number };
 
 /** Messages from an actor host process to its agent. */
 export type HostToAgent =

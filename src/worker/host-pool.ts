@@ -61,6 +61,11 @@ export class HostPool {
     }, 20);
   }
 
+  /** Tells every host process the agent is alive. */
+  tick(silenceMs: number): void {
+    for (const h of this.all) h.tick(silenceMs);
+  }
+
   processes(): HostProcess[] {
     return [...this.all];
   }

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, fstatSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnavailableError, errorFromInfo, type DeathCause } from '../common/errors.js';
@@ -41,6 +41,8 @@ export class HostProcess {
   readonly exited: Promise<HostExit>;
   port = 0;
   exit: HostExit | undefined;
+  /** Where the process's stdout, stderr and log lines go. */
+  readonly logFile: string;
   /** Actor ids living here; killed ones are remembered so their exit is reported as such. */
   readonly actors = new Set<string>();
   readonly killedByUser = new Set<string>();
@@ -49,6 +51,7 @@ export class HostProcess {
 
   constructor(readonly options: HostProcessOptions, readonly shared: boolean) {
     const logFile = path.join(options.logDir, `actor-host-${process.pid}-${nextHostNo++}.log`);
+    this.logFile = logFile;
     const out = openSync(logFile, 'a');
     this.child = fork(HOST_ENTRY, [], {
       execArgv: options.execArgv,
@@ -120,6 +123,10 @@ export class HostProcess {
     if (this.alive && this.child.connected) this.child.send({ type: 'destroy', actorId, cause: JSON.stringify(cause) } satisfies AgentToHost);
   }
 
+  tick(silenceMs: number): void {
+    if (this.alive && this.child.connected) this.child.send({ type: 'tick', silenceMs } satisfies AgentToHost);
+  }
+
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.alive) this.child.kill(signal);
   }
@@ -129,7 +136,30 @@ export function describeExit(exit: HostExit): string {
   return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
 }
 
-export function deathFromExit(exit: HostExit): DeathCause {
+/** The cause of an actor process's death; V8 running out of heap is told apart by its last words. */
+export function deathFromExit(exit: HostExit, logFile?: string): DeathCause {
+  if (exit.code !== 0 && logFile) {
+    const tail = readTail(logFile, 16 * 1024);
+    const m = /(FATAL ERROR: [^\n]*heap out of memory[^\n]*|JavaScript heap out of memory)/.exec(tail);
+    if (m) return { type: 'out-of-memory', detail: `${m[1]!.trim()}; ${describeExit(exit)}` };
+  }
   if (exit.signal) return { type: 'signaled', signal: exit.signal };
   return { type: 'exited', exitCode: exit.code ?? -1 };
+}
+
+function readTail(file: string, bytes: number): string {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const len = Math.min(size, bytes);
+      const buf = Buffer.alloc(len);
+      readSync(fd, buf, 0, len, size - len);
+      return buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
 }

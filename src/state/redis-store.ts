@@ -1,0 +1,159 @@
+/**
+ * StateStore on Redis (standalone, Sentinel or Cluster) through ioredis. Concurrent operations
+ * are pipelined automatically; commits run as one Lua script. While Redis is away, operations fail
+ * with StateUnavailableError and the client keeps reconnecting, so the same instance works again
+ * once Redis is back. See redis-keys.ts for the key layout.
+ */
+import { ShutDownError, StateCorruptError } from '../common/errors.js';
+import { commitCall, commitResult, COMMIT_SCRIPT_NAME } from './redis-commit.js';
+import { createRedisClient, redisFailure, type RedisClient, type RedisClientOptions } from './redis-client.js';
+import { DEFAULT_KEY_PREFIX, nameField, RedisKeys, splitNameField } from './redis-keys.js';
+import { parseRedisUrl } from './redis-url.js';
+import { decodeRow, encodeRow, type RowLocation } from './rows.js';
+import type { CommitResult, Mutation, NamedActor, RowTypes, StateStore, TableName } from './types.js';
+
+export interface RedisStoreOptions extends RedisClientOptions {
+  /** Prefix of every key; must hold a non-empty {hash tag}. Default `troupe:{default}:`. */
+  keyPrefix?: string;
+  /** Where `TROUPE_REDIS_PASSWORD` is read from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class RedisStore implements StateStore {
+  readonly kind = 'redis';
+  readonly description: string;
+  private readonly keys: RedisKeys;
+  private closed = false;
+
+  private constructor(
+    private readonly client: RedisClient,
+    redisDescription: string,
+    keyPrefix: string,
+  ) {
+    this.keys = new RedisKeys(keyPrefix);
+    this.description = `${redisDescription} (keys ${keyPrefix}*)`;
+  }
+
+  /** Connects to `url` and resolves once Redis answers PING; rejects with StateUnavailableError otherwise. */
+  static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
+    const parsed = parseRedisUrl(url, options.env);
+    const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    new RedisKeys(keyPrefix); // validates the prefix before a connection is made
+    const client = createRedisClient(parsed, options);
+    const store = new RedisStore(client, parsed.description, keyPrefix);
+    try {
+      await store.ping();
+    } catch (err) {
+      client.disconnect();
+      throw err;
+    }
+    return store;
+  }
+
+  async get<T extends TableName>(table: T, id: string): Promise<RowTypes[T] | undefined> {
+    const key = this.keys.table(table);
+    const raw = await this.run(key, () => this.client.hget(key, id));
+    return raw === null ? undefined : decodeRow(table, id, raw, this.where(key, id));
+  }
+
+  async list<T extends TableName>(table: T): Promise<RowTypes[T][]> {
+    const key = this.keys.table(table);
+    const all = await this.run(key, () => this.client.hgetall(key));
+    return Object.entries(all).map(([id, raw]) => decodeRow(table, id, raw, this.where(key, id)));
+  }
+
+  async put<T extends TableName>(table: T, id: string, row: RowTypes[T]): Promise<void> {
+    const key = this.keys.table(table);
+    const value = encodeRow(table, id, row);
+    await this.run(key, () => this.client.hset(key, id, value));
+  }
+
+  async delete(table: TableName, id: string): Promise<void> {
+    const key = this.keys.table(table);
+    await this.run(key, () => this.client.hdel(key, id));
+  }
+
+  async commit(mutations: Mutation[]): Promise<CommitResult> {
+    if (mutations.length === 0) return { ok: true };
+    const call = commitCall(this.keys, mutations);
+    const reply = await this.run(undefined, () => this.client[COMMIT_SCRIPT_NAME](call.keys.length, ...call.keys, ...call.args));
+    return commitResult(reply, call, mutations);
+  }
+
+  async lookupName(namespace: string, name: string): Promise<string | undefined> {
+    const field = nameField(namespace, name);
+    return (await this.run(this.keys.names, () => this.client.hget(this.keys.names, field))) ?? undefined;
+  }
+
+  async listNames(): Promise<NamedActor[]> {
+    const key = this.keys.names;
+    const all = await this.run(key, () => this.client.hgetall(key));
+    return Object.entries(all).map(([field, actorId]) => {
+      const split = splitNameField(field);
+      if (!split || actorId === '') {
+        throw new StateCorruptError(
+          `state store key ${key} field ${JSON.stringify(field)} is not a Troupe name binding ` +
+            `(expected "<namespace>\\0<name>" -> actor id). ${this.where(key, field).fix}`,
+          { context: { key, field } },
+        );
+      }
+      return { ...split, actorId };
+    });
+  }
+
+  async kvGet(namespace: string, key: string): Promise<Uint8Array | undefined> {
+    const redisKey = this.keys.kv(namespace);
+    const buf = await this.run(redisKey, () => this.client.hgetBuffer(redisKey, key));
+    return buf === null ? undefined : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  async kvList(namespace: string, prefix = ''): Promise<string[]> {
+    const redisKey = this.keys.kv(namespace);
+    const keys = await this.run(redisKey, () => this.client.hkeys(redisKey));
+    return keys.filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  async incr(counter: string): Promise<number> {
+    const key = this.keys.counters;
+    try {
+      return await this.run(key, () => this.client.hincrby(key, counter, 1));
+    } catch (err) {
+      if (err instanceof Error && /not an integer|overflow/.test(err.message)) {
+        throw new StateCorruptError(
+          `state store key ${key} field ${JSON.stringify(counter)} is not an integer counter. ${this.where(key, counter).fix}`,
+          { context: { key, field: counter }, cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.run(undefined, () => this.client.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.client.status === 'ready') {
+      await this.client.quit().catch(() => this.client.disconnect());
+    } else {
+      this.client.disconnect();
+    }
+  }
+
+  private async run<R>(key: string | undefined, op: () => Promise<R>): Promise<R> {
+    if (this.closed) throw new ShutDownError(`state store ${this.description} is closed`);
+    try {
+      return await op();
+    } catch (err) {
+      throw redisFailure(err, this.description, key);
+    }
+  }
+
+  private where(key: string, field: string): RowLocation {
+    const fix =
+      `Fix or delete it (redis-cli HDEL '${key}' '${field}'), ` + 'or start the head with another key prefix for a fresh state.';
+    return { key, field, fix };
+  }
+}
