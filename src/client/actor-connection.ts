@@ -24,7 +24,13 @@ interface WireResult {
  * may not have run. The caller's route asks the head what happened and retries or explains.
  */
 export class StreamBrokenError extends UnavailableError {
-  constructor(readonly streamError: TroupeError, readonly actorId: string, readonly method: string) {
+  constructor(
+    readonly streamError: TroupeError,
+    readonly actorId: string,
+    readonly method: string,
+    /** False when the stream never reached the process (connection refused): the call surely did not run. */
+    readonly maybeDelivered: boolean,
+  ) {
     super(streamError.message, { cause: streamError, context: { actorId, method } });
   }
 }
@@ -104,7 +110,12 @@ export class ActorConnection {
       for (const c of chunk.calls) mine.add(c.seq);
       return origWrite(chunk);
     };
+    let connected = false;
+    stream.on('metadata', () => {
+      connected = true;
+    });
     stream.on('data', (batch: { results: WireResult[] }) => {
+      connected = true;
       for (const r of batch.results) {
         const p = this.pending.get(r.seq);
         if (!p) continue;
@@ -127,6 +138,8 @@ export class ActorConnection {
       const streamError = err
         ? fromServiceError(err, 'actor', this.address)
         : fromServiceError({ code: grpc.status.UNAVAILABLE, details: 'stream ended', metadata: new grpc.Metadata() } as grpc.ServiceError, 'actor', this.address);
+      // grpc-js says so when it never connected: nothing on this stream reached the actor.
+      const maybeDelivered = connected || !/No connection established|ECONNREFUSED/.test(err?.details ?? '');
       for (const seq of mine) {
         const p = this.pending.get(seq);
         if (!p) continue;
@@ -136,7 +149,7 @@ export class ActorConnection {
           p.reject(streamError);
           continue;
         }
-        p.reject(new StreamBrokenError(streamError, p.actorId, p.method));
+        p.reject(new StreamBrokenError(streamError, p.actorId, p.method, maybeDelivered));
       }
       mine.clear();
     };

@@ -53,6 +53,8 @@ export class ActorRoute {
           // Still the same live actor: the network failed, not the actor.
           throw err.streamError;
         }
+        // Sent after the actor's process was gone: it never ran, so it goes to the new one as if queued.
+        if (!err.maybeDelivered) continue;
         const max = this.info.maxTaskRetries;
         if (max !== -1 && retries >= max) {
           const why = sentTo.death ?? this.info.death;

@@ -14,7 +14,7 @@ export interface RedisClientOptions {
   maxRetriesPerRequest?: number;
   /** A command with no reply after this long fails with StateUnavailableError. Default 10,000 ms. */
   commandTimeoutMs?: number;
-  /** Longest wait between reconnection attempts. Default 2,000 ms. */
+  /** Longest wait between reconnection attempts. Default 1,000 ms. */
   maxReconnectDelayMs?: number;
 }
 
@@ -23,8 +23,14 @@ export type RedisClient = (Redis | Cluster) & {
   [COMMIT_SCRIPT_NAME](numKeys: number, ...keysAndArgs: Array<string | Buffer>): Promise<unknown>;
 };
 
-export function createRedisClient(url: RedisUrl, options: RedisClientOptions = {}): RedisClient {
-  const maxDelay = options.maxReconnectDelayMs ?? 2_000;
+/** What the client last saw of its connection, for error messages. */
+export interface ConnectionWatch {
+  /** The last connection error since the client was last ready; undefined while connected. */
+  lastError: string | undefined;
+}
+
+export function createRedisClient(url: RedisUrl, options: RedisClientOptions = {}): { client: RedisClient; watch: ConnectionWatch } {
+  const maxDelay = options.maxReconnectDelayMs ?? 1_000;
   // Never give up reconnecting: a head must outlive a Redis restart. Backoff 50 ms, 100 ms, ... capped.
   const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay);
   const common: RedisOptions = {
@@ -74,25 +80,23 @@ export function createRedisClient(url: RedisUrl, options: RedisClientOptions = {
       });
       break;
   }
-  watchConnection(client, url.description);
-  return client as RedisClient;
+  return { client: client as RedisClient, watch: watchConnection(client, url.description) };
 }
 
 /** Logs an outage once and the recovery once, instead of every failed reconnection attempt. */
-function watchConnection(client: Redis | Cluster, description: string): void {
+function watchConnection(client: Redis | Cluster, description: string): ConnectionWatch {
   const log = logger('state');
-  let down = false;
+  const watch: ConnectionWatch = { lastError: undefined };
   // Without an 'error' listener ioredis prints every connection error; the store reports them instead.
   client.on('error', (err: Error) => {
-    if (down) return;
-    down = true;
-    log.warn({ redis: description, err: err.message }, 'state store: Redis unreachable, reconnecting');
+    if (watch.lastError === undefined) log.warn({ redis: description, err: err.message }, 'state store: Redis unreachable, reconnecting');
+    watch.lastError = err.message;
   });
   client.on('ready', () => {
-    if (!down) return;
-    down = false;
-    log.info({ redis: description }, 'state store: Redis reachable again');
+    if (watch.lastError !== undefined) log.info({ redis: description }, 'state store: Redis reachable again');
+    watch.lastError = undefined;
   });
+  return watch;
 }
 
 /**
@@ -100,7 +104,7 @@ function watchConnection(client: Redis | Cluster, description: string): void {
  * Errors Redis answered (ReplyError) are about data or permissions; anything else means Redis
  * could not be reached in time.
  */
-export function redisFailure(err: unknown, description: string, key?: string): TroupeError {
+export function redisFailure(err: unknown, description: string, watch: ConnectionWatch, key?: string): TroupeError {
   if (err instanceof TroupeError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   if (e.name === 'ReplyError') {
@@ -122,8 +126,14 @@ export function redisFailure(err: unknown, description: string, key?: string): T
     }
     return new InternalError(`Redis at ${description} answered an error: ${e.message}`, { cause: e });
   }
+  const why =
+    e.name === 'MaxRetriesPerRequestError'
+      ? `${watch.lastError ?? 'connection lost'}; this command gave up after the allowed reconnection attempts`
+      : watch.lastError && watch.lastError !== e.message
+        ? `${e.message}; last connection error: ${watch.lastError}`
+        : e.message;
   return new StateUnavailableError(
-    `Redis at ${description} is unreachable (${e.message}). The store keeps reconnecting by itself: ` +
+    `Redis at ${description} is unreachable (${why}). The store keeps reconnecting by itself: ` +
       'check that Redis is running and reachable from this host, then retry.',
     { cause: e },
   );

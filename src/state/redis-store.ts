@@ -6,7 +6,7 @@
  */
 import { ShutDownError, StateCorruptError } from '../common/errors.js';
 import { commitCall, commitResult, COMMIT_SCRIPT_NAME } from './redis-commit.js';
-import { createRedisClient, redisFailure, type RedisClient, type RedisClientOptions } from './redis-client.js';
+import { createRedisClient, redisFailure, type ConnectionWatch, type RedisClient, type RedisClientOptions } from './redis-client.js';
 import { DEFAULT_KEY_PREFIX, nameField, RedisKeys, splitNameField } from './redis-keys.js';
 import { parseRedisUrl } from './redis-url.js';
 import { decodeRow, encodeRow, type RowLocation } from './rows.js';
@@ -27,6 +27,7 @@ export class RedisStore implements StateStore {
 
   private constructor(
     private readonly client: RedisClient,
+    private readonly watch: ConnectionWatch,
     redisDescription: string,
     keyPrefix: string,
   ) {
@@ -39,8 +40,8 @@ export class RedisStore implements StateStore {
     const parsed = parseRedisUrl(url, options.env);
     const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     new RedisKeys(keyPrefix); // validates the prefix before a connection is made
-    const client = createRedisClient(parsed, options);
-    const store = new RedisStore(client, parsed.description, keyPrefix);
+    const { client, watch } = createRedisClient(parsed, options);
+    const store = new RedisStore(client, watch, parsed.description, keyPrefix);
     try {
       await store.ping();
     } catch (err) {
@@ -147,7 +148,7 @@ export class RedisStore implements StateStore {
     try {
       return await op();
     } catch (err) {
-      throw redisFailure(err, this.description, key);
+      throw redisFailure(err, this.description, this.watch, key);
     }
   }
 
