@@ -7,6 +7,7 @@ import { configureLogging, flushLogs } from '../common/logger.js';
 import { newSession, type SessionPaths } from '../common/session.js';
 import { HeadServer, formatResources } from '../head/index.js';
 import { WorkerAgent, validateCustomResources } from '../worker/index.js';
+import { openStore, type StateStore } from '../state/index.js';
 
 export interface StartFlags {
   head?: boolean;
@@ -24,6 +25,8 @@ export interface StartFlags {
   heartbeatTimeoutMs?: number;
   maxMessageBytes?: number;
   daemon?: boolean;
+  /** State store URL (default: in memory, lost with the head). */
+  state?: string;
 }
 
 export const DEFAULT_HEAD_PORT = 7420;
@@ -46,6 +49,9 @@ export async function startCommand(flags: StartFlags, argv: string[]): Promise<v
   }
   if (flags.head && flags.address) {
     throw new InvalidArgumentError('--head and --address exclude each other: a head does not join another head', { context: { field: '--address' } });
+  }
+  if (flags.state && !flags.head) {
+    throw new InvalidArgumentError('--state belongs to the head (troupe start --head --state URL); workers keep no state', { context: { field: '--state' } });
   }
   validateCustomResources(flags.resources);
   let generated = false;
@@ -80,12 +86,14 @@ async function runNode(flags: StartFlags, token: string, session: SessionPaths):
   writeFileSync(pidFile, String(process.pid));
   let head: HeadServer | undefined;
   let worker: WorkerAgent | undefined;
+  let store: StateStore | undefined;
   const stop = async (signal: string): Promise<void> => {
     process.stdout.write(`troupe: ${signal}, stopping ${role} ${process.pid}\n`);
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
     await worker?.stop().catch(() => undefined);
     await head?.stop().catch(() => undefined);
+    await store?.close().catch(() => undefined);
     rmSync(pidFile, { force: true });
     flushLogs();
     process.exit(0);
@@ -95,7 +103,9 @@ async function runNode(flags: StartFlags, token: string, session: SessionPaths):
   try {
     let headAddress = flags.address ?? '';
     if (flags.head) {
+      store = await openStore(flags.state ?? (process.env.TROUPE_STATE || undefined));
       head = new HeadServer({
+        store,
         token,
         host: flags.host,
         port: flags.port ?? DEFAULT_HEAD_PORT,
@@ -133,6 +143,7 @@ async function runNode(flags: StartFlags, token: string, session: SessionPaths):
   } catch (err) {
     await worker?.stop().catch(() => undefined);
     await head?.stop().catch(() => undefined);
+    await store?.close().catch(() => undefined);
     rmSync(pidFile, { force: true });
     throw err;
   }

@@ -45,7 +45,7 @@ function table(rows: string[][]): string {
 export function formatStatus(s: ClusterStatus): string {
   const alive = s.nodes.filter((n) => n.state === 'ALIVE');
   const names = [...new Set(alive.flatMap((n) => Object.keys(n.total)))].sort(compareResourceNames);
-  let out = `Cluster at ${s.headAddress} (up ${duration(Date.now() - s.startedAtMs)})\n\n`;
+  let out = `Cluster at ${s.headAddress} (head up ${duration(Date.now() - s.startedAtMs)}, state in ${s.stateStore || 'memory'})\n\n`;
   out += `Nodes: ${alive.length} alive, ${s.nodes.length - alive.length} dead\n`;
   const rows = [['NODE', 'ADDRESS', 'STATE', ...names.map((n) => `${n} used/total`), 'ACTORS']];
   for (const n of s.nodes) {
@@ -64,7 +64,7 @@ export function formatStatus(s: ClusterStatus): string {
   }
   out += table(rows);
   const by = s.actorsByState;
-  out += `\nActors: ${by.ALIVE} alive, ${by.PENDING} pending, ${by.CREATING} creating, ${by.DEAD} dead\n`;
+  out += `\nActors: ${by.ALIVE} alive, ${by.PENDING} pending, ${by.CREATING} creating, ${by.RESTARTING} restarting, ${by.DEAD} dead\n`;
   const live = s.actors.filter((a) => a.state !== 'DEAD');
   if (live.length) {
     const arows = [['ACTOR', 'CLASS', 'NAME', 'STATE', 'NODE', 'PID']];

@@ -1,8 +1,9 @@
-import type * as grpc from '@grpc/grpc-js';
+import { connectivityState, type Client, type ClientDuplexStream } from '@grpc/grpc-js';
 
 import path from 'node:path';
 import {
   ActorDiedError,
+  HeadUnavailableError,
   InvalidArgumentError,
   ShutDownError,
   TroupeError,
@@ -35,6 +36,8 @@ export interface ClusterInit {
   /** Loader flags actor processes need (e.g. tsx), inherited from this process. */
   execArgv: string[];
   ownerId: string;
+  /** How long calls that need the head wait for it while it is down. Default 30 s. */
+  headTimeoutMs?: number;
 }
 
 /** A connection to a Troupe cluster: spawn actors, find named ones, read status, shut down. */
@@ -42,10 +45,11 @@ export class Cluster {
   readonly address: string;
   readonly token: string;
   readonly namespace: string;
-  private readonly head: grpc.Client;
+  private readonly headTimeoutMs: number;
+  private readonly head: Client;
   private readonly connections = new Map<string, ActorConnection>();
   private readonly routes = new Map<string, ActorRoute>();
-  private attachment: grpc.ClientDuplexStream<object, object> | undefined;
+  private attachment: ClientDuplexStream<object, object> | undefined;
   private attachDelayMs = 50;
   private readonly creations: MuxClient<object, { actor: WireActorInfo }>;
   private closed = false;
@@ -54,6 +58,7 @@ export class Cluster {
     this.address = init.address;
     this.token = init.token;
     this.namespace = init.namespace;
+    this.headTimeoutMs = init.headTimeoutMs ?? 30_000;
     this.head = makeClient(services.HeadService, init.address, init.token, init.maxMessageBytes);
     this.creations = new MuxClient(this.head, 'CreateActors', 'head', init.address, init.maxMessageBytes);
     this.attach();
@@ -81,20 +86,14 @@ export class Cluster {
   /** A handle to a live named actor, created by any driver. */
   async getActor<C extends ActorClassType>(name: string, options: { namespace?: string } = {}): Promise<ActorHandle<C>> {
     this.assertOpen();
-    const reply = await callUnary<object, { actor: WireActorInfo }>(
-      this.head,
-      'GetActor',
-      { name, namespace: options.namespace ?? this.namespace },
-      'head',
-      this.address,
-    );
+    const reply = await this.headCall<{ actor: WireActorInfo }>('GetActor', { name, namespace: options.namespace ?? this.namespace });
     return new ActorHandle<C>(this, toActorInfo(reply.actor));
   }
 
   /** Nodes with their resources, and actors by state. */
   async status(): Promise<ClusterStatus> {
     this.assertOpen();
-    return toClusterStatus(await callUnary(this.head, 'GetClusterStatus', {}, 'head', this.address, 10_000));
+    return toClusterStatus(await this.headCall('GetClusterStatus', {}));
   }
 
   /** Closes connections; for an embedded cluster also stops its head, worker and actors. */
@@ -135,6 +134,7 @@ export class Cluster {
       env: options.env ?? {},
       execArgv: this.init.execArgv,
     };
+    await this.headReady();
     const reply = await this.creations.request({ spec, ownerId: this.init.ownerId }, `the spawn request for ${exportName} (with its constructor arguments)`);
     return toActorInfo(reply.actor);
   }
@@ -142,13 +142,13 @@ export class Cluster {
   /** @internal */
   async killActor(actorId: string): Promise<void> {
     this.assertOpen();
-    await callUnary(this.head, 'KillActor', { actorId }, 'head', this.address, 30_000);
+    await this.headCall('KillActor', { actorId });
   }
 
   /** @internal */
   async actorInfo(actorId: string): Promise<ActorInfo> {
     this.assertOpen();
-    const reply = await callUnary<object, { actor: WireActorInfo }>(this.head, 'GetActor', { actorId }, 'head', this.address, 10_000);
+    const reply = await this.headCall<{ actor: WireActorInfo }>('GetActor', { actorId });
     return toActorInfo(reply.actor);
   }
 
@@ -199,7 +199,7 @@ export class Cluster {
   /** Keeps the driver attached to the head, so its non-detached actors die with it. */
   private attach(): void {
     if (this.closed) return;
-    const stream = (this.head as unknown as { AttachDriver: () => grpc.ClientDuplexStream<object, object> }).AttachDriver();
+    const stream = (this.head as unknown as { AttachDriver: () => ClientDuplexStream<object, object> }).AttachDriver();
     this.attachment = stream;
     stream.write({ ownerId: this.init.ownerId });
     stream.on('data', () => undefined);
@@ -217,6 +217,38 @@ export class Cluster {
     };
     stream.on('error', again);
     stream.on('end', again);
+  }
+
+  /**
+   * An idempotent call to the head. While the head is down (restarting), it waits for it up to
+   * `headTimeoutMs`, then fails with HeadUnavailableError saying what to do.
+   */
+  private async headCall<Rep>(method: string, request: object): Promise<Rep> {
+    const deadline = Date.now() + this.headTimeoutMs;
+    for (;;) {
+      await this.headReady(deadline);
+      try {
+        return await callUnary<object, Rep>(this.head, method, request, 'head', this.address, Math.max(1000, deadline - Date.now()));
+      } catch (err) {
+        if (!(err instanceof TroupeError) || err.code !== 'HEAD_UNAVAILABLE' || Date.now() >= deadline) throw err;
+      }
+    }
+  }
+
+  /** Resolves when the head's channel is connected, waiting at most until `deadline`. */
+  private headReady(deadline = Date.now() + this.headTimeoutMs): Promise<void> {
+    if (this.head.getChannel().getConnectivityState(true) === connectivityState.READY) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.head.waitForReady(deadline, (err?: Error) => {
+        if (!err) return resolve();
+        reject(
+          new HeadUnavailableError(
+            `the head at ${this.address} did not answer within ${Math.round(this.headTimeoutMs / 1000)} s: it is down or restarting. ` +
+              'Actors keep serving direct calls meanwhile; restart the head (with the same --state to keep the cluster) and retry',
+          ),
+        );
+      });
+    });
   }
 
   private assertOpen(): void {

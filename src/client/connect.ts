@@ -24,9 +24,11 @@ export interface ConnectOptions {
   warmPoolSize?: number;
   /** Largest gRPC message, both ways. Default 16 MiB. */
   maxMessageBytes?: number;
+  /** How long calls that need the head (spawn, getActor, status) wait while it is down or restarting. Default 30 s. */
+  headTimeoutMs?: number;
 }
 
-const KEYS = ['address', 'token', 'namespace', 'numCpus', 'numGpus', 'resources', 'warmPoolSize', 'maxMessageBytes'];
+const KEYS = ['address', 'token', 'namespace', 'numCpus', 'numGpus', 'resources', 'warmPoolSize', 'maxMessageBytes', 'headTimeoutMs'];
 
 /**
  * Connects to a cluster. With no address (and no `TROUPE_ADDRESS`) starts an embedded one — a head
@@ -48,7 +50,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Cluster> {
     if (!token) {
       throw new InvalidArgumentError(`connecting to ${address} needs the cluster token: pass { token } or set TROUPE_TOKEN`, { context: { field: 'token' } });
     }
-    const cluster = new Cluster({ address, token, namespace, maxMessageBytes: options.maxMessageBytes, execArgv, ownerId });
+    const cluster = new Cluster({ address, token, namespace, maxMessageBytes: options.maxMessageBytes, execArgv, ownerId, headTimeoutMs: options.headTimeoutMs });
     await cluster.status(); // fails now, with a clear error, if the address or token is wrong
     return cluster;
   }

@@ -39,6 +39,8 @@ export interface NodeStatus {
 
 export interface ClusterStatus {
   headAddress: string;
+  /** Where the cluster's state lives ("memory", or a Redis URL without its password). */
+  stateStore: string;
   startedAtMs: number;
   nodes: NodeStatus[];
   actors: ActorInfo[];
@@ -102,6 +104,7 @@ export function toActorInfo(w: WireActorInfo): ActorInfo {
 
 interface WireStatus {
   headAddress: string;
+  stateStore: string;
   startedAtMs: number;
   pendingActors: number;
   nodes: Array<Omit<NodeStatus, 'total' | 'available' | 'state'> & { state: string; total: { amounts: Record<string, number> } | null; available: { amounts: Record<string, number> } | null }>;
@@ -115,6 +118,7 @@ export function toClusterStatus(raw: unknown): ClusterStatus {
   for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
   return {
     headAddress: w.headAddress,
+    stateStore: w.stateStore,
     startedAtMs: Number(w.startedAtMs),
     pendingActors: w.pendingActors,
     nodes: w.nodes.map((n) => ({

@@ -34,7 +34,7 @@ export class ActorDirectory {
 
   add(record: ActorRecord): void {
     this.byId.set(record.actorId, record);
-    if (record.spec.name) this.byName.set(nameKey(record.spec.namespace, record.spec.name), record.actorId);
+    if (record.spec.name && record.state !== 'DEAD') this.byName.set(nameKey(record.spec.namespace, record.spec.name), record.actorId);
   }
 
   get(actorId: string): ActorRecord | undefined {

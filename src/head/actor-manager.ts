@@ -177,6 +177,32 @@ export class ActorManager {
     );
   }
 
+  /** Takes back an actor the store remembers (head restart): its resources, or its place in the queue. */
+  restore(rec: ActorRecord): void {
+    this.directory.add(rec);
+    if (rec.state === 'DEAD') return;
+    if (rec.allocation) {
+      const node = this.nodes.get(rec.allocation.nodeId);
+      if (node?.state === 'ALIVE' && this.scheduler.reserve(rec.allocation)) return;
+      const nodeId = rec.allocation.nodeId;
+      rec.allocation = undefined;
+      this.fail(rec, { type: 'node-lost', nodeId });
+      return;
+    }
+    const quiet = (): void => undefined;
+    this.queue.push({ record: rec, request: placementOf(rec.spec), resolve: quiet, reject: quiet });
+  }
+
+  /** A creation the previous head started finished after all: the node runs it at this address. */
+  confirm(rec: ActorRecord, address: string, pid: number): void {
+    rec.state = 'ALIVE';
+    rec.address = address;
+    rec.pid = pid;
+    this.log.info({ actorId: rec.actorId, address }, 'actor confirmed alive after a head restart');
+    void this.persistence.save(rec).catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a confirmed actor'));
+    this.directory.changed(rec);
+  }
+
   /** Tries every queued request in order; called whenever capacity may have freed. */
   drain(): void {
     if (this.queue.length === 0) return;

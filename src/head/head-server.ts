@@ -7,6 +7,8 @@ import { muxHandler } from '../transport/mux-stream.js';
 import { ActorManager } from './actor-manager.js';
 import type { ActorRecord } from './actor-directory.js';
 import { NodeRegistry } from './node-registry.js';
+import { HeadState, recordFromRow } from './head-state.js';
+import { MemoryStore, type StateStore } from '../state/index.js';
 import { DriverRegistry } from './driver-registry.js';
 import { validateResourceRequest } from './resources.js';
 import { Scheduler } from './scheduler.js';
@@ -26,8 +28,12 @@ export interface HeadOptions {
   maxMessageBytes?: number;
   /** DEFAULT strategy packs nodes up to this utilisation, then spreads. Default 0.5. */
   spreadThreshold?: number;
-  /** How long a driver's actors outlive its disconnection (it may reconnect). Default 0. */
+  /** How long a driver's actors outlive its disconnection (it may reconnect). Default 1000 ms. */
   ownerGraceMs?: number;
+  /** Where the cluster's state lives. Default: a new MemoryStore (nothing survives the head). */
+  store?: StateStore;
+  /** After a restart, how long drivers have to attach again before their actors are killed. Default 10 s. */
+  ownerReattachMs?: number;
 }
 
 /** The head node: HeadService over gRPC, the scheduler, the node registry and the actor table. */
@@ -41,6 +47,8 @@ export class HeadServer {
   private readonly scheduler: Scheduler;
   private readonly actors: ActorManager;
   private readonly drivers: DriverRegistry;
+  private readonly state: HeadState;
+  private orphanTimer: NodeJS.Timeout | undefined;
   private readonly heartbeatPeriodMs: number;
   private readonly heartbeatTimeoutMs: number;
   private monitor: NodeJS.Timeout | undefined;
@@ -52,7 +60,9 @@ export class HeadServer {
     this.nodes = new NodeRegistry(options.token, options.maxMessageBytes);
     this.scheduler = new Scheduler({ spreadThreshold: options.spreadThreshold });
     this.actors = new ActorManager(this.scheduler, this.nodes, this.log);
-    this.drivers = new DriverRegistry(this.guard, this.log, options.ownerGraceMs ?? 0, (ownerId) => this.actors.ownerGone(ownerId));
+    this.state = new HeadState(options.store ?? new MemoryStore(), this.log);
+    this.actors.persistence = this.state;
+    this.drivers = new DriverRegistry(this.guard, this.log, options.ownerGraceMs ?? 1000, (ownerId) => this.actors.ownerGone(ownerId));
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 1000;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? this.heartbeatPeriodMs * 10;
     this.server = new grpc.Server(serverOptions(options.maxMessageBytes, { guard: this.guard, log: this.log }));
@@ -95,6 +105,8 @@ export class HeadServer {
   }
 
   async start(): Promise<string> {
+    // Everything the store remembers is back before the first request is served.
+    await this.restore();
     const host = this.options.host ?? '127.0.0.1';
     const port = await bindServer(this.server, host, this.options.port ?? 0);
     this.address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -106,20 +118,23 @@ export class HeadServer {
 
   async stop(): Promise<void> {
     clearInterval(this.monitor);
+    clearTimeout(this.orphanTimer);
     this.drivers.close();
     await closeServer(this.server, 500);
     this.nodes.closeAll();
   }
 
-  private registerNode(req: RegisterNodeRequest): object {
+  private async registerNode(req: RegisterNodeRequest): Promise<object> {
     if (!req.address) throw new InvalidArgumentError('RegisterNode needs address', { context: { field: 'address' } });
     const total = validateResourceRequest(req.resources?.amounts ?? {}, 'resources');
     if (!Number.isInteger(req.numGpuDevices) || req.numGpuDevices < 0) {
       throw new InvalidArgumentError(`num_gpu_devices must be an integer >= 0, got ${req.numGpuDevices}`, { context: { field: 'num_gpu_devices' } });
     }
     if (req.nodeId) return this.resumeNode(req);
-    const node = this.nodes.add(req.address, req.hostname, total, req.numGpuDevices, req.labels ?? {});
+    const incarnation = await this.state.nextIncarnation();
+    const node = this.nodes.add(incarnation, req.address, req.hostname, total, req.numGpuDevices, req.labels ?? {});
     this.scheduler.addNode(node.nodeId, total, req.numGpuDevices);
+    await this.state.saveNode(node);
     this.log.info({ nodeId: node.nodeId, address: req.address, resources: total }, 'node registered');
     this.actors.drain();
     return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: this.heartbeatPeriodMs };
@@ -129,7 +144,7 @@ export class HeadServer {
    * A worker that lost touch asks to be taken back. A node declared dead (or unknown, or of another
    * incarnation) is fenced: its actors were already given up on, and must not run twice.
    */
-  private resumeNode(req: RegisterNodeRequest): object {
+  private async resumeNode(req: RegisterNodeRequest): Promise<object> {
     const node = this.nodes.get(req.nodeId);
     let fencedReason = '';
     if (!node) fencedReason = `the head does not know node ${req.nodeId} (it restarted without its state)`;
@@ -140,7 +155,17 @@ export class HeadServer {
       return { fenced: true, fencedReason, heartbeatPeriodMs: this.heartbeatPeriodMs };
     }
     node.lastHeartbeatMs = Date.now();
+    node.resumed = true;
+    node.address = req.address;
+    await this.state.saveNode(node);
     const reported = new Set(req.actorIds ?? []);
+    // Creations the previous head started but never heard back about: the node says how they went.
+    for (const r of req.running ?? []) {
+      const rec = this.actors.directory.get(r.actorId);
+      if (rec && rec.nodeId === node.nodeId && (rec.state === 'CREATING' || rec.state === 'RESTARTING') && rec.allocation) {
+        this.actors.confirm(rec, r.address, r.pid);
+      }
+    }
     const stale: string[] = [];
     for (const id of reported) {
       const rec = this.actors.directory.get(id);
@@ -148,7 +173,7 @@ export class HeadServer {
       if (!here) stale.push(id);
     }
     for (const rec of this.actors.directory.onNode(node.nodeId)) {
-      if (rec.state === 'ALIVE' && !reported.has(rec.actorId)) {
+      if ((rec.state === 'ALIVE' || (rec.allocation && rec.state !== 'PENDING')) && !reported.has(rec.actorId)) {
         this.actors.exited(rec.actorId, node.nodeId, { type: 'lost', detail: `node ${node.nodeId} no longer runs it (it exited while the node was out of touch with the head)` });
       }
     }
@@ -156,11 +181,34 @@ export class HeadServer {
     return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: this.heartbeatPeriodMs, staleActorIds: stale };
   }
 
+  /** Reloads nodes and actors from the store (a no-op on a new, empty store). */
+  private async restore(): Promise<void> {
+    const nodeRows = await this.state.store.list('nodes');
+    const actorRows = await this.state.store.list('actors');
+    if (nodeRows.length === 0 && actorRows.length === 0) return;
+    for (const row of nodeRows) {
+      const node = this.nodes.restore(row);
+      if (node.state === 'ALIVE') this.scheduler.addNode(node.nodeId, node.total, node.numGpuDevices);
+    }
+    const live = actorRows.filter((r) => r.state !== 'DEAD');
+    for (const row of actorRows) this.actors.restore(recordFromRow(row));
+    this.actors.drain();
+    this.log.info({ nodes: nodeRows.length, actors: actorRows.length, live: live.length, store: this.state.store.description }, 'state reloaded');
+    // Drivers reattach after a head restart; the actors of those that do not are orphans.
+    this.orphanTimer = setTimeout(() => {
+      const attached = new Set(this.drivers.attached());
+      const owners = new Set(this.actors.directory.all().filter((a) => a.state !== 'DEAD' && a.spec.lifetime !== 'detached').map((a) => a.ownerId));
+      for (const owner of owners) if (!attached.has(owner)) this.actors.ownerGone(owner);
+    }, this.options.ownerReattachMs ?? 10_000);
+    this.orphanTimer.unref();
+  }
+
   private checkHeartbeats(): void {
     for (const node of this.nodes.overdue(this.heartbeatTimeoutMs)) {
       const reason = `no heartbeat for ${Date.now() - node.lastHeartbeatMs} ms (timeout ${this.heartbeatTimeoutMs} ms)`;
       this.log.warn({ nodeId: node.nodeId, reason }, 'node declared dead');
       this.nodes.markDead(node, reason);
+      void this.state.saveNode(node).catch((err) => this.log.warn({ err, nodeId: node.nodeId }, 'could not save a dead node'));
       this.scheduler.removeNode(node.nodeId);
       this.actors.nodeLost(node.nodeId);
     }
@@ -186,6 +234,7 @@ export class HeadServer {
       pendingActors: this.actors.pendingCount,
       headAddress: this.address,
       startedAtMs: this.startedAtMs,
+      stateStore: this.state.store.description,
     };
   }
 
@@ -218,6 +267,7 @@ interface RegisterNodeRequest {
   nodeId: string;
   incarnation: number;
   actorIds: string[];
+  running: Array<{ actorId: string; address: string; pid: number }>;
   address: string;
   hostname: string;
   resources: { amounts: Record<string, number> } | null;

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { makeClient } from '../transport/grpc.js';
 import { MuxClient } from '../transport/mux-stream.js';
 import { services } from '../transport/protos.js';
+import type { NodeRow } from '../state/index.js';
 import type { ResourceMap } from './resources.js';
 
 export interface NodeEntry {
@@ -16,6 +17,9 @@ export interface NodeEntry {
   state: 'ALIVE' | 'DEAD';
   deathReason: string;
   lastHeartbeatMs: number;
+  registeredAtMs: number;
+  /** False for a node reloaded by a restarted head until its worker registers again and reports its actors. */
+  resumed: boolean;
   client: grpc.Client;
   /** StartActor requests on one long-lived stream. */
   starts: MuxClient<object, { address: string; pid: number }>;
@@ -24,14 +28,13 @@ export interface NodeEntry {
 /** Registered worker nodes, their WorkerService clients and heartbeat deadlines. */
 export class NodeRegistry {
   private readonly nodes = new Map<string, NodeEntry>();
-  private incarnations = 0;
 
   constructor(private readonly token: string, private readonly maxMessageBytes?: number) {}
 
-  add(address: string, hostname: string, total: ResourceMap, numGpuDevices: number, labels: Record<string, string>): NodeEntry {
-    const entry: NodeEntry = {
+  add(incarnation: number, address: string, hostname: string, total: ResourceMap, numGpuDevices: number, labels: Record<string, string>): NodeEntry {
+    return this.insert({
       nodeId: `node-${randomBytes(6).toString('hex')}`,
-      incarnation: ++this.incarnations,
+      incarnation,
       address,
       hostname,
       labels,
@@ -39,10 +42,23 @@ export class NodeRegistry {
       numGpuDevices,
       state: 'ALIVE',
       deathReason: '',
+      registeredAtMs: Date.now(),
+    }, true);
+  }
+
+  /** A node as the store remembers it; an alive one gets until the heartbeat deadline to come back. */
+  restore(row: NodeRow): NodeEntry {
+    return this.insert({ ...row }, false);
+  }
+
+  private insert(fields: Omit<NodeEntry, 'client' | 'starts' | 'lastHeartbeatMs' | 'resumed'>, resumed: boolean): NodeEntry {
+    const entry = {
+      ...fields,
       lastHeartbeatMs: Date.now(),
-      client: makeClient(services.WorkerService, address, this.token, this.maxMessageBytes),
+      resumed,
+      client: makeClient(services.WorkerService, fields.address, this.token, this.maxMessageBytes),
     } as NodeEntry;
-    entry.starts = new MuxClient(entry.client, 'StartActors', 'worker', address, this.maxMessageBytes);
+    entry.starts = new MuxClient(entry.client, 'StartActors', 'worker', fields.address, this.maxMessageBytes);
     this.nodes.set(entry.nodeId, entry);
     return entry;
   }
@@ -62,7 +78,8 @@ export class NodeRegistry {
   /** Records a heartbeat; false when the node is unknown, dead, or an older incarnation. */
   beat(nodeId: string, incarnation: number): boolean {
     const n = this.nodes.get(nodeId);
-    if (!n || n.state !== 'ALIVE' || (incarnation && n.incarnation !== incarnation)) return false;
+    // A reloaded node must register again first, so its actors are reconciled.
+    if (!n || n.state !== 'ALIVE' || !n.resumed || (incarnation && n.incarnation !== incarnation)) return false;
     n.lastHeartbeatMs = Date.now();
     return true;
   }

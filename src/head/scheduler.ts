@@ -191,6 +191,25 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Takes exactly this allocation again (a restarted head rebuilding what its live actors hold).
+   * Returns false, taking nothing, when the node is unknown or cannot hold it.
+   */
+  reserve(allocation: Allocation): boolean {
+    const node = this.byId.get(allocation.nodeId);
+    if (!node) return false;
+    const need = toFixedMap(allocation.resources);
+    for (const [name, units] of need) if ((node.avail.get(name) ?? 0) < units) return false;
+    const gpu = need.get(GPU) ?? 0;
+    const perDevice = gpu >= ONE_GPU ? ONE_GPU : gpu;
+    for (const id of allocation.gpuIds) {
+      if (id < 0 || id >= node.devices.length || node.devices[id]! < perDevice) return false;
+    }
+    for (const [name, units] of need) node.avail.set(name, (node.avail.get(name) ?? 0) - units);
+    for (const id of allocation.gpuIds) node.devices[id] = node.devices[id]! - perDevice;
+    return true;
+  }
+
   /** What the node has free now (every resource it has, zeros included). */
   available(nodeId: string): ResourceMap {
     return fromFixedMap(this.node(nodeId).avail);

@@ -89,7 +89,7 @@ function watchConnection(client: Redis | Cluster, description: string): Connecti
   const watch: ConnectionWatch = { lastError: undefined };
   // Without an 'error' listener ioredis prints every connection error; the store reports them instead.
   client.on('error', (err: Error) => {
-    if (watch.lastError === undefined) log.warn({ redis: description, err: err.message }, 'state store: Redis unreachable, reconnecting');
+    if (watch.lastError === undefined) log.warn({ redis: description, err: err.message }, 'state store: cannot use Redis, reconnecting');
     watch.lastError = err.message;
   });
   client.on('ready', () => {

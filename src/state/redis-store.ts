@@ -4,7 +4,7 @@
  * with StateUnavailableError and the client keeps reconnecting, so the same instance works again
  * once Redis is back. See redis-keys.ts for the key layout.
  */
-import { ShutDownError, StateCorruptError } from '../common/errors.js';
+import { ShutDownError, StateCorruptError, StateUnavailableError } from '../common/errors.js';
 import { commitCall, commitResult, COMMIT_SCRIPT_NAME } from './redis-commit.js';
 import { createRedisClient, redisFailure, type ConnectionWatch, type RedisClient, type RedisClientOptions } from './redis-client.js';
 import { DEFAULT_KEY_PREFIX, nameField, RedisKeys, splitNameField } from './redis-keys.js';
@@ -46,6 +46,13 @@ export class RedisStore implements StateStore {
       await store.ping();
     } catch (err) {
       client.disconnect();
+      if (err instanceof StateUnavailableError && (err.cause as Error | undefined)?.name !== 'ReplyError') {
+        throw new StateUnavailableError(
+          `could not open the state store: Redis at ${parsed.description} is unreachable (${watch.lastError ?? (err.cause as Error)?.message}); ` +
+            'check that Redis is running and reachable from this host, and the URL',
+          { cause: err },
+        );
+      }
       throw err;
     }
     return store;

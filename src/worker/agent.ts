@@ -142,7 +142,7 @@ export class WorkerAgent {
             resources: { amounts: reg.resources },
             labels: this.options.labels ?? {},
             numGpuDevices: reg.numGpuDevices,
-            ...(resume && this.nodeId ? { nodeId: this.nodeId, incarnation: this.incarnation, actorIds: [...this.actors.keys()] } : {}),
+            ...(resume && this.nodeId ? { nodeId: this.nodeId, incarnation: this.incarnation, actorIds: [...this.actors.keys()], running: this.running() } : {}),
           },
           'head',
           this.options.headAddress,
@@ -237,8 +237,7 @@ export class WorkerAgent {
       }
       throw err;
     }
-    const bindHost = this.options.host ?? '127.0.0.1';
-    return { address: `${bindHost.includes(':') ? `[${bindHost}]` : bindHost}:${host.port}`, pid: host.pid };
+    return { address: this.hostAddress(host), pid: host.pid };
   }
 
   private killActor(actorId: string): object {
@@ -268,6 +267,15 @@ export class WorkerAgent {
         (err) => this.log.warn({ err: (err as Error).message, actorId }, 'could not report an actor exit to the head'),
       );
     }
+  }
+
+  private running(): Array<{ actorId: string; address: string; pid: number }> {
+    return [...this.actors].map(([actorId, host]) => ({ actorId, address: this.hostAddress(host), pid: host.pid }));
+  }
+
+  private hostAddress(host: HostProcess): string {
+    const bindHost = this.options.host ?? '127.0.0.1';
+    return `${bindHost.includes(':') ? `[${bindHost}]` : bindHost}:${host.port}`;
   }
 
   /** The resources this node registered (after detection and overrides). */

@@ -427,3 +427,23 @@ describe('randomized place/release against a model', () => {
     expect(placed(s.place(req({ GPU: 2 }, 'DEFAULT', { nodeAffinity: { nodeId: 'a', soft: false } }))).gpuIds).toEqual([0, 1]);
   });
 });
+
+describe('reserve (rebuilding allocations after a head restart)', () => {
+  it('takes exactly a previous allocation, and refuses what does not fit', () => {
+    const s = new Scheduler();
+    s.addNode('n1', { CPU: 4 }, 2);
+    const first = s.place({ resources: { CPU: 1, GPU: 0.5 }, strategy: 'DEFAULT' });
+    expect(first.type).toBe('placed');
+    const alloc = (first as { allocation: import('../../src/head/scheduler.js').Allocation }).allocation;
+    const fresh = new Scheduler();
+    fresh.addNode('n1', { CPU: 4 }, 2);
+    expect(fresh.reserve(alloc)).toBe(true);
+    expect(fresh.available('n1')).toEqual(s.available('n1'));
+    // The half GPU left on that device is still usable; the other device is whole.
+    const half = fresh.place({ resources: { GPU: 0.5 }, strategy: 'DEFAULT' });
+    expect(half.type === 'placed' && half.allocation.gpuIds).toEqual(alloc.gpuIds);
+    expect(fresh.reserve({ nodeId: 'n1', resources: { CPU: 10 }, gpuIds: [] })).toBe(false);
+    expect(fresh.reserve({ nodeId: 'nope', resources: { CPU: 1 }, gpuIds: [] })).toBe(false);
+    expect(fresh.available('n1').CPU).toBe(3);
+  });
+});
