@@ -86,9 +86,28 @@ export class TestCluster {
   constructor(
     readonly address: string,
     readonly token: string,
-    readonly head: ChildProcess,
+    public head: ChildProcess,
     readonly tmpdir: string,
+    private readonly headArgs: string[] = [],
   ) {}
+
+  /** Kills the head process (SIGKILL by default: a crash, nothing flushed). */
+  async killHead(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.head.exitCode !== null || this.head.signalCode !== null) return;
+    const exited = new Promise((r) => this.head.once('exit', r));
+    this.head.kill(signal);
+    await exited;
+  }
+
+  /** Starts the head again on the same address with the same flags (and so the same --state). */
+  async restartHead(): Promise<number> {
+    const port = this.address.split(':').pop()!;
+    const args = this.headArgs.map((a, i) => (this.headArgs[i - 1] === '--port' ? port : a));
+    const t0 = performance.now();
+    this.head = runCli(args, this.env);
+    await waitForLine(this.head, /Troupe head started at (\S+)/);
+    return performance.now() - t0;
+  }
 
   get env(): Record<string, string> {
     return { TROUPE_TMPDIR: this.tmpdir };
@@ -158,6 +177,8 @@ export interface TestClusterOptions {
   heartbeatPeriodMs?: number;
   heartbeatTimeoutMs?: number;
   maxMessageBytes?: number;
+  /** `--state` of the head (a Redis URL for fault-tolerance tests). */
+  state?: string;
 }
 
 /** Starts a head (no local worker) and the given workers as separate processes. */
@@ -168,9 +189,10 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   if (options.heartbeatPeriodMs) args.push('--heartbeat-period-ms', String(options.heartbeatPeriodMs));
   if (options.heartbeatTimeoutMs) args.push('--heartbeat-timeout-ms', String(options.heartbeatTimeoutMs));
   if (options.maxMessageBytes) args.push('--max-message-bytes', String(options.maxMessageBytes));
+  if (options.state) args.push('--state', options.state);
   const head = runCli(args, { TROUPE_TMPDIR: tmpdir });
   const { match } = await waitForLine(head, /Troupe head started at (\S+)/);
-  const cluster = new TestCluster(match[1]!, token, head, tmpdir);
+  const cluster = new TestCluster(match[1]!, token, head, tmpdir, args);
   try {
     const started = await Promise.allSettled((options.workers ?? [{}, {}]).map((w) => cluster.launch(w)));
     for (const r of started) if (r.status === 'fulfilled') cluster.workers.push(r.value);
