@@ -52,7 +52,7 @@ export function formatStatus(s: ClusterStatus): string {
     rows.push([
       n.nodeId,
       n.address,
-      n.state,
+      n.awaitingWorker ? 'ALIVE (awaiting worker)' : n.state,
       ...names.map((r) => {
         const total = n.total[r];
         if (total === undefined) return '-';

@@ -35,6 +35,8 @@ export interface NodeStatus {
   numActors: number;
   lastHeartbeatMs: number;
   deathReason: string;
+  /** Reloaded by a restarted head; its worker has not registered again yet. */
+  awaitingWorker: boolean;
 }
 
 export interface ClusterStatus {
@@ -132,6 +134,7 @@ export function toClusterStatus(raw: unknown): ClusterStatus {
       numActors: n.numActors,
       lastHeartbeatMs: Number(n.lastHeartbeatMs),
       deathReason: n.deathReason,
+      awaitingWorker: Boolean((n as { awaitingWorker?: boolean }).awaitingWorker),
     })),
     actors,
     actorsByState,

@@ -227,6 +227,7 @@ export class HeadServer {
       numActors: this.actors.directory.onNode(n.nodeId).length,
       deathReason: n.deathReason,
       incarnation: n.incarnation,
+      awaitingWorker: n.state === 'ALIVE' && !n.resumed,
     }));
     return {
       nodes,

@@ -177,26 +177,34 @@ export class WorkerAgent {
   }
 
   private scheduleHeartbeat(periodMs: number): void {
-    clearInterval(this.heartbeatTimer);
-    let inFlight = false;
-    this.heartbeatTimer = setInterval(() => {
-      if (inFlight) return;
-      inFlight = true;
+    clearTimeout(this.heartbeatTimer);
+    let failures = 0;
+    const beat = (): void => {
+      if (this.stopped) return;
       callUnary<object, { known: boolean }>(this.head, 'Heartbeat', { nodeId: this.nodeId, incarnation: this.incarnation }, 'head', this.options.headAddress, periodMs * 2)
         .then((reply) => {
+          failures = 0;
           if (!reply.known && !this.stopped) {
             // The head restarted, or declared us dead while we were out of touch: ask to be taken back.
             this.log.warn({ nodeId: this.nodeId }, 'the head does not know this node as alive; registering again');
-            clearInterval(this.heartbeatTimer);
             this.register(true).catch((err) => this.log.error({ err }, 're-registration failed'));
+            return;
           }
+          next(periodMs);
         })
-        .catch((err) => this.log.debug({ err: (err as Error).message }, 'heartbeat failed; actors keep serving, retrying'))
-        .finally(() => {
-          inFlight = false;
+        .catch((err) => {
+          // Actors keep serving; probe quickly so a restarted head gets this node back at once.
+          failures++;
+          this.log.debug({ err: (err as Error).message, failures }, 'heartbeat failed; retrying');
+          next(Math.min(periodMs, 50 * 2 ** Math.min(failures, 6)));
         });
-    }, periodMs);
-    this.heartbeatTimer.unref();
+    };
+    const next = (ms: number): void => {
+      if (this.stopped) return;
+      this.heartbeatTimer = setTimeout(beat, ms);
+      this.heartbeatTimer.unref();
+    };
+    next(periodMs);
     // Our host processes stop on their own if this agent freezes (SIGSTOP, a stuck machine) well
     // before the head's deadline, so an actor restarted elsewhere never runs twice.
     clearInterval(this.tickTimer);
@@ -285,7 +293,7 @@ export class WorkerAgent {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.heartbeatTimer);
     clearInterval(this.tickTimer);
     await this.pool.close();
     await closeServer(this.server, 500);
