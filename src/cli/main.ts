@@ -30,6 +30,7 @@ program
   .addOption(new Option('--heartbeat-timeout-ms <n>', 'head: silence before a node is declared dead').argParser(numberFlag('--heartbeat-timeout-ms', 10, true)))
   .addOption(new Option('--max-message-bytes <n>', 'largest gRPC message (default 16 MiB)').argParser(numberFlag('--max-message-bytes', 1024, true)))
   .option('--state <url>', 'head: where cluster state lives: memory (default), memory:///file.json, redis://[:pw@]host:port/db, rediss://, redis+sentinel://, redis+cluster:// (default: TROUPE_STATE)')
+  .option('--state-prefix <prefix>', 'head: Redis key prefix with a {hash tag} (default troupe:{default}:), to keep several clusters in one Redis')
   .option('--daemon', 'run in the background; write a pid file and log to the session folder')
   .action(async (opts: StartFlags) => {
     await startCommand({ ...opts, address: opts.address ?? (opts.head ? undefined : process.env.TROUPE_ADDRESS || undefined) }, process.argv.slice(1));

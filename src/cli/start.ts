@@ -27,6 +27,8 @@ export interface StartFlags {
   daemon?: boolean;
   /** State store URL (default: in memory, lost with the head). */
   state?: string;
+  /** Redis key prefix, with a {hash tag}; one Redis can hold several clusters. */
+  statePrefix?: string;
 }
 
 export const DEFAULT_HEAD_PORT = 7420;
@@ -103,7 +105,7 @@ async function runNode(flags: StartFlags, token: string, session: SessionPaths):
   try {
     let headAddress = flags.address ?? '';
     if (flags.head) {
-      store = await openStore(flags.state ?? (process.env.TROUPE_STATE || undefined));
+      store = await openStore(flags.state ?? (process.env.TROUPE_STATE || undefined), flags.statePrefix ? { keyPrefix: flags.statePrefix } : {});
       head = new HeadServer({
         store,
         token,

@@ -243,9 +243,11 @@ export class ActorManager {
       return false;
     });
     this.release(rec);
-    this.markDead(rec, cause);
+    // Stored before the kill is acknowledged: a restarted head must not bring the actor back.
+    const saved = this.markDead(rec, cause);
     if (running && nodeId) await this.killOnWorker(actorId, nodeId);
     this.drain();
+    await saved;
   }
 
   private async killOnWorker(actorId: string, nodeId: string): Promise<void> {
@@ -316,9 +318,9 @@ export class ActorManager {
     this.drain();
   }
 
-  private markDead(rec: ActorRecord, cause: DeathCause, error?: ReturnType<typeof errorToInfo>): void {
+  private markDead(rec: ActorRecord, cause: DeathCause, error?: ReturnType<typeof errorToInfo>): Promise<void> {
     this.directory.markDead(rec, cause, error);
-    void this.persistence.save(rec).catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a dead actor'));
+    return this.persistence.save(rec).catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a dead actor'));
   }
 
   private release(rec: ActorRecord): void {
