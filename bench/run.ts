@@ -8,6 +8,7 @@ type Bench = { run(args: string[]): Promise<number> };
 
 const benchmarks: Record<string, () => Promise<Bench>> = {
   calls: () => import('./calls.js'),
+  state: () => import('./state.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

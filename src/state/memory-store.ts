@@ -36,12 +36,12 @@ export class MemoryStore implements StateStore {
   async get<T extends TableName>(table: T, id: string): Promise<RowTypes[T] | undefined> {
     this.check();
     const raw = this.state.rows.get(table)!.get(id);
-    return raw === undefined ? undefined : decodeRow(table, id, raw, this.where(table, id));
+    return raw === undefined ? undefined : decodeRow(table, id, raw, () => this.where(table, id));
   }
 
   async list<T extends TableName>(table: T): Promise<RowTypes[T][]> {
     this.check();
-    return Array.from(this.state.rows.get(table)!, ([id, raw]) => decodeRow(table, id, raw, this.where(table, id)));
+    return Array.from(this.state.rows.get(table)!, ([id, raw]) => decodeRow(table, id, raw, () => this.where(table, id)));
   }
 
   async put<T extends TableName>(table: T, id: string, row: RowTypes[T]): Promise<void> {

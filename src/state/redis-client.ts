@@ -27,6 +27,11 @@ export type RedisClient = (Redis | Cluster) & {
 export interface ConnectionWatch {
   /** The last connection error since the client was last ready; undefined while connected. */
   lastError: string | undefined;
+  /**
+   * Set for Cluster clients: a Cluster that is not ready queues commands with no bound of its own,
+   * so the store gives each command this long.
+   */
+  deadlineMs: number | undefined;
 }
 
 export function createRedisClient(url: RedisUrl, options: RedisClientOptions = {}): { client: RedisClient; watch: ConnectionWatch } {
@@ -80,13 +85,15 @@ export function createRedisClient(url: RedisUrl, options: RedisClientOptions = {
       });
       break;
   }
-  return { client: client as RedisClient, watch: watchConnection(client, url.description) };
+  const watch = watchConnection(client, url.description);
+  if (t.mode === 'cluster') watch.deadlineMs = common.commandTimeout;
+  return { client: client as RedisClient, watch };
 }
 
 /** Logs an outage once and the recovery once, instead of every failed reconnection attempt. */
 function watchConnection(client: Redis | Cluster, description: string): ConnectionWatch {
   const log = logger('state');
-  const watch: ConnectionWatch = { lastError: undefined };
+  const watch: ConnectionWatch = { lastError: undefined, deadlineMs: undefined };
   // Without an 'error' listener ioredis prints every connection error; the store reports them instead.
   client.on('error', (err: Error) => {
     if (watch.lastError === undefined) log.warn({ redis: description, err: err.message }, 'state store: cannot use Redis, reconnecting');

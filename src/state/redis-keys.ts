@@ -15,6 +15,7 @@ export const DEFAULT_KEY_PREFIX = 'troupe:{default}:';
 export class RedisKeys {
   readonly names: string;
   readonly counters: string;
+  private readonly tables = new Map<TableName, string>();
 
   constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
     // Redis hashes only the part between the first '{' and the first '}' after it, when non-empty.
@@ -31,7 +32,9 @@ export class RedisKeys {
   }
 
   table(table: TableName): string {
-    return this.prefix + table;
+    let key = this.tables.get(table);
+    if (key === undefined) this.tables.set(table, (key = this.prefix + table));
+    return key;
   }
 
   kv(namespace: string): string {

@@ -8,7 +8,8 @@
  *  "kv":{"<ns>":{"<key>":"<base64>"}},"counters":{"<name>":<int>}}
  */
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { StateCorruptError } from '../common/errors.js';
 import { logger } from '../common/logger.js';
 import { TABLES } from './rows.js';
@@ -149,6 +150,7 @@ export class SnapshotWriter {
   private async writeOnce(): Promise<void> {
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
+      await mkdir(path.dirname(this.file), { recursive: true });
       await writeFile(tmp, this.text(), { mode: 0o600 });
       await rename(tmp, this.file);
       this.lastError = undefined;
