@@ -18,6 +18,8 @@ export interface ActorRecord {
   deathError: ErrorInfo | undefined;
   numRestarts: number;
   createdAtMs: number;
+  /** Reloaded from the store by a restarted head and not placed since: its node must vouch for it. */
+  restored?: boolean;
 }
 
 const nameKey = (namespace: string, name: string): string => `${namespace}\u0000${name}`;

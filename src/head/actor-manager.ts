@@ -119,6 +119,7 @@ export class ActorManager {
       return;
     }
     const restarting = record.state === 'RESTARTING';
+    record.restored = false;
     if (!restarting) record.state = 'CREATING';
     record.nodeId = node.nodeId;
     record.allocation = allocation;
@@ -179,6 +180,7 @@ export class ActorManager {
 
   /** Takes back an actor the store remembers (head restart): its resources, or its place in the queue. */
   restore(rec: ActorRecord): void {
+    rec.restored = true;
     this.directory.add(rec);
     if (rec.state === 'DEAD') return;
     if (rec.allocation) {
@@ -195,6 +197,7 @@ export class ActorManager {
 
   /** A creation the previous head started finished after all: the node runs it at this address. */
   confirm(rec: ActorRecord, address: string, pid: number): void {
+    rec.restored = false;
     rec.state = 'ALIVE';
     rec.address = address;
     rec.pid = pid;

@@ -162,7 +162,7 @@ export class HeadServer {
     // Creations the previous head started but never heard back about: the node says how they went.
     for (const r of req.running ?? []) {
       const rec = this.actors.directory.get(r.actorId);
-      if (rec && rec.nodeId === node.nodeId && (rec.state === 'CREATING' || rec.state === 'RESTARTING') && rec.allocation) {
+      if (rec?.restored && rec.nodeId === node.nodeId && (rec.state === 'CREATING' || rec.state === 'RESTARTING') && rec.allocation) {
         this.actors.confirm(rec, r.address, r.pid);
       }
     }
@@ -173,10 +173,13 @@ export class HeadServer {
       if (!here) stale.push(id);
     }
     for (const rec of this.actors.directory.onNode(node.nodeId)) {
-      if ((rec.state === 'ALIVE' || (rec.allocation && rec.state !== 'PENDING')) && !reported.has(rec.actorId)) {
+      // Only what the previous head knew: actors this head placed since are not in the report yet.
+      if (rec.restored && (rec.state === 'ALIVE' || (rec.allocation && rec.state !== 'PENDING')) && !reported.has(rec.actorId)) {
         this.actors.exited(rec.actorId, node.nodeId, { type: 'lost', detail: `node ${node.nodeId} no longer runs it (it exited while the node was out of touch with the head)` });
       }
     }
+    // The node vouched for what it runs: from now on those records are this head's own.
+    for (const rec of this.actors.directory.onNode(node.nodeId)) if (reported.has(rec.actorId)) rec.restored = false;
     this.log.info({ nodeId: node.nodeId, actors: reported.size, stale: stale.length }, 'node resumed');
     return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: this.heartbeatPeriodMs, staleActorIds: stale };
   }
