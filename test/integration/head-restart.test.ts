@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Cluster } from '../../src/index.js';
+import { HeadUnavailableError, connect, type Cluster } from '../../src/index.js';
 import { describeRedis, redisForTests, type TestRedis } from '../state/redis-harness.js';
 import { runCliToEnd, startTestCluster, type TestCluster } from './cluster-fixture.js';
 import { eventually, sleep } from './embedded-helpers.js';
@@ -96,6 +96,26 @@ describeRedis('a head with its state in Redis', redis, (r) => {
     const status = await driver.status();
     expect(status.actors.find((x) => x.actorId === a.id)?.state).toBe('ALIVE');
     await a.kill();
+  });
+
+  it('makes calls that need the head wait for it, then fail with HeadUnavailableError saying what to do', async () => {
+    const impatient = await connect({ address: cluster.address, token: cluster.token, headTimeoutMs: 1500 });
+    try {
+      const P = impatient.actorClass<Phoenix>(ACTORS, 'Phoenix');
+      const a = await P.spawn(['waiting'], { lifetime: 'detached' });
+      await cluster.killHead('SIGKILL');
+      const t0 = Date.now();
+      const err = await impatient.status().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HeadUnavailableError);
+      expect((err as Error).message).toMatch(/restart the head/);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1000); // it waited before giving up
+      expect(await a.call.inc(1)).toBe(1); // the actor itself never needed the head
+      await cluster.restartHead();
+      expect((await impatient.status()).headAddress).toBe(cluster.address);
+      await a.kill();
+    } finally {
+      await impatient.shutdown();
+    }
   });
 
   it('refuses to start on corrupt data, naming the key', async () => {
