@@ -246,11 +246,11 @@ export class ActorManager {
       return false;
     });
     this.release(rec);
-    // Stored before the kill is acknowledged: a restarted head must not bring the actor back.
-    const saved = this.markDead(rec, cause);
+    // Stored before the worker is told: a head that crashes in between finds the actor DEAD, and
+    // the resuming worker is told to stop it, so a killed actor never comes back.
+    await this.markDead(rec, cause);
     if (running && nodeId) await this.killOnWorker(actorId, nodeId);
     this.drain();
-    await saved;
   }
 
   private async killOnWorker(actorId: string, nodeId: string): Promise<void> {

@@ -1,0 +1,232 @@
+import net from 'node:net';
+import {
+  InvalidArgumentError,
+  ShutDownError,
+  TimeoutError,
+  TroupeError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '../../common/errors.js';
+import {
+  FrameDecoder,
+  FrameError,
+  FrameType,
+  MAX_OBJECT_ID_BYTES,
+  WireErrorCode,
+  decodeError,
+  decodeLength,
+  encodeFrame,
+  type FrameHeader,
+} from './frames.js';
+
+export interface DataPlaneClientOptions {
+  /** The cluster token, sent in the HELLO frame of every connection. */
+  token: string;
+}
+
+export interface PullOptions {
+  /** Reject with TimeoutError if the whole object has not arrived by then. Default 60 000 ms. */
+  timeoutMs?: number;
+}
+
+const CLIENT_ACCEPTS = new Set<FrameType>([
+  FrameType.HELLO_OK,
+  FrameType.DATA_BEGIN,
+  FrameType.DATA,
+  FrameType.DATA_END,
+  FrameType.ERROR,
+]);
+
+/** Pulls objects from DataPlaneServers; one TCP connection per server address, reused. */
+export class DataPlaneClient {
+  private readonly conns = new Map<string, Connection>();
+  private closed = false;
+
+  constructor(private readonly opts: DataPlaneClientOptions) {}
+
+  /**
+   * The bytes of `objectId` held by the server at `address` ('host:port'). The result owns its
+   * ArrayBuffer exactly (byteOffset 0, 8-byte aligned), so it can be viewed as a Float64Array.
+   */
+  pull(address: string, objectId: string, options: PullOptions = {}): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new ShutDownError('the data-plane client was closed'));
+    if (Buffer.byteLength(objectId, 'utf8') > MAX_OBJECT_ID_BYTES) {
+      return Promise.reject(
+        new InvalidArgumentError(`objectId must be at most ${MAX_OBJECT_ID_BYTES} bytes of utf-8`, { context: { field: 'objectId' } }),
+      );
+    }
+    let conn = this.conns.get(address);
+    if (!conn) {
+      conn = new Connection(address, this.opts.token, () => this.conns.delete(address));
+      this.conns.set(address, conn);
+    }
+    return conn.pull(objectId, options.timeoutMs ?? 60_000);
+  }
+
+  /** Closes every connection; pulls in flight reject with ShutDownError. */
+  close(): void {
+    this.closed = true;
+    for (const c of this.conns.values()) c.fail(new ShutDownError('the data-plane client was closed'));
+    this.conns.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+interface Pending {
+  objectId: string;
+  dest: Uint8Array | undefined;
+  received: number;
+  timer: NodeJS.Timeout;
+  resolve: (bytes: Uint8Array) => void;
+  reject: (err: Error) => void;
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
+  if (!m) throw new InvalidArgumentError(`data-plane address must be host:port, got "${address}"`, { context: { field: 'address' } });
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+class Connection {
+  private readonly socket: net.Socket | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private readonly decoder: FrameDecoder;
+  private nextId = 1;
+  private dead: Error | undefined;
+
+  constructor(
+    private readonly address: string,
+    token: string,
+    private readonly onGone: () => void,
+  ) {
+    this.decoder = new FrameDecoder(
+      { control: (h, p) => this.onControl(h, p), data: (id, chunk) => this.onData(id, chunk) },
+      { accepts: CLIENT_ACCEPTS },
+    );
+    let target: { host: string; port: number };
+    try {
+      target = splitAddress(address);
+    } catch (err) {
+      this.dead = err as Error;
+      queueMicrotask(onGone);
+      return;
+    }
+    const socket = net.connect({ ...target, noDelay: true });
+    this.socket = socket;
+    socket.write(encodeFrame(FrameType.HELLO, 0, Buffer.from(token, 'utf8')));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.decoder.push(chunk);
+      } catch (err) {
+        if (!(err instanceof FrameError)) throw err;
+        this.fail(new UnavailableError(`data-plane peer ${address} broke the protocol: ${err.message}`, { context: { address } }));
+      }
+    });
+    socket.on('error', (err) => this.fail(this.lost(err)));
+    socket.on('close', () => this.fail(this.lost()));
+  }
+
+  pull(objectId: string, timeoutMs: number): Promise<Uint8Array> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(id)) return;
+        if (this.socket?.writable) this.socket.write(encodeFrame(FrameType.CANCEL, id));
+        reject(
+          new TimeoutError(`pull of object ${objectId} from ${this.address} did not finish within ${timeoutMs} ms`, {
+            context: { objectId, address: this.address },
+          }),
+        );
+      }, timeoutMs);
+      this.pending.set(id, { objectId, dest: undefined, received: 0, timer, resolve, reject });
+      this.socket!.write(encodeFrame(FrameType.PULL, id, Buffer.from(objectId, 'utf8')));
+    });
+  }
+
+  /** Rejects every pending pull with `err` and drops the connection (idempotent). */
+  fail(err: Error): void {
+    if (!this.dead) {
+      this.dead = err;
+      this.onGone();
+    }
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    this.socket?.destroy();
+  }
+
+  private lost(cause?: Error): UnavailableError {
+    const why = cause ? `: ${cause.message}` : ' (connection closed)';
+    return new UnavailableError(`data-plane peer ${this.address} is unavailable${why}`, { cause, context: { address: this.address } });
+  }
+
+  private onControl(h: FrameHeader, payload: Buffer): void {
+    if (h.type === FrameType.HELLO_OK) return;
+    if (h.type === FrameType.ERROR && h.requestId === 0) {
+      this.fail(this.remoteError(decodeError(payload), undefined));
+      return;
+    }
+    const p = this.pending.get(h.requestId);
+    if (!p) return; // timed out and cancelled; its remaining frames are dropped
+    switch (h.type) {
+      case FrameType.DATA_BEGIN: {
+        if (p.dest) throw new FrameError(`second DATA_BEGIN for request ${h.requestId}`);
+        // A fresh ArrayBuffer: offset 0, exact size, aligned for any typed-array view.
+        p.dest = new Uint8Array(new ArrayBuffer(decodeLength(payload)));
+        return;
+      }
+      case FrameType.DATA_END:
+        if (!p.dest || p.received !== p.dest.byteLength) {
+          throw new FrameError(`DATA_END for request ${h.requestId} after ${p.received} of ${p.dest?.byteLength ?? '?'} bytes`);
+        }
+        this.settle(h.requestId, p).resolve(p.dest);
+        return;
+      case FrameType.ERROR:
+        this.settle(h.requestId, p).reject(this.remoteError(decodeError(payload), p.objectId));
+        return;
+      default:
+        throw new FrameError(`unexpected ${h.type} frame`);
+    }
+  }
+
+  private onData(id: number, chunk: Buffer): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    if (!p.dest || p.received + chunk.length > p.dest.byteLength) {
+      throw new FrameError(`DATA for request ${id} beyond its announced length`);
+    }
+    p.dest.set(chunk, p.received);
+    p.received += chunk.length;
+  }
+
+  private settle(id: number, p: Pending): Pending {
+    clearTimeout(p.timer);
+    this.pending.delete(id);
+    return p;
+  }
+
+  private remoteError(e: { code: number; message: string }, objectId: string | undefined): TroupeError {
+    const context = { address: this.address, ...(objectId === undefined ? {} : { objectId }) };
+    switch (e.code) {
+      case WireErrorCode.NOT_FOUND:
+        return new InvalidArgumentError(
+          `object ${objectId} not found on data-plane server ${this.address}: it was never stored there or has been freed`,
+          { context: { ...context, field: 'objectId' } },
+        );
+      case WireErrorCode.UNAUTHENTICATED:
+        return new UnauthenticatedError(
+          `data-plane server ${this.address} refused the connection: ${e.message}; check that both sides use the same cluster token`,
+          { context },
+        );
+      default:
+        return new UnavailableError(`data-plane server ${this.address} failed: ${e.message}`, { context });
+    }
+  }
+}
