@@ -33,7 +33,7 @@ export function channelOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grp
     'grpc.keepalive_permit_without_calls': 1,
     // Reconnect quickly on loopback; the defaults back off to 120 s.
     'grpc.initial_reconnect_backoff_ms': 100,
-    'grpc.max_reconnect_backoff_ms': 2_000,
+    'grpc.max_reconnect_backoff_ms': 1_000,
   };
 }
 

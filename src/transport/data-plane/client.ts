@@ -29,6 +29,8 @@ export interface PullOptions {
   timeoutMs?: number;
 }
 
+const READ_BUFFER_BYTES = 1024 * 1024;
+
 const CLIENT_ACCEPTS = new Set<FrameType>([
   FrameType.HELLO_OK,
   FrameType.DATA_BEGIN,
@@ -114,19 +116,28 @@ class Connection {
       queueMicrotask(onGone);
       return;
     }
-    const socket = net.connect({ ...target, noDelay: true });
+    // Reads land in one reused buffer (no fresh allocation per read) and are copied from there
+    // straight into each pull's destination; the decoder keeps no reference to a read chunk.
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    const socket = net.connect({
+      ...target,
+      noDelay: true,
+      onread: { buffer: readBuffer, callback: (n) => this.onRead(readBuffer.subarray(0, n)) },
+    });
     this.socket = socket;
     socket.write(encodeFrame(FrameType.HELLO, 0, Buffer.from(token, 'utf8')));
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.decoder.push(chunk);
-      } catch (err) {
-        if (!(err instanceof FrameError)) throw err;
-        this.fail(new UnavailableError(`data-plane peer ${address} broke the protocol: ${err.message}`, { context: { address } }));
-      }
-    });
     socket.on('error', (err) => this.fail(this.lost(err)));
     socket.on('close', () => this.fail(this.lost()));
+  }
+
+  private onRead(chunk: Buffer): boolean {
+    try {
+      this.decoder.push(chunk);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      this.fail(new UnavailableError(`data-plane peer ${this.address} broke the protocol: ${err.message}`, { context: { address: this.address } }));
+    }
+    return true;
   }
 
   pull(objectId: string, timeoutMs: number): Promise<Uint8Array> {

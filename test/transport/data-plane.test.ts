@@ -1,0 +1,255 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  InvalidArgumentError,
+  TimeoutError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '../../src/common/errors.js';
+import { DataPlaneClient, DataPlaneServer } from '../../src/transport/data-plane/index.js';
+import { FrameType, HEADER_BYTES, encodeFrame, encodeHeader } from '../../src/transport/data-plane/frames.js';
+
+const TOKEN = 'test-token';
+const MiB = 1024 * 1024;
+const CHILD = fileURLToPath(new URL('./data-plane-child.ts', import.meta.url));
+
+interface ServerChild {
+  proc: ChildProcess;
+  address: string;
+  pid: number;
+  sha256: Record<string, string>;
+  nextLine(): Promise<string>;
+  exited: Promise<void>;
+}
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+/** Starts data-plane-child.ts serving `objects` (id → size in bytes) in its own process. */
+async function startServerChild(objects: Record<string, number>): Promise<ServerChild> {
+  const args = Object.entries(objects).map(([id, n]) => `${id}=${n}`);
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, DP_TOKEN: TOKEN },
+  });
+  children.push(proc);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const lines: string[] = [];
+  const waiters: Array<(l: string) => void> = [];
+  createInterface({ input: proc.stdout! }).on('line', (l) => (waiters.length ? waiters.shift()!(l) : lines.push(l)));
+  const nextLine = () =>
+    lines.length ? Promise.resolve(lines.shift()!) : new Promise<string>((resolve) => waiters.push(resolve));
+  const first = await Promise.race([nextLine(), exited.then(() => 'exited')]);
+  if (first === 'exited') throw new Error('data-plane child exited before it was ready');
+  return { proc, nextLine, exited, ...(JSON.parse(first) as { address: string; pid: number; sha256: Record<string, string> }) };
+}
+
+function vmRssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]) * 1024;
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const silent = pino({ level: 'silent' });
+function pattern(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed) & 0xff;
+  return out;
+}
+
+/** A logger that keeps warnings in memory so tests can check what was logged. */
+function capturingLog(): { log: pino.Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, log: pino({ level: 'warn' }, { write: (s: string) => void lines.push(s) }) };
+}
+
+/** A raw socket that resolves once the server closed it. */
+function rawSocket(address: string): { socket: net.Socket; closed: Promise<Buffer> } {
+  const [host, port] = address.split(':');
+  const socket = net.connect({ host: host!, port: Number(port) });
+  const got: Buffer[] = [];
+  socket.on('data', (c: Buffer) => got.push(c));
+  socket.on('error', () => undefined);
+  const closed = new Promise<Buffer>((resolve) => socket.once('close', () => resolve(Buffer.concat(got))));
+  return { socket, closed };
+}
+
+describe('data plane', () => {
+  const cleanup: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+  async function inProcessServer(objects: Map<string, Uint8Array>, log = silent) {
+    const server = await DataPlaneServer.start({ token: TOKEN, provider: (id) => objects.get(id), log });
+    cleanup.push(() => server.close());
+    return server;
+  }
+  function client(token = TOKEN) {
+    const c = new DataPlaneClient({ token });
+    cleanup.push(() => c.close());
+    return c;
+  }
+
+  it('round-trips small and empty objects into exactly sized, aligned buffers', async () => {
+    const small = pattern(1000, 7);
+    const server = await inProcessServer(new Map([['small', small], ['empty', new Uint8Array(0)], ['f64', new Uint8Array(new Float64Array([1.5, -2, 3e300]).buffer)]]));
+    const c = client();
+    const got = await c.pull(server.address, 'small');
+    expect(Buffer.from(got).equals(Buffer.from(small))).toBe(true);
+    expect(got.byteOffset).toBe(0);
+    expect(got.buffer.byteLength).toBe(1000);
+    const empty = await c.pull(server.address, 'empty');
+    expect(empty.byteLength).toBe(0);
+    const f64 = await c.pull(server.address, 'f64');
+    expect(Array.from(new Float64Array(f64.buffer))).toEqual([1.5, -2, 3e300]);
+  });
+
+  it('moves 256 MiB between two processes intact (SHA-256)', async () => {
+    const child = await startServerChild({ big: 256 * MiB });
+    cleanup.push(() => child.proc.kill('SIGKILL'));
+    const got = await client().pull(child.address, 'big', { timeoutMs: 120_000 });
+    expect(got.byteLength).toBe(256 * MiB);
+    expect(got.byteOffset).toBe(0);
+    expect(sha(got)).toBe(child.sha256.big);
+  });
+
+  it('serves several concurrent pulls on one connection', async () => {
+    const objects = new Map<string, Uint8Array>(Array.from({ length: 6 }, (_, i) => [`o${i}`, pattern(i * 1.5 * MiB + 17, i)] as const));
+    const server = await inProcessServer(objects);
+    const c = client();
+    const got = await Promise.all([...objects.keys(), 'o3', 'o0'].map((id) => c.pull(server.address, id)));
+    got.forEach((g, i) => {
+      const id = [...objects.keys(), 'o3', 'o0'][i]!;
+      expect(sha(g)).toBe(sha(objects.get(id)!));
+    });
+    expect(server.stats().connections).toBe(1);
+  });
+
+  it('keeps the server bounded under a slow consumer (RSS of a 512 MiB server child)', async () => {
+    const child = await startServerChild({ huge: 512 * MiB });
+    cleanup.push(() => child.proc.kill('SIGKILL'));
+    const base = vmRssBytes(child.pid);
+    const { socket } = rawSocket(child.address);
+    cleanup.push(() => socket.destroy());
+    socket.pause();
+    socket.write(encodeFrame(FrameType.HELLO, 0, Buffer.from(TOKEN)));
+    socket.write(encodeFrame(FrameType.PULL, 1, Buffer.from('huge')));
+    expect(await child.nextLine()).toBe('pull huge');
+    let peak = base;
+    for (let i = 0; i < 40; i++) {
+      // Alternate: stalled, then a short burst of reading.
+      if (i % 4 === 3) socket.resume();
+      else socket.pause();
+      await new Promise((r) => setTimeout(r, 25));
+      peak = Math.max(peak, vmRssBytes(child.pid));
+    }
+    expect(peak - base).toBeLessThan(64 * MiB);
+  });
+
+  it('stops writing into a socket that is not drained (in-process queue bound)', async () => {
+    const server = await inProcessServer(new Map([['x', new Uint8Array(64 * MiB)]]));
+    const { socket } = rawSocket(server.address);
+    cleanup.push(() => socket.destroy());
+    socket.pause();
+    socket.write(encodeFrame(FrameType.HELLO, 0, Buffer.from(TOKEN)));
+    socket.write(encodeFrame(FrameType.PULL, 1, Buffer.from('x')));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.stats().peakQueuedBytes).toBeLessThan(4 * MiB);
+  });
+
+  it('rejects a pull at once with UnavailableError when the server is killed mid-transfer', async () => {
+    const child = await startServerChild({ huge: 512 * MiB });
+    const other = await inProcessServer(new Map([['ok', pattern(10, 1)]]));
+    const c = client();
+    const pulling = c.pull(child.address, 'huge', { timeoutMs: 600_000 });
+    pulling.catch(() => undefined);
+    expect(await child.nextLine()).toBe('pull huge');
+    child.proc.kill('SIGKILL');
+    const err = await pulling.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect((err as Error).message).toContain(child.address);
+    expect((await c.pull(other.address, 'ok')).byteLength).toBe(10);
+  });
+
+  it('refuses a wrong token, logs it, and keeps serving others', async () => {
+    const { log, lines } = capturingLog();
+    const server = await inProcessServer(new Map([['a', pattern(100, 3)]]), log);
+    const err = await client('wrong').pull(server.address, 'a').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnauthenticatedError);
+    expect(lines.join('')).toContain('wrong cluster token');
+    // A first frame that is not HELLO is refused the same way.
+    const raw = rawSocket(server.address);
+    raw.socket.write(encodeFrame(FrameType.PULL, 1, Buffer.from('a')));
+    const reply = await raw.closed;
+    expect(reply.readUInt8(5)).toBe(FrameType.ERROR);
+    expect(reply.toString('utf8', HEADER_BYTES + 2)).toContain('first frame must be HELLO');
+    expect((await client().pull(server.address, 'a')).byteLength).toBe(100);
+  });
+
+  it('closes connections that send malformed frames and keeps serving', async () => {
+    const { log, lines } = capturingLog();
+    const server = await inProcessServer(new Map([['a', pattern(100, 3)]]), log);
+    const garbage = rawSocket(server.address);
+    garbage.socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await garbage.closed;
+    const hello = encodeFrame(FrameType.HELLO, 0, Buffer.from(TOKEN));
+    const absurd = rawSocket(server.address);
+    absurd.socket.write(Buffer.concat([hello, encodeHeader(FrameType.PULL, 1, 2 ** 40)]));
+    await absurd.closed;
+    const longId = rawSocket(server.address);
+    longId.socket.write(Buffer.concat([hello, encodeFrame(FrameType.PULL, 1, Buffer.alloc(5000, 97))]));
+    await longId.closed;
+    const unknown = rawSocket(server.address);
+    const bad = encodeHeader(FrameType.PULL, 1, 0);
+    bad.writeUInt8(99, 5);
+    unknown.socket.write(Buffer.concat([hello, bad]));
+    await unknown.closed;
+    const text = lines.join('');
+    for (const why of ['bad magic', 'exceeds the cap', 'object id of 5000 bytes', 'unexpected frame type unknown(99)']) {
+      expect(text).toContain(why);
+    }
+    expect((await client().pull(server.address, 'a')).byteLength).toBe(100);
+  });
+
+  it('names the object id when it is missing', async () => {
+    const server = await inProcessServer(new Map());
+    const err = await client().pull(server.address, 'obj-404').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as Error).message).toContain('obj-404');
+    expect((err as Error).message).toContain(server.address);
+  });
+
+  it('times out with TimeoutError naming the object and the address', async () => {
+    const silentPeer = net.createServer(() => undefined);
+    await new Promise<void>((r) => silentPeer.listen(0, '127.0.0.1', r));
+    const sockets = new Set<net.Socket>();
+    silentPeer.on('connection', (s) => sockets.add(s));
+    cleanup.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => silentPeer.close(r));
+    });
+    const address = `127.0.0.1:${(silentPeer.address() as net.AddressInfo).port}`;
+    const err = await client().pull(address, 'slow-obj', { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toContain('slow-obj');
+    expect((err as Error).message).toContain(address);
+  });
+
+  it('rejects with UnavailableError naming the address when nothing listens', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(probe.address() as net.AddressInfo).port}`;
+    await new Promise((r) => probe.close(r));
+    const err = await client().pull(address, 'x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect((err as Error).message).toContain(address);
+  });
+});
