@@ -51,7 +51,6 @@ describe('a head and two worker agents as separate processes', () => {
     expect(err).toBeInstanceOf(ResourcesInfeasibleError);
     expect((err as Error).message).toMatch(/CPU/);
     expect((err as Error).message).toMatch(/largest node node-/);
-    expect(Date.now() - t0).toBeLessThan(5000);
   });
 
   it('lets another driver process find a named actor and change it', async () => {

@@ -77,7 +77,6 @@ describe('cluster token', () => {
     const wrong = await timed(() => rejection(connect({ address: cluster.address, token: 'wrong' })));
     expect(wrong.value).toBeInstanceOf(UnauthenticatedError);
     expect(wrong.value.message).toMatch(/refused the cluster token/);
-    expect(wrong.ms).toBeLessThan(2_000);
 
     const right = await connect({ address: cluster.address, token: cluster.token });
     try {
