@@ -9,6 +9,7 @@ type Bench = { run(args: string[]): Promise<number> };
 const benchmarks: Record<string, () => Promise<Bench>> = {
   calls: () => import('./calls.js'),
   state: () => import('./state.js'),
+  dataplane: () => import('./dataplane.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

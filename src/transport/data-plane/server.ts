@@ -94,22 +94,24 @@ export class DataPlaneServer {
     await this.close();
   }
 
-  /** @internal */
-  checkToken(presented: Buffer): boolean {
-    return timingSafeEqual(createHash('sha256').update(presented).digest(), this.tokenDigest);
-  }
-
-  /** @internal */
-  noteQueued(bytes: number): void {
-    if (bytes > this.peakQueued) this.peakQueued = bytes;
-  }
-
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
-    const conn = new Connection(this, socket, this.opts);
+    const hooks: ConnectionHooks = {
+      checkToken: (presented) => timingSafeEqual(createHash('sha256').update(presented).digest(), this.tokenDigest),
+      noteQueued: (bytes) => {
+        if (bytes > this.peakQueued) this.peakQueued = bytes;
+      },
+    };
+    const conn = new Connection(hooks, socket, this.opts);
     this.conns.add(conn);
     socket.once('close', () => this.conns.delete(conn));
   }
+}
+
+interface ConnectionHooks {
+  /** Constant-time comparison of SHA-256 digests, so timing tells nothing about the token. */
+  checkToken(presented: Buffer): boolean;
+  noteQueued(bytes: number): void;
 }
 
 interface Transfer {
@@ -129,7 +131,7 @@ class Connection {
   private readonly peer: string;
 
   constructor(
-    private readonly owner: DataPlaneServer,
+    private readonly owner: ConnectionHooks,
     readonly socket: net.Socket,
     private readonly opts: { provider: DataPlaneServerOptions['provider']; log: Logger; chunkBytes: number },
   ) {
@@ -141,7 +143,7 @@ class Connection {
         this.decoder.push(chunk);
       } catch (err) {
         if (!(err instanceof FrameError)) throw err;
-        this.refuse(WireErrorCode.BAD_REQUEST, `malformed frame: ${err.message}`);
+        if (!this.closing) this.refuse(WireErrorCode.BAD_REQUEST, `malformed frame: ${err.message}`);
       }
     });
     socket.on('error', (err) => this.opts.log.debug({ peer: this.peer, err: err.message }, 'data-plane connection error'));

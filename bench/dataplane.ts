@@ -1,0 +1,267 @@
+/**
+ * `npm run bench -- dataplane [--mib N] [--runs N]`
+ *
+ * Moves large buffers from a child process to this one three ways, in one run: a plain TCP socket
+ * (the baseline: 1 MiB writes, bytes counted; also read into one reused buffer, and that copied
+ * into a new ArrayBuffer as a pull must), grpc-js server streaming of the same bytes (256 KiB
+ * and 1 MiB messages, for contrast), and a DataPlane pull of a 64 MiB and a 256 MiB object. Each
+ * figure is the best of `--runs` transfers, in GB/s (10^9 bytes/s); the DataPlane rows carry their
+ * ratio to raw TCP (target ≥ 0.6x). This module is also the child: `dataplane.js --child MODE ...`.
+ */
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { DataPlaneClient, DataPlaneServer } from '../src/transport/data-plane/index.js';
+import { exitWhenParentGone, startChild, type Child } from './lib/children.js';
+import { Report } from './lib/report.js';
+import { section, UsageError } from './lib/sections.js';
+
+const MiB = 1024 * 1024;
+const TOKEN = 'bench-dataplane-token';
+const usage = 'usage: dataplane [--mib N (256)] [--runs N (5)]';
+
+interface Options {
+  mib: number;
+  runs: number;
+}
+
+function parseArgs(args: string[]): Options {
+  const opts: Options = { mib: 256, runs: 5 };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const v = Number(args[++i]);
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag} needs an integer ≥ 1\n${usage}`);
+    if (flag === '--mib') opts.mib = v;
+    else if (flag === '--runs') opts.runs = v;
+    else throw new UsageError(`unknown argument ${flag}\n${usage}`);
+  }
+  return opts;
+}
+
+const gbps = (bytes: number, ms: number) => bytes / (ms / 1000) / 1e9;
+
+async function bestOf(runs: number, once: () => Promise<number>): Promise<number> {
+  let best = 0;
+  for (let i = 0; i < runs; i++) best = Math.max(best, await once());
+  return best;
+}
+
+type RawMode = 'plain' | 'reuse' | 'fresh';
+
+/**
+ * One raw TCP transfer: we connect to the child, which writes `mib` MiB in 1 MiB writes and ends.
+ * 'plain': count bytes of the default fresh buffer per read. 'reuse': read into one reused 1 MiB
+ * buffer (`onread`). 'fresh': as 'reuse', then copy into one new exactly sized ArrayBuffer, which
+ * is what a pull must deliver (the like-for-like ceiling: it pays the page faults of new memory).
+ */
+async function rawTcpOnce(port: number, mib: number, mode: RawMode): Promise<number> {
+  let bytes = 0;
+  const readBuffer = Buffer.allocUnsafe(MiB);
+  let dest: Uint8Array | undefined;
+  const onread = (n: number) => {
+    if (mode === 'fresh') (dest ??= new Uint8Array(new ArrayBuffer(mib * MiB))).set(readBuffer.subarray(0, n), bytes);
+    bytes += n;
+    return true;
+  };
+  const socket = net.connect({
+    host: '127.0.0.1',
+    port,
+    noDelay: true,
+    ...(mode === 'plain' ? {} : { onread: { buffer: readBuffer, callback: onread } }),
+  });
+  if (mode === 'plain') socket.on('data', (c: Buffer) => (bytes += c.length));
+  let start = 0;
+  socket.once('connect', () => (start = performance.now()));
+  await new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('end', resolve);
+  });
+  const ms = performance.now() - start;
+  socket.destroy();
+  if (bytes !== mib * MiB) throw new Error(`raw TCP got ${bytes} of ${mib * MiB} bytes`);
+  return gbps(bytes, ms);
+}
+
+const STREAM_PATH = '/bench.DataStream/Pull';
+const identity = {
+  serialize: (b: Buffer) => b,
+  deserialize: (b: Buffer) => b,
+};
+const streamService: grpc.ServiceDefinition = {
+  Pull: {
+    path: STREAM_PATH,
+    requestStream: false,
+    responseStream: true,
+    requestSerialize: identity.serialize,
+    requestDeserialize: identity.deserialize,
+    responseSerialize: identity.serialize,
+    responseDeserialize: identity.deserialize,
+  },
+};
+
+/** One grpc-js server-streaming transfer of `mib` MiB in `chunk`-byte messages. */
+async function grpcStreamOnce(port: number, mib: number, chunk: number): Promise<number> {
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    await new Promise<void>((resolve, reject) =>
+      client.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())),
+    );
+    const req = Buffer.alloc(8);
+    req.writeUInt32BE(mib, 0);
+    req.writeUInt32BE(chunk, 4);
+    const start = performance.now();
+    const call = client.makeServerStreamRequest(STREAM_PATH, identity.serialize, identity.deserialize, req);
+    let bytes = 0;
+    await new Promise<void>((resolve, reject) => {
+      call.on('data', (b: Buffer) => (bytes += b.length));
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    const ms = performance.now() - start;
+    if (bytes !== mib * MiB) throw new Error(`grpc stream got ${bytes} of ${mib * MiB} bytes`);
+    return gbps(bytes, ms);
+  } finally {
+    client.close();
+  }
+}
+
+async function pullOnce(client: DataPlaneClient, address: string, id: string, bytes: number): Promise<number> {
+  const start = performance.now();
+  const got = await client.pull(address, id, { timeoutMs: 120_000 });
+  const ms = performance.now() - start;
+  if (got.byteLength !== bytes) throw new Error(`pull of ${id} got ${got.byteLength} of ${bytes} bytes`);
+  return gbps(bytes, ms);
+}
+
+async function startPeer(mode: string, args: string[] = []): Promise<{ child: Child; line: string }> {
+  const child = startChild(new URL(import.meta.url), ['--child', mode, ...args], { DP_TOKEN: TOKEN });
+  return { child, line: await child.nextLine(60_000) };
+}
+
+/** Runs the benchmark; resolves with the process exit code. */
+export async function run(args: string[]): Promise<number> {
+  const opts = parseArgs(args);
+  const report = new Report('dataplane');
+  const limit = 120_000 + opts.runs * 30_000;
+  const baseName = 'raw TCP';
+
+  const [raw] = await section(
+    report,
+    [
+      { name: `raw TCP one-way, ${opts.mib} MiB in 1 MiB writes, best of ${opts.runs}`, unit: 'GB/s' },
+      { name: `raw TCP one-way, reads into a reused 1 MiB buffer, best of ${opts.runs}`, unit: 'GB/s' },
+      { name: `raw TCP one-way, reused buffer copied into a new ArrayBuffer, best of ${opts.runs}`, unit: 'GB/s' },
+    ],
+    limit,
+    async () => {
+      const { child, line } = await startPeer('raw-tcp', [String(opts.mib)]);
+      try {
+        const out = [];
+        for (const mode of ['plain', 'reuse', 'fresh'] as const) {
+          out.push({ value: await bestOf(opts.runs, () => rawTcpOnce(Number(line), opts.mib, mode)) });
+        }
+        return out;
+      } finally {
+        await child.stop();
+      }
+    },
+  );
+
+  const chunks = [256 * 1024, MiB];
+  await section(
+    report,
+    chunks.map((c) => ({ name: `grpc-js server stream, ${opts.mib} MiB in ${c / 1024} KiB messages, best of ${opts.runs}`, unit: 'GB/s', opts: { baselineName: baseName } })),
+    limit * 2,
+    async () => {
+      const { child, line } = await startPeer('grpc-stream');
+      try {
+        const out = [];
+        for (const c of chunks) out.push({ value: await bestOf(opts.runs, () => grpcStreamOnce(Number(line), opts.mib, c)), baseline: raw });
+        return out;
+      } finally {
+        await child.stop();
+      }
+    },
+  );
+
+  const sizes = [64, opts.mib];
+  const target = { on: 'ratio', op: '>=', threshold: 0.6 } as const;
+  await section(
+    report,
+    sizes.map((m) => ({ name: `DataPlane pull of a ${m} MiB object, best of ${opts.runs}`, unit: 'GB/s', opts: { baselineName: baseName, target } })),
+    limit * 2,
+    async () => {
+      const { child, line } = await startPeer('dp-server', sizes.map((m) => `o${m}=${m * MiB}`));
+      const client = new DataPlaneClient({ token: TOKEN });
+      try {
+        await pullOnce(client, line, `o${sizes[0]}`, sizes[0]! * MiB); // connect, warm up
+        const out = [];
+        for (const m of sizes) out.push({ value: await bestOf(opts.runs, () => pullOnce(client, line, `o${m}`, m * MiB)), baseline: raw });
+        return out;
+      } finally {
+        client.close();
+        await child.stop();
+      }
+    },
+  );
+
+  report.print();
+  return report.failed ? 1 : 0;
+}
+
+/** The child side: `--child raw-tcp MIB`, `--child grpc-stream`, `--child dp-server id=bytes...`. */
+async function childMain(mode: string | undefined, rest: string[]): Promise<void> {
+  exitWhenParentGone();
+  switch (mode) {
+    case 'raw-tcp': {
+      const mib = Number(rest[0]);
+      const chunk = Buffer.alloc(MiB, 7);
+      const server = net.createServer({ noDelay: true }, (socket) => {
+        socket.on('error', () => undefined);
+        void (async () => {
+          for (let i = 0; i < mib; i++) {
+            if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
+          }
+          socket.end();
+        })();
+      });
+      server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as net.AddressInfo).port}\n`));
+      return;
+    }
+    case 'grpc-stream': {
+      const payload = Buffer.alloc(MiB, 7);
+      const server = new grpc.Server({ 'grpc.max_send_message_length': 64 * MiB });
+      server.addService(streamService, {
+        Pull: async (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+          const mib = call.request.readUInt32BE(0);
+          const chunk = call.request.readUInt32BE(4);
+          const total = mib * MiB;
+          for (let sent = 0; sent < total; sent += chunk) {
+            if (!call.write(payload.subarray(0, Math.min(chunk, total - sent)))) await new Promise((r) => call.once('drain', r));
+          }
+          call.end();
+        },
+      });
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
+        if (err) throw err;
+        process.stdout.write(`${port}\n`);
+      });
+      return;
+    }
+    case 'dp-server': {
+      const objects = new Map(rest.map((a) => a.split('=') as [string, string]).map(([id, n]) => [id, new Uint8Array(Number(n)).fill(7)]));
+      const server = await DataPlaneServer.start({ token: process.env.DP_TOKEN ?? '', provider: (id) => objects.get(id) });
+      process.stdout.write(`${server.address}\n`);
+      return;
+    }
+    default:
+      throw new Error(`unknown child mode ${mode}`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--child') {
+  childMain(process.argv[3], process.argv.slice(4)).catch((err: unknown) => {
+    process.stderr.write(`dataplane child: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}
