@@ -1,4 +1,4 @@
-import { connectivityState, type Client, type ClientDuplexStream } from '@grpc/grpc-js';
+import { connectivityState, status as grpcStatus, type Client, type ClientDuplexStream } from '@grpc/grpc-js';
 
 import path from 'node:path';
 import {
@@ -215,7 +215,11 @@ export class Cluster {
       const t = setTimeout(() => this.attach(), this.attachDelayMs);
       t.unref();
     };
-    stream.on('error', again);
+    stream.on('error', (err: { code?: number }) => {
+      // A refused token does not heal by retrying; calls report it to the user.
+      if (err.code === grpcStatus.UNAUTHENTICATED) this.attachment = undefined;
+      else again();
+    });
     stream.on('end', again);
   }
 

@@ -51,7 +51,12 @@ export async function connect(options: ConnectOptions = {}): Promise<Cluster> {
       throw new InvalidArgumentError(`connecting to ${address} needs the cluster token: pass { token } or set TROUPE_TOKEN`, { context: { field: 'token' } });
     }
     const cluster = new Cluster({ address, token, namespace, maxMessageBytes: options.maxMessageBytes, execArgv, ownerId, headTimeoutMs: options.headTimeoutMs });
-    await cluster.status(); // fails now, with a clear error, if the address or token is wrong
+    try {
+      await cluster.status(); // fails now, with a clear error, if the address or token is wrong
+    } catch (err) {
+      await cluster.shutdown();
+      throw err;
+    }
     return cluster;
   }
   return startEmbedded(options, namespace, ownerId, execArgv);
