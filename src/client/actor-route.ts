@@ -92,6 +92,13 @@ export class ActorRoute {
         .awaitRestart(sentTo.actorId, sentTo.numRestarts)
         .then(
           (info) => {
+            if (info.state !== 'ALIVE' && info.state !== 'DEAD') {
+              // Still restarting (waiting for resources, say): nowhere to send the call yet.
+              throw new UnavailableError(
+                `actor ${info.actorId} is ${info.state.toLowerCase()} after its process was lost and is not back yet; retry later`,
+                { context: { actorId: info.actorId } },
+              );
+            }
             this.info = info;
             if (info.state === 'DEAD') this.dead = ActorDiedError.of(info.actorId, info.death);
           },
