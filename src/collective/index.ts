@@ -1,0 +1,7 @@
+/** Collective groups: ring algorithms over a PeerTransport, independent of how bytes travel. */
+export type { PeerTransport, Tensor, MemoryGroup } from './transport.js';
+export { memoryGroup } from './transport.js';
+export type { CollectiveOptions } from './steps.js';
+export { DEFAULT_TIMEOUT_MS } from './steps.js';
+export type { ReduceOp, ReduceOptions, AllgatherOptions, BroadcastOptions } from './ring.js';
+export { allreduce, reduceScatter, allgather, broadcast, barrier, segmentBounds } from './ring.js';

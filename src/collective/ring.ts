@@ -1,0 +1,244 @@
+import { InvalidArgumentError } from '../common/errors.js';
+import type { PeerTransport, Tensor } from './transport.js';
+import { alloc, annotate, checkShape, context, mod, ringStep, run, type CollectiveOptions, type Ctx } from './steps.js';
+
+export type ReduceOp = 'sum' | 'mean' | 'max';
+
+export interface ReduceOptions extends CollectiveOptions {
+  /** How to combine values. Default 'sum'. */
+  op?: ReduceOp;
+  /** Reduce into the caller's array instead of a copy; saves one copy of the input. Default false. */
+  inPlace?: boolean;
+}
+
+export interface AllgatherOptions extends CollectiveOptions {
+  /** Length of each rank's segment, when they differ. Default: every rank's length equals this one's. */
+  lengths?: readonly number[];
+}
+
+const OPS: readonly ReduceOp[] = ['sum', 'mean', 'max'];
+
+/**
+ * Offsets of the `size` segments a `length`-long array is split into, as evenly as possible: segment
+ * i is [offsets[i], offsets[i+1]), and the first `length % size` segments are one longer.
+ */
+export function segmentBounds(length: number, size: number): number[] {
+  const base = Math.floor(length / size);
+  const rem = length % size;
+  const off = [0];
+  for (let i = 0; i < size; i++) off.push(off[i]! + base + (i < rem ? 1 : 0));
+  return off;
+}
+
+const seg = (buf: Tensor, off: readonly number[], i: number): Tensor => buf.subarray(off[i]!, off[i + 1]!);
+const segLen = (off: readonly number[], i: number): number => off[i + 1]! - off[i]!;
+
+function reduceInto(dst: Tensor, src: Tensor, op: ReduceOp): void {
+  if (op === 'max') {
+    for (let i = 0; i < dst.length; i++) {
+      const a = dst[i]!;
+      const b = src[i]!;
+      // a + b is NaN when either is: NaN propagates whatever the ring order.
+      dst[i] = a >= b ? a : b > a ? b : a + b;
+    }
+  } else {
+    for (let i = 0; i < dst.length; i++) dst[i]! += src[i]!;
+  }
+}
+
+function checkOp(op: ReduceOp): void {
+  if (!OPS.includes(op)) {
+    throw new InvalidArgumentError(`op must be one of ${OPS.join(', ')}, got ${String(op)}`, { context: { field: 'op' } });
+  }
+}
+
+/**
+ * n−1 steps after which rank r holds segment r fully reduced. At step s rank r sends segment
+ * r−s−1 and receives r−s−2, so the segment it finishes last is its own.
+ */
+async function reduceScatterSteps(c: Ctx, buf: Tensor, off: readonly number[], op: ReduceOp, first: number): Promise<void> {
+  const { rank: r, size: n } = c.t;
+  for (let s = 0; s < n - 1; s++) {
+    const ri = mod(r - s - 2, n);
+    const got = await ringStep(c, first + s, seg(buf, off, mod(r - s - 1, n)), segLen(off, ri), buf);
+    reduceInto(seg(buf, off, ri), got, op);
+  }
+}
+
+/** n−1 steps that start with rank r holding segment r and end with every rank holding all. */
+async function allgatherSteps(c: Ctx, buf: Tensor, off: readonly number[], first: number): Promise<void> {
+  const { rank: r, size: n } = c.t;
+  for (let s = 0; s < n - 1; s++) {
+    const ri = mod(r - s - 1, n);
+    const got = await ringStep(c, first + s, seg(buf, off, mod(r - s, n)), segLen(off, ri), buf);
+    seg(buf, off, ri).set(got);
+  }
+}
+
+function divide(x: Tensor, n: number): void {
+  for (let i = 0; i < x.length; i++) x[i]! /= n;
+}
+
+/**
+ * Every rank ends with the element-wise reduction of all ranks' `data` (same length everywhere).
+ * Ring reduce-scatter then ring allgather: each rank sends 2(n−1)/n of the array in total, the
+ * bandwidth optimum. Returns a new array unless `inPlace`.
+ */
+export function allreduce<T extends Tensor>(t: PeerTransport, data: T, opts: ReduceOptions = {}): Promise<T> {
+  return run(t, async () => {
+    const op = opts.op ?? 'sum';
+    checkOp(op);
+    const c = context(t, 'allreduce', opts);
+    const buf = (opts.inPlace ? data : data.slice()) as T;
+    if (t.size === 1) return buf;
+    const off = segmentBounds(buf.length, t.size);
+    await reduceScatterSteps(c, buf, off, op, 1);
+    // Divide once, by the owner, so every rank receives the same bits.
+    if (op === 'mean') divide(seg(buf, off, t.rank), t.size);
+    await allgatherSteps(c, buf, off, t.size);
+    return buf;
+  });
+}
+
+/**
+ * Reduces `data` across ranks and returns this rank's segment of the result: the range
+ * `segmentBounds(data.length, size)[rank..rank+1]`. A copy, or a view of `data` when `inPlace`.
+ */
+export function reduceScatter<T extends Tensor>(
+  t: PeerTransport,
+  data: T,
+  op: ReduceOp = 'sum',
+  opts: Omit<ReduceOptions, 'op'> = {},
+): Promise<T> {
+  return run(t, async () => {
+    checkOp(op);
+    const c = context(t, 'reduceScatter', opts);
+    const buf = opts.inPlace ? data : data.slice();
+    const off = segmentBounds(buf.length, t.size);
+    await reduceScatterSteps(c, buf, off, op, 1);
+    const mine = seg(buf, off, t.rank);
+    if (op === 'mean') divide(mine, t.size);
+    return (opts.inPlace ? mine : mine.slice()) as T;
+  });
+}
+
+/**
+ * Concatenates every rank's `segment` in rank order. Segments have equal lengths unless
+ * `lengths` gives each rank's length (for example from `segmentBounds`, after reduceScatter).
+ */
+export function allgather<T extends Tensor>(t: PeerTransport, segment: T, opts: AllgatherOptions = {}): Promise<T> {
+  return run(t, async () => {
+    const { rank: r, size: n } = t;
+    const lengths = opts.lengths ?? new Array<number>(n).fill(segment.length);
+    if (lengths.length !== n || lengths[r] !== segment.length) {
+      throw new InvalidArgumentError(
+        `lengths must have ${n} entries with lengths[${r}] = ${segment.length} (this rank's segment), got [${lengths.join(', ')}]`,
+        { context: { field: 'lengths' } },
+      );
+    }
+    const off = [0];
+    for (let i = 0; i < n; i++) off.push(off[i]! + lengths[i]!);
+    const out = alloc(segment instanceof Float64Array, off[n]!);
+    out.set(segment, off[r]);
+    if (n > 1) await allgatherSteps(context(t, 'allgather', opts), out, off, 1);
+    return out as T;
+  });
+}
+
+export interface BroadcastOptions extends CollectiveOptions {
+  /** Values per message; smaller chunks fill the chain sooner. Default 65536. Only the root's counts. */
+  chunkElems?: number;
+}
+
+/**
+ * Every rank ends with the root's `data`. Pipelined along the chain root → root+1 → …: each rank
+ * forwards chunk i while receiving chunk i+1, so time is about one transfer plus n−2 chunks.
+ * The root gets its own array back; other ranks may pass an array of the right length and type
+ * to receive into, or undefined.
+ */
+export function broadcast<T extends Tensor = Tensor>(
+  t: PeerTransport,
+  data: T | undefined,
+  root: number,
+  opts: BroadcastOptions = {},
+): Promise<T> {
+  return run(t, async () => {
+    const { rank: r, size: n } = t;
+    if (!Number.isInteger(root) || root < 0 || root >= n) {
+      throw new InvalidArgumentError(`root must be a rank in [0, ${n}), got ${root}`, { context: { field: 'root' } });
+    }
+    const c = context(t, 'broadcast', opts);
+    const next = mod(r + 1, n);
+    const prev = mod(r - 1, n);
+    const last = mod(r - root, n) === n - 1;
+    if (r === root) {
+      if (!data) throw new InvalidArgumentError(`the root (rank ${root}) must pass data`, { context: { field: 'data' } });
+      const chunk = opts.chunkElems ?? 65_536;
+      if (!Number.isInteger(chunk) || chunk < 1) {
+        throw new InvalidArgumentError(`chunkElems must be an integer ≥ 1, got ${chunk}`, { context: { field: 'chunkElems' } });
+      }
+      if (n === 1) return data;
+      const header = Float64Array.of(data.length, data instanceof Float64Array ? 1 : 0, chunk);
+      await send(c, next, 'header', header);
+      for (let i = 0, at = 0; at < data.length; i++, at += chunk) {
+        await send(c, next, `chunk ${i}`, data.subarray(at, at + chunk));
+      }
+      return data;
+    }
+    const header = await recv(c, prev, 'header');
+    let pending = last ? Promise.resolve() : send(c, next, 'header', header);
+    const [length, f64, chunk] = [header[0]!, header[1] === 1, header[2]!];
+    const out = data ?? alloc(f64, length);
+    if (out.length !== length || out instanceof Float64Array !== f64) {
+      throw new InvalidArgumentError(
+        `broadcast: rank ${root} sends a ${f64 ? 'Float64Array' : 'Float32Array'} of ${length}; the array passed here does not match`,
+        { context: { field: 'data' } },
+      );
+    }
+    for (let i = 0, at = 0; at < length; i++, at += chunk) {
+      const [got] = await Promise.all([recv(c, prev, `chunk ${i}`), pending]);
+      checkShape(`broadcast chunk ${i}`, prev, got, Math.min(chunk, length - at), out);
+      pending = last ? Promise.resolve() : send(c, next, `chunk ${i}`, got);
+      out.set(got, at);
+    }
+    await pending;
+    return out as T;
+  });
+}
+
+async function send(c: Ctx, to: number, part: string, data: Tensor): Promise<void> {
+  try {
+    await c.t.send(to, `${c.tag}:${part}`, data);
+  } catch (err) {
+    throw annotate(`${c.name} ${part}`, err);
+  }
+}
+
+async function recv(c: Ctx, from: number, part: string): Promise<Tensor> {
+  try {
+    return await c.t.recv(from, `${c.tag}:${part}`, c.timeoutMs);
+  } catch (err) {
+    throw annotate(`${c.name} ${part}`, err);
+  }
+}
+
+const EMPTY = new Float32Array(0);
+
+/**
+ * Resolves once every rank has called barrier. Dissemination: in round k each rank signals
+ * rank+2^k and waits for rank−2^k, so after ⌈log2 n⌉ rounds each has heard, transitively, from all.
+ */
+export function barrier(t: PeerTransport, opts: CollectiveOptions = {}): Promise<void> {
+  return run(t, async () => {
+    const { rank: r, size: n } = t;
+    const c = context(t, 'barrier', opts);
+    for (let k = 0, d = 1; d < n; k++, d *= 2) {
+      const what = `barrier round ${k}`;
+      try {
+        await Promise.all([t.send(mod(r + d, n), `${c.tag}:${k}`, EMPTY), t.recv(mod(r - d, n), `${c.tag}:${k}`, c.timeoutMs)]);
+      } catch (err) {
+        throw annotate(what, err);
+      }
+    }
+  });
+}
