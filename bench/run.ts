@@ -10,6 +10,7 @@ const benchmarks: Record<string, () => Promise<Bench>> = {
   calls: () => import('./calls.js'),
   state: () => import('./state.js'),
   dataplane: () => import('./dataplane.js'),
+  collective: () => import('./collective.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

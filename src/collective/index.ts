@@ -5,3 +5,5 @@ export type { CollectiveOptions } from './steps.js';
 export { DEFAULT_TIMEOUT_MS } from './steps.js';
 export type { ReduceOp, ReduceOptions, AllgatherOptions, BroadcastOptions } from './ring.js';
 export { allreduce, reduceScatter, allgather, broadcast, barrier, segmentBounds } from './ring.js';
+export type { TcpPeerTransportOptions, ConnectOptions } from './tcp-transport.js';
+export { TcpPeerTransport } from './tcp-transport.js';

@@ -1,0 +1,234 @@
+/**
+ * `npm run bench -- collective [--mib 1,16,64] [--runs N] [--ranks 2,4]`
+ *
+ * Ring allreduce (sum, Float32Array) over TcpPeerTransport with every rank in its own process, and
+ * the baseline measured in the same run: raw TCP one-way between two processes (a child writes
+ * 256 MiB in 1 MiB writes to a plain socket, this process counts the bytes). For each group size and
+ * array size: algbw = bytes / time and busbw = algbw × 2(n−1)/n (nccl-tests' definition), each the
+ * best of `--runs` timed allreduces (an iteration's time is the slowest rank's, after a barrier);
+ * busbw carries its ratio to raw TCP, target ≥ 0.5x from 16 MiB. GB/s is 10^9 bytes/s.
+ *
+ * This module is also the child: `collective.js --child raw-tcp MIB` or `--child rank RANK SIZE`.
+ * A rank child prints its address, reads every rank's addresses (JSON) on stdin, connects, prints
+ * `ready`, then answers each `run MIB RUNS` line on stdin with a JSON line of its per-run times.
+ */
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { allreduce, barrier, TcpPeerTransport } from '../src/collective/index.js';
+import { exitWhenParentGone, startChild, type Child } from './lib/children.js';
+import { Report } from './lib/report.js';
+import { section, UsageError, type RowSpec } from './lib/sections.js';
+
+const MiB = 1024 * 1024;
+const TOKEN = 'bench-collective-token';
+const RAW_MIB = 256;
+const usage = 'usage: collective [--mib LIST (1,16,64)] [--runs N (3)] [--ranks LIST (2,4)]';
+
+interface Options {
+  mib: number[];
+  runs: number;
+  ranks: number[];
+}
+
+function list(flag: string, v: string | undefined, min: number): number[] {
+  const out = (v ?? '').split(',').map(Number);
+  if (out.length === 0 || out.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new UsageError(`${flag} needs a comma-separated list of integers ≥ ${min}\n${usage}`);
+  }
+  return out;
+}
+
+function parseArgs(args: string[]): Options {
+  const opts: Options = { mib: [1, 16, 64], runs: 3, ranks: [2, 4] };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const v = args[++i];
+    if (flag === '--mib') opts.mib = list(flag, v, 1);
+    else if (flag === '--ranks') opts.ranks = list(flag, v, 2);
+    else if (flag === '--runs') opts.runs = list(flag, v, 1)[0]!;
+    else throw new UsageError(`unknown argument ${flag}\n${usage}`);
+  }
+  return opts;
+}
+
+const gbps = (bytes: number, ms: number) => bytes / (ms / 1000) / 1e9;
+
+async function rawTcpOnce(port: number, mib: number): Promise<number> {
+  let bytes = 0;
+  const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+  socket.on('data', (c: Buffer) => (bytes += c.length));
+  let start = 0;
+  socket.once('connect', () => (start = performance.now()));
+  await new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('end', resolve);
+  });
+  const ms = performance.now() - start;
+  socket.destroy();
+  if (bytes !== mib * MiB) throw new Error(`raw TCP got ${bytes} of ${mib * MiB} bytes`);
+  return gbps(bytes, ms);
+}
+
+function spawn(mode: string, args: string[]): Child {
+  return startChild(new URL(import.meta.url), ['--child', mode, ...args], { COLLECTIVE_TOKEN: TOKEN });
+}
+
+/** Starts `n` rank processes and connects them; resolves with the children, ready for `run`. */
+async function startGroup(n: number): Promise<Child[]> {
+  const children = Array.from({ length: n }, (_, r) => spawn('rank', [String(r), String(n)]));
+  try {
+    const addresses = await Promise.all(children.map((c) => c.nextLine(60_000)));
+    for (const c of children) c.proc.stdin!.write(`${JSON.stringify(addresses)}\n`);
+    const ready = await Promise.all(children.map((c) => c.nextLine(60_000)));
+    if (ready.some((l) => l !== 'ready')) throw new Error(`ranks did not connect: ${ready.join(' | ')}`);
+    return children;
+  } catch (err) {
+    await Promise.all(children.map((c) => c.stop()));
+    throw err;
+  }
+}
+
+/** Best over runs of the slowest rank's time for one allreduce of `mib` MiB, in ms. */
+async function timeAllreduce(children: Child[], mib: number, runs: number): Promise<number> {
+  for (const c of children) c.proc.stdin!.write(`run ${mib} ${runs}\n`);
+  const lines = await Promise.all(children.map((c) => c.nextLine(300_000)));
+  const times = lines.map((l) => {
+    const parsed = JSON.parse(l) as { ms?: number[]; error?: string };
+    if (parsed.error !== undefined || !parsed.ms) throw new Error(`rank failed: ${parsed.error ?? l}`);
+    return parsed.ms;
+  });
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) best = Math.min(best, Math.max(...times.map((t) => t[i]!)));
+  return best;
+}
+
+/** Runs the benchmark; resolves with the process exit code. */
+export async function run(args: string[]): Promise<number> {
+  const opts = parseArgs(args);
+  const report = new Report('collective');
+  const baseName = 'raw TCP';
+
+  const [raw] = await section(
+    report,
+    [{ name: `raw TCP one-way between processes, ${RAW_MIB} MiB in 1 MiB writes, best of ${opts.runs}`, unit: 'GB/s' }],
+    120_000,
+    async () => {
+      const child = spawn('raw-tcp', [String(RAW_MIB)]);
+      try {
+        const port = Number(await child.nextLine(60_000));
+        let best = 0;
+        for (let i = 0; i < opts.runs; i++) best = Math.max(best, await rawTcpOnce(port, RAW_MIB));
+        return [{ value: best }];
+      } finally {
+        await child.stop();
+      }
+    },
+  );
+
+  for (const n of opts.ranks) {
+    const factor = (2 * (n - 1)) / n;
+    const rows: RowSpec[] = [];
+    for (const m of opts.mib) {
+      rows.push({ name: `allreduce n=${n}, ${m} MiB f32, algbw, best of ${opts.runs}`, unit: 'GB/s' });
+      rows.push({
+        name: `allreduce n=${n}, ${m} MiB f32, busbw, best of ${opts.runs}`,
+        unit: 'GB/s',
+        opts: { baselineName: baseName, ...(m >= 16 ? { target: { on: 'ratio', op: '>=', threshold: 0.5 } as const } : {}) },
+      });
+    }
+    await section(report, rows, 600_000, async () => {
+      const children = await startGroup(n);
+      try {
+        const out = [];
+        for (const m of opts.mib) {
+          const ms = await timeAllreduce(children, m, opts.runs);
+          const alg = gbps(m * MiB, ms);
+          out.push({ value: alg }, { value: alg * factor, baseline: raw });
+        }
+        return out;
+      } finally {
+        await Promise.all(children.map((c) => c.stop()));
+      }
+    });
+  }
+
+  report.print();
+  return report.failed ? 1 : 0;
+}
+
+async function rankMain(rank: number, size: number): Promise<void> {
+  const t = await TcpPeerTransport.create({ rank, size, token: process.env.COLLECTIVE_TOKEN ?? '' });
+  process.stdout.write(`${t.address}\n`);
+  const lines = createInterface({ input: process.stdin });
+  let connected = false;
+  let queue = Promise.resolve();
+  lines.on('line', (line) => {
+    queue = queue.then(async () => {
+      if (!connected) {
+        await t.connect(JSON.parse(line) as string[], { timeoutMs: 30_000 });
+        connected = true;
+        process.stdout.write('ready\n');
+        return;
+      }
+      const [cmd, mibText, runsText] = line.split(' ');
+      if (cmd !== 'run') throw new Error(`unknown command ${line}`);
+      const length = (Number(mibText) * MiB) / 4;
+      const data = new Float32Array(length);
+      for (let i = 0; i < length; i++) data[i] = (rank + i) % 17;
+      const opts = { timeoutMs: 120_000 };
+      try {
+        await allreduce(t, data, { ...opts, inPlace: false }); // warm-up
+        const ms: number[] = [];
+        for (let i = 0; i < Number(runsText); i++) {
+          await barrier(t, opts);
+          const start = performance.now();
+          await allreduce(t, data, opts);
+          ms.push(performance.now() - start);
+        }
+        process.stdout.write(`${JSON.stringify({ ms })}\n`);
+      } catch (err) {
+        process.stdout.write(`${JSON.stringify({ error: err instanceof Error ? err.message : String(err) })}\n`);
+      }
+    });
+    queue.catch((err: unknown) => {
+      process.stderr.write(`collective rank ${rank}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    });
+  });
+  lines.on('close', () => {
+    void t.close().finally(() => process.exit(0));
+  });
+}
+
+/** The child side: `--child raw-tcp MIB` or `--child rank RANK SIZE`. */
+async function childMain(mode: string | undefined, rest: string[]): Promise<void> {
+  switch (mode) {
+    case 'raw-tcp': {
+      exitWhenParentGone();
+      const mib = Number(rest[0]);
+      const payload = Buffer.alloc(MiB, 7);
+      const server = net.createServer({ noDelay: true }, async (socket) => {
+        socket.on('error', () => {});
+        for (let i = 0; i < mib; i++) {
+          if (!socket.write(payload)) await new Promise((r) => socket.once('drain', r));
+        }
+        socket.end();
+      });
+      server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as net.AddressInfo).port}\n`));
+      return;
+    }
+    case 'rank':
+      await rankMain(Number(rest[0]), Number(rest[1]));
+      return;
+    default:
+      throw new Error(`unknown child mode ${mode}`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--child') {
+  childMain(process.argv[3], process.argv.slice(4)).catch((err: unknown) => {
+    process.stderr.write(`collective child: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}
