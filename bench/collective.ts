@@ -12,15 +12,14 @@
  * A rank child prints its address, reads every rank's addresses (JSON) on stdin, connects, prints
  * `ready`, then answers each `run MIB RUNS` line on stdin with a JSON line of its per-run times.
  */
-import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { allreduce, barrier, TcpPeerTransport } from '../src/collective/index.js';
+import { MiB, gbps, rawTcpOnce, serveRawTcp } from './raw/tcp.js';
 import { exitWhenParentGone, startChild, type Child } from './lib/children.js';
 import { Report } from './lib/report.js';
 import { section, UsageError, type RowSpec } from './lib/sections.js';
 
-const MiB = 1024 * 1024;
 const TOKEN = 'bench-collective-token';
 const RAW_MIB = 256;
 const usage = 'usage: collective [--mib LIST (1,16,64)] [--runs N (3)] [--ranks LIST (2,4)]';
@@ -52,23 +51,7 @@ function parseArgs(args: string[]): Options {
   return opts;
 }
 
-const gbps = (bytes: number, ms: number) => bytes / (ms / 1000) / 1e9;
 
-async function rawTcpOnce(port: number, mib: number): Promise<number> {
-  let bytes = 0;
-  const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
-  socket.on('data', (c: Buffer) => (bytes += c.length));
-  let start = 0;
-  socket.once('connect', () => (start = performance.now()));
-  await new Promise<void>((resolve, reject) => {
-    socket.on('error', reject);
-    socket.on('end', resolve);
-  });
-  const ms = performance.now() - start;
-  socket.destroy();
-  if (bytes !== mib * MiB) throw new Error(`raw TCP got ${bytes} of ${mib * MiB} bytes`);
-  return gbps(bytes, ms);
-}
 
 function spawn(mode: string, args: string[]): Child {
   return startChild(new URL(import.meta.url), ['--child', mode, ...args], { COLLECTIVE_TOKEN: TOKEN });
@@ -206,16 +189,7 @@ async function childMain(mode: string | undefined, rest: string[]): Promise<void
   switch (mode) {
     case 'raw-tcp': {
       exitWhenParentGone();
-      const mib = Number(rest[0]);
-      const payload = Buffer.alloc(MiB, 7);
-      const server = net.createServer({ noDelay: true }, async (socket) => {
-        socket.on('error', () => {});
-        for (let i = 0; i < mib; i++) {
-          if (!socket.write(payload)) await new Promise((r) => socket.once('drain', r));
-        }
-        socket.end();
-      });
-      server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as net.AddressInfo).port}\n`));
+      serveRawTcp(Number(rest[0]));
       return;
     }
     case 'rank':

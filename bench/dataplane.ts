@@ -8,15 +8,14 @@
  * figure is the best of `--runs` transfers, in GB/s (10^9 bytes/s); the DataPlane rows carry their
  * ratio to raw TCP (target ≥ 0.6x). This module is also the child: `dataplane.js --child MODE ...`.
  */
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { DataPlaneClient, DataPlaneServer } from '../src/transport/data-plane/index.js';
+import { MiB, gbps, rawTcpOnce, serveRawTcp } from './raw/tcp.js';
 import { exitWhenParentGone, startChild, type Child } from './lib/children.js';
 import { Report } from './lib/report.js';
 import { section, UsageError } from './lib/sections.js';
 
-const MiB = 1024 * 1024;
 const TOKEN = 'bench-dataplane-token';
 const usage = 'usage: dataplane [--mib N (256)] [--runs N (5)]';
 
@@ -38,48 +37,10 @@ function parseArgs(args: string[]): Options {
   return opts;
 }
 
-const gbps = (bytes: number, ms: number) => bytes / (ms / 1000) / 1e9;
-
 async function bestOf(runs: number, once: () => Promise<number>): Promise<number> {
   let best = 0;
   for (let i = 0; i < runs; i++) best = Math.max(best, await once());
   return best;
-}
-
-type RawMode = 'plain' | 'reuse' | 'fresh';
-
-/**
- * One raw TCP transfer: we connect to the child, which writes `mib` MiB in 1 MiB writes and ends.
- * 'plain': count bytes of the default fresh buffer per read. 'reuse': read into one reused 1 MiB
- * buffer (`onread`). 'fresh': as 'reuse', then copy into one new exactly sized ArrayBuffer, which
- * is what a pull must deliver (the like-for-like ceiling: it pays the page faults of new memory).
- */
-async function rawTcpOnce(port: number, mib: number, mode: RawMode): Promise<number> {
-  let bytes = 0;
-  const readBuffer = Buffer.allocUnsafe(MiB);
-  let dest: Uint8Array | undefined;
-  const onread = (n: number) => {
-    if (mode === 'fresh') (dest ??= new Uint8Array(new ArrayBuffer(mib * MiB))).set(readBuffer.subarray(0, n), bytes);
-    bytes += n;
-    return true;
-  };
-  const socket = net.connect({
-    host: '127.0.0.1',
-    port,
-    noDelay: true,
-    ...(mode === 'plain' ? {} : { onread: { buffer: readBuffer, callback: onread } }),
-  });
-  if (mode === 'plain') socket.on('data', (c: Buffer) => (bytes += c.length));
-  let start = 0;
-  socket.once('connect', () => (start = performance.now()));
-  await new Promise<void>((resolve, reject) => {
-    socket.on('error', reject);
-    socket.on('end', resolve);
-  });
-  const ms = performance.now() - start;
-  socket.destroy();
-  if (bytes !== mib * MiB) throw new Error(`raw TCP got ${bytes} of ${mib * MiB} bytes`);
-  return gbps(bytes, ms);
 }
 
 const STREAM_PATH = '/bench.DataStream/Pull';
@@ -214,18 +175,7 @@ async function childMain(mode: string | undefined, rest: string[]): Promise<void
   exitWhenParentGone();
   switch (mode) {
     case 'raw-tcp': {
-      const mib = Number(rest[0]);
-      const chunk = Buffer.alloc(MiB, 7);
-      const server = net.createServer({ noDelay: true }, (socket) => {
-        socket.on('error', () => undefined);
-        void (async () => {
-          for (let i = 0; i < mib; i++) {
-            if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
-          }
-          socket.end();
-        })();
-      });
-      server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as net.AddressInfo).port}\n`));
+      serveRawTcp(Number(rest[0]));
       return;
     }
     case 'grpc-stream': {
