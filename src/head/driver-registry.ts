@@ -1,6 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/logger.js';
-import { admitStream, type TokenGuard } from '../transport/grpc.js';
 
 /**
  * Drivers attached to the head by a long-lived stream. When a driver's last stream closes (it
@@ -12,7 +11,6 @@ export class DriverRegistry {
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    private readonly guard: TokenGuard,
     private readonly log: Logger,
     private readonly graceMs: number,
     private readonly onGone: (ownerId: string) => void,
@@ -20,7 +18,6 @@ export class DriverRegistry {
 
   attach(call: grpc.ServerDuplexStream<{ ownerId: string }, object>): void {
     const raw = call as unknown as grpc.ServerDuplexStream<unknown, unknown>;
-    if (!admitStream(this.guard, this.log, 'HeadService.AttachDriver', raw)) return;
     let ownerId = '';
     call.on('data', (msg: { ownerId: string }) => {
       if (ownerId || !msg.ownerId) return;

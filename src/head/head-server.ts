@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, type DeathCause } from '../common/errors.js';
 import { logger, type Logger } from '../common/logger.js';
 import { services } from '../transport/protos.js';
-import { TokenGuard, bindServer, closeServer, serverOptions, unary } from '../transport/grpc.js';
+import { bindServer, closeServer, serverOptions, unary } from '../transport/grpc.js';
 import { muxHandler } from '../transport/mux-stream.js';
 import { ActorManager } from './actor-manager.js';
 import type { ActorRecord } from './actor-directory.js';
@@ -42,7 +42,6 @@ export class HeadServer {
   readonly startedAtMs = Date.now();
   private readonly log: Logger;
   private readonly server: grpc.Server;
-  private readonly guard: TokenGuard;
   private readonly nodes: NodeRegistry;
   private readonly scheduler: Scheduler;
   private readonly actors: ActorManager;
@@ -56,18 +55,17 @@ export class HeadServer {
   constructor(private readonly options: HeadOptions) {
     if (!options.token) throw new InvalidArgumentError('the head needs a cluster token', { context: { field: 'token' } });
     this.log = logger('head');
-    this.guard = new TokenGuard(options.token);
     this.nodes = new NodeRegistry(options.token, options.maxMessageBytes);
     this.scheduler = new Scheduler({ spreadThreshold: options.spreadThreshold });
     this.actors = new ActorManager(this.scheduler, this.nodes, this.log);
     this.state = new HeadState(options.store ?? new MemoryStore(), this.log);
     this.actors.persistence = this.state;
-    this.drivers = new DriverRegistry(this.guard, this.log, options.ownerGraceMs ?? 1000, (ownerId) => this.actors.ownerGone(ownerId));
+    this.drivers = new DriverRegistry(this.log, options.ownerGraceMs ?? 1000, (ownerId) => this.actors.ownerGone(ownerId));
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 1000;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? this.heartbeatPeriodMs * 10;
-    this.server = new grpc.Server(serverOptions(options.maxMessageBytes, { guard: this.guard, log: this.log }));
+    this.server = new grpc.Server(serverOptions({ token: options.token, log: this.log }, options.maxMessageBytes));
     const u = <Req, Rep>(name: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Rep>) => Promise<Rep> | Rep) =>
-      unary<Req, Rep>(this.guard, this.log, `HeadService.${name}`, fn);
+      unary<Req, Rep>(this.log, `HeadService.${name}`, fn);
     this.server.addService(services.HeadService.service, {
       RegisterNode: u('RegisterNode', (req: RegisterNodeRequest) => this.registerNode(req)),
       Heartbeat: u('Heartbeat', (req: { nodeId: string; incarnation: number }) => ({ known: this.nodes.beat(req.nodeId, req.incarnation) })),
@@ -80,7 +78,7 @@ export class HeadServer {
         const rec = await this.actors.create(spec, req.ownerId, (cb) => call.on('cancelled', cb));
         return { actor: this.actorInfo(rec) };
       }),
-      CreateActors: muxHandler(this.guard, this.log, 'HeadService.CreateActors', async (req: { spec: WireActorSpec; ownerId: string }, onCancel) => {
+      CreateActors: muxHandler(this.log, 'HeadService.CreateActors', async (req: { spec: WireActorSpec; ownerId: string }, onCancel) => {
         const spec = validateSpec(req.spec);
         const rec = await this.actors.create(spec, req.ownerId, onCancel);
         return { actor: this.actorInfo(rec) };

@@ -37,9 +37,10 @@ export function channelOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grp
   };
 }
 
-export function serverOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES, auth?: { guard: TokenGuard; log: Logger }): grpc.ServerOptions {
+/** Options of every Troupe server: message caps, keepalive, and the token check on every call. */
+export function serverOptions(auth: { token: string; log: Logger }, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grpc.ServerOptions {
   return {
-    ...(auth ? { interceptors: [authInterceptor(auth.guard, auth.log)] } : {}),
+    interceptors: [authInterceptor(new TokenGuard(auth.token), auth.log)],
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
     'grpc.keepalive_permit_without_calls': 1,
@@ -94,7 +95,7 @@ export function authInterceptor(guard: TokenGuard, log: Logger): grpc.ServerInte
 }
 
 /** Checks the token of an incoming call in constant time. */
-export class TokenGuard {
+class TokenGuard {
   private readonly digest: Buffer;
   constructor(token: string) {
     this.digest = createHash('sha256').update(token).digest();
@@ -170,21 +171,11 @@ export function fromServiceError(err: grpc.ServiceError, peer: Peer, address: st
 export type UnaryHandler<Req, Rep> = (request: Req, call: grpc.ServerUnaryCall<Req, Rep>) => Promise<Rep> | Rep;
 
 /**
- * Wraps an async handler for a unary RPC: checks the token (UNAUTHENTICATED and a log line when
- * wrong), turns thrown errors into statuses carrying ErrorInfo.
+ * Wraps an async handler for a unary RPC, turning thrown errors into statuses carrying ErrorInfo.
+ * The token was already checked by the server's interceptor (see `serverOptions`).
  */
-export function unary<Req, Rep>(
-  guard: TokenGuard,
-  log: Logger,
-  method: string,
-  handler: UnaryHandler<Req, Rep>,
-): grpc.handleUnaryCall<Req, Rep> {
+export function unary<Req, Rep>(log: Logger, method: string, handler: UnaryHandler<Req, Rep>): grpc.handleUnaryCall<Req, Rep> {
   return (call, callback) => {
-    if (!guard.check(call.metadata)) {
-      log.warn({ method, peer: call.getPeer() }, 'refused a call with a missing or wrong cluster token');
-      callback({ code: grpc.status.UNAUTHENTICATED, details: `missing or wrong cluster token for ${method}` });
-      return;
-    }
     let result: Promise<Rep>;
     try {
       result = Promise.resolve(handler(call.request, call));
@@ -199,19 +190,6 @@ export function unary<Req, Rep>(
       },
     );
   };
-}
-
-/** Sends UNAUTHENTICATED on a stream whose token is wrong. Returns true when the call may go on. */
-export function admitStream(
-  guard: TokenGuard,
-  log: Logger,
-  method: string,
-  call: grpc.ServerDuplexStream<unknown, unknown>,
-): boolean {
-  if (guard.check(call.metadata)) return true;
-  log.warn({ method, peer: call.getPeer() }, 'refused a stream with a missing or wrong cluster token');
-  call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `missing or wrong cluster token for ${method}` });
-  return false;
 }
 
 /** Binds a server on host:port (0 = any free port) and resolves to the bound port. */

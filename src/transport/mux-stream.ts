@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { TroupeError, errorFromInfo, errorToInfo, type ErrorInfo } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, admitStream, fromServiceError, type Peer, type TokenGuard } from './grpc.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, fromServiceError, type Peer } from './grpc.js';
 import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from './wire-size.js';
 
 /**
@@ -113,14 +113,12 @@ export class MuxClient<Req, Rep> {
 
 /** Serves a MuxClient stream with a per-request async handler; `cancelled` fires when the caller goes. */
 export function muxHandler<Req, Rep>(
-  guard: TokenGuard,
   log: Logger,
   method: string,
   handler: (request: Req, onCancel: (cb: () => void) => void) => Promise<Rep>,
   maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
 ): grpc.handleBidiStreamingCall<{ items: Item<Req>[] }, { outcomes: Outcome<Rep>[] }> {
   return (call) => {
-    if (!admitStream(guard, log, method, call as unknown as grpc.ServerDuplexStream<unknown, unknown>)) return;
     let open = true;
     const cancels = new Set<() => void>();
     let pending: Outcome<Rep>[] = [];

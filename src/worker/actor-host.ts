@@ -13,7 +13,7 @@ import {
 import type { Logger } from '../common/logger.js';
 import { decode } from '../transport/codec.js';
 import { services } from '../transport/protos.js';
-import { TokenGuard, admitStream, bindServer, serverOptions, closeServer, makeClient, DEFAULT_MAX_MESSAGE_BYTES } from '../transport/grpc.js';
+import { bindServer, serverOptions, closeServer, makeClient, DEFAULT_MAX_MESSAGE_BYTES } from '../transport/grpc.js';
 import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
 import { ActorInstance, type Outcome } from './actor-runtime.js';
 
@@ -45,11 +45,9 @@ export class ActorHost {
   private readonly dead = new Map<string, DeathCause>();
   private readonly modules = new Map<string, Promise<Record<string, unknown>>>();
   private readonly server: grpc.Server;
-  private readonly guard: TokenGuard;
 
   constructor(private readonly options: ActorHostOptions) {
-    this.guard = new TokenGuard(options.token);
-    this.server = new grpc.Server(serverOptions(options.maxMessageBytes, { guard: this.guard, log: options.log }));
+    this.server = new grpc.Server(serverOptions({ token: options.token, log: options.log }, options.maxMessageBytes));
     this.server.addService(services.ActorService.service, {
       Calls: (call: grpc.ServerDuplexStream<{ calls: WireCall[] }, { results: WireResult[] }>) => this.serve(call),
     });
@@ -141,7 +139,6 @@ export class ActorHost {
   }
 
   private serve(call: grpc.ServerDuplexStream<{ calls: WireCall[] }, { results: WireResult[] }>): void {
-    if (!admitStream(this.guard, this.options.log, "ActorService.Calls", call as unknown as grpc.ServerDuplexStream<unknown, unknown>)) return;
     const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     let pending: WireResult[] = [];
     let sizes: number[] = [];

@@ -5,7 +5,6 @@ import { ActorNotFoundError, InvalidArgumentError, TroupeError, type DeathCause 
 import { logger, type Logger } from '../common/logger.js';
 import { services } from '../transport/protos.js';
 import {
-  TokenGuard,
   bindServer,
   callUnary,
   closeServer,
@@ -81,7 +80,6 @@ export class WorkerAgent {
   address = '';
   private readonly log: Logger;
   private readonly server: grpc.Server;
-  private readonly guard: TokenGuard;
   private readonly head: grpc.Client;
   private readonly pool: HostPool;
   private readonly actors = new Map<string, HostProcess>();
@@ -92,13 +90,12 @@ export class WorkerAgent {
 
   constructor(private readonly options: WorkerOptions) {
     this.log = logger('worker');
-    this.guard = new TokenGuard(options.token);
     this.head = makeClient(services.HeadService, options.headAddress, options.token, options.maxMessageBytes);
-    this.server = new grpc.Server(serverOptions(options.maxMessageBytes, { guard: this.guard, log: this.log }));
+    this.server = new grpc.Server(serverOptions({ token: options.token, log: this.log }, options.maxMessageBytes));
     this.server.addService(services.WorkerService.service, {
-      StartActor: unary(this.guard, this.log, 'WorkerService.StartActor', (req: StartActorRequest) => this.startActor(req)),
-      StartActors: muxHandler(this.guard, this.log, 'WorkerService.StartActors', (req: StartActorRequest) => this.startActor(req), options.maxMessageBytes),
-      KillActor: unary(this.guard, this.log, 'WorkerService.KillActor', (req: { actorId: string }) => this.killActor(req.actorId)),
+      StartActor: unary(this.log, 'WorkerService.StartActor', (req: StartActorRequest) => this.startActor(req)),
+      StartActors: muxHandler(this.log, 'WorkerService.StartActors', (req: StartActorRequest) => this.startActor(req), options.maxMessageBytes),
+      KillActor: unary(this.log, 'WorkerService.KillActor', (req: { actorId: string }) => this.killActor(req.actorId)),
     });
     mkdirSync(options.logDir, { recursive: true });
     this.pool = new HostPool({
