@@ -28,10 +28,10 @@ const nameKey = (namespace: string, name: string): string => `${namespace}\u0000
 export class ActorDirectory {
   private readonly byId = new Map<string, ActorRecord>();
   private readonly byName = new Map<string, string>();
-  private readonly deaths = new EventEmitter();
+  private readonly changes = new EventEmitter();
 
   constructor() {
-    this.deaths.setMaxListeners(0);
+    this.changes.setMaxListeners(0);
   }
 
   add(record: ActorRecord): void {
@@ -65,7 +65,7 @@ export class ActorDirectory {
 
   /** Wakes whoever waits on this actor's state (after any transition). */
   changed(record: ActorRecord): void {
-    this.deaths.emit(record.actorId, record);
+    this.changes.emit(record.actorId, record);
   }
 
   /** Resolves when the actor is DEAD, or ALIVE after more than `knownRestarts` restarts, or after `timeoutMs`. */
@@ -79,11 +79,11 @@ export class ActorDirectory {
       };
       const done = (): void => {
         clearTimeout(timer);
-        this.deaths.off(record.actorId, check);
+        this.changes.off(record.actorId, check);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
-      this.deaths.on(record.actorId, check);
+      this.changes.on(record.actorId, check);
     });
   }
 
@@ -96,11 +96,11 @@ export class ActorDirectory {
       };
       const done = (): void => {
         clearTimeout(timer);
-        this.deaths.off(record.actorId, onChange);
+        this.changes.off(record.actorId, onChange);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
-      this.deaths.on(record.actorId, onChange);
+      this.changes.on(record.actorId, onChange);
     });
   }
 

@@ -216,6 +216,9 @@ export class HeadServer {
   }
 
   private status(): object {
+    // One pass over the actors, not one per node.
+    const perNode = new Map<string, number>();
+    for (const a of this.actors.directory.all()) if (a.state !== 'DEAD' && a.nodeId) perNode.set(a.nodeId, (perNode.get(a.nodeId) ?? 0) + 1);
     const nodes = this.nodes.all().map((n) => ({
       nodeId: n.nodeId,
       address: n.address,
@@ -225,7 +228,7 @@ export class HeadServer {
       available: { amounts: n.state === 'ALIVE' && this.scheduler.hasNode(n.nodeId) ? this.scheduler.available(n.nodeId) : {} },
       labels: n.labels,
       lastHeartbeatMs: n.lastHeartbeatMs,
-      numActors: this.actors.directory.onNode(n.nodeId).length,
+      numActors: perNode.get(n.nodeId) ?? 0,
       deathReason: n.deathReason,
       incarnation: n.incarnation,
       awaitingWorker: n.state === 'ALIVE' && !n.resumed,
