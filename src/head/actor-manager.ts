@@ -145,7 +145,10 @@ export class ActorManager {
         record.state = 'ALIVE';
         record.address = reply.address;
         record.pid = reply.pid;
-        this.log.info({ actorId: record.actorId, nodeId: node.nodeId, address: reply.address, restarts: record.numRestarts }, restarting ? 'actor restarted' : 'actor alive');
+        // A restart is news; one more live actor of a fleet of thousands is not.
+        const fields = { actorId: record.actorId, nodeId: node.nodeId, address: reply.address, restarts: record.numRestarts };
+        if (restarting) this.log.info(fields, 'actor restarted');
+        else this.log.debug(fields, 'actor alive');
         this.persistence.save(record).then(
           () => {
             this.directory.changed(record);
