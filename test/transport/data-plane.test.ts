@@ -12,7 +12,7 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from '../../src/common/errors.js';
-import { DataPlaneClient, DataPlaneServer } from '../../src/transport/data-plane/index.js';
+import { DataPlaneClient, DataPlaneServer, type DataPlaneServerOptions } from '../../src/transport/data-plane/index.js';
 import { FrameType, HEADER_BYTES, encodeFrame, encodeHeader } from '../../src/transport/data-plane/frames.js';
 
 const TOKEN = 'test-token';
@@ -87,8 +87,12 @@ describe('data plane', () => {
   afterEach(async () => {
     for (const f of cleanup.splice(0).reverse()) await f();
   });
-  async function inProcessServer(objects: Map<string, Uint8Array>, log = silent) {
-    const server = await DataPlaneServer.start({ token: TOKEN, provider: (id) => objects.get(id), log });
+  async function inProcessServer(
+    objects: Map<string, Uint8Array | readonly Uint8Array[]>,
+    log = silent,
+    extra: Partial<DataPlaneServerOptions> = {},
+  ) {
+    const server = await DataPlaneServer.start({ token: TOKEN, provider: (id) => objects.get(id), log, ...extra });
     cleanup.push(() => server.close());
     return server;
   }
@@ -131,6 +135,86 @@ describe('data plane', () => {
       expect(sha(g)).toBe(sha(objects.get(id)!));
     });
     expect(server.stats().connections).toBe(1);
+  });
+
+  it('sends a list of parts as one object equal to their concatenation', async () => {
+    // Odd sizes, zero-length parts at the start, middle and end, and parts spanning DATA frames.
+    const parts = [new Uint8Array(0), pattern(13, 1), pattern(1, 2), new Uint8Array(0), pattern(3 * MiB + 5, 3), pattern(1021, 4), new Uint8Array(0)];
+    const whole = Buffer.concat(parts);
+    const objects = new Map<string, readonly Uint8Array[]>([
+      ['parts', parts],
+      ['one', [pattern(77, 5)]],
+      ['none', []],
+      ['empties', [new Uint8Array(0), new Uint8Array(0)]],
+    ]);
+    for (const chunkBytes of [undefined, 1000]) {
+      const server = await inProcessServer(objects, silent, chunkBytes === undefined ? {} : { chunkBytes });
+      const c = client();
+      const got = await c.pull(server.address, 'parts');
+      expect(got.byteLength).toBe(whole.byteLength);
+      expect(got.byteOffset).toBe(0);
+      expect(got.buffer.byteLength).toBe(whole.byteLength);
+      expect(sha(got)).toBe(sha(whole));
+      expect(sha(await c.pull(server.address, 'one'))).toBe(sha(objects.get('one')![0]!));
+      expect((await c.pull(server.address, 'none')).byteLength).toBe(0);
+      expect((await c.pull(server.address, 'empties')).byteLength).toBe(0);
+    }
+  });
+
+  it('calls onServed once per completed transfer, and keeps serving when it throws', async () => {
+    const served: string[] = [];
+    const { log, lines } = capturingLog();
+    const objects = new Map<string, Uint8Array | readonly Uint8Array[]>([
+      ['a', [pattern(10, 1), pattern(3 * MiB, 2)]],
+      ['b', pattern(5, 3)],
+      ['empty', []],
+    ]);
+    const server = await inProcessServer(objects, log, {
+      onServed: (id) => {
+        served.push(id);
+        throw new Error('freeing failed');
+      },
+    });
+    const c = client();
+    await Promise.all([c.pull(server.address, 'a'), c.pull(server.address, 'b'), c.pull(server.address, 'a'), c.pull(server.address, 'empty')]);
+    await c.pull(server.address, 'missing').catch(() => undefined);
+    expect(sha(await c.pull(server.address, 'b'))).toBe(sha(objects.get('b') as Uint8Array));
+    expect(served.sort()).toEqual(['a', 'a', 'b', 'b', 'empty']);
+    expect(lines.join('')).toContain('onServed threw');
+    expect(server.stats().connections).toBe(1);
+  });
+
+  it('does not call onServed for a cancelled transfer', async () => {
+    const served: string[] = [];
+    let servedSmall!: () => void;
+    const smallServed = new Promise<void>((r) => (servedSmall = r));
+    const objects = new Map<string, Uint8Array | readonly Uint8Array[]>([
+      ['big', [pattern(MiB, 1), new Uint8Array(63 * MiB)]],
+      ['small', pattern(100, 2)],
+    ]);
+    const server = await inProcessServer(objects, silent, {
+      onServed: (id) => {
+        served.push(id);
+        if (id === 'small') servedSmall();
+      },
+    });
+    const { socket } = rawSocket(server.address);
+    cleanup.push(() => socket.destroy());
+    socket.pause();
+    // 64 MiB cannot all fit in the socket buffers of a client that is not reading, so the CANCEL
+    // that follows in the same write reaches the server while the transfer is still going.
+    socket.write(
+      Buffer.concat([
+        encodeFrame(FrameType.HELLO, 0, Buffer.from(TOKEN)),
+        encodeFrame(FrameType.PULL, 1, Buffer.from('big')),
+        encodeFrame(FrameType.CANCEL, 1),
+        encodeFrame(FrameType.PULL, 2, Buffer.from('small')),
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    socket.resume();
+    await smallServed;
+    expect(served).toEqual(['small']);
   });
 
   it('keeps the server bounded under a slow consumer (RSS of a 512 MiB server child)', async () => {

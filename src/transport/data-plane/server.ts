@@ -23,8 +23,17 @@ export interface DataPlaneServerOptions {
   host?: string;
   /** Port to listen on. Default 0 (any free port). */
   port?: number;
-  /** Returns the bytes of an object held by this process, or undefined when it holds none. */
-  provider: (objectId: string) => Uint8Array | undefined;
+  /**
+   * Returns the bytes of an object held by this process, or undefined when it holds none. A list of
+   * parts is sent as one object, the parts back to back, without concatenating them in memory.
+   */
+  provider: (objectId: string) => Uint8Array | readonly Uint8Array[] | undefined;
+  /**
+   * Called once the last byte of a transfer of `objectId` was handed to the socket (after its
+   * DATA_END), not for transfers cancelled or cut off before that. Lets pull-once objects be freed.
+   * Default: nothing.
+   */
+  onServed?: (objectId: string) => void;
   log?: Logger;
   /** Bytes per DATA frame, so that concurrent pulls on one connection interleave. Default 1 MiB. */
   chunkBytes?: number;
@@ -47,7 +56,8 @@ export class DataPlaneServer {
 
   private constructor(
     private readonly server: net.Server,
-    private readonly opts: Required<Omit<DataPlaneServerOptions, 'log'>> & { log: Logger },
+    private readonly opts: Required<Omit<DataPlaneServerOptions, 'log' | 'onServed'>> &
+      Pick<DataPlaneServerOptions, 'onServed'> & { log: Logger },
   ) {
     this.tokenDigest = digest(opts.token);
     server.on('connection', (socket) => this.accept(socket));
@@ -117,8 +127,13 @@ interface ConnectionHooks {
 interface Transfer {
   id: number;
   objectId: string;
-  bytes: Uint8Array;
+  /** The object's bytes: these parts back to back (zero-length parts already dropped). */
+  parts: Uint8Array[];
+  total: number;
   sent: number;
+  /** Where `sent` points: the part, and the offset in it. */
+  part: number;
+  offset: number;
 }
 
 class Connection {
@@ -133,7 +148,7 @@ class Connection {
   constructor(
     private readonly owner: ConnectionHooks,
     readonly socket: net.Socket,
-    private readonly opts: { provider: DataPlaneServerOptions['provider']; log: Logger; chunkBytes: number },
+    private readonly opts: Pick<DataPlaneServerOptions, 'provider' | 'onServed'> & { log: Logger; chunkBytes: number },
   ) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     this.decoder = new FrameDecoder({ control: (h, p) => this.onControl(h, p), data: () => undefined }, { accepts: SERVER_ACCEPTS });
@@ -191,20 +206,23 @@ class Connection {
       return;
     }
     const objectId = payload.toString('utf8');
-    let bytes: Uint8Array | undefined;
+    let found: Uint8Array | readonly Uint8Array[] | undefined;
     try {
-      bytes = this.opts.provider(objectId);
+      found = this.opts.provider(objectId);
     } catch (err) {
       this.opts.log.error({ objectId, err: (err as Error).message }, 'data-plane provider threw');
       this.socket.write(encodeFrame(FrameType.ERROR, id, encodeError(WireErrorCode.INTERNAL, `reading object ${objectId} failed: ${(err as Error).message}`)));
       return;
     }
-    if (!bytes) {
+    if (!found) {
       this.socket.write(encodeFrame(FrameType.ERROR, id, encodeError(WireErrorCode.NOT_FOUND, `object ${objectId} not found`)));
       return;
     }
-    const t: Transfer = { id, objectId, bytes, sent: 0 };
-    this.socket.write(encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(bytes.byteLength)));
+    // A copy of the list, so the provider's array may change afterwards; the bytes are shared.
+    const parts = (isPartList(found) ? [...found] : [found]).filter((b) => b.byteLength > 0);
+    const total = parts.reduce((n, b) => n + b.byteLength, 0);
+    const t: Transfer = { id, objectId, parts, total, sent: 0, part: 0, offset: 0 };
+    this.socket.write(encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(total)));
     this.transfers.set(id, t);
     this.queue.push(t);
     this.pump();
@@ -217,20 +235,21 @@ class Connection {
     while (this.queue.length > 0 && !socket.destroyed) {
       const t = this.queue.shift()!;
       if (this.transfers.get(t.id) !== t) continue; // cancelled
-      const n = Math.min(this.opts.chunkBytes, t.bytes.byteLength - t.sent);
+      const n = Math.min(this.opts.chunkBytes, t.total - t.sent);
       socket.cork();
       if (n > 0) {
         socket.write(encodeHeader(FrameType.DATA, t.id, n));
-        socket.write(t.bytes.subarray(t.sent, t.sent + n));
-        t.sent += n;
+        writeRange(socket, t, n);
       }
-      if (t.sent === t.bytes.byteLength) {
+      const done = t.sent === t.total;
+      if (done) {
         socket.write(encodeFrame(FrameType.DATA_END, t.id));
         this.transfers.delete(t.id);
       } else {
         this.queue.push(t);
       }
       socket.uncork();
+      if (done) this.served(t.objectId);
       this.owner.noteQueued(socket.writableLength);
       if (socket.writableNeedDrain) {
         this.waitingDrain = true;
@@ -243,6 +262,15 @@ class Connection {
     }
   }
 
+  private served(objectId: string): void {
+    if (!this.opts.onServed) return;
+    try {
+      this.opts.onServed(objectId);
+    } catch (err) {
+      this.opts.log.error({ objectId, err: (err as Error).message }, 'data-plane onServed threw');
+    }
+  }
+
   /** Tells the peer why (if it can), closes this connection, and keeps serving the others. */
   private refuse(code: WireErrorCode, message: string): void {
     this.closing = true;
@@ -252,5 +280,26 @@ class Connection {
     this.opts.log.warn({ peer: this.peer, reason: message }, `data-plane connection ${level}`);
     this.socket.end(encodeFrame(FrameType.ERROR, 0, encodeError(code, message)));
     setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+}
+
+function isPartList(found: Uint8Array | readonly Uint8Array[]): found is readonly Uint8Array[] {
+  return Array.isArray(found);
+}
+
+/** Writes the next `n` bytes of `t` as views of its parts (a frame may span several parts). */
+function writeRange(socket: net.Socket, t: Transfer, n: number): void {
+  let left = n;
+  while (left > 0) {
+    const part = t.parts[t.part]!;
+    const take = Math.min(left, part.byteLength - t.offset);
+    socket.write(part.subarray(t.offset, t.offset + take));
+    t.offset += take;
+    t.sent += take;
+    left -= take;
+    if (t.offset === part.byteLength) {
+      t.part++;
+      t.offset = 0;
+    }
   }
 }
