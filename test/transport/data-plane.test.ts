@@ -5,7 +5,7 @@ import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   InvalidArgumentError,
   TimeoutError,
@@ -13,7 +13,15 @@ import {
   UnavailableError,
 } from '../../src/common/errors.js';
 import { DataPlaneClient, DataPlaneServer, type DataPlaneServerOptions } from '../../src/transport/data-plane/index.js';
-import { FrameType, HEADER_BYTES, encodeFrame, encodeHeader } from '../../src/transport/data-plane/frames.js';
+import {
+  FrameDecoder,
+  FrameError,
+  FrameType,
+  HEADER_BYTES,
+  encodeFrame,
+  encodeHeader,
+  encodeLength,
+} from '../../src/transport/data-plane/frames.js';
 
 const TOKEN = 'test-token';
 const MiB = 1024 * 1024;
@@ -116,13 +124,23 @@ describe('data plane', () => {
     expect(Array.from(new Float64Array(f64.buffer))).toEqual([1.5, -2, 3e300]);
   });
 
-  it('moves 256 MiB between two processes intact (SHA-256)', async () => {
+  it('moves 256 MiB between two processes intact (SHA-256), read straight into the destination', async () => {
     const child = await startServerChild({ big: 256 * MiB });
     cleanup.push(() => child.proc.kill('SIGKILL'));
+    // Bytes the socket placed in the destination itself, which the decoder only skips.
+    let placed = 0;
+    const realSkip = FrameDecoder.prototype.skipData;
+    const skip = vi.spyOn(FrameDecoder.prototype, 'skipData').mockImplementation(function (this: FrameDecoder, n: number) {
+      placed += n;
+      realSkip.call(this, n);
+    });
+    cleanup.push(() => skip.mockRestore());
     const got = await client().pull(child.address, 'big', { timeoutMs: 120_000 });
     expect(got.byteLength).toBe(256 * MiB);
     expect(got.byteOffset).toBe(0);
     expect(sha(got)).toBe(child.sha256.big);
+    // Only what arrived in the same read as a frame header was copied from scratch.
+    expect(placed).toBeGreaterThan(0.9 * 256 * MiB);
   });
 
   it('serves several concurrent pulls on one connection', async () => {
@@ -217,6 +235,32 @@ describe('data plane', () => {
     expect(served).toEqual(['small']);
   });
 
+  it('interleaves many concurrent pulls of single and multi-part objects on one connection', async () => {
+    const objects = new Map<string, Uint8Array | readonly Uint8Array[]>();
+    const expected = new Map<string, string>();
+    for (let i = 0; i < 8; i++) {
+      const parts = i % 2 === 0 ? [pattern(i * 300_001 + 3, i)] : [pattern(i * 100_003, i), new Uint8Array(0), pattern(777 * i + 1, i + 50)];
+      objects.set(`o${i}`, i % 4 === 0 ? parts[0]! : parts);
+      expected.set(`o${i}`, sha(Buffer.concat(parts)));
+    }
+    // An odd frame size, so frames of different pulls alternate often and end at odd offsets.
+    const server = await inProcessServer(objects, silent, { chunkBytes: 65_537 });
+    const c = client();
+    const ids = [...objects.keys(), 'o3', 'o1', 'o6'];
+    // One pull gives up almost at once: its CANCEL and its dropped frames must not disturb the rest.
+    const quitter = c.pull(server.address, 'o7', { timeoutMs: 1 }).then(
+      (b) => sha(b),
+      (e: unknown) => e,
+    );
+    const got = await Promise.all(ids.map((id) => c.pull(server.address, id)));
+    got.forEach((g, i) => expect(sha(g), ids[i]).toBe(expected.get(ids[i]!)));
+    const q = await quitter;
+    if (typeof q === 'string') expect(q).toBe(expected.get('o7'));
+    else expect(q).toBeInstanceOf(TimeoutError);
+    expect(sha(await c.pull(server.address, 'o5'))).toBe(expected.get('o5'));
+    expect(server.stats().connections).toBe(1);
+  });
+
   it('keeps the server bounded under a slow consumer (RSS of a 512 MiB server child)', async () => {
     const child = await startServerChild({ huge: 512 * MiB });
     cleanup.push(() => child.proc.kill('SIGKILL'));
@@ -301,6 +345,77 @@ describe('data plane', () => {
       expect(text).toContain(why);
     }
     expect((await client().pull(server.address, 'a')).byteLength).toBe(100);
+  });
+
+  it('fails pulls from a server that breaks the protocol', async () => {
+    const replies: Record<string, (id: number) => Buffer> = {
+      overrun: (id) => Buffer.concat([encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10)), encodeFrame(FrameType.DATA, id, Buffer.alloc(20))]),
+      'overrun-later': (id) =>
+        Buffer.concat([
+          encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10)),
+          encodeFrame(FrameType.DATA, id, Buffer.alloc(6)),
+          encodeFrame(FrameType.DATA, id, Buffer.alloc(6)),
+        ]),
+      short: (id) => Buffer.concat([encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10)), encodeFrame(FrameType.DATA, id, Buffer.alloc(4)), encodeFrame(FrameType.DATA_END, id)]),
+      'no-begin': (id) => encodeFrame(FrameType.DATA, id, Buffer.alloc(4)),
+      'bad-magic': () => Buffer.alloc(HEADER_BYTES, 1),
+      'pull-frame': (id) => encodeFrame(FrameType.PULL, id, Buffer.from('x')),
+    };
+    const fake = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      const decoder = new FrameDecoder(
+        {
+          control: (h, payload) => {
+            if (h.type === FrameType.HELLO) socket.write(encodeFrame(FrameType.HELLO_OK, 0));
+            if (h.type === FrameType.PULL) socket.write(replies[payload.toString()]!(h.requestId));
+          },
+          data: () => undefined,
+        },
+        { accepts: new Set([FrameType.HELLO, FrameType.PULL, FrameType.CANCEL]) },
+      );
+      socket.on('data', (chunk: Buffer) => decoder.push(chunk));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => fake.close(r)));
+    const address = `127.0.0.1:${(fake.address() as net.AddressInfo).port}`;
+    for (const [name, why] of [
+      ['overrun', 'beyond its announced length'],
+      ['overrun-later', 'beyond its announced length'],
+      ['short', 'DATA_END for request 1 after 4 of 10 bytes'],
+      ['no-begin', 'beyond its announced length'],
+      ['bad-magic', 'bad magic'],
+      ['pull-frame', 'unexpected frame type PULL'],
+    ] as const) {
+      const err = await client().pull(address, name).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message, name).toContain('broke the protocol');
+      expect((err as Error).message, name).toContain(why);
+    }
+  });
+
+  it('tells where a DATA payload stands, and skips bytes placed by the owner', () => {
+    const seen: Array<[number, string]> = [];
+    const controls: number[] = [];
+    const d = new FrameDecoder(
+      { control: (h) => controls.push(h.type), data: (id, chunk) => seen.push([id, chunk.toString()]) },
+      { accepts: new Set([FrameType.DATA, FrameType.DATA_END]) },
+    );
+    expect(d.dataBytesLeft).toBe(0);
+    const data = encodeFrame(FrameType.DATA, 7, Buffer.from('abcdefghij'));
+    d.push(data.subarray(0, HEADER_BYTES - 3)); // a header split across reads
+    expect(d.dataBytesLeft).toBe(0);
+    d.push(data.subarray(HEADER_BYTES - 3, HEADER_BYTES + 2));
+    expect([d.dataBytesLeft, d.dataRequestId]).toEqual([8, 7]);
+    d.skipData(5);
+    expect(d.dataBytesLeft).toBe(3);
+    expect(() => d.skipData(4)).toThrow(RangeError);
+    d.skipData(3);
+    expect(d.dataBytesLeft).toBe(0);
+    d.push(Buffer.concat([encodeFrame(FrameType.DATA_END, 7), encodeFrame(FrameType.DATA, 9, Buffer.from('xyz'))]));
+    expect([d.dataBytesLeft, d.dataRequestId]).toEqual([0, 0]); // a complete frame leaves nothing under way
+    expect(seen).toEqual([[7, 'ab'], [9, 'xyz']]);
+    expect(controls).toEqual([FrameType.DATA_END]);
+    expect(() => d.push(encodeFrame(FrameType.HELLO, 0))).toThrow(FrameError);
   });
 
   it('names the object id when it is missing', async () => {

@@ -29,7 +29,14 @@ export interface PullOptions {
   timeoutMs?: number;
 }
 
+/** Scratch for reads that cannot go straight into a destination (DATA of pulls no longer wanted). */
 const READ_BUFFER_BYTES = 1024 * 1024;
+/**
+ * The most read into scratch while a frame header or control payload is next: enough for the
+ * control frames of small pulls in one read, small enough that little of a following DATA payload
+ * is copied instead of read into place.
+ */
+const CONTROL_READ_BYTES = 4 * 1024;
 
 const CLIENT_ACCEPTS = new Set<FrameType>([
   FrameType.HELLO_OK,
@@ -96,6 +103,9 @@ class Connection {
   private readonly socket: net.Socket | undefined;
   private readonly pending = new Map<number, Pending>();
   private readonly decoder: FrameDecoder;
+  private readonly scratch = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** The pull whose destination the socket's next read lands in; undefined: it lands in scratch. */
+  private direct: Pending | undefined;
   private nextId = 1;
   private dead: Error | undefined;
 
@@ -116,13 +126,13 @@ class Connection {
       queueMicrotask(onGone);
       return;
     }
-    // Reads land in one reused buffer (no fresh allocation per read) and are copied from there
-    // straight into each pull's destination; the decoder keeps no reference to a read chunk.
-    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    // Node asks for the buffer of each next read just before it (and once when the handle is
+    // made), after the previous read's callback: inside a DATA payload of a pull with a
+    // destination, that is the destination itself, so object bytes are never copied in userland.
     const socket = net.connect({
       ...target,
       noDelay: true,
-      onread: { buffer: readBuffer, callback: (n) => this.onRead(readBuffer.subarray(0, n)) },
+      onread: { buffer: () => this.nextReadBuffer(), callback: (n) => this.onRead(n) },
     });
     this.socket = socket;
     socket.write(encodeFrame(FrameType.HELLO, 0, Buffer.from(token, 'utf8')));
@@ -130,9 +140,27 @@ class Connection {
     socket.on('close', () => this.fail(this.lost()));
   }
 
-  private onRead(chunk: Buffer): boolean {
+  private nextReadBuffer(): Uint8Array {
+    this.direct = undefined;
+    const left = this.decoder.dataBytesLeft;
+    if (left === 0) return this.scratch.subarray(0, CONTROL_READ_BYTES);
+    const p = this.pending.get(this.decoder.dataRequestId);
+    // A payload that overruns its destination goes through the decoder, which refuses it.
+    if (!p?.dest || p.received + left > p.dest.byteLength) return this.scratch;
+    this.direct = p;
+    return p.dest.subarray(p.received, p.received + left);
+  }
+
+  private onRead(n: number): boolean {
+    const p = this.direct;
+    if (p) {
+      // Already in place; at most the rest of the current DATA payload (the buffer's length).
+      this.decoder.skipData(n);
+      p.received += n;
+      return true;
+    }
     try {
-      this.decoder.push(chunk);
+      this.decoder.push(this.scratch.subarray(0, n)); // not direct: the read landed at scratch[0]
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       this.fail(new UnavailableError(`data-plane peer ${this.address} broke the protocol: ${err.message}`, { context: { address: this.address } }));

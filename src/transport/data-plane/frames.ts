@@ -8,7 +8,8 @@
  *
  * Control frames (everything but DATA) are small and collected whole; DATA payloads are handed to
  * the owner piece by piece as they arrive, so a receiver can copy them straight into their
- * destination without collecting chunk lists.
+ * destination without collecting chunk lists, or, better, have the socket read the rest of a DATA
+ * payload straight into the destination and tell the decoder so (`dataBytesLeft`, `skipData`).
  */
 export const MAGIC = 0x54524450; // 'TRDP'
 export const VERSION = 1;
@@ -140,6 +141,29 @@ export class FrameDecoder {
   ) {
     this.maxControl = limits.maxControlBytes ?? MAX_CONTROL_BYTES;
     this.maxData = limits.maxDataBytes ?? MAX_DATA_FRAME_BYTES;
+  }
+
+  /** Inside a DATA payload: how many of its bytes have not been seen yet; otherwise 0. */
+  get dataBytesLeft(): number {
+    const frame = this.current;
+    return frame !== undefined && frame.type === FrameType.DATA ? frame.length - this.bodyFill : 0;
+  }
+
+  /** The request id of the DATA payload under way; meaningful only while `dataBytesLeft` > 0. */
+  get dataRequestId(): number {
+    return this.current?.requestId ?? 0;
+  }
+
+  /**
+   * The owner placed the next `n` bytes of the current DATA payload itself (the socket read them
+   * straight into their destination); the decoder moves past them without seeing them.
+   */
+  skipData(n: number): void {
+    const left = this.dataBytesLeft;
+    if (n > left) throw new RangeError(`skipData(${n}) with only ${left} bytes of DATA payload left`);
+    if (n === 0) return;
+    this.bodyFill += n;
+    if (this.bodyFill === this.current!.length) this.finish();
   }
 
   push(chunk: Buffer): void {
