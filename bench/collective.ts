@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- collective [--mib 1,16,64] [--runs N] [--ranks 2,4]`
+ * `npm run bench -- collective [--mib 1,16,64,256] [--runs N] [--ranks 2,4]`
  *
  * Ring allreduce (sum, Float32Array) over TcpPeerTransport with every rank in its own process, and
  * the baseline measured in the same run: raw TCP one-way between two processes (a child writes
@@ -22,7 +22,7 @@ import { section, UsageError, type RowSpec } from './lib/sections.js';
 
 const TOKEN = 'bench-collective-token';
 const RAW_MIB = 256;
-const usage = 'usage: collective [--mib LIST (1,16,64)] [--runs N (3)] [--ranks LIST (2,4)]';
+const usage = 'usage: collective [--mib LIST (1,16,64,256)] [--runs N (3)] [--ranks LIST (2,4)]';
 
 interface Options {
   mib: number[];
@@ -39,7 +39,7 @@ function list(flag: string, v: string | undefined, min: number): number[] {
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { mib: [1, 16, 64], runs: 3, ranks: [2, 4] };
+  const opts: Options = { mib: [1, 16, 64, 256], runs: 3, ranks: [2, 4] };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     const v = args[++i];

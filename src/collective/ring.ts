@@ -1,19 +1,41 @@
 import { InvalidArgumentError } from '../common/errors.js';
 import type { PeerTransport, Tensor } from './transport.js';
-import { alloc, annotate, checkShape, context, mod, ringStep, run, type CollectiveOptions, type Ctx } from './steps.js';
+import {
+  alloc,
+  annotate,
+  checkShape,
+  chunkElemsOf,
+  context,
+  mod,
+  ringPipeline,
+  run,
+  type CollectiveOptions,
+  type Ctx,
+  type RingStep,
+} from './steps.js';
 
 export type ReduceOp = 'sum' | 'mean' | 'max';
 
 export interface ReduceOptions extends CollectiveOptions {
   /** How to combine values. Default 'sum'. */
   op?: ReduceOp;
-  /** Reduce into the caller's array instead of a copy; saves one copy of the input. Default false. */
+  /** Reduce into the caller's array instead of a new one. Default false. */
   inPlace?: boolean;
+  /**
+   * allreduce only: write the result into this array (same length and type as the input, and not
+   * the input itself) instead of a new one; reusing it across calls saves allocating and faulting
+   * in fresh memory each time. Ignored with `inPlace`.
+   */
+  out?: Tensor;
+  /** Values per ring message; every rank must pass the same. Default 1 MiB's worth. */
+  chunkElems?: number;
 }
 
 export interface AllgatherOptions extends CollectiveOptions {
   /** Length of each rank's segment, when they differ. Default: every rank's length equals this one's. */
   lengths?: readonly number[];
+  /** Values per ring message; every rank must pass the same. Default 1 MiB's worth. */
+  chunkElems?: number;
 }
 
 const OPS: readonly ReduceOp[] = ['sum', 'mean', 'max'];
@@ -31,19 +53,35 @@ export function segmentBounds(length: number, size: number): number[] {
 }
 
 const seg = (buf: Tensor, off: readonly number[], i: number): Tensor => buf.subarray(off[i]!, off[i + 1]!);
-const segLen = (off: readonly number[], i: number): number => off[i + 1]! - off[i]!;
 
-function reduceInto(dst: Tensor, src: Tensor, op: ReduceOp): void {
-  if (op === 'max') {
-    for (let i = 0; i < dst.length; i++) {
-      const a = dst[i]!;
-      const b = src[i]!;
-      // a + b is NaN when either is: NaN propagates whatever the ring order.
-      dst[i] = a >= b ? a : b > a ? b : a + b;
-    }
-  } else {
-    for (let i = 0; i < dst.length; i++) dst[i]! += src[i]!;
+// One loop per element type and op, so each stays monomorphic for V8.
+function sumF32(d: Float32Array, x: Float32Array): void {
+  for (let i = 0, n = d.length; i < n; i++) d[i]! += x[i]!;
+}
+function sumF64(d: Float64Array, x: Float64Array): void {
+  for (let i = 0, n = d.length; i < n; i++) d[i]! += x[i]!;
+}
+// a + b is NaN when either is: NaN propagates whatever the ring order.
+function maxF32(d: Float32Array, x: Float32Array): void {
+  for (let i = 0, n = d.length; i < n; i++) {
+    const a = d[i]!;
+    const b = x[i]!;
+    d[i] = a >= b ? a : b > a ? b : a + b;
   }
+}
+function maxF64(d: Float64Array, x: Float64Array): void {
+  for (let i = 0, n = d.length; i < n; i++) {
+    const a = d[i]!;
+    const b = x[i]!;
+    d[i] = a >= b ? a : b > a ? b : a + b;
+  }
+}
+
+/** d op= x, element-wise; both of `like`'s type. Sum and max commute, so operand order is free. */
+function combiner(op: ReduceOp, like: Tensor): (d: Tensor, x: Tensor) => void {
+  const f64 = like instanceof Float64Array;
+  if (op === 'max') return (f64 ? maxF64 : maxF32) as (d: Tensor, x: Tensor) => void;
+  return (f64 ? sumF64 : sumF32) as (d: Tensor, x: Tensor) => void;
 }
 
 function checkOp(op: ReduceOp): void {
@@ -56,47 +94,62 @@ function checkOp(op: ReduceOp): void {
  * n−1 steps after which rank r holds segment r fully reduced. At step s rank r sends segment
  * r−s−1 and receives r−s−2, so the segment it finishes last is its own.
  */
-async function reduceScatterSteps(c: Ctx, buf: Tensor, off: readonly number[], op: ReduceOp, first: number): Promise<void> {
-  const { rank: r, size: n } = c.t;
-  for (let s = 0; s < n - 1; s++) {
-    const ri = mod(r - s - 2, n);
-    const got = await ringStep(c, first + s, seg(buf, off, mod(r - s - 1, n)), segLen(off, ri), buf);
-    reduceInto(seg(buf, off, ri), got, op);
-  }
+function reduceScatterSteps(r: number, n: number): RingStep[] {
+  return Array.from({ length: n - 1 }, (_, s) => ({ send: mod(r - s - 1, n), recv: mod(r - s - 2, n), reduce: true }));
 }
 
 /** n−1 steps that start with rank r holding segment r and end with every rank holding all. */
-async function allgatherSteps(c: Ctx, buf: Tensor, off: readonly number[], first: number): Promise<void> {
-  const { rank: r, size: n } = c.t;
-  for (let s = 0; s < n - 1; s++) {
-    const ri = mod(r - s - 1, n);
-    const got = await ringStep(c, first + s, seg(buf, off, mod(r - s, n)), segLen(off, ri), buf);
-    seg(buf, off, ri).set(got);
-  }
+function allgatherSteps(r: number, n: number): RingStep[] {
+  return Array.from({ length: n - 1 }, (_, s) => ({ send: mod(r - s, n), recv: mod(r - s - 1, n), reduce: false }));
 }
 
 function divide(x: Tensor, n: number): void {
   for (let i = 0; i < x.length; i++) x[i]! /= n;
 }
 
+function outputFor<T extends Tensor>(data: T, opts: ReduceOptions): T {
+  if (opts.inPlace) return data;
+  const out = opts.out;
+  if (out === undefined) return alloc(data instanceof Float64Array, data.length) as T;
+  if (out === data || out.length !== data.length || out instanceof Float64Array !== data instanceof Float64Array) {
+    throw new InvalidArgumentError('out must be a different array of the same length and element type as the input', {
+      context: { field: 'out' },
+    });
+  }
+  return out as T;
+}
+
 /**
  * Every rank ends with the element-wise reduction of all ranks' `data` (same length everywhere).
- * Ring reduce-scatter then ring allgather: each rank sends 2(n−1)/n of the array in total, the
- * bandwidth optimum. Returns a new array unless `inPlace`.
+ * Ring reduce-scatter then ring allgather, pipelined in chunks: each rank sends 2(n−1)/n of the
+ * array in total, the bandwidth optimum. Returns a new array (or `out`) unless `inPlace`; each
+ * element of the result is written once, so out of place costs no extra copy of the input.
  */
 export function allreduce<T extends Tensor>(t: PeerTransport, data: T, opts: ReduceOptions = {}): Promise<T> {
   return run(t, async () => {
     const op = opts.op ?? 'sum';
     checkOp(op);
     const c = context(t, 'allreduce', opts);
-    const buf = (opts.inPlace ? data : data.slice()) as T;
-    if (t.size === 1) return buf;
-    const off = segmentBounds(buf.length, t.size);
-    await reduceScatterSteps(c, buf, off, op, 1);
-    // Divide once, by the owner, so every rank receives the same bits.
-    if (op === 'mean') divide(seg(buf, off, t.rank), t.size);
-    await allgatherSteps(c, buf, off, t.size);
-    return buf;
+    const chunkElems = chunkElemsOf(opts, data);
+    const out = outputFor(data, opts);
+    const { rank: r, size: n } = t;
+    if (n === 1) {
+      if (out !== data) out.set(data);
+      return out;
+    }
+    const off = segmentBounds(data.length, n);
+    await ringPipeline(c, {
+      src: data,
+      out,
+      off,
+      steps: [...reduceScatterSteps(r, n), ...allgatherSteps(r, n)],
+      first: 1,
+      combine: combiner(op, data),
+      // Divide once, by the owner, so every rank receives the same bits.
+      after: op === 'mean' ? (j, chunk) => j === n - 2 && divide(chunk, n) : undefined,
+      chunkElems,
+    });
+    return out;
   });
 }
 
@@ -108,16 +161,22 @@ export function reduceScatter<T extends Tensor>(
   t: PeerTransport,
   data: T,
   op: ReduceOp = 'sum',
-  opts: Omit<ReduceOptions, 'op'> = {},
+  opts: Omit<ReduceOptions, 'op' | 'out'> = {},
 ): Promise<T> {
   return run(t, async () => {
     checkOp(op);
     const c = context(t, 'reduceScatter', opts);
-    const buf = opts.inPlace ? data : data.slice();
-    const off = segmentBounds(buf.length, t.size);
-    await reduceScatterSteps(c, buf, off, op, 1);
-    const mine = seg(buf, off, t.rank);
-    if (op === 'mean') divide(mine, t.size);
+    const chunkElems = chunkElemsOf(opts, data);
+    const { rank: r, size: n } = t;
+    const off = segmentBounds(data.length, n);
+    const out = opts.inPlace ? data : alloc(data instanceof Float64Array, data.length);
+    if (n === 1) {
+      if (out !== data) out.set(data);
+    } else {
+      await ringPipeline(c, { src: data, out, off, steps: reduceScatterSteps(r, n), first: 1, combine: combiner(op, data), chunkElems });
+    }
+    const mine = seg(out, off, r);
+    if (op === 'mean') divide(mine, n);
     return (opts.inPlace ? mine : mine.slice()) as T;
   });
 }
@@ -136,11 +195,15 @@ export function allgather<T extends Tensor>(t: PeerTransport, segment: T, opts: 
         { context: { field: 'lengths' } },
       );
     }
+    const chunkElems = chunkElemsOf(opts, segment);
     const off = [0];
     for (let i = 0; i < n; i++) off.push(off[i]! + lengths[i]!);
     const out = alloc(segment instanceof Float64Array, off[n]!);
     out.set(segment, off[r]);
-    if (n > 1) await allgatherSteps(context(t, 'allgather', opts), out, off, 1);
+    if (n > 1) {
+      const c = context(t, 'allgather', opts);
+      await ringPipeline(c, { src: out, out, off, steps: allgatherSteps(r, n), first: 1, combine: () => {}, chunkElems });
+    }
     return out as T;
   });
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/errors.js';
-import type { PeerTransport, Tensor } from './transport.js';
+import { copyInto, type PeerTransport, type Tensor } from './transport.js';
 
 /** Options every collective takes. */
 export interface CollectiveOptions {
@@ -70,19 +70,151 @@ export function checkShape(what: string, from: number, got: Tensor, length: numb
   }
 }
 
-/** One ring step: send `out` to the next rank while receiving `length` values from the previous. */
-export async function ringStep(c: Ctx, step: number, out: Tensor, length: number, like: Tensor): Promise<Tensor> {
-  const { t } = c;
-  const next = mod(t.rank + 1, t.size);
-  const prev = mod(t.rank - 1, t.size);
-  const what = `${c.name} step ${step}`;
-  const tag = `${c.tag}:${step}`;
-  try {
-    // Concurrently: a transport whose send waits for the reader would deadlock a ring otherwise.
-    const [, got] = await Promise.all([t.send(next, tag, out), t.recv(prev, tag, c.timeoutMs)]);
-    checkShape(what, prev, got, length, like);
-    return got;
-  } catch (err) {
-    throw annotate(what, err);
-  }
+/** recvInto when the transport has it, else recv and a copy. */
+export function recvInto(t: PeerTransport, from: number, tag: string, dest: Tensor, timeoutMs: number): Promise<void> {
+  if (t.recvInto) return t.recvInto(from, tag, dest, timeoutMs);
+  return t.recv(from, tag, timeoutMs).then((got) => copyInto(from, tag, got, dest));
 }
+
+/** Values per ring message by default: 1 MiB of float32. */
+export const DEFAULT_RING_CHUNK_BYTES = 1024 * 1024;
+
+/** Elements per ring message: `chunkElems` if given (validated), else 1 MiB's worth. */
+export function chunkElemsOf(opts: { chunkElems?: number }, like: Tensor): number {
+  const chunk = opts.chunkElems ?? DEFAULT_RING_CHUNK_BYTES / like.BYTES_PER_ELEMENT;
+  if (!Number.isInteger(chunk) || chunk < 1) {
+    throw new InvalidArgumentError(`chunkElems must be an integer ≥ 1, got ${chunk}`, { context: { field: 'chunkElems' } });
+  }
+  return chunk;
+}
+
+/** One step of a ring: send segment `send` to the next rank while receiving `recv` from the previous. */
+export interface RingStep {
+  send: number;
+  recv: number;
+  /** Combine what arrives with `src` (reduce-scatter) rather than store it (allgather). */
+  reduce: boolean;
+}
+
+export interface RingPlan {
+  /** Step 0's outgoing values and each reduction's local operand. */
+  src: Tensor;
+  /** Where arriving values land; may be `src` (in place). */
+  out: Tensor;
+  /** Segment i is [off[i], off[i+1]) of src and out. */
+  off: readonly number[];
+  steps: readonly RingStep[];
+  /** Number of steps[0] in tags and messages (≥ 1: number 0 is the shape exchange); step j's tag is `${tag}:${first + j}`. */
+  first: number;
+  /** out[lo, hi) op= x[lo, hi) for reduce steps. */
+  combine(dst: Tensor, x: Tensor): void;
+  /** Called once a chunk [lo, hi) of step j is complete, before it is forwarded. */
+  after?(j: number, chunk: Tensor): void;
+  chunkElems: number;
+}
+
+/** The chunks [lo, hi) of a segment; an empty segment is one empty chunk, so every step sends. */
+function chunksOf(lo: number, hi: number, elems: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let a = lo; a < hi; a += elems) out.push([a, Math.min(a + elems, hi)]);
+  if (out.length === 0) out.push([lo, lo]);
+  return out;
+}
+
+const kindName = (x: Tensor): string => (x instanceof Float64Array ? 'Float64Array' : 'Float32Array');
+
+/**
+ * Runs a ring as a pipeline of chunks. Step j+1 forwards exactly the segment step j received, so
+ * chunk k of step j+1 leaves as soon as chunk k of step j has arrived and been reduced, while the
+ * later chunks are still on the wire: reduction overlaps transfer and the ring never drains
+ * between steps. Arriving chunks are received in place (recvInto) — into `out`, or for an in-place
+ * reduction into one of two scratch buffers — and sends are views of `out`, so nothing is copied
+ * but by the kernel. Ranks first exchange their array shapes (step 0), so a caller that passes different
+ * lengths on different ranks gets an error rather than a misread stream.
+ */
+export async function ringPipeline(c: Ctx, plan: RingPlan): Promise<void> {
+  const { t } = c;
+  const { src, out, off, steps, first } = plan;
+  const n = t.size;
+  const next = mod(t.rank + 1, n);
+  const prev = mod(t.rank - 1, n);
+  const segChunks = (i: number) => chunksOf(off[i]!, off[i + 1]!, plan.chunkElems);
+  const stepName = (j: number) => `${c.name} step ${first + j}`;
+  const tagOf = (j: number) => `${c.tag}:${first + j}`;
+
+  let failWith!: (err: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (failWith = reject));
+  failed.catch(() => {});
+
+  // In place, a reduce step cannot land its chunks in `out` (they would overwrite the operand).
+  let scratch: Tensor[] = [];
+  if (out === src && steps.some((s) => s.reduce)) {
+    let most = 0;
+    for (let i = 0; i < n; i++) most = Math.max(most, off[i + 1]! - off[i]!);
+    scratch = [alloc(src instanceof Float64Array, most), alloc(src instanceof Float64Array, most)];
+  }
+
+  const sends: Promise<void>[] = [];
+  const send = (j: number, view: Tensor) => {
+    const p = t.send(next, tagOf(j), view);
+    p.catch((err: unknown) => failWith(annotate(stepName(j), err)));
+    sends.push(p);
+  };
+
+  // Where chunk [lo, hi) of step j lands.
+  const landing = (j: number, lo: number, hi: number): Tensor => {
+    const step = steps[j]!;
+    if (!step.reduce || out !== src) return out.subarray(lo, hi);
+    const base = off[step.recv]!;
+    return scratch[j % 2]!.subarray(lo - base, hi - base);
+  };
+  const posted: Array<Array<Promise<void>>> = [];
+  const post = (j: number) => {
+    posted[j] = segChunks(steps[j]!.recv).map(([lo, hi]) => {
+      const p = recvInto(t, prev, tagOf(j), landing(j, lo, hi), c.timeoutMs);
+      p.catch(() => {});
+      return p;
+    });
+  };
+
+  post(0);
+  const shape = Float64Array.from([src instanceof Float64Array ? 1 : 0, ...off]);
+  const theirs = t.recv(prev, `${c.tag}:0`, c.timeoutMs).then((got) => {
+    if (got.length !== shape.length || got.some((v, i) => v !== shape[i])) {
+      const describe = (s: ArrayLike<number>) =>
+        `a ${s[0] === 1 ? 'Float64Array' : 'Float32Array'} of ${s[s.length - 1]} split [${Array.from(s).slice(1).join(', ')}]`;
+      throw new InvalidArgumentError(
+        `${c.name}: rank ${prev} passed ${describe(got)}, rank ${t.rank} ${describe(shape)} (${kindName(src)}); ` +
+          'every rank must pass the same length and element type',
+        { context: { peerRank: String(prev) } },
+      );
+    }
+  });
+  theirs.catch((err: unknown) => failWith(annotate(`${c.name} step 0`, err)));
+  const shapeSent = t.send(next, `${c.tag}:0`, shape);
+  shapeSent.catch((err: unknown) => failWith(annotate(`${c.name} step 0`, err)));
+
+  for (const [lo, hi] of segChunks(steps[0]!.send)) send(0, src.subarray(lo, hi));
+
+  for (let j = 0; j < steps.length; j++) {
+    const step = steps[j]!;
+    const chunks = segChunks(step.recv);
+    for (let k = 0; k < chunks.length; k++) {
+      // `failed` carries errors already annotated; a recv's own error gets its step here.
+      const lost = await Promise.race([posted[j]![k]!.then(noError, (err: unknown) => ({ err })), failed]);
+      if (lost) throw annotate(stepName(j), lost.err);
+      // Step j+1's chunks follow all of step j's on the wire: posting them now, before the
+      // next read, lets every one of them be read in place.
+      if (k === 0 && j + 1 < steps.length) post(j + 1);
+      const [lo, hi] = chunks[k]!;
+      const dst = out.subarray(lo, hi);
+      if (step.reduce) plan.combine(dst, out === src ? landing(j, lo, hi) : src.subarray(lo, hi));
+      plan.after?.(j, dst);
+      if (j + 1 < steps.length) send(j + 1, dst);
+    }
+  }
+  // The caller may reuse `src` and `out` once we return: wait until every send has been flushed.
+  await Promise.race([Promise.all([...sends, shapeSent, theirs]), failed]);
+}
+
+const noError = (): undefined => undefined;

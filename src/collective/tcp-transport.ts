@@ -1,28 +1,33 @@
 /**
- * A PeerTransport over TCP: one connection per pair of ranks, raw tensor bytes on the wire.
+ * A PeerTransport over TCP: one connection per ordered pair of ranks, raw tensor bytes on the wire.
  *
  * Every frame is a fixed 20-byte header, then the tag (utf-8), then the payload:
  *
  *   0  'TRCL' magic (4 bytes)      8  tag length in bytes (u32 BE)
- *   4  version (u8)               12  payload length, high u32 BE
+ *   4  version (u8, 2)            12  payload length, high u32 BE
  *   5  frame type (u8)            16  payload length, low u32 BE
  *   6  dtype (u8: 0 none, 1 f32, 2 f64)
  *   7  reserved (u8, zero)
  *
- * HELLO (payload: rank u32 BE, size u32 BE, token utf-8) opens each connection both ways: the lower
- * rank dials the higher and sends its HELLO; the higher checks the token (constant time), the rank
- * and the group size, and answers with its own HELLO, or logs and drops the socket and goes on
- * waiting for the right peer. DATA carries one tensor's bytes, ABORT (payload: utf-8 reason) says
- * the sender gave up on the group.
+ * Connections are one-way. Messages from rank a to rank b travel on a connection that b dials to
+ * a: b sends HELLO (payload: rank u32 BE, size u32 BE, token utf-8); a checks the token (constant
+ * time), the rank and the group size, and answers with its own HELLO, or logs and drops the socket
+ * and goes on waiting for the right peer. After the HELLOs, a writes DATA (one tensor's bytes) and
+ * ABORT (payload: utf-8 reason; the sender gave up on the group) frames on it and b writes
+ * nothing. So every rank dials every other rank once, and a pair of ranks shares two connections.
+ *
+ * Why one-way: Node lets only the dialing side of a socket choose where each read lands (`onread`).
+ * The reader points the kernel at the destination of a `recvInto` while inside its DATA payload,
+ * so tensor bytes are copied once, socket to destination, with nothing allocated per message.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/errors.js';
 import { logger, type Logger } from '../common/logger.js';
-import type { PeerTransport, Tensor } from './transport.js';
+import { copyInto, shapeError, type PeerTransport, type Tensor } from './transport.js';
 
 export const COLLECTIVE_MAGIC = 0x5452434c; // 'TRCL'
-export const COLLECTIVE_VERSION = 1;
+export const COLLECTIVE_VERSION = 2;
 export const COLLECTIVE_HEADER_BYTES = 20;
 
 export const CollectiveFrame = { HELLO: 1, DATA: 2, ABORT: 3 } as const;
@@ -35,6 +40,10 @@ const MAX_CONTROL_BYTES = 64 * 1024;
 /** Largest tensor accepted by default (bytes). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 ** 31;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Where reads land outside payloads going straight to their destination. */
+const SCRATCH_BYTES = 256 * 1024;
+/** A payload remainder at least this long is read in place; a shorter one via the scratch buffer. */
+const DIRECT_MIN_BYTES = 16 * 1024;
 
 export interface TcpPeerTransportOptions {
   rank: number;
@@ -56,6 +65,10 @@ export interface ConnectOptions {
 }
 
 interface Waiter {
+  tag: string;
+  /** recvInto's destination; undefined for a plain recv. */
+  into: Tensor | undefined;
+  timeoutMs: number;
   resolve(data: Tensor): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout | undefined;
@@ -63,9 +76,15 @@ interface Waiter {
 
 /** What this rank knows about one peer. */
 interface Peer {
-  socket: net.Socket | undefined;
+  /** Dialed by this rank; the peer writes its messages here. */
+  in: net.Socket | undefined;
+  /** Dialed by the peer; this rank writes its messages to the peer here. */
+  out: net.Socket | undefined;
   queues: Map<string, Tensor[]>;
+  /** Per tag, FIFO; only the head's timer runs (a message is due once the ones before it came). */
   waiters: Map<string, Waiter[]>;
+  /** The recvInto whose destination the payload now arriving is being read into. */
+  filling: Waiter | undefined;
   /** Set once the peer is gone (closed, aborted); every recv from it rejects with this. */
   dead: UnavailableError | undefined;
   /** Settles (rejects) when the peer dies; sends race against it. */
@@ -78,6 +97,7 @@ class ProtocolError extends Error {
 }
 
 const digest = (s: string | Buffer): Buffer => createHash('sha256').update(s).digest();
+const dtypeName = (dtype: number): string => (dtype === DTYPE_F64 ? 'Float64Array' : 'Float32Array');
 
 function encodeHeader(type: FrameType, dtype: number, tagBytes: number, length: number): Buffer {
   const h = Buffer.allocUnsafe(COLLECTIVE_HEADER_BYTES);
@@ -96,58 +116,107 @@ function controlFrame(type: FrameType, payload: Buffer): Buffer {
   return Buffer.concat([encodeHeader(type, 0, 0, payload.length), payload]);
 }
 
-interface Frame {
+interface ControlFrame {
   type: FrameType;
-  dtype: number;
-  tag: string;
-  payload: Uint8Array;
+  payload: Buffer;
 }
 
-/** Incremental parser for one connection; DATA payloads land in a fresh exactly sized ArrayBuffer. */
+/** Where a DATA payload goes, and what to do once it is complete. */
+interface Body {
+  bytes: Uint8Array;
+  done(): void;
+}
+
+interface Sink {
+  control(f: ControlFrame): void;
+  /** A DATA frame's header and tag have arrived: say where its `length` bytes go. */
+  data(tag: string, dtype: number, length: number): Body;
+}
+
+/**
+ * Incremental parser for one connection. Fed either by `push` (a 'data' event's chunk) or by a
+ * socket's `onread` (`nextBuffer` says where the next read lands, `consumed` takes it): then a
+ * payload's bytes are read by the kernel straight into the Body that `Sink.data` chose.
+ */
 class Parser {
   private readonly head = Buffer.alloc(COLLECTIVE_HEADER_BYTES);
   private headFill = 0;
   private type: FrameType = CollectiveFrame.DATA;
   private dtype = 0;
+  private length = 0;
   private tagBuf: Buffer | undefined;
   private tagFill = 0;
-  private tag = '';
-  private body: Uint8Array | undefined;
+  private body: Body | undefined;
   private bodyFill = 0;
   private stage: 'head' | 'tag' | 'body' = 'head';
+  private scratch: Buffer | undefined;
+  /** The view handed out by nextBuffer when the next read goes straight into the body. */
+  private direct: Uint8Array | undefined;
+  /** Whether the last payload was long enough to be read in place. */
+  private lastLarge = false;
 
   constructor(
     private readonly maxMessageBytes: number,
-    private readonly onFrame: (f: Frame) => void,
+    private sink: Sink,
   ) {}
 
-  push(chunk: Buffer): void {
+  setSink(sink: Sink): void {
+    this.sink = sink;
+  }
+
+  /** onread's buffer function: the payload's own bytes when inside a long enough payload. */
+  nextBuffer(): Uint8Array {
+    if (this.stage === 'body' && this.body!.bytes.length - this.bodyFill >= DIRECT_MIN_BYTES) {
+      this.direct = this.body!.bytes.subarray(this.bodyFill);
+      return this.direct;
+    }
+    this.direct = undefined;
+    const scratch = (this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES));
+    // After a large payload another is likely: read just its header, then just its tag, so that
+    // none of its payload passes through the scratch buffer. Small frames share one read.
+    if (this.lastLarge && this.stage === 'head') return scratch.subarray(0, COLLECTIVE_HEADER_BYTES - this.headFill);
+    if (this.lastLarge && this.stage === 'tag') return scratch.subarray(0, this.tagBuf!.length - this.tagFill);
+    return scratch;
+  }
+
+  /** onread's callback: `n` bytes were read into `buf`, the last buffer nextBuffer returned. */
+  consumed(n: number, buf: Uint8Array): void {
+    if (buf === this.direct) {
+      this.direct = undefined;
+      this.bodyFill += n;
+      if (this.bodyFill === this.body!.bytes.length) this.finish();
+    } else {
+      this.push(buf.subarray(0, n));
+    }
+  }
+
+  push(chunk: Uint8Array): void {
     let at = 0;
     while (at < chunk.length) {
       if (this.stage === 'head') {
         const take = Math.min(COLLECTIVE_HEADER_BYTES - this.headFill, chunk.length - at);
-        chunk.copy(this.head, this.headFill, at, at + take);
+        this.head.set(chunk.subarray(at, at + take), this.headFill);
         this.headFill += take;
         at += take;
         if (this.headFill === COLLECTIVE_HEADER_BYTES) this.startFrame();
       } else if (this.stage === 'tag') {
         const tagBuf = this.tagBuf!;
         const take = Math.min(tagBuf.length - this.tagFill, chunk.length - at);
-        chunk.copy(tagBuf, this.tagFill, at, at + take);
+        tagBuf.set(chunk.subarray(at, at + take), this.tagFill);
         this.tagFill += take;
         at += take;
         if (this.tagFill === tagBuf.length) {
-          this.tag = tagBuf.toString('utf8');
+          const tag = tagBuf.toString('utf8');
           this.tagBuf = undefined;
-          this.afterTag();
+          this.startBody(tag);
         }
       } else {
-        const body = this.body!;
-        const take = Math.min(body.length - this.bodyFill, chunk.length - at);
-        body.set(chunk.subarray(at, at + take), this.bodyFill);
+        const bytes = this.body!.bytes;
+        const take = Math.min(bytes.length - this.bodyFill, chunk.length - at);
+        bytes.set(chunk.subarray(at, at + take), this.bodyFill);
         this.bodyFill += take;
         at += take;
-        if (this.bodyFill === body.length) this.finish();
+        if (this.bodyFill === bytes.length) this.finish();
       }
     }
   }
@@ -174,34 +243,41 @@ class Parser {
     } else if (length > MAX_CONTROL_BYTES) {
       throw new ProtocolError(`control payload of ${length} bytes exceeds ${MAX_CONTROL_BYTES}`);
     }
-    this.body = new Uint8Array(new ArrayBuffer(length));
-    this.bodyFill = 0;
-    this.tag = '';
+    this.length = length;
     if (tagBytes > 0) {
       this.tagBuf = Buffer.allocUnsafe(tagBytes);
       this.tagFill = 0;
       this.stage = 'tag';
     } else {
-      this.afterTag();
+      this.startBody('');
     }
   }
 
-  private afterTag(): void {
-    if (this.body!.length === 0) this.finish();
+  private startBody(tag: string): void {
+    if (this.type === CollectiveFrame.DATA) {
+      this.body = this.sink.data(tag, this.dtype, this.length);
+    } else {
+      const payload = Buffer.alloc(this.length);
+      const type = this.type;
+      this.body = { bytes: payload, done: () => this.sink.control({ type, payload }) };
+    }
+    this.bodyFill = 0;
+    if (this.length === 0) this.finish();
     else this.stage = 'body';
   }
 
   private finish(): void {
-    const f: Frame = { type: this.type, dtype: this.dtype, tag: this.tag, payload: this.body! };
+    const body = this.body!;
+    this.lastLarge = body.bytes.length >= DIRECT_MIN_BYTES;
     this.body = undefined;
     this.stage = 'head';
-    this.onFrame(f);
+    body.done();
   }
 }
 
 /**
  * One rank's end of a collective group over TCP. `create` listens; `connect` (given every rank's
- * address) opens one connection per peer; then it is a PeerTransport for the ring collectives.
+ * address) opens the connections to every peer; then it is a PeerTransport for the ring collectives.
  */
 export class TcpPeerTransport implements PeerTransport {
   readonly rank: number;
@@ -258,8 +334,9 @@ export class TcpPeerTransport implements PeerTransport {
   }
 
   /**
-   * Connects to every peer: dials the ranks above this one and waits for those below to dial in.
-   * `addresses[r]` is rank r's `address`. Rejects with TimeoutError naming the missing ranks.
+   * Connects to every peer: dials each one (for the messages it sends here) and waits for each to
+   * dial in (for the messages this rank sends it). `addresses[r]` is rank r's `address`. Rejects
+   * with TimeoutError naming the ranks not connected both ways in time.
    */
   async connect(addresses: readonly string[], opts: ConnectOptions = {}): Promise<void> {
     if (addresses.length !== this.size) {
@@ -269,10 +346,13 @@ export class TcpPeerTransport implements PeerTransport {
     }
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
-    const missing = () => this.peers.map((p, r) => (r !== this.rank && !p.socket ? r : -1)).filter((r) => r >= 0);
+    const missing = () =>
+      this.peers.map((p, r) => (r !== this.rank && (!p.in || !p.out) ? r : -1)).filter((r) => r >= 0);
     let stop = false;
     const dials = [];
-    for (let r = this.rank + 1; r < this.size; r++) dials.push(this.dialLoop(r, addresses[r]!, deadline, () => stop));
+    for (let r = 0; r < this.size; r++) {
+      if (r !== this.rank) dials.push(this.dialLoop(r, addresses[r]!, deadline, () => stop));
+    }
     try {
       await new Promise<void>((resolve, reject) => {
         const check = () => {
@@ -315,7 +395,7 @@ export class TcpPeerTransport implements PeerTransport {
 
   private async dialLoop(to: number, address: string, deadline: number, stopped: () => boolean): Promise<void> {
     let backoff = 20;
-    while (!stopped() && !this.closed && !this.peers[to]!.socket && Date.now() < deadline) {
+    while (!stopped() && !this.closed && !this.peers[to]!.in && Date.now() < deadline) {
       try {
         await this.dialOnce(to, address, Math.max(1, deadline - Date.now()));
         return;
@@ -327,13 +407,12 @@ export class TcpPeerTransport implements PeerTransport {
     }
   }
 
+  /** Opens the connection on which rank `to` sends to this rank; this side owns its reads. */
   private dialOnce(to: number, address: string, timeoutMs: number): Promise<void> {
     const i = address.lastIndexOf(':');
     const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
     const port = Number(address.slice(i + 1));
     return new Promise<void>((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true });
-      this.pending.add(socket);
       let done = false;
       const fail = (err: Error) => {
         if (done) return;
@@ -343,12 +422,8 @@ export class TcpPeerTransport implements PeerTransport {
         socket.destroy();
         reject(err);
       };
-      const timer = setTimeout(() => fail(new Error(`handshake with rank ${to} timed out`)), Math.min(timeoutMs, HANDSHAKE_TIMEOUT_MS));
-      socket.on('error', fail);
-      socket.on('close', () => fail(new Error(`rank ${to} closed the connection during the handshake`)));
-      socket.once('connect', () => socket.write(this.hello()));
-      const parser = new Parser(this.maxMessageBytes, (f) => {
-        if (!done) {
+      const handshake: Sink = {
+        control: (f) => {
           const err = this.checkHello(f, to);
           if (err) {
             this.log.warn({ to, address, reason: err }, 'collective peer refused: bad HELLO reply');
@@ -360,21 +435,53 @@ export class TcpPeerTransport implements PeerTransport {
           this.pending.delete(socket);
           socket.removeAllListeners('error');
           socket.removeAllListeners('close');
-          this.attach(to, socket, parser);
+          parser.setSink(this.inSink(to, socket));
+          this.attachIn(to, socket);
           resolve();
-          return;
-        }
-        this.onFrame(to, f);
+        },
+        data: () => {
+          throw new ProtocolError('DATA before HELLO');
+        },
+      };
+      const parser = new Parser(this.maxMessageBytes, handshake);
+      const socket = net.connect({
+        host,
+        port,
+        noDelay: true,
+        onread: {
+          buffer: () => parser.nextBuffer(),
+          callback: (n, buf) => {
+            try {
+              parser.consumed(n, buf);
+            } catch (err) {
+              if (!done) fail(err as Error);
+              else this.protocolFailure(to, socket, err);
+            }
+            return true;
+          },
+        },
       });
-      socket.on('data', (chunk: Buffer) => {
-        try {
-          parser.push(chunk);
-        } catch (err) {
-          if (!done) fail(err as Error);
-          else this.protocolFailure(to, socket, err);
-        }
-      });
+      this.pending.add(socket);
+      const timer = setTimeout(() => fail(new Error(`handshake with rank ${to} timed out`)), Math.min(timeoutMs, HANDSHAKE_TIMEOUT_MS));
+      socket.on('error', fail);
+      socket.on('close', () => fail(new Error(`rank ${to} closed the connection during the handshake`)));
+      socket.once('connect', () => socket.write(this.hello()));
     });
+  }
+
+  /** What arrives from `from` after the handshake. */
+  private inSink(from: number, socket: net.Socket): Sink {
+    return {
+      control: (f) => {
+        if (f.type === CollectiveFrame.ABORT) {
+          const reason = f.payload.toString('utf8');
+          this.peers[from]!.kill(new UnavailableError(`rank ${from} gave up: ${reason}`, { context: { peerRank: String(from) } }));
+        } else {
+          this.protocolFailure(from, socket, new ProtocolError(`unexpected frame type ${f.type}`));
+        }
+      },
+      data: (tag, dtype, length) => this.dataBody(from, tag, dtype, length),
+    };
   }
 
   private hello(): Buffer {
@@ -386,10 +493,10 @@ export class TcpPeerTransport implements PeerTransport {
   }
 
   /** Why a HELLO is unacceptable, or undefined when it is fine; `expect` is the rank it must name. */
-  private checkHello(f: Frame, expect: number | ((r: number) => boolean)): string | undefined {
+  private checkHello(f: ControlFrame, expect: number | ((r: number) => boolean)): string | undefined {
     if (f.type !== CollectiveFrame.HELLO) return `expected HELLO, got frame type ${f.type}`;
-    if (f.payload.length < 8) return 'HELLO payload too short';
-    const p = Buffer.from(f.payload.buffer, f.payload.byteOffset, f.payload.byteLength);
+    const p = f.payload;
+    if (p.length < 8) return 'HELLO payload too short';
     const rank = p.readUInt32BE(0);
     const size = p.readUInt32BE(4);
     const tokenOk = timingSafeEqual(digest(p.subarray(8)), this.tokenDigest);
@@ -400,6 +507,7 @@ export class TcpPeerTransport implements PeerTransport {
     return undefined;
   }
 
+  /** A peer dialed in: after the HELLOs this rank writes its messages for that peer here. */
   private accept(socket: net.Socket): void {
     if (this.closed) {
       socket.destroy();
@@ -426,22 +534,27 @@ export class TcpPeerTransport implements PeerTransport {
         this.pending.delete(socket);
       }
     });
-    const parser = new Parser(this.maxMessageBytes, (f) => {
-      if (!done) {
-        const err = this.checkHello(f, (r: number) => r < this.rank);
+    const parser = new Parser(MAX_CONTROL_BYTES, {
+      control: (f) => {
+        if (done) {
+          this.protocolFailure(from, socket, new ProtocolError(`unexpected frame type ${f.type} from the reading side`));
+          return;
+        }
+        const err = this.checkHello(f, (r: number) => r !== this.rank && r < this.size);
         if (err) return refuse(err);
-        from = Buffer.from(f.payload.buffer, f.payload.byteOffset, 4).readUInt32BE(0);
-        if (this.peers[from]!.socket || this.peers[from]!.dead) return refuse(`rank ${from} is already connected`);
+        from = f.payload.readUInt32BE(0);
+        if (this.peers[from]!.out || this.peers[from]!.dead) return refuse(`rank ${from} is already connected`);
         done = true;
         clearTimeout(timer);
         this.pending.delete(socket);
         socket.removeAllListeners('error');
         socket.removeAllListeners('close');
         socket.write(this.hello());
-        this.attach(from, socket, parser);
-        return;
-      }
-      this.onFrame(from, f);
+        this.attachOut(from, socket);
+      },
+      data: () => {
+        throw new ProtocolError('DATA on the reading side of a connection');
+      },
     });
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -463,15 +576,25 @@ export class TcpPeerTransport implements PeerTransport {
     socket.destroy();
   }
 
-  private attach(from: number, socket: net.Socket, _parser: Parser): void {
+  private watch(from: number, socket: net.Socket): void {
     const peer = this.peers[from]!;
-    peer.socket = socket;
     socket.on('error', (err) => this.log.debug({ err, from }, 'collective peer socket error'));
     socket.on('close', () =>
       peer.kill(
         new UnavailableError(`rank ${from} closed its connection to rank ${this.rank}`, { context: { peerRank: String(from) } }),
       ),
     );
+  }
+
+  private attachIn(from: number, socket: net.Socket): void {
+    this.peers[from]!.in = socket;
+    this.watch(from, socket);
+    this.notifyConnected();
+  }
+
+  private attachOut(to: number, socket: net.Socket): void {
+    this.peers[to]!.out = socket;
+    this.watch(to, socket);
     if (this.aborted) socket.write(controlFrame(CollectiveFrame.ABORT, Buffer.from(this.aborted.message, 'utf8')));
     this.notifyConnected();
   }
@@ -481,15 +604,25 @@ export class TcpPeerTransport implements PeerTransport {
     const gone = new Promise<never>((_, reject) => (rejectGone = reject));
     gone.catch(() => {});
     const peer: Peer = {
-      socket: undefined,
+      in: undefined,
+      out: undefined,
       queues: new Map(),
       waiters: new Map(),
+      filling: undefined,
       dead: undefined,
       gone,
       kill: (err) => {
         if (peer.dead) return;
         peer.dead = err;
         peer.queues.clear();
+        const filling = peer.filling;
+        if (filling) {
+          // Stop reads into its destination before handing the destination back to the caller.
+          peer.filling = undefined;
+          peer.in?.pause();
+          if (filling.timer) clearTimeout(filling.timer);
+          filling.reject(err);
+        }
         for (const list of peer.waiters.values()) {
           for (const w of list) {
             if (w.timer) clearTimeout(w.timer);
@@ -503,30 +636,98 @@ export class TcpPeerTransport implements PeerTransport {
     return peer;
   }
 
-  private onFrame(from: number, f: Frame): void {
-    const peer = this.peers[from]!;
-    if (f.type === CollectiveFrame.ABORT) {
-      const reason = Buffer.from(f.payload.buffer, f.payload.byteOffset, f.payload.byteLength).toString('utf8');
-      peer.kill(new UnavailableError(`rank ${from} gave up: ${reason}`, { context: { peerRank: String(from) } }));
-      return;
-    }
-    if (f.type !== CollectiveFrame.DATA) {
-      this.protocolFailure(from, peer.socket!, new ProtocolError(`unexpected frame type ${f.type}`));
-      return;
-    }
-    if (peer.dead) return;
-    const buf = f.payload.buffer;
-    const data: Tensor = f.dtype === DTYPE_F64 ? new Float64Array(buf) : new Float32Array(buf);
-    this.deliver(peer, f.tag, data);
+  /** Starts the timer of the first waiter for `tag`, if it has none yet. */
+  private arm(peer: Peer, from: number, tag: string): void {
+    const w = peer.waiters.get(tag)?.[0];
+    if (!w || w.timer || !Number.isFinite(w.timeoutMs)) return;
+    w.timer = setTimeout(() => {
+      const list = peer.waiters.get(tag);
+      const i = list ? list.indexOf(w) : -1;
+      if (list && i >= 0) list.splice(i, 1);
+      if (list && list.length === 0) peer.waiters.delete(tag);
+      w.reject(
+        new TimeoutError(`rank ${from} did not send within ${w.timeoutMs} ms (tag ${tag})`, { context: { peerRank: String(from) } }),
+      );
+      this.arm(peer, from, tag);
+    }, w.timeoutMs);
   }
 
-  private deliver(peer: Peer, tag: string, data: Tensor): void {
+  /** Takes the first waiter for `tag` off its list and starts the next one's timer. */
+  private take(peer: Peer, from: number, tag: string): Waiter | undefined {
     const list = peer.waiters.get(tag);
     const w = list?.shift();
-    if (list && list.length === 0) peer.waiters.delete(tag);
+    if (!w) return undefined;
+    if (w.timer) clearTimeout(w.timer);
+    w.timer = undefined;
+    if (list!.length === 0) peer.waiters.delete(tag);
+    else this.arm(peer, from, tag);
+    return w;
+  }
+
+  /**
+   * Chooses where a DATA payload from `from` lands: in the destination of the first recvInto
+   * waiting for its tag, when it fits; otherwise in a new buffer, queued or handed to a recv.
+   */
+  private dataBody(from: number, tag: string, dtype: number, length: number): Body {
+    const peer = this.peers[from]!;
+    const w = peer.dead ? undefined : peer.waiters.get(tag)?.[0];
+    const fresh = () => new Uint8Array(new ArrayBuffer(length));
+    if (w?.into) {
+      this.take(peer, from, tag);
+      const dest = w.into;
+      const width = dtype === DTYPE_F64 ? 8 : 4;
+      if (length !== dest.byteLength || (dtype === DTYPE_F64) !== dest instanceof Float64Array) {
+        w.reject(shapeError(from, tag, { kind: dtypeName(dtype), length: length / width }, dest));
+        return { bytes: fresh(), done: () => {} };
+      }
+      peer.filling = w;
+      if (Number.isFinite(w.timeoutMs)) {
+        // A peer that stops in the middle of a payload is dead to us: its bytes would land in
+        // `dest` after we gave it back, so stop reading it altogether.
+        w.timer = setTimeout(() => {
+          peer.filling = undefined;
+          peer.in?.pause();
+          w.reject(
+            new TimeoutError(`rank ${from} stalled for ${w.timeoutMs} ms in the middle of a message (tag ${tag})`, {
+              context: { peerRank: String(from) },
+            }),
+          );
+          peer.kill(new UnavailableError(`rank ${from} stalled in the middle of a message`, { context: { peerRank: String(from) } }));
+        }, w.timeoutMs);
+      }
+      return {
+        bytes: new Uint8Array(dest.buffer, dest.byteOffset, dest.byteLength),
+        done: () => {
+          if (peer.filling !== w) return;
+          peer.filling = undefined;
+          if (w.timer) clearTimeout(w.timer);
+          w.resolve(dest);
+        },
+      };
+    }
+    const bytes = fresh();
+    return {
+      bytes,
+      done: () => {
+        if (peer.dead) return;
+        this.deliver(peer, from, tag, dtype === DTYPE_F64 ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer));
+      },
+    };
+  }
+
+  private deliver(peer: Peer, from: number, tag: string, data: Tensor): void {
+    const w = this.take(peer, from, tag);
     if (w) {
-      if (w.timer) clearTimeout(w.timer);
-      w.resolve(data);
+      if (!w.into) {
+        w.resolve(data);
+        return;
+      }
+      try {
+        copyInto(from, tag, data, w.into);
+        w.resolve(w.into);
+      } catch (err) {
+        w.reject(err as Error);
+      }
       return;
     }
     const q = peer.queues.get(tag);
@@ -547,10 +748,10 @@ export class TcpPeerTransport implements PeerTransport {
     const peer = this.peers[to]!;
     if (peer.dead) throw peer.dead;
     if (to === this.rank) {
-      this.deliver(peer, tag, data.slice());
+      this.deliver(peer, to, tag, data.slice());
       return;
     }
-    const socket = peer.socket;
+    const socket = peer.out;
     if (!socket) {
       throw new UnavailableError(`rank ${to} is not connected to rank ${this.rank} (call connect first)`, {
         context: { peerRank: String(to) },
@@ -561,7 +762,7 @@ export class TcpPeerTransport implements PeerTransport {
       throw new InvalidArgumentError(`tag longer than ${MAX_TAG_BYTES} bytes`, { context: { field: 'tag' } });
     }
     const dtype = data instanceof Float64Array ? DTYPE_F64 : DTYPE_F32;
-    const head = Buffer.concat([encodeHeader(CollectiveFrame.DATA, dtype, tagBytes.length, data.byteLength), tagBytes]);
+    const head = encodeHeader(CollectiveFrame.DATA, dtype, tagBytes.length, data.byteLength);
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const unavailable = (err: unknown) =>
       peer.dead ??
@@ -569,65 +770,72 @@ export class TcpPeerTransport implements PeerTransport {
         cause: err,
         context: { peerRank: String(to) },
       });
-    // The socket keeps a reference to `body` until it is flushed: resolve only once it has been,
-    // so the caller may reuse `data`; and wait for 'drain' when the socket's buffer is full.
-    let ok = true;
+    // The socket keeps a reference to `body` (no copy) until it is flushed: resolve only once it
+    // has been, so the caller may reuse `data`. Writes past the high-water mark just queue; the
+    // flush callback is what paces the caller.
     const flushed = new Promise<void>((resolve, reject) => {
       const cb = (err: Error | null | undefined) => (err ? reject(unavailable(err)) : resolve());
       socket.cork();
+      socket.write(head);
       if (body.length === 0) {
-        ok = socket.write(head, cb);
+        socket.write(tagBytes, cb);
       } else {
-        socket.write(head);
-        ok = socket.write(body, cb);
+        socket.write(tagBytes);
+        socket.write(body, cb);
       }
       socket.uncork();
     });
     flushed.catch(() => {});
-    let drained: Promise<void> = Promise.resolve();
-    if (!ok) {
-      drained = new Promise<void>((resolve) => {
-        const done = () => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.on('drain', done);
-        socket.on('close', done);
-      });
-    }
-    await Promise.race([Promise.all([flushed, drained]), peer.gone]);
+    await Promise.race([flushed, peer.gone]);
   }
 
-  recv(from: number, tag: string, timeoutMs: number): Promise<Tensor> {
+  /** Checks shared by recv and recvInto; the rejection, if the message can never come. */
+  private refusal(from: number): Error | undefined {
     this.checkRank(from, 'from');
-    if (this.aborted) return Promise.reject(this.aborted);
+    if (this.aborted) return this.aborted;
     const peer = this.peers[from]!;
-    if (peer.dead) return Promise.reject(peer.dead);
-    if (this.closed) return Promise.reject(new UnavailableError(`rank ${this.rank}: transport closed`));
-    const q = peer.queues.get(tag);
-    const data = q?.shift();
-    if (q && q.length === 0) peer.queues.delete(tag);
-    if (data) return Promise.resolve(data);
+    if (peer.dead) return peer.dead;
+    if (this.closed) return new UnavailableError(`rank ${this.rank}: transport closed`);
+    return undefined;
+  }
+
+  private wait(from: number, tag: string, into: Tensor | undefined, timeoutMs: number): Promise<Tensor> {
+    const peer = this.peers[from]!;
     return new Promise<Tensor>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, timer: undefined };
-      if (Number.isFinite(timeoutMs)) {
-        w.timer = setTimeout(() => {
-          const list = peer.waiters.get(tag);
-          const i = list ? list.indexOf(w) : -1;
-          if (list && i >= 0) list.splice(i, 1);
-          if (list && list.length === 0) peer.waiters.delete(tag);
-          reject(
-            new TimeoutError(`rank ${from} did not send within ${timeoutMs} ms (tag ${tag})`, {
-              context: { peerRank: String(from) },
-            }),
-          );
-        }, timeoutMs);
-      }
+      const w: Waiter = { tag, into, timeoutMs, resolve, reject, timer: undefined };
       const list = peer.waiters.get(tag);
       if (list) list.push(w);
       else peer.waiters.set(tag, [w]);
+      this.arm(peer, from, tag);
     });
+  }
+
+  private dequeue(from: number, tag: string): Tensor | undefined {
+    const peer = this.peers[from]!;
+    const q = peer.queues.get(tag);
+    const data = q?.shift();
+    if (q && q.length === 0) peer.queues.delete(tag);
+    return data;
+  }
+
+  /**
+   * The next message from `from` with `tag`. The timeout counts from when this recv is the oldest
+   * one waiting for that tag from that rank.
+   */
+  recv(from: number, tag: string, timeoutMs: number): Promise<Tensor> {
+    const no = this.refusal(from);
+    if (no) return Promise.reject(no);
+    const data = this.dequeue(from, tag);
+    return data ? Promise.resolve(data) : this.wait(from, tag, undefined, timeoutMs);
+  }
+
+  /** As recv, but into `dest`: a payload that arrives after this call is read straight into it. */
+  async recvInto(from: number, tag: string, dest: Tensor, timeoutMs: number): Promise<void> {
+    const no = this.refusal(from);
+    if (no) throw no;
+    const data = this.dequeue(from, tag);
+    if (data) copyInto(from, tag, data, dest);
+    else await this.wait(from, tag, dest, timeoutMs);
   }
 
   /**
@@ -643,7 +851,7 @@ export class TcpPeerTransport implements PeerTransport {
     this.aborted = err;
     const frame = controlFrame(CollectiveFrame.ABORT, Buffer.from(reason.message.slice(0, 8 * 1024), 'utf8'));
     for (const p of this.peers) {
-      if (p.socket && !p.socket.destroyed) p.socket.write(frame);
+      if (p.out && !p.out.destroyed) p.out.write(frame);
     }
     for (const p of this.peers) p.kill(err);
   }
@@ -656,7 +864,8 @@ export class TcpPeerTransport implements PeerTransport {
     for (const s of this.pending) s.destroy();
     this.pending.clear();
     for (const p of this.peers) {
-      p.socket?.destroy();
+      p.in?.destroy();
+      p.out?.destroy();
       p.kill(err);
     }
     this.notifyConnected();

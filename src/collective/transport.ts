@@ -14,12 +14,38 @@ export interface PeerTransport {
   /** Rejects with TimeoutError naming `from` when nothing arrives within `timeoutMs`. */
   recv(from: number, tag: string, timeoutMs: number): Promise<Tensor>;
   /**
+   * As `recv`, but the values land in `dest`, which must match the message's length and element
+   * type (otherwise it rejects with an InvalidArgumentError naming `from`). A transport may write
+   * straight into `dest` as bytes arrive, so the caller leaves `dest` alone until it settles.
+   * Optional: collectives fall back to `recv` and a copy.
+   */
+  recvInto?(from: number, tag: string, dest: Tensor, timeoutMs: number): Promise<void>;
+  /**
    * This rank gives up on the group: every pending and future recv from it, on every peer,
    * rejects with an UnavailableError carrying `reason`. Collectives call it when they fail so that
    * ranks not adjacent to a failure learn of it at once instead of timing out. Optional: without
    * it, those ranks fall back to their recv timeout.
    */
   abort?(reason: Error): void;
+}
+
+const kindOf = (x: Tensor): string => (x instanceof Float64Array ? 'Float64Array' : 'Float32Array');
+
+/** The error for a message whose length or element type is not what the receiver expected. */
+export function shapeError(from: number, tag: string, got: { kind: string; length: number }, want: Tensor): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `rank ${from} sent a ${got.kind} of ${got.length} (tag ${tag}), expected a ${kindOf(want)} of ${want.length}; ` +
+      'every rank must pass the same length and element type',
+    { context: { peerRank: String(from) } },
+  );
+}
+
+/** Copies a received message into `dest`, or throws shapeError when they do not match. */
+export function copyInto(from: number, tag: string, got: Tensor, dest: Tensor): void {
+  if (got.length !== dest.length || kindOf(got) !== kindOf(dest)) {
+    throw shapeError(from, tag, { kind: kindOf(got), length: got.length }, dest);
+  }
+  dest.set(got);
 }
 
 /** An in-process group: one transport per rank, plus fault injection for tests. */
@@ -123,6 +149,9 @@ export function memoryGroup(size: number): MemoryGroup {
         if (list) list.push(w);
         else waiters.set(k, [w]);
       });
+    },
+    async recvInto(from, tag, dest, timeoutMs) {
+      copyInto(from, tag, await this.recv(from, tag, timeoutMs), dest);
     },
     abort(reason) {
       kill(rank, `rank ${rank} gave up: ${reason.message}`, reason);
