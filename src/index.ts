@@ -14,4 +14,7 @@ export {
   type ClusterStatus,
   type NodeStatus,
 } from './client/index.js';
+export { ObjectRef } from './objects/ref.js';
+export type { WaitOptions } from './objects/owner.js';
+export type { RefProxy, RefArgs } from './client/types.js';
 export * from './common/errors.js';

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { TroupeError, UnavailableError, errorFromInfo, type ErrorInfo } from '../common/errors.js';
-import { decode } from '../transport/codec.js';
+import type { ObjectLocation } from '../objects/plane.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, fromServiceError, makeClient } from '../transport/grpc.js';
 import { services } from '../transport/protos.js';
 import { messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
@@ -8,7 +8,7 @@ import { messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.j
 interface Pending {
   actorId: string;
   method: string;
-  resolve: (v: unknown) => void;
+  resolve: (v: CallOutcome) => void;
   reject: (e: unknown) => void;
 }
 
@@ -16,7 +16,24 @@ interface WireResult {
   seq: number;
   value?: Buffer;
   error?: ErrorInfo;
-  outcome?: 'value' | 'error';
+  stored?: ObjectLocation | null;
+  outcome?: 'value' | 'error' | 'stored';
+}
+
+/** One call as it goes out: inline arguments, or the location of an object holding them; and whether to keep the result. */
+export interface OutgoingCall {
+  args: Buffer;
+  argsObject?: ObjectLocation;
+  storeAs?: string;
+}
+
+/** What came back: the encoded value, or where a large one waits to be pulled. */
+export type CallOutcome = { value: Buffer } | { stored: ObjectLocation };
+
+interface WireCall extends OutgoingCall {
+  seq: number;
+  actorId: string;
+  method: string;
 }
 
 /**
@@ -43,7 +60,8 @@ export class ActorConnection {
   private readonly client: grpc.Client;
   private stream: grpc.ClientDuplexStream<unknown, unknown> | undefined;
   private readonly pending = new Map<number, Pending>();
-  private outgoing: { seq: number; actorId: string; method: string; args: Buffer }[] = [];
+  private outgoing: WireCall[] = [];
+  private freeing: string[] = [];
   private outgoingSizes: number[] = [];
   private readonly maxBytes: number;
   private flushScheduled = false;
@@ -54,27 +72,41 @@ export class ActorConnection {
     readonly address: string,
     token: string,
     maxMessageBytes: number | undefined,
+    /** Sent on each stream, so the host can drop this caller's objects when it goes away. */
+    private readonly ownerId = '',
   ) {
     this.client = makeClient(services.ActorService, address, token, maxMessageBytes);
     this.maxBytes = maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
-  call(actorId: string, method: string, args: Buffer): Promise<unknown> {
+  call(actorId: string, method: string, out: OutgoingCall): Promise<CallOutcome> {
     // Seq, ids and framing of one Call, generously; a low estimate would break the whole stream.
-    const size = args.length + Buffer.byteLength(actorId) + Buffer.byteLength(method) + 64;
+    const extra = (out.argsObject ? 96 + out.argsObject.objectId.length : 0) + (out.storeAs?.length ?? 0);
+    const size = out.args.length + Buffer.byteLength(actorId) + Buffer.byteLength(method) + 64 + extra;
     if (tooLarge(size, this.maxBytes)) {
       return Promise.reject(messageTooLarge(`the arguments of ${method}`, size, this.maxBytes, { actorId, method }));
     }
     return new Promise((resolve, reject) => {
       const seq = ++this.seq;
       this.pending.set(seq, { actorId, method, resolve, reject });
-      this.outgoing.push({ seq, actorId, method, args });
+      this.outgoing.push({ seq, actorId, method, ...out });
       this.outgoingSizes.push(size);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        queueMicrotask(() => this.flush());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  /** Tells the host to drop objects this caller owns there (sent with the next batch). */
+  free(ids: readonly string[]): void {
+    if (this.closed || ids.length === 0) return;
+    this.freeing.push(...ids);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
   }
 
   get inFlight(): number {
@@ -90,13 +122,23 @@ export class ActorConnection {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.outgoing.length === 0) return;
+    if (this.closed || (this.outgoing.length === 0 && this.freeing.length === 0)) return;
     const calls = this.outgoing;
     const sizes = this.outgoingSizes;
     this.outgoing = [];
     this.outgoingSizes = [];
+    const free = this.freeing;
+    this.freeing = [];
     const stream = this.ensureStream();
-    for (const batch of splitBySize(calls, sizes, this.maxBytes)) stream.write({ calls: batch });
+    if (calls.length === 0) {
+      stream.write({ calls: [], free });
+      return;
+    }
+    let first = true;
+    for (const batch of splitBySize(calls, sizes, this.maxBytes)) {
+      stream.write(first ? { calls: batch, free } : { calls: batch });
+      first = false;
+    }
   }
 
   private ensureStream(): grpc.ClientDuplexStream<unknown, unknown> {
@@ -106,8 +148,14 @@ export class ActorConnection {
     // Calls sent on this stream; if it breaks, exactly these fail.
     const mine = new Set<number>();
     const origWrite = stream.write.bind(stream);
-    (stream as { write: (chunk: { calls: { seq: number }[] }) => boolean }).write = (chunk) => {
+    let named = false;
+    (stream as { write: (chunk: { calls: { seq: number }[]; ownerId?: string }) => boolean }).write = (chunk) => {
       for (const c of chunk.calls) mine.add(c.seq);
+      if (!named) {
+        // The first batch of each stream says whose calls these are.
+        named = true;
+        chunk.ownerId = this.ownerId;
+      }
       return origWrite(chunk);
     };
     let connected = false;
@@ -121,15 +169,9 @@ export class ActorConnection {
         if (!p) continue;
         this.pending.delete(r.seq);
         mine.delete(r.seq);
-        if (r.error) {
-          p.reject(errorFromInfo(r.error));
-          continue;
-        }
-        try {
-          p.resolve(decode(r.value ?? Buffer.alloc(0), `the result of ${p.method}`));
-        } catch (err) {
-          p.reject(err);
-        }
+        if (r.error) p.reject(errorFromInfo(r.error));
+        else if (r.stored) p.resolve({ stored: r.stored });
+        else p.resolve({ value: r.value ?? Buffer.alloc(0) });
       }
     });
     const broken = (err: grpc.ServiceError | undefined): void => {

@@ -1,5 +1,5 @@
 import { ActorDiedError, TroupeError, UnavailableError, describeDeath } from '../common/errors.js';
-import { StreamBrokenError, type ActorConnection } from './actor-connection.js';
+import { StreamBrokenError, type ActorConnection, type CallOutcome, type OutgoingCall } from './actor-connection.js';
 import type { ActorInfo } from './status.js';
 
 /** What a route needs from its cluster handle. */
@@ -37,14 +37,20 @@ export class ActorRoute {
     this.dead ??= ActorDiedError.of(this.info.actorId, { type: 'killed', by: 'user' });
   }
 
-  async call(method: string, args: Buffer): Promise<unknown> {
+  /** Calls from this driver that wait for refs in their arguments, and the calls queued behind them. */
+  sendChain: Promise<void> | undefined;
+  chained = 0;
+
+  /** Runs the call; resolves with what came back and the address of the host process that answered. */
+  async call(method: string, out: OutgoingCall): Promise<{ outcome: CallOutcome; holder: string }> {
     let retries = 0;
     for (;;) {
       if (this.resolving) await this.waitForRestart(method);
       if (this.dead) throw named(this.dead, method);
       const sentTo = this.info;
       try {
-        return await this.host.connection(sentTo.address).call(sentTo.actorId, method, args);
+        const outcome = await this.host.connection(sentTo.address).call(sentTo.actorId, method, out);
+        return { outcome, holder: sentTo.address };
       } catch (err) {
         if (!(err instanceof StreamBrokenError)) throw err;
         await this.learn(sentTo, err);

@@ -9,14 +9,18 @@ import {
   TroupeError,
   type DeathCause,
 } from '../common/errors.js';
-import { encode } from '../transport/codec.js';
+import net from 'node:net';
+import { decode } from '../transport/codec.js';
+import { ObjectPlane } from '../objects/plane.js';
+import { ObjectTable, type EncodedArgs, type OwnedObject, type WaitOptions } from '../objects/owner.js';
+import { ObjectRef } from '../objects/ref.js';
 import { callUnary, makeClient } from '../transport/grpc.js';
 import { services } from '../transport/protos.js';
-import { ActorConnection } from './actor-connection.js';
+import { ActorConnection, type OutgoingCall } from './actor-connection.js';
 import { ActorRoute, type RouteHost } from './actor-route.js';
 import { MuxClient } from '../transport/mux-stream.js';
 import { resourceRequest, validateActorOptions, type ActorOptions } from './options.js';
-import type { ActorClassType, CallProxy } from './types.js';
+import type { ActorClassType, CallProxy, RefProxy } from './types.js';
 import { toActorInfo, toClusterStatus, type ActorInfo, type ClusterStatus, type WireActorInfo } from './status.js';
 
 /** How long a caller whose stream broke waits for the head to say the actor restarted or died. */
@@ -52,6 +56,9 @@ export class Cluster {
   private attachment: ClientDuplexStream<object, object> | undefined;
   private attachDelayMs = 50;
   private readonly creations: MuxClient<object, { actor: WireActorInfo }>;
+  /** The objects this driver owns (refs it handed out), and its own data plane. */
+  private readonly objects: ObjectTable;
+  private argsSeq = 0;
   private closed = false;
 
   constructor(private readonly init: ClusterInit) {
@@ -61,6 +68,14 @@ export class Cluster {
     this.headTimeoutMs = init.headTimeoutMs ?? 30_000;
     this.head = makeClient(services.HeadService, init.address, init.token, init.maxMessageBytes);
     this.creations = new MuxClient(this.head, 'CreateActors', 'head', init.address, init.maxMessageBytes);
+    const plane = new ObjectPlane({
+      token: init.token,
+      // Served on the interface this process uses to reach the head, so the cluster's nodes can reach it too.
+      host: init.embedded ? '127.0.0.1' : () => localAddressTowards(init.address),
+    });
+    this.objects = new ObjectTable(plane, init.ownerId, {
+      freeRemote: (holder, ids) => this.connections.get(holder)?.free(ids),
+    });
     this.attach();
   }
 
@@ -96,10 +111,50 @@ export class Cluster {
     return toClusterStatus(await this.headCall('GetClusterStatus', {}));
   }
 
+  /**
+   * Stores a value in this driver and returns a ref to it, to pass to any number of calls: each
+   * callee pulls it from here. Large arrays are copied once, so changing them afterwards does not
+   * change the object.
+   */
+  put<T>(value: T): Promise<ObjectRef<T>> {
+    if (this.closed) return Promise.reject(new ShutDownError('cannot put: the cluster handle was shut down'));
+    return this.objects.put(value);
+  }
+
+  /** The value of a ref (or of each of several), once ready; rejects with the call's error if it failed. */
+  get<T>(ref: ObjectRef<T>, options?: { timeoutMs?: number }): Promise<T>;
+  get<T>(refs: readonly ObjectRef<T>[], options?: { timeoutMs?: number }): Promise<T[]>;
+  get<T>(refs: ObjectRef<T> | readonly ObjectRef<T>[], options: { timeoutMs?: number } = {}): Promise<T | T[]> {
+    if (this.closed) return Promise.reject(new ShutDownError('cannot get: the cluster handle was shut down'));
+    if (Array.isArray(refs)) return Promise.all((refs as readonly ObjectRef<T>[]).map((r) => this.objects.get(r, options)));
+    return this.objects.get(refs as ObjectRef<T>, options);
+  }
+
+  /**
+   * Waits until `numReturns` (default 1) of `refs` are ready (or failed), or `timeoutMs` passes.
+   * Resolves with [ready, notReady], as Ray's `wait`: at most `numReturns` refs in the first list.
+   */
+  wait<T>(refs: readonly ObjectRef<T>[], options?: WaitOptions): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
+    if (this.closed) return Promise.reject(new ShutDownError('cannot wait: the cluster handle was shut down'));
+    return this.objects.wait(refs, options);
+  }
+
+  /** Frees the values of these refs now, wherever they live; later gets of them fail with ObjectFreedError. */
+  free(refs: ObjectRef | readonly ObjectRef[]): void {
+    this.objects.free(Array.isArray(refs) ? refs : [refs as ObjectRef]);
+  }
+
+  /** Objects this driver owns and bytes held in its own memory for them. */
+  objectStats(): { owned: number; heldBytes: number } {
+    return { owned: this.objects.stats().objects, heldBytes: this.objects.plane.stats().bytes };
+  }
+
   /** Closes connections; for an embedded cluster also stops its head, worker and actors. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.objects.close();
+    await this.objects.plane.close();
     for (const c of this.connections.values()) c.close();
     this.connections.clear();
     this.attachment?.end();
@@ -117,10 +172,38 @@ export class Cluster {
   async createActor(module: string, exportName: string, args: unknown[], options: ActorOptions): Promise<ActorInfo> {
     this.assertOpen();
     const resources = resourceRequest(options);
+    // Refs among the constructor arguments are resolved by the new actor's process, like a call's.
+    let encoded = this.objects.encodeArgs(args, 'constructor arguments');
+    const refs = encoded.refs;
+    if (encoded.parts) {
+      throw new InvalidArgumentError(
+        `constructor arguments of ${exportName} hold arrays of 64 KiB or more; put them with cluster.put(...) and pass the ref instead`,
+        { context: { field: 'args' } },
+      );
+    }
+    this.objects.pin(refs);
+    try {
+      if (refs.some((o) => o.status !== 'ready')) {
+        for (const o of refs) await this.objects.waitReady(o, undefined, 'spawn');
+        encoded = this.objects.encodeArgs(args, 'constructor arguments');
+      }
+      return await this.createActorEncoded(module, exportName, encoded.envelope, resources, options);
+    } finally {
+      this.objects.unpin(refs);
+    }
+  }
+
+  private async createActorEncoded(
+    module: string,
+    exportName: string,
+    args: Buffer,
+    resources: Record<string, number>,
+    options: ActorOptions,
+  ): Promise<ActorInfo> {
     const spec = {
       module,
       exportName,
-      args: encode(args, 'constructor arguments'),
+      args,
       resources: { amounts: resources },
       name: options.name ?? '',
       namespace: options.namespace ?? this.namespace,
@@ -152,6 +235,13 @@ export class Cluster {
     return toActorInfo(reply.actor);
   }
 
+  /** @internal */
+  invokeToRef(route: ActorRoute, method: string, args: unknown[]): ObjectRef {
+    const { ref, obj } = this.objects.create();
+    void this.invoke(route, method, args, obj).catch(() => undefined); // the ref carries the error
+    return ref;
+  }
+
   /** @internal The shared view of one actor for every handle this driver holds to it. */
   route(info: ActorInfo): ActorRoute {
     let route = this.routes.get(info.actorId);
@@ -162,23 +252,96 @@ export class Cluster {
     return route;
   }
 
-  /** @internal */
-  invoke(route: ActorRoute, method: string, args: unknown[]): Promise<unknown> {
+  /**
+   * @internal Calls `method`; with `into`, the result is kept where it was computed and `into`
+   * (the object of a ref) learns where. Calls whose arguments hold refs that are not ready yet
+   * wait for them, and later calls to the same actor queue behind, so calls still run in the order made.
+   */
+  invoke(route: ActorRoute, method: string, args: unknown[], into?: OwnedObject): Promise<unknown> {
+    const result = this.invokeInner(route, method, args, into);
+    if (into) result.catch((err: unknown) => into.settle(undefined, err));
+    return result;
+  }
+
+  private invokeInner(route: ActorRoute, method: string, args: unknown[], into: OwnedObject | undefined): Promise<unknown> {
     if (this.closed) return Promise.reject(new ShutDownError(`cannot call ${method}: the cluster handle was shut down`));
-    let bytes: Buffer;
+    const what = `the arguments of ${method}`;
+    let enc: EncodedArgs;
     try {
-      bytes = encode(args, `the arguments of ${method}`);
+      enc = this.objects.encodeArgs(args, what);
     } catch (err) {
       return Promise.reject(err);
     }
-    return route.call(method, bytes);
+    const refs = enc.refs;
+    this.objects.pin(refs);
+    const needsPlane = enc.parts !== undefined && !this.objects.plane.started;
+    if (route.chained === 0 && !needsPlane && refs.every((o) => o.status === 'ready')) return this.send(route, method, enc, into);
+
+    route.chained++;
+    const prev = route.sendChain ?? Promise.resolve();
+    let issued!: () => void;
+    const tail = new Promise<void>((resolve) => (issued = resolve));
+    route.sendChain = tail;
+    void tail.then(() => {
+      route.chained--;
+      if (route.sendChain === tail) route.sendChain = undefined;
+    });
+    return prev.then(async () => {
+      try {
+        for (const o of refs) await this.objects.waitReady(o, undefined, `call to ${method}: argument`);
+        if (enc.parts) await this.objects.plane.address();
+        // Encoded again: the refs now carry where their values are.
+        const ready = this.objects.encodeArgs(args, what);
+        return this.send(route, method, { ...ready, refs }, into);
+      } catch (err) {
+        this.objects.unpin(refs);
+        throw err;
+      } finally {
+        issued();
+      }
+    });
+  }
+
+  /** Sends an encoded call now (synchronously queued on its stream) and turns what comes back into a value. */
+  private send(route: ActorRoute, method: string, enc: EncodedArgs, into: OwnedObject | undefined): Promise<unknown> {
+    const plane = this.objects.plane;
+    let out: OutgoingCall;
+    let argsObject: string | undefined;
+    if (enc.parts) {
+      // Large arrays stay in this process until the call is over; the callee pulls them.
+      argsObject = `${this.init.ownerId}.args.${(this.argsSeq++).toString(36)}`;
+      out = { args: EMPTY, argsObject: plane.hold(argsObject, enc.parts, { owner: 'self' }) };
+    } else {
+      out = { args: enc.envelope };
+    }
+    if (into) out.storeAs = into.id;
+    const done = (): void => {
+      this.objects.unpin(enc.refs);
+      if (argsObject) plane.store.delete(argsObject);
+    };
+    return route.call(method, out).then(
+      ({ outcome, holder }) => {
+        done();
+        if (into) {
+          if ('value' in outcome) into.settle({ kind: 'inline', envelope: outcome.value });
+          else into.settle({ kind: 'stored', location: outcome.stored, holder });
+          return undefined;
+        }
+        if ('value' in outcome) return decode(outcome.value, `the result of ${method}`);
+        return plane.fetch(outcome.stored, `the result of ${method}`);
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
   }
 
   private readonly routeHost: RouteHost = {
     connection: (address) => {
       let conn = this.connections.get(address);
       if (!conn) {
-        conn = new ActorConnection(address, this.token, this.init.maxMessageBytes);
+        conn = new ActorConnection(address, this.token, this.init.maxMessageBytes, this.init.ownerId);
         this.connections.set(address, conn);
       }
       return conn;
@@ -282,6 +445,8 @@ export class ActorClass<C extends ActorClassType> {
 /** A typed reference to a live actor. `call.method(...)` calls it directly, without the head. */
 export class ActorHandle<C extends ActorClassType> {
   readonly call: CallProxy<C>;
+  /** `ref.method(...)` runs the method and returns an ObjectRef to its result at once; the value stays where it was computed. */
+  readonly ref: RefProxy<C>;
   private readonly route: ActorRoute;
 
   constructor(
@@ -298,6 +463,18 @@ export class ActorHandle<C extends ActorClassType> {
         if (!fn) {
           fn = (...args: unknown[]) => this.cluster.invoke(this.route, prop, args);
           cache.set(prop, fn);
+        }
+        return fn;
+      },
+    });
+    const refCache = new Map<string, (...args: unknown[]) => ObjectRef>();
+    this.ref = new Proxy({} as RefProxy<C>, {
+      get: (_target, prop) => {
+        if (typeof prop !== 'string' || prop === 'then') return undefined;
+        let fn = refCache.get(prop);
+        if (!fn) {
+          fn = (...args: unknown[]) => this.cluster.invokeToRef(this.route, prop, args);
+          refCache.set(prop, fn);
         }
         return fn;
       },
@@ -331,6 +508,24 @@ export class ActorHandle<C extends ActorClassType> {
     this.route.markKilled();
     await this.cluster.killActor(this.id);
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The local address this process uses to reach `address` (host:port), found with one TCP connection. */
+function localAddressTowards(address: string): Promise<string> {
+  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
+  if (!m) return Promise.resolve('127.0.0.1');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: m[1]!, port: Number(m[2]) });
+    const done = (host: string): void => {
+      socket.destroy();
+      resolve(host);
+    };
+    socket.once('connect', () => done(socket.localAddress ?? '127.0.0.1'));
+    socket.once('error', () => done('127.0.0.1'));
+    socket.setTimeout(5000, () => done('127.0.0.1'));
+  });
 }
 
 function normalizeModule(module: URL | string): string {

@@ -42,6 +42,10 @@ export const ErrorCode = {
   STATE_CORRUPT: 'STATE_CORRUPT',
   /** The state store (Redis) could not be reached. */
   STATE_UNAVAILABLE: 'STATE_UNAVAILABLE',
+  /** The process that held an object's value (its owner, or the actor that computed it) is gone. */
+  OWNER_DIED: 'OWNER_DIED',
+  /** The object was freed: no reference to it was left, or it was freed explicitly. */
+  OBJECT_FREED: 'OBJECT_FREED',
   /** Anything unexpected: a bug in Troupe. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -249,6 +253,18 @@ export class StateUnavailableError extends TroupeError {
   }
 }
 
+export class OwnerDiedError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.OWNER_DIED, message, init);
+  }
+}
+
+export class ObjectFreedError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.OBJECT_FREED, message, init);
+  }
+}
+
 export class InternalError extends TroupeError {
   constructor(message: string, init: TroupeErrorInit = {}) {
     super(ErrorCode.INTERNAL, message, init);
@@ -277,6 +293,8 @@ const CLASS_BY_CODE: Record<ErrorCode, ErrorClass> = {
   SERIALIZATION: SerializationError,
   STATE_CORRUPT: StateCorruptError,
   STATE_UNAVAILABLE: StateUnavailableError,
+  OWNER_DIED: OwnerDiedError,
+  OBJECT_FREED: ObjectFreedError,
   INTERNAL: InternalError,
 };
 

@@ -50,6 +50,27 @@ function kindOf(v: ArrayBufferView): Kind | undefined {
   return name in KINDS ? name : undefined;
 }
 
+/**
+ * Whether `value` holds an array that `split` would take out of band. Cheap for the common small
+ * argument lists: it stops at the first hit and looks no deeper than the value goes.
+ */
+export function hasLargeParts(value: unknown, thresholdBytes = DEFAULT_OUT_OF_BAND_BYTES, depth = 0): boolean {
+  if (value === null || typeof value !== 'object' || depth > 64) return false;
+  if (ArrayBuffer.isView(value)) return value.byteLength >= thresholdBytes && kindOf(value) !== undefined;
+  if (Array.isArray(value)) return value.some((x) => hasLargeParts(x, thresholdBytes, depth + 1));
+  if (value instanceof Map) {
+    for (const [k, x] of value) if (hasLargeParts(k, thresholdBytes, depth + 1) || hasLargeParts(x, thresholdBytes, depth + 1)) return true;
+    return false;
+  }
+  if (value instanceof Set) {
+    for (const x of value) if (hasLargeParts(x, thresholdBytes, depth + 1)) return true;
+    return false;
+  }
+  if (!isPlainObject(value)) return false;
+  for (const k in value) if (hasLargeParts((value as Record<string, unknown>)[k], thresholdBytes, depth + 1)) return true;
+  return false;
+}
+
 /** Splits `value` into an envelope and the large binary parts it holds (nested in arrays, objects, Maps, Sets). */
 export function split(value: unknown, thresholdBytes = DEFAULT_OUT_OF_BAND_BYTES): SplitValue {
   const buffers: Uint8Array[] = [];

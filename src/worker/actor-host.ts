@@ -11,23 +11,37 @@ import {
   type ErrorInfo,
 } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { decode } from '../transport/codec.js';
+import { decode, encode } from '../transport/codec.js';
+import { hasLargeParts, split } from '../transport/out-of-band.js';
+import { ObjectPlane, type ObjectLocation } from '../objects/plane.js';
+import { decodingRefs } from '../objects/ref.js';
 import { services } from '../transport/protos.js';
 import { bindServer, serverOptions, closeServer, makeClient, DEFAULT_MAX_MESSAGE_BYTES } from '../transport/grpc.js';
 import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
-import { ActorInstance, type Outcome } from './actor-runtime.js';
+import { ActorInstance, type CallRequest, type Outcome } from './actor-runtime.js';
 
 interface WireCall {
   seq: number;
   actorId: string;
   method: string;
   args: Buffer;
+  argsObject?: ObjectLocation | null;
+  storeAs?: string;
+}
+interface WireBatch {
+  calls: WireCall[];
+  free?: string[];
+  ownerId?: string;
 }
 interface WireResult {
   seq: number;
   value?: Buffer;
   error?: ErrorInfo;
+  stored?: ObjectLocation;
 }
+
+/** How long a caller's objects outlive its stream breaking, for it to come back. */
+const OWNER_GRACE_MS = 10_000;
 
 export interface ActorHostOptions {
   host: string;
@@ -45,15 +59,22 @@ export class ActorHost {
   private readonly dead = new Map<string, DeathCause>();
   private readonly modules = new Map<string, Promise<Record<string, unknown>>>();
   private readonly server: grpc.Server;
+  /** Objects held here (large results, refs' values) and the client that pulls others. */
+  readonly objects: ObjectPlane;
+  /** Open Calls streams per owner id, and pending drops of owners whose streams all ended. */
+  private readonly owners = new Map<string, { streams: number; drop?: NodeJS.Timeout }>();
+  private tempSeq = 0;
 
   constructor(private readonly options: ActorHostOptions) {
+    this.objects = new ObjectPlane({ token: options.token, host: options.host, log: options.log.child({ component: 'objects' }) });
     this.server = new grpc.Server(serverOptions({ token: options.token, log: options.log }, options.maxMessageBytes));
     this.server.addService(services.ActorService.service, {
-      Calls: (call: grpc.ServerDuplexStream<{ calls: WireCall[] }, { results: WireResult[] }>) => this.serve(call),
+      Calls: (call: grpc.ServerDuplexStream<WireBatch, { results: WireResult[] }>) => this.serve(call),
     });
   }
 
-  listen(): Promise<number> {
+  async listen(): Promise<number> {
+    await this.objects.address();
     return bindServer(this.server, this.options.host, 0);
   }
 
@@ -81,8 +102,9 @@ export class ActorHost {
     }
   }
 
-  close(): Promise<void> {
-    return closeServer(this.server, 200);
+  async close(): Promise<void> {
+    await this.objects.close();
+    await closeServer(this.server, 200);
   }
 
   /** Imports the module, finds the export, runs the constructor. Errors name what failed. */
@@ -112,7 +134,8 @@ export class ActorHost {
         { context: { actorId, module: moduleSpec, exportName } },
       );
     }
-    const args = decode<unknown[]>(rawArgs, 'constructor arguments');
+    const decoded = decodingRefs(() => decode<unknown[]>(rawArgs, 'constructor arguments'));
+    const args = decoded.sawRefs ? await this.objects.resolveRefs(decoded.result) : decoded.result;
     let instance: Record<string, unknown>;
     try {
       instance = new (cls as new (...a: unknown[]) => Record<string, unknown>)(...(Array.isArray(args) ? args : []));
@@ -138,7 +161,7 @@ export class ActorHost {
     return this.actors.size;
   }
 
-  private serve(call: grpc.ServerDuplexStream<{ calls: WireCall[] }, { results: WireResult[] }>): void {
+  private serve(call: grpc.ServerDuplexStream<WireBatch, { results: WireResult[] }>): void {
     const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     let pending: WireResult[] = [];
     let sizes: number[] = [];
@@ -155,8 +178,18 @@ export class ActorHost {
       for (const batch of splitBySize(results, resultSizes, maxBytes)) call.write({ results: batch });
     };
     const replyFor = (seq: number, actorId: string, method: string) => (outcome: Outcome) => {
-      let result: WireResult = 'value' in outcome ? { seq, value: outcome.value } : { seq, error: outcome.error };
-      let size = 'value' in outcome ? outcome.value.length + 32 : approxWireBytes(outcome.error) + 32;
+      let result: WireResult;
+      let size: number;
+      if ('value' in outcome) {
+        result = { seq, value: outcome.value };
+        size = outcome.value.length + 32;
+      } else if ('stored' in outcome) {
+        result = { seq, stored: outcome.stored };
+        size = approxWireBytes(outcome.stored) + 32;
+      } else {
+        result = { seq, error: outcome.error };
+        size = approxWireBytes(outcome.error) + 32;
+      }
       if (tooLarge(size, maxBytes)) {
         const what = 'value' in outcome ? `the result of ${method}` : `the error thrown by ${method}`;
         const error = errorToInfo(messageTooLarge(what, size, maxBytes, { actorId, method }));
@@ -170,26 +203,86 @@ export class ActorHost {
         queueMicrotask(flush);
       }
     };
-    call.on('data', (batch: { calls: WireCall[] }) => {
+    let owner: string | undefined;
+    call.on('data', (batch: WireBatch) => {
+      if (owner === undefined && batch.ownerId) {
+        owner = batch.ownerId;
+        this.ownerStreamOpened(owner);
+      }
+      if (batch.free) for (const id of batch.free) this.objects.store.delete(id);
       for (const c of batch.calls) {
         const actor = this.actors.get(c.actorId);
         if (actor) {
-          actor.submit(c.method, c.args, replyFor(c.seq, c.actorId, c.method));
+          actor.submit(this.request(c, owner ?? ''), replyFor(c.seq, c.actorId, c.method));
           continue;
         }
         replyFor(c.seq, c.actorId, c.method)({ error: errorToInfo(this.unknownActor(c.actorId, c.method)) });
       }
     });
-    call.on('end', () => {
+    let ended = false;
+    const gone = (clean: boolean): void => {
       open = false;
+      if (ended) return;
+      ended = true;
+      if (owner !== undefined) this.ownerStreamClosed(owner, clean);
+    };
+    call.on('end', () => {
+      gone(true);
       call.end();
     });
-    call.on('error', () => {
-      open = false;
-    });
-    call.on('cancelled', () => {
-      open = false;
-    });
+    call.on('error', () => gone(false));
+    call.on('cancelled', () => gone(false));
+  }
+
+  /** One wire call as the actor runtime takes it: arguments pulled as needed, large results kept here. */
+  private request(c: WireCall, owner: string): CallRequest {
+    const objects = this.objects;
+    const what = `the arguments of ${c.method}`;
+    return {
+      method: c.method,
+      args: () => {
+        if (c.argsObject?.objectId) return objects.fetch(c.argsObject, what) as Promise<unknown[]>;
+        const { result, sawRefs } = decodingRefs(() => decode<unknown[]>(c.args, what));
+        return sawRefs ? objects.resolveRefs(result) : result;
+      },
+      result: (value) => {
+        if (!hasLargeParts(value)) return { value: encode(value, `the result of ${c.method}`) };
+        if (c.storeAs) {
+          // Kept for a ref: a snapshot, so later changes to the returned arrays do not show.
+          return { stored: objects.hold(c.storeAs, ObjectPlane.snapshot(value), { owner }) };
+        }
+        // Pulled once by the caller, straight from the method's own memory.
+        const id = `r.${owner}.${(this.tempSeq++).toString(36)}`;
+        return { stored: objects.hold(id, split(value), { owner, once: true }) };
+      },
+    };
+  }
+
+  private ownerStreamOpened(owner: string): void {
+    const o = this.owners.get(owner);
+    if (!o) {
+      this.owners.set(owner, { streams: 1 });
+      return;
+    }
+    o.streams++;
+    if (o.drop) clearTimeout(o.drop);
+    o.drop = undefined;
+  }
+
+  /** The owner's objects go with its last stream: at once when it ended cleanly, after a grace period when it broke. */
+  private ownerStreamClosed(owner: string, clean: boolean): void {
+    const o = this.owners.get(owner);
+    if (!o || --o.streams > 0) return;
+    const drop = (): void => {
+      this.owners.delete(owner);
+      const n = this.objects.store.deleteOwner(owner);
+      if (n > 0) this.options.log.debug({ owner, objects: n }, 'dropped the objects of a caller that went away');
+    };
+    if (clean) drop();
+    else {
+      o.drop = setTimeout(drop, OWNER_GRACE_MS);
+      o.drop.unref();
+    }
   }
 
   private unknownActor(actorId: string, method: string): TroupeError {

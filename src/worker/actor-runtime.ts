@@ -7,15 +7,22 @@ import {
   type DeathCause,
   type ErrorInfo,
 } from '../common/errors.js';
-import { decode, encode } from '../transport/codec.js';
+import type { ObjectLocation } from '../objects/plane.js';
 
-/** What a finished call produces: an encoded value or an error for the wire. */
-export type Outcome = { value: Buffer } | { error: ErrorInfo };
+/** What a finished call produces: an encoded value, a large one waiting on the data plane, or an error. */
+export type Outcome = { value: Buffer } | { stored: ObjectLocation } | { error: ErrorInfo };
 export type Reply = (outcome: Outcome) => void;
 
-interface QueuedCall {
+/** One call as the host hands it over: how to get its arguments and how to ship its result. */
+export interface CallRequest {
   method: string;
-  args: Uint8Array;
+  /** The decoded arguments, or a promise of them when refs or out-of-band parts must be pulled first. */
+  args(): unknown[] | Promise<unknown[]>;
+  /** Turns the method's return value into what goes back (inline, or kept on the data plane). */
+  result(value: unknown): Outcome;
+}
+
+interface QueuedCall extends CallRequest {
   reply: Reply;
 }
 
@@ -40,12 +47,14 @@ export class ActorInstance {
     private readonly maxConcurrency: number,
   ) {}
 
-  submit(method: string, args: Uint8Array, reply: Reply): void {
+  submit(request: CallRequest, reply: Reply): void {
     if (this.deadCause) {
-      reply({ error: errorToInfo(ActorDiedError.of(this.actorId, this.deadCause, method)) });
+      reply({ error: errorToInfo(ActorDiedError.of(this.actorId, this.deadCause, request.method)) });
       return;
     }
-    this.queue.push({ method, args, reply });
+    const call = request as QueuedCall;
+    call.reply = reply;
+    this.queue.push(call);
     this.pump();
   }
 
@@ -73,10 +82,41 @@ export class ActorInstance {
   }
 
   private run(call: QueuedCall): void {
+    let fn: Function;
+    let args: unknown[] | Promise<unknown[]>;
+    try {
+      fn = this.lookup(call.method);
+      args = call.args();
+    } catch (err) {
+      call.reply({ error: this.failure(call.method, err) });
+      return;
+    }
+    if (!(args instanceof Promise)) {
+      this.invoke(call, fn, args);
+      return;
+    }
+    // Refs or large arguments are being pulled: the call holds its slot meanwhile, so later calls
+    // still start in order.
+    this.inFlight++;
+    args.then(
+      (resolved) => {
+        this.inFlight--;
+        if (this.deadCause) call.reply({ error: errorToInfo(ActorDiedError.of(this.actorId, this.deadCause, call.method)) });
+        else this.invoke(call, fn, resolved);
+        this.pump();
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        // Not the method's fault: say what could not be fetched, as it is.
+        call.reply({ error: errorToInfo(err) });
+        this.pump();
+      },
+    );
+  }
+
+  private invoke(call: QueuedCall, fn: Function, args: unknown[]): void {
     let result: unknown;
     try {
-      const fn = this.lookup(call.method);
-      const args = decode<unknown[]>(call.args, `arguments of ${call.method}`);
       result = fn.apply(this.instance, Array.isArray(args) ? args : []);
     } catch (err) {
       call.reply({ error: this.failure(call.method, err) });
@@ -107,7 +147,7 @@ export class ActorInstance {
       return;
     }
     try {
-      call.reply({ value: encode(value, `the result of ${call.method}`) });
+      call.reply(call.result(value));
     } catch (err) {
       call.reply({ error: errorToInfo(err) });
     }
