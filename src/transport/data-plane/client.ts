@@ -29,7 +29,7 @@ export interface PullOptions {
   timeoutMs?: number;
 }
 
-/** Scratch for reads that cannot go straight into a destination (DATA of pulls no longer wanted). */
+/** Scratch for reads that cannot land in a destination: headers, control frames, DATA of pulls given up. */
 const READ_BUFFER_BYTES = 1024 * 1024;
 /**
  * The most read into scratch while a frame header or control payload is next: enough for the
