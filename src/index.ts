@@ -15,6 +15,19 @@ export {
   type NodeStatus,
 } from './client/index.js';
 export { ObjectRef } from './objects/ref.js';
+export type { CollectiveGroupOptions, CollectiveGroupHandle } from './client/cluster.js';
+export {
+  getCollectiveGroup,
+  registerCollectiveBackend,
+  CollectiveGroup,
+  type CollectiveBackend,
+  type CollectiveOps,
+  type BackendEndpoint,
+  type EndpointOptions,
+  type P2POptions,
+} from './collective/group.js';
+export type { ReduceOp, ReduceOptions, AllgatherOptions, BroadcastOptions, CollectiveOptions, Tensor } from './collective/index.js';
+export { segmentBounds } from './collective/index.js';
 export type { WaitOptions } from './objects/owner.js';
 export type { RefProxy, RefArgs } from './client/types.js';
 export * from './common/errors.js';

@@ -9,6 +9,7 @@ import {
   TroupeError,
   type DeathCause,
 } from '../common/errors.js';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { decode } from '../transport/codec.js';
 import { ObjectPlane } from '../objects/plane.js';
@@ -142,6 +143,41 @@ export class Cluster {
   /** Frees the values of these refs now, wherever they live; later gets of them fail with ObjectFreedError. */
   free(refs: ObjectRef | readonly ObjectRef[]): void {
     this.objects.free(Array.isArray(refs) ? refs : [refs as ObjectRef]);
+  }
+
+  /**
+   * Forms a collective group of actors: rank i is `members[i]`. Each member's process opens an
+   * endpoint of the backend ('tcp' by default), the members connect to each other, and then,
+   * inside their methods, `getCollectiveGroup(name)` gives them allreduce, broadcast and the rest.
+   */
+  async collectiveGroup(members: readonly ActorHandle<ActorClassType>[], options: CollectiveGroupOptions = {}): Promise<CollectiveGroupHandle> {
+    this.assertOpen();
+    const opts = validateGroupOptions(members, options);
+    const { name, backend, timeoutMs } = opts;
+    const token = randomBytes(24).toString('base64url');
+    const routes = members.map((m) => m.routeForRuntime());
+    const ask = (i: number, what: string, args: unknown[]): Promise<unknown> =>
+      this.invoke(routes[i]!, `~troupe.collective.${what}`, args).catch((err: unknown) => {
+        if (err instanceof TroupeError) err.context.rank ??= String(i);
+        throw err;
+      });
+    const closeAll = (): Promise<unknown> => Promise.allSettled(routes.map((_, i) => ask(i, 'close', [name])));
+    try {
+      const rendezvous = (await Promise.all(routes.map((_, i) => ask(i, 'open', [name, i, routes.length, backend, token])))) as string[];
+      await Promise.all(routes.map((_, i) => ask(i, 'connect', [name, rendezvous, timeoutMs])));
+    } catch (err) {
+      await closeAll();
+      throw err;
+    }
+    return {
+      name,
+      backend,
+      size: members.length,
+      members: [...members],
+      destroy: async () => {
+        await closeAll();
+      },
+    };
   }
 
   /** Objects this driver owns and bytes held in its own memory for them. */
@@ -498,6 +534,11 @@ export class ActorHandle<C extends ActorClassType> {
     return this.route.current.pid;
   }
 
+  /** @internal */
+  routeForRuntime(): ActorRoute {
+    return this.route;
+  }
+
   /** Current state from the head (ALIVE, RESTARTING, DEAD with its cause, ...). */
   state(): Promise<ActorInfo> {
     return this.cluster.actorInfo(this.id);
@@ -511,6 +552,50 @@ export class ActorHandle<C extends ActorClassType> {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+export interface CollectiveGroupOptions {
+  /** 'tcp' (default), or 'nccl' where the native core provides it. */
+  backend?: string;
+  /** The group's name inside the actors; default 'default'. An actor can be in several groups. */
+  name?: string;
+  /** How long members wait for each other to connect. Default 30000 ms. */
+  timeoutMs?: number;
+}
+
+/** A group formed by `cluster.collectiveGroup`. */
+export interface CollectiveGroupHandle {
+  readonly name: string;
+  readonly backend: string;
+  readonly size: number;
+  readonly members: readonly ActorHandle<ActorClassType>[];
+  /** Every member leaves the group; collectives pending in it fail. */
+  destroy(): Promise<void>;
+}
+
+const GROUP_OPTION_KEYS = ['backend', 'name', 'timeoutMs'];
+
+function validateGroupOptions(members: readonly unknown[], options: CollectiveGroupOptions): Required<CollectiveGroupOptions> {
+  if (!Array.isArray(members) || members.length === 0 || !members.every((m) => m instanceof ActorHandle)) {
+    throw new InvalidArgumentError('collectiveGroup takes a non-empty array of actor handles', { context: { field: 'members' } });
+  }
+  const ids = members.map((m) => (m as ActorHandle<ActorClassType>).id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new InvalidArgumentError(`actor ${dup} appears twice among the members; each actor takes one rank`, { context: { field: 'members' } });
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('collectiveGroup options must be an object', { context: { field: 'options' } });
+  const unknownKey = Object.keys(options).find((k) => !GROUP_OPTION_KEYS.includes(k));
+  if (unknownKey) {
+    throw new InvalidArgumentError(`unknown collectiveGroup option '${unknownKey}'; valid options are: ${GROUP_OPTION_KEYS.join(', ')}`, {
+      context: { field: unknownKey },
+    });
+  }
+  const { backend = 'tcp', name = 'default', timeoutMs = 30_000 } = options;
+  if (typeof backend !== 'string' || backend.length === 0) throw new InvalidArgumentError('backend must be a non-empty string', { context: { field: 'backend' } });
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw new InvalidArgumentError('name must be a string of 1 to 200 characters', { context: { field: 'name' } });
+  }
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new InvalidArgumentError(`timeoutMs must be a number > 0, got ${timeoutMs}`, { context: { field: 'timeoutMs' } });
+  return { backend, name, timeoutMs };
+}
 
 /** The local address this process uses to reach `address` (host:port), found with one TCP connection. */
 function localAddressTowards(address: string): Promise<string> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   ActorConstructorError,
   ActorDiedError,
+  MethodNotFoundError,
   ModuleLoadError,
   TroupeError,
   errorToInfo,
@@ -15,6 +16,7 @@ import { decode, encode } from '../transport/codec.js';
 import { hasLargeParts, split } from '../transport/out-of-band.js';
 import { ObjectPlane, type ObjectLocation } from '../objects/plane.js';
 import { decodingRefs } from '../objects/ref.js';
+import { CollectiveGroup, collectiveBackend, groupsOf, joinGroup, leaveGroup, type BackendEndpoint } from '../collective/group.js';
 import { services } from '../transport/protos.js';
 import { bindServer, serverOptions, closeServer, makeClient, DEFAULT_MAX_MESSAGE_BYTES } from '../transport/grpc.js';
 import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
@@ -40,6 +42,9 @@ interface WireResult {
   stored?: ObjectLocation;
 }
 
+/** Method names of runtime requests (not the actor's own methods). */
+const SYSTEM_PREFIX = '~troupe.';
+
 /** How long a caller's objects outlive its stream breaking, for it to come back. */
 const OWNER_GRACE_MS = 10_000;
 
@@ -64,6 +69,8 @@ export class ActorHost {
   /** Open Calls streams per owner id, and pending drops of owners whose streams all ended. */
   private readonly owners = new Map<string, { streams: number; drop?: NodeJS.Timeout }>();
   private tempSeq = 0;
+  /** Collective groups being formed, by actor id and group name: opened, not yet connected. */
+  private readonly forming = new Map<string, { endpoint: BackendEndpoint; rank: number; size: number; backend: string }>();
 
   constructor(private readonly options: ActorHostOptions) {
     this.objects = new ObjectPlane({ token: options.token, host: options.host, log: options.log.child({ component: 'objects' }) });
@@ -155,6 +162,18 @@ export class ActorHost {
     this.actors.delete(actorId);
     this.dead.set(actorId, cause);
     actor?.destroy(cause);
+    if (!actor) return;
+    // Its groups go with it: the other members' pending collectives fail naming its rank.
+    const why = ActorDiedError.of(actorId, cause);
+    for (const g of groupsOf(actor.target)) {
+      leaveGroup(actor.target, g.name);
+      void g.close(why).catch(() => undefined);
+    }
+    for (const [key, f] of this.forming) {
+      if (!key.startsWith(`${actorId}\0`)) continue;
+      this.forming.delete(key);
+      void f.endpoint.close().catch(() => undefined);
+    }
   }
 
   get size(): number {
@@ -212,6 +231,12 @@ export class ActorHost {
       if (batch.free) for (const id of batch.free) this.objects.store.delete(id);
       for (const c of batch.calls) {
         const actor = this.actors.get(c.actorId);
+        if (actor && c.method.startsWith(SYSTEM_PREFIX)) {
+          // Runtime requests about the actor (collective groups): not queued behind its calls.
+          const reply = replyFor(c.seq, c.actorId, c.method);
+          this.system(actor, c).then(reply, (err: unknown) => reply({ error: errorToInfo(err) }));
+          continue;
+        }
         if (actor) {
           actor.submit(this.request(c, owner ?? ''), replyFor(c.seq, c.actorId, c.method));
           continue;
@@ -256,6 +281,53 @@ export class ActorHost {
         return { stored: objects.hold(id, split(value), { owner, once: true }) };
       },
     };
+  }
+
+  /** Runtime requests the driver sends to an actor, by method name (after SYSTEM_PREFIX). */
+  private async system(actor: ActorInstance, c: WireCall): Promise<Outcome> {
+    const args = decode<unknown[]>(c.args, `the arguments of ${c.method}`);
+    const name = String(args[0]);
+    const key = `${actor.actorId}\0${name}`;
+    switch (c.method.slice(SYSTEM_PREFIX.length)) {
+      case 'collective.open': {
+        const [, rank, size, backend, token] = args as [string, number, number, string, string];
+        const open = collectiveBackend(backend);
+        const endpoint = await open({ rank, size, token, host: this.options.host, log: this.options.log.child({ group: name, rank }) });
+        const previous = this.forming.get(key);
+        if (previous) void previous.endpoint.close().catch(() => undefined);
+        this.forming.set(key, { endpoint, rank, size, backend });
+        return { value: encode(endpoint.rendezvous) };
+      }
+      case 'collective.connect': {
+        const [, rendezvous, timeoutMs] = args as [string, string[], number];
+        const f = this.forming.get(key);
+        if (!f) throw new ActorDiedError(`collective group '${name}' was not opened on actor ${actor.actorId}`, { context: { actorId: actor.actorId } });
+        this.forming.delete(key);
+        let group: CollectiveGroup;
+        try {
+          group = new CollectiveGroup(name, f.backend, f.rank, f.size, await f.endpoint.connect(rendezvous, timeoutMs));
+        } catch (err) {
+          await f.endpoint.close().catch(() => undefined);
+          throw err;
+        }
+        try {
+          joinGroup(actor.target, group);
+        } catch (err) {
+          await group.close(err as Error);
+          throw err;
+        }
+        return { value: encode(null) };
+      }
+      case 'collective.close': {
+        const f = this.forming.get(key);
+        this.forming.delete(key);
+        await f?.endpoint.close().catch(() => undefined);
+        await leaveGroup(actor.target, name)?.close(new Error(`the driver destroyed collective group '${name}'`));
+        return { value: encode(null) };
+      }
+      default:
+        throw new MethodNotFoundError(`unknown runtime request ${c.method}`, { context: { actorId: actor.actorId, method: c.method } });
+    }
   }
 
   private ownerStreamOpened(owner: string): void {

@@ -47,6 +47,11 @@ export class ActorInstance {
     private readonly maxConcurrency: number,
   ) {}
 
+  /** The actor object itself (collective groups are registered by it). */
+  get target(): object {
+    return this.instance;
+  }
+
   submit(request: CallRequest, reply: Reply): void {
     if (this.deadCause) {
       reply({ error: errorToInfo(ActorDiedError.of(this.actorId, this.deadCause, request.method)) });
