@@ -6,6 +6,7 @@
  * 256 MiB in 1 MiB writes to a plain socket, this process counts the bytes). For each group size and
  * array size: algbw = bytes / time and busbw = algbw × 2(n−1)/n (nccl-tests' definition), each the
  * best of `--runs` timed allreduces (an iteration's time is the slowest rank's, after a barrier);
+ * each rank reduces out of place into one output array it allocated once, like nccl-tests;
  * busbw carries its ratio to raw TCP, target ≥ 0.5x from 16 MiB. GB/s is 10^9 bytes/s.
  *
  * This module is also the child: `collective.js --child raw-tcp MIB` or `--child rank RANK SIZE`.
@@ -159,9 +160,11 @@ async function rankMain(rank: number, size: number): Promise<void> {
       const length = (Number(mibText) * MiB) / 4;
       const data = new Float32Array(length);
       for (let i = 0; i < length; i++) data[i] = (rank + i) % 17;
-      const opts = { timeoutMs: 120_000 };
+      // Out of place into an output allocated once, as nccl-tests does with its recvbuff.
+      const out = new Float32Array(length);
+      const opts = { timeoutMs: 120_000, out };
       try {
-        await allreduce(t, data, { ...opts, inPlace: false }); // warm-up
+        await allreduce(t, data, opts); // warm-up
         const ms: number[] = [];
         for (let i = 0; i < Number(runsText); i++) {
           await barrier(t, opts);

@@ -179,7 +179,9 @@ export async function ringPipeline(c: Ctx, plan: RingPlan): Promise<void> {
 
   post(0);
   const shape = Float64Array.from([src instanceof Float64Array ? 1 : 0, ...off]);
+  let prevJoined = false;
   const theirs = t.recv(prev, `${c.tag}:0`, c.timeoutMs).then((got) => {
+    prevJoined = true;
     if (got.length !== shape.length || got.some((v, i) => v !== shape[i])) {
       const describe = (s: ArrayLike<number>) =>
         `a ${s[0] === 1 ? 'Float64Array' : 'Float32Array'} of ${s[s.length - 1]} split [${Array.from(s).slice(1).join(', ')}]`;
@@ -202,7 +204,11 @@ export async function ringPipeline(c: Ctx, plan: RingPlan): Promise<void> {
     for (let k = 0; k < chunks.length; k++) {
       // `failed` carries errors already annotated; a recv's own error gets its step here.
       const lost = await Promise.race([posted[j]![k]!.then(noError, (err: unknown) => ({ err })), failed]);
-      if (lost) throw annotate(stepName(j), lost.err);
+      if (lost) {
+        // A previous rank that took part (its shape came) is likely stuck behind the real culprit.
+        const upstream = lost.err instanceof TimeoutError && prevJoined;
+        throw annotate(stepName(j), upstream ? await upstreamReason(c, prev, lost.err as TimeoutError) : lost.err);
+      }
       // Step j+1's chunks follow all of step j's on the wire: posting them now, before the
       // next read, lets every one of them be read in place.
       if (k === 0 && j + 1 < steps.length) post(j + 1);
@@ -218,3 +224,16 @@ export async function ringPipeline(c: Ctx, plan: RingPlan): Promise<void> {
 }
 
 const noError = (): undefined => undefined;
+
+/**
+ * After timing out on `prev`, waits briefly for word that `prev` gave up (its ABORT may be on the
+ * way, and names the rank that really failed further up the ring); the timeout if none comes.
+ */
+async function upstreamReason(c: Ctx, prev: number, timeout: TimeoutError): Promise<Error> {
+  try {
+    await c.t.recv(prev, `${c.tag}:probe`, Math.min(250, c.timeoutMs));
+  } catch (err) {
+    if (err instanceof UnavailableError) return err;
+  }
+  return timeout;
+}
