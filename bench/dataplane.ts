@@ -13,6 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { DataPlaneClient, DataPlaneServer } from '../src/transport/data-plane/index.js';
+import { connect, type Cluster } from '../src/index.js';
 import { MiB, gbps, rawTcpOnce, serveRawTcp } from './raw/tcp.js';
 import { exitWhenParentGone, startChild, type Child } from './lib/children.js';
 import { Report } from './lib/report.js';
@@ -174,8 +175,79 @@ export async function run(args: string[]): Promise<number> {
     report.add(`DataPlane pull of a ${m} MiB object, as above`, value, 'GB/s', { baselineName: 'raw TCP into a new ArrayBuffer', baseline: fresh });
   });
 
+  await actorSections(report, opts, raw, limit);
+
   report.print();
   return report.failed ? 1 : 0;
+}
+
+type Blob = typeof import('./actors/blobs.js').BlobActor;
+const SMALL_OPS = 5000;
+
+/** Troupe itself: an embedded cluster, arrays as call arguments, results and refs; small put/get rates. */
+async function actorSections(report: Report, opts: Options, raw: number | null, limit: number): Promise<void> {
+  const floats = (64 * MiB) / 4;
+  const target = { on: 'ratio', op: '>=', threshold: 0.6 } as const;
+  const rowOpts = { baselineName: 'raw TCP', target };
+  let cluster: Cluster | undefined;
+  try {
+    await section(
+      report,
+      [
+        { name: `troupe driver→actor, a 64 MiB Float32Array as an argument, best of ${opts.runs}`, unit: 'GB/s', opts: rowOpts },
+        { name: `troupe actor→driver, a 64 MiB Float32Array as a result, best of ${opts.runs}`, unit: 'GB/s', opts: rowOpts },
+        { name: `troupe actor→actor, a 64 MiB Float32Array passed as a ref (incl. its snapshot), best of ${opts.runs}`, unit: 'GB/s', opts: rowOpts },
+      ],
+      limit * 2,
+      async () => {
+        cluster = await connect({ warmPoolSize: 2 });
+        const B = cluster.actorClass<Blob>(new URL('./actors/blobs.js', import.meta.url), 'BlobActor');
+        const [a, b] = await Promise.all([B.spawn([]), B.spawn([])]);
+        const arg = new Float32Array(floats).fill(2.5);
+        const timedGbps = async (fn: () => Promise<unknown>): Promise<number> => {
+          const t0 = performance.now();
+          await fn();
+          return gbps(64 * MiB, performance.now() - t0);
+        };
+        await a.call.length(arg); // connections, warm-up
+        await a.call.make(floats);
+        const asArg = await bestOf(opts.runs, () => timedGbps(() => a.call.length(arg)));
+        const asResult = await bestOf(opts.runs, () => timedGbps(() => a.call.make(floats)));
+        const asRef = await bestOf(opts.runs, () =>
+          timedGbps(async () => {
+            const ref = a.ref.make(floats);
+            await b.call.length(ref);
+            cluster!.free(ref);
+          }),
+        );
+        return [asArg, asResult, asRef].map((value) => ({ value, baseline: raw }));
+      },
+    );
+    await section(
+      report,
+      [
+        { name: `troupe put of a small value, ${SMALL_OPS} sequential`, unit: 'puts/s', opts: { baselineName: 'Ray (published, one client)', target: { on: 'value', op: '>=', threshold: 5000 } } },
+        { name: `troupe get of a small value, ${SMALL_OPS} sequential`, unit: 'gets/s', opts: { baselineName: 'Ray (published, one client)', target: { on: 'value', op: '>=', threshold: 10_000 } } },
+      ],
+      limit,
+      async () => {
+        const c = cluster ?? (cluster = await connect({ warmPoolSize: 1 }));
+        const refs = [];
+        let t0 = performance.now();
+        for (let i = 0; i < SMALL_OPS; i++) refs.push(await c.put({ step: i, loss: 0.5 }));
+        const puts = (SMALL_OPS * 1000) / (performance.now() - t0);
+        t0 = performance.now();
+        for (const r of refs) await c.get(r);
+        const gets = (SMALL_OPS * 1000) / (performance.now() - t0);
+        return [
+          { value: puts, baseline: 5000 },
+          { value: gets, baseline: 10_000 },
+        ];
+      },
+    );
+  } finally {
+    await cluster?.shutdown();
+  }
 }
 
 /** The child side: `--child raw-tcp MIB`, `--child grpc-stream`, `--child dp-server id=bytes...`. */

@@ -59,6 +59,7 @@ export class HostProcess {
       stdio: ['ignore', out, out, 'ipc'],
       env: {
         ...process.env,
+        GLIBC_TUNABLES: hugePageTunables(process.env.GLIBC_TUNABLES),
         ...options.env,
         TROUPE_TOKEN: options.token,
         TROUPE_BIND_HOST: options.bindHost,
@@ -162,4 +163,14 @@ function readTail(file: string, bytes: number): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * Large ArrayBuffers (tensors, pulled objects) come from glibc's mmap'd chunks; asking it to mark
+ * them for transparent huge pages cuts the first-touch page faults that otherwise bound how fast
+ * fresh memory fills (about 1 GB/s on the development VM). A user's own setting wins.
+ */
+function hugePageTunables(current: string | undefined): string {
+  if (current?.includes('glibc.malloc.hugetlb')) return current;
+  return current ? `${current}:glibc.malloc.hugetlb=1` : 'glibc.malloc.hugetlb=1';
 }
