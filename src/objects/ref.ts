@@ -66,10 +66,18 @@ addExtension({
     return ref.state.descriptor() ?? [ref.state.id, -1];
   },
   read(data: unknown) {
+    if (!isDescriptor(data)) throw new Error('malformed ObjectRef on the wire (expected [id, 0, value] or [id, 1, address, size])');
     decodedRefs++;
-    return new RefArg(data as RefDescriptor);
+    return new RefArg(data);
   },
 });
+
+function isDescriptor(d: unknown): d is RefDescriptor {
+  if (!Array.isArray(d) || typeof d[0] !== 'string') return false;
+  if (d[1] === 0) return d.length === 3 && d[2] instanceof Uint8Array;
+  if (d[1] === 1) return d.length === 4 && typeof d[2] === 'string' && typeof d[3] === 'number';
+  return d.length === 2 && d[1] === -1; // not ready when sent: fails when resolved, naming the object
+}
 
 /** Runs `encodeFn` and returns what it made and the refs it met (in order, possibly repeated). */
 export function collectingRefs<R>(encodeFn: () => R): { result: R; refs: RefState[] } {

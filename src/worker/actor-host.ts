@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   ActorConstructorError,
   ActorDiedError,
+  InvalidArgumentError,
   MethodNotFoundError,
   ModuleLoadError,
   TroupeError,
@@ -15,6 +16,7 @@ import type { Logger } from '../common/logger.js';
 import { decode, encode } from '../transport/codec.js';
 import { hasLargeParts, split } from '../transport/out-of-band.js';
 import { ObjectPlane, type ObjectLocation } from '../objects/plane.js';
+import { MAX_OBJECT_ID_BYTES } from '../transport/data-plane/index.js';
 import { decodingRefs } from '../objects/ref.js';
 import { CollectiveGroup, collectiveBackend, groupsOf, joinGroup, leaveGroup, type BackendEndpoint } from '../collective/group.js';
 import { services } from '../transport/protos.js';
@@ -235,6 +237,13 @@ export class ActorHost {
           // Runtime requests about the actor (collective groups): not queued behind its calls.
           const reply = replyFor(c.seq, c.actorId, c.method);
           this.system(actor, c).then(reply, (err: unknown) => reply({ error: errorToInfo(err) }));
+          continue;
+        }
+        if (actor && c.storeAs && Buffer.byteLength(c.storeAs) > MAX_OBJECT_ID_BYTES) {
+          const err = new InvalidArgumentError(`store_as must be at most ${MAX_OBJECT_ID_BYTES} bytes, got ${Buffer.byteLength(c.storeAs)}`, {
+            context: { field: 'store_as', actorId: c.actorId, method: c.method },
+          });
+          replyFor(c.seq, c.actorId, c.method)({ error: errorToInfo(err) });
           continue;
         }
         if (actor) {

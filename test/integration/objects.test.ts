@@ -262,3 +262,41 @@ function makeBatch(n: number, seed: number): Float32Array {
   for (let i = 0; i < n; i++) a[i] = ((i * 31 + seed) % 1000) / 7;
   return a;
 }
+
+describe('malformed object requests', () => {
+  it('a raw caller sending a broken ref, an unreachable argument object or an oversize store id gets clear errors; the actor keeps serving', async () => {
+    const { makeClient } = await import('../../src/transport/grpc.js');
+    const { services } = await import('../../src/transport/protos.js');
+    const { encode } = await import('../../src/transport/codec.js');
+    const { ObjectRef } = await import('../../src/objects/ref.js');
+    const { errorFromInfo } = await import('../../src/common/errors.js');
+    const info = await consumer.state();
+    const client = makeClient(services.ActorService, info.address, cluster.token);
+    const stream = (client as unknown as { Calls: () => import('@grpc/grpc-js').ClientDuplexStream<object, { results: { seq: number; error?: never; value?: Buffer }[] }> }).Calls();
+    const results = new Map<number, { error?: never; value?: Buffer }>();
+    stream.on('error', () => undefined); // the stream ends with the client below
+    stream.on('data', (b: { results: { seq: number; error?: never; value?: Buffer }[] }) => b.results.forEach((r) => results.set(r.seq, r)));
+    const brokenRef = encode([new ObjectRef({ id: 'x', descriptor: () => 5 as never })]);
+    stream.write({
+      ownerId: 'raw-test',
+      calls: [
+        { seq: 1, actorId: info.actorId, method: 'echo', args: brokenRef },
+        { seq: 2, actorId: info.actorId, method: 'echo', args: Buffer.alloc(0), argsObject: { objectId: 'gone', address: '127.0.0.1:1', size: 10 } },
+        { seq: 3, actorId: info.actorId, method: 'echo', args: encode([1]), storeAs: 'x'.repeat(5000) },
+        { seq: 4, actorId: info.actorId, method: 'echo', args: encode(['still here']) },
+      ],
+    });
+    expect(await eventually(() => results.size === 4, 10_000)).toBe(true);
+    stream.end();
+    client.close();
+    const err = (seq: number) => errorFromInfo(results.get(seq)!.error!);
+    expect(err(1).code).toBe('SERIALIZATION');
+    expect(err(1).message).toMatch(/malformed ObjectRef/);
+    expect(err(2)).toBeInstanceOf(OwnerDiedError);
+    expect(err(2).message).toMatch(/127\.0\.0\.1:1/);
+    expect(err(3)).toBeInstanceOf(InvalidArgumentError);
+    expect((err(3) as InvalidArgumentError).field).toBe('store_as');
+    const { decode } = await import('../../src/transport/codec.js');
+    expect(decode(results.get(4)!.value!)).toBe('still here');
+  });
+});
