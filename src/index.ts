@@ -15,6 +15,8 @@ export {
   type NodeStatus,
 } from './client/index.js';
 export { ObjectRef } from './objects/ref.js';
+export { PlacementGroup, type PlacementGroupOptions, type PlacementStrategy } from './client/placement-group.js';
+export type { PlacementGroupInfo, PlacementGroupState } from './client/status.js';
 export type { CollectiveGroupOptions, CollectiveGroupHandle } from './client/cluster.js';
 export {
   getCollectiveGroup,

@@ -74,6 +74,20 @@ export function formatStatus(s: ClusterStatus): string {
     out += table(arows);
     if (live.length > 50) out += `  ... and ${live.length - 50} more (use --json)\n`;
   }
+  const groups = s.placementGroups.filter((g) => g.state !== 'REMOVED');
+  if (s.placementGroups.length > 0) {
+    const count = (st: string): number => s.placementGroups.filter((g) => g.state === st).length;
+    out += `\nPlacement groups: ${count('CREATED')} created, ${count('PENDING')} pending, ${count('RESCHEDULING')} rescheduling, ${count('REMOVED')} removed\n`;
+  }
+  if (groups.length) {
+    const grows = [['GROUP', 'NAME', 'STRATEGY', 'STATE', 'BUNDLES (resources @ node)']];
+    for (const g of groups.slice(0, 50)) {
+      const bundles = g.bundles.map((b) => `{${Object.entries(b.resources).map(([k, v]) => `${k}: ${formatAmount(k, v)}`).join(', ')}} @ ${b.nodeId || '-'}`).join('; ');
+      grows.push([g.placementGroupId, g.name ? `${g.namespace}/${g.name}` : '-', g.strategy, g.reason && g.state !== 'CREATED' ? `${g.state} (${g.reason})` : g.state, bundles]);
+    }
+    out += table(grows);
+    if (groups.length > 50) out += `  ... and ${groups.length - 50} more (use --json)\n`;
+  }
   return out;
 }
 

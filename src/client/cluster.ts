@@ -22,7 +22,8 @@ import { ActorRoute, type RouteHost } from './actor-route.js';
 import { MuxClient } from '../transport/mux-stream.js';
 import { resourceRequest, validateActorOptions, type ActorOptions } from './options.js';
 import type { ActorClassType, CallProxy, RefProxy } from './types.js';
-import { toActorInfo, toClusterStatus, type ActorInfo, type ClusterStatus, type WireActorInfo } from './status.js';
+import { toActorInfo, toClusterStatus, toPlacementGroupInfo, type ActorInfo, type ClusterStatus, type PlacementGroupInfo, type WireActorInfo, type WirePlacementGroupInfo } from './status.js';
+import { PlacementGroup, validateGroupOptions as validatePgOptions, wireBundles, type PlacementGroupOptions } from './placement-group.js';
 
 /** How long a caller whose stream broke waits for the head to say the actor restarted or died. */
 const RESTART_WAIT_MS = 30_000;
@@ -105,6 +106,44 @@ export class Cluster {
     const reply = await this.headCall<{ actor: WireActorInfo }>('GetActor', { name, namespace: options.namespace ?? this.namespace });
     return new ActorHandle<C>(this, toActorInfo(reply.actor));
   }
+
+  /**
+   * Reserves resource bundles all at once or not at all, placed by `strategy` (PACK by default).
+   * Resolves at once with the group, CREATED or PENDING (then `ready()` waits for it); rejects when
+   * the cluster can never hold it, naming the strategy and what is missing.
+   */
+  async placementGroup(bundles: Array<Record<string, number>>, options?: PlacementGroupOptions): Promise<PlacementGroup> {
+    this.assertOpen();
+    const opts = validatePgOptions(options);
+    const reply = await this.headCall<{ group: WirePlacementGroupInfo }>('CreatePlacementGroup', {
+      bundles: wireBundles(bundles),
+      strategy: opts.strategy ?? 'PACK',
+      name: opts.name ?? '',
+      namespace: opts.namespace ?? this.namespace,
+      lifetime: opts.lifetime ?? '',
+      ownerId: this.init.ownerId,
+    });
+    return new PlacementGroup(this.groupHost, toPlacementGroupInfo(reply.group));
+  }
+
+  /** Every placement group the head knows, removed ones included. */
+  async placementGroups(): Promise<PlacementGroupInfo[]> {
+    return (await this.status()).placementGroups;
+  }
+
+  /** A handle to a group by name (or id), created by any driver. */
+  async getPlacementGroup(nameOrId: string, options: { namespace?: string } = {}): Promise<PlacementGroup> {
+    this.assertOpen();
+    const byId = nameOrId.startsWith('pg-');
+    const reply = await this.headCall<{ group: WirePlacementGroupInfo }>('GetPlacementGroup', {
+      placementGroupId: byId ? nameOrId : '',
+      name: byId ? '' : nameOrId,
+      namespace: options.namespace ?? this.namespace,
+    });
+    return new PlacementGroup(this.groupHost, toPlacementGroupInfo(reply.group));
+  }
+
+  private readonly groupHost = { headCall: <Rep>(method: string, request: object) => this.headCall<Rep>(method, request) };
 
   /** Nodes with their resources, and actors by state. */
   async status(): Promise<ClusterStatus> {
@@ -252,6 +291,8 @@ export class Cluster {
       maxTaskRetries: options.maxTaskRetries ?? 0,
       env: options.env ?? {},
       execArgv: this.init.execArgv,
+      placementGroupId: typeof options.placementGroup === 'string' ? options.placementGroup : (options.placementGroup?.id ?? ''),
+      bundleIndex: options.bundleIndex ?? -1,
     };
     await this.headReady();
     const reply = await this.creations.request({ spec, ownerId: this.init.ownerId }, `the spawn request for ${exportName} (with its constructor arguments)`);

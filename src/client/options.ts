@@ -31,6 +31,10 @@ export interface ActorOptions {
   maxTaskRetries?: number;
   /** Extra environment variables for the actor's process. */
   env?: Record<string, string>;
+  /** Run inside this placement group (a handle from `cluster.placementGroup`, or its id), on its bundle's resources. */
+  placementGroup?: { readonly id: string } | string;
+  /** Which bundle of `placementGroup`; default -1, any bundle with room. */
+  bundleIndex?: number;
 }
 
 interface Rule {
@@ -63,6 +67,11 @@ const RULES: Record<keyof ActorOptions, Rule> = {
   maxRestarts: { schema: z.number().int().min(-1), rule: 'an integer >= -1' },
   maxTaskRetries: { schema: z.number().int().min(-1), rule: 'an integer >= -1' },
   env: { schema: z.record(z.string().min(1), z.string()), rule: 'an object of string values' },
+  placementGroup: {
+    schema: z.union([z.string().min(1), z.object({ id: z.string().min(1) })]),
+    rule: 'a placement group (from cluster.placementGroup) or its id',
+  },
+  bundleIndex: { schema: z.number().int().min(-1), rule: 'an integer >= -1 (-1: any bundle)' },
 };
 
 export const ACTOR_OPTION_KEYS = Object.keys(RULES) as (keyof ActorOptions)[];
@@ -97,6 +106,14 @@ export function validateActorOptions(options: unknown): ActorOptions {
     }
   }
   const opts = options as ActorOptions;
+  if (opts.bundleIndex !== undefined && opts.bundleIndex !== -1 && opts.placementGroup === undefined) {
+    throw new InvalidArgumentError('bundleIndex needs placementGroup', { context: { field: 'bundleIndex' } });
+  }
+  if (opts.placementGroup !== undefined && (opts.nodeAffinity || opts.schedulingStrategy === 'SPREAD')) {
+    throw new InvalidArgumentError('placementGroup cannot be combined with nodeAffinity or schedulingStrategy: the group decides where its bundles are', {
+      context: { field: 'placementGroup' },
+    });
+  }
   if (opts.isolation === 'shared' && (opts.numGpus ?? 0) > 0) {
     throw new InvalidArgumentError("isolation must be 'process' for an actor with numGpus > 0 (GPU actors need a process of their own)", { context: { field: 'isolation' } });
   }

@@ -22,6 +22,48 @@ export interface ActorInfo {
   numRestarts: number;
   ownerId: string;
   lifetime: string;
+  /** The placement group it runs in ('' when none) and the bundle it took. */
+  placementGroupId: string;
+  bundleIndex: number;
+}
+
+export type PlacementGroupState = 'PENDING' | 'CREATED' | 'RESCHEDULING' | 'REMOVED';
+
+export interface PlacementGroupInfo {
+  placementGroupId: string;
+  name: string;
+  namespace: string;
+  strategy: 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD';
+  state: PlacementGroupState;
+  /** Each bundle's resources, and the node holding it ('' while unplaced). */
+  bundles: Array<{ resources: Record<string, number>; nodeId: string }>;
+  /** Why it is not placed yet, or why it was removed. */
+  reason: string;
+  ownerId: string;
+  lifetime: string;
+  createdAtMs: number;
+}
+
+export interface WirePlacementGroupInfo extends Omit<PlacementGroupInfo, 'bundles' | 'createdAtMs' | 'state' | 'strategy'> {
+  state: string;
+  strategy: string;
+  bundles: Array<{ resources: { amounts: Record<string, number> } | null; nodeId: string }>;
+  createdAtMs: number | string;
+}
+
+export function toPlacementGroupInfo(w: WirePlacementGroupInfo): PlacementGroupInfo {
+  return {
+    placementGroupId: w.placementGroupId,
+    name: w.name,
+    namespace: w.namespace,
+    strategy: w.strategy as PlacementGroupInfo['strategy'],
+    state: w.state as PlacementGroupState,
+    bundles: (w.bundles ?? []).map((b) => ({ resources: b.resources?.amounts ?? {}, nodeId: b.nodeId })),
+    reason: w.reason,
+    ownerId: w.ownerId,
+    lifetime: w.lifetime,
+    createdAtMs: Number(w.createdAtMs),
+  };
 }
 
 export interface NodeStatus {
@@ -49,6 +91,7 @@ export interface ClusterStatus {
   pendingActors: number;
   /** Actor counts by state. */
   actorsByState: Record<ActorState, number>;
+  placementGroups: PlacementGroupInfo[];
 }
 
 export interface WireActorInfo {
@@ -71,6 +114,8 @@ export interface WireActorInfo {
   numRestarts: number;
   ownerId: string;
   lifetime: string;
+  placementGroupId?: string;
+  bundleIndex?: number;
 }
 
 export function toActorInfo(w: WireActorInfo): ActorInfo {
@@ -101,6 +146,8 @@ export function toActorInfo(w: WireActorInfo): ActorInfo {
     numRestarts: w.numRestarts ?? 0,
     ownerId: w.ownerId ?? '',
     lifetime: w.lifetime ?? '',
+    placementGroupId: w.placementGroupId ?? '',
+    bundleIndex: w.bundleIndex ?? -1,
   };
 }
 
@@ -111,6 +158,7 @@ interface WireStatus {
   pendingActors: number;
   nodes: Array<Omit<NodeStatus, 'total' | 'available' | 'state'> & { state: string; total: { amounts: Record<string, number> } | null; available: { amounts: Record<string, number> } | null }>;
   actors: WireActorInfo[];
+  placementGroups?: WirePlacementGroupInfo[];
 }
 
 export function toClusterStatus(raw: unknown): ClusterStatus {
@@ -138,5 +186,6 @@ export function toClusterStatus(raw: unknown): ClusterStatus {
     })),
     actors,
     actorsByState,
+    placementGroups: (w.placementGroups ?? []).map(toPlacementGroupInfo),
   };
 }

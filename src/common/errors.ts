@@ -108,6 +108,7 @@ export type DeathCause =
   | { type: 'node-lost'; nodeId: string }
   | { type: 'out-of-memory'; detail?: string }
   | { type: 'owner-died'; ownerId: string }
+  | { type: 'placement-group-removed'; groupId: string }
   | { type: 'lost'; detail: string };
 
 export function describeDeath(cause: DeathCause): string {
@@ -126,6 +127,8 @@ export function describeDeath(cause: DeathCause): string {
       return `its process ran out of memory${cause.detail ? ` (${cause.detail})` : ''}`;
     case 'lost':
       return `its process was lost: ${cause.detail}`;
+    case 'placement-group-removed':
+      return `its placement group ${cause.groupId} was removed`;
     case 'owner-died':
       return `the driver that owned it (${cause.ownerId}) went away; spawn it with lifetime: 'detached' to outlive its driver`;
   }

@@ -13,7 +13,14 @@ import type { Logger } from '../common/logger.js';
 import { callUnary } from '../transport/grpc.js';
 import { ActorDirectory, type ActorRecord } from './actor-directory.js';
 import type { NodeRegistry } from './node-registry.js';
-import type { Scheduler, PlacementRequest } from './scheduler.js';
+import type { Allocation, PlaceResult, PlacementRequest } from './scheduler.js';
+
+/** Where actors get their resources: the nodes' ledgers, or a placement group's bundles. */
+export interface Placer {
+  place(req: PlacementRequest): PlaceResult;
+  release(allocation: Allocation): void;
+  reserve(allocation: Allocation): boolean;
+}
 import type { ValidSpec } from './spec.js';
 
 interface Waiting {
@@ -43,9 +50,11 @@ export class ActorManager {
   readonly directory = new ActorDirectory();
   private queue: Waiting[] = [];
   persistence: ActorPersistence = noPersistence;
+  /** Runs first in every drain (the head places waiting placement groups there). */
+  onDrain: () => void = () => undefined;
 
   constructor(
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: Placer,
     private readonly nodes: NodeRegistry,
     private readonly log: Logger,
   ) {}
@@ -211,6 +220,7 @@ export class ActorManager {
 
   /** Tries every queued request in order; called whenever capacity may have freed. */
   drain(): void {
+    this.onDrain();
     if (this.queue.length === 0) return;
     const still: Waiting[] = [];
     for (const w of this.queue) {
@@ -282,6 +292,12 @@ export class ActorManager {
     }
   }
 
+  /** A placement group is being removed: the actors inside it die with it, for good. */
+  async killInGroup(groupId: string): Promise<void> {
+    const inside = this.directory.all().filter((r) => r.spec.placementGroupId === groupId && r.state !== 'DEAD');
+    await Promise.all(inside.map((r) => this.kill(r.actorId, { type: 'placement-group-removed', groupId }).catch(() => undefined)));
+  }
+
   /** The driver that owns these actors went away: the non-detached ones die with it. */
   ownerGone(ownerId: string): void {
     for (const rec of this.directory.ownedBy(ownerId)) {
@@ -295,7 +311,7 @@ export class ActorManager {
   private fail(rec: ActorRecord, cause: DeathCause): void {
     this.release(rec);
     const max = rec.spec.maxRestarts;
-    const restartable = cause.type !== 'killed' && cause.type !== 'constructor-failed' && cause.type !== 'owner-died';
+    const restartable = cause.type !== 'killed' && cause.type !== 'constructor-failed' && cause.type !== 'owner-died' && cause.type !== 'placement-group-removed';
     if (!restartable || (max !== -1 && rec.numRestarts >= max)) {
       this.markDead(rec, cause);
       this.drain();
@@ -338,7 +354,9 @@ export class ActorManager {
 }
 
 function placementOf(spec: ValidSpec): PlacementRequest {
-  return { resources: spec.resources, strategy: spec.schedulingStrategy, nodeAffinity: spec.nodeAffinity };
+  const req: PlacementRequest = { resources: spec.resources, strategy: spec.schedulingStrategy, nodeAffinity: spec.nodeAffinity };
+  if (spec.placementGroupId) req.placementGroup = { groupId: spec.placementGroupId, bundleIndex: spec.bundleIndex };
+  return req;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

@@ -12,6 +12,7 @@ import { MemoryStore, type StateStore } from '../state/index.js';
 import { DriverRegistry } from './driver-registry.js';
 import { validateResourceRequest } from './resources.js';
 import { Scheduler } from './scheduler.js';
+import { PlacementGroupManager, type CreateGroupRequest, type PlacementGroupRecord } from './placement-groups.js';
 import { validateSpec, type WireActorSpec } from './spec.js';
 
 export interface HeadOptions {
@@ -45,6 +46,7 @@ export class HeadServer {
   private readonly nodes: NodeRegistry;
   private readonly scheduler: Scheduler;
   private readonly actors: ActorManager;
+  private readonly groups: PlacementGroupManager;
   private readonly drivers: DriverRegistry;
   private readonly state: HeadState;
   private orphanTimer: NodeJS.Timeout | undefined;
@@ -57,10 +59,23 @@ export class HeadServer {
     this.log = logger('head');
     this.nodes = new NodeRegistry(options.token, options.maxMessageBytes);
     this.scheduler = new Scheduler({ spreadThreshold: options.spreadThreshold });
-    this.actors = new ActorManager(this.scheduler, this.nodes, this.log);
     this.state = new HeadState(options.store ?? new MemoryStore(), this.log);
+    this.groups = new PlacementGroupManager(
+      this.scheduler,
+      {
+        save: (row) => this.state.savePlacementGroup(row),
+        killActorsIn: (groupId) => this.actors.killInGroup(groupId),
+        capacityChanged: () => this.actors.drain(),
+      },
+      this.log,
+    );
+    this.actors = new ActorManager(this.groups, this.nodes, this.log);
+    this.actors.onDrain = () => this.groups.drain();
     this.actors.persistence = this.state;
-    this.drivers = new DriverRegistry(this.log, options.ownerGraceMs ?? 1000, (ownerId) => this.actors.ownerGone(ownerId));
+    this.drivers = new DriverRegistry(this.log, options.ownerGraceMs ?? 1000, (ownerId) => {
+      this.actors.ownerGone(ownerId);
+      this.groups.ownerGone(ownerId);
+    });
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 1000;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? this.heartbeatPeriodMs * 10;
     this.server = new grpc.Server(serverOptions({ token: options.token, log: this.log }, options.maxMessageBytes));
@@ -98,6 +113,17 @@ export class HeadServer {
         return {};
       }),
       GetClusterStatus: u('GetClusterStatus', () => this.status()),
+      CreatePlacementGroup: u('CreatePlacementGroup', async (req: CreateGroupRequest) => ({ group: this.groupInfo(await this.groups.create(req)) })),
+      GetPlacementGroup: u('GetPlacementGroup', async (req: { placementGroupId: string; name: string; namespace: string; waitReadyMs: number }) => {
+        const g = this.groups.get(req.placementGroupId, req.name, req.namespace);
+        await this.groups.waitSettled(g, Math.min(Math.max(0, req.waitReadyMs), 5 * 60_000));
+        return { group: this.groupInfo(g) };
+      }),
+      RemovePlacementGroup: u('RemovePlacementGroup', async (req: { placementGroupId: string }) => {
+        if (!req.placementGroupId) throw new InvalidArgumentError('RemovePlacementGroup needs placement_group_id', { context: { field: 'placement_group_id' } });
+        await this.groups.remove(req.placementGroupId);
+        return {};
+      }),
       AttachDriver: (call: grpc.ServerDuplexStream<{ ownerId: string }, object>) => this.drivers.attach(call),
     });
   }
@@ -186,20 +212,28 @@ export class HeadServer {
   private async restore(): Promise<void> {
     const nodeRows = await this.state.store.list('nodes');
     const actorRows = await this.state.store.list('actors');
-    if (nodeRows.length === 0 && actorRows.length === 0) return;
+    const groupRows = await this.state.store.list('placementGroups');
+    if (nodeRows.length === 0 && actorRows.length === 0 && groupRows.length === 0) return;
     for (const row of nodeRows) {
       const node = this.nodes.restore(row);
       if (node.state === 'ALIVE') this.scheduler.addNode(node.nodeId, node.total, node.numGpuDevices);
     }
+    // Groups before actors: actors in a group take their resources from its bundles.
+    for (const row of groupRows) this.groups.restore(row, (nodeId) => this.nodes.get(nodeId)?.state === 'ALIVE');
     const live = actorRows.filter((r) => r.state !== 'DEAD');
     for (const row of actorRows) this.actors.restore(recordFromRow(row));
     this.actors.drain();
-    this.log.info({ nodes: nodeRows.length, actors: actorRows.length, live: live.length, store: this.state.store.description }, 'state reloaded');
+    this.log.info({ nodes: nodeRows.length, actors: actorRows.length, live: live.length, groups: groupRows.length, store: this.state.store.description }, 'state reloaded');
     // Drivers reattach after a head restart; the actors of those that do not are orphans.
     this.orphanTimer = setTimeout(() => {
       const attached = new Set(this.drivers.attached());
       const owners = new Set(this.actors.directory.all().filter((a) => a.state !== 'DEAD' && a.spec.lifetime !== 'detached').map((a) => a.ownerId));
-      for (const owner of owners) if (!attached.has(owner)) this.actors.ownerGone(owner);
+      for (const g of this.groups.list()) if (g.state !== 'REMOVED' && g.lifetime !== 'detached') owners.add(g.ownerId);
+      for (const owner of owners) {
+        if (attached.has(owner)) continue;
+        this.actors.ownerGone(owner);
+        this.groups.ownerGone(owner);
+      }
     }, this.options.ownerReattachMs ?? 10_000);
     this.orphanTimer.unref();
   }
@@ -211,6 +245,7 @@ export class HeadServer {
       this.nodes.markDead(node, reason);
       void this.state.saveNode(node).catch((err) => this.log.warn({ err, nodeId: node.nodeId }, 'could not save a dead node'));
       this.scheduler.removeNode(node.nodeId);
+      this.groups.nodeLost(node.nodeId);
       this.actors.nodeLost(node.nodeId);
     }
   }
@@ -240,6 +275,22 @@ export class HeadServer {
       headAddress: this.address,
       startedAtMs: this.startedAtMs,
       stateStore: this.state.store.description,
+      placementGroups: this.groups.list().map((g) => this.groupInfo(g)),
+    };
+  }
+
+  private groupInfo(g: PlacementGroupRecord): object {
+    return {
+      placementGroupId: g.id,
+      name: g.name,
+      namespace: g.namespace,
+      strategy: g.strategy,
+      state: g.state,
+      bundles: g.bundles.map((b, i) => ({ resources: { amounts: b }, nodeId: g.allocations[i]?.nodeId ?? '' })),
+      reason: g.reason,
+      ownerId: g.ownerId,
+      lifetime: g.lifetime,
+      createdAtMs: g.createdAtMs,
     };
   }
 
@@ -264,6 +315,8 @@ export class HeadServer {
       numRestarts: a.numRestarts,
       ownerId: a.ownerId,
       lifetime: a.spec.lifetime,
+      placementGroupId: a.spec.placementGroupId,
+      bundleIndex: a.allocation?.bundle?.index ?? a.spec.bundleIndex,
     };
   }
 }

@@ -1,6 +1,6 @@
 import { NameTakenError, TroupeError, type DeathCause } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import type { ActorRow, Mutation, NodeRow, StateStore } from '../state/index.js';
+import type { ActorRow, Mutation, NodeRow, OpaqueRow, StateStore } from '../state/index.js';
 import type { ActorRecord } from './actor-directory.js';
 import type { ActorPersistence } from './actor-manager.js';
 import type { NodeEntry } from './node-registry.js';
@@ -30,6 +30,10 @@ export class HeadState implements ActorPersistence {
         context: { actorId: result.holder, field: 'name' },
       });
     }
+  }
+
+  savePlacementGroup(row: OpaqueRow): Promise<void> {
+    return this.retry(`saving placement group ${row.id}`, () => this.store.put('placementGroups', row.id, row));
   }
 
   saveNode(node: NodeEntry): Promise<void> {
@@ -82,7 +86,9 @@ export function actorRow(r: ActorRecord): ActorRow {
     nodeId: r.nodeId,
     address: r.address,
     pid: r.pid,
-    allocation: r.allocation ? { nodeId: r.allocation.nodeId, resources: r.allocation.resources, gpuIds: r.allocation.gpuIds } : null,
+    allocation: r.allocation
+      ? { nodeId: r.allocation.nodeId, resources: r.allocation.resources, gpuIds: r.allocation.gpuIds, ...(r.allocation.bundle ? { bundle: r.allocation.bundle } : {}) }
+      : null,
     death: (r.death as Record<string, unknown> | undefined) ?? null,
     numRestarts: r.numRestarts,
     createdAtMs: r.createdAtMs,

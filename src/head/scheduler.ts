@@ -32,6 +32,8 @@ export interface PlacementRequest {
   resources: ResourceMap;
   strategy: SchedulingStrategy;
   nodeAffinity?: NodeAffinity;
+  /** Place inside a bundle of this placement group (bundleIndex -1: any bundle with room). */
+  placementGroup?: { groupId: string; bundleIndex: number };
 }
 
 /** Resources taken from a node by {@link Scheduler.place}; hand it back to {@link Scheduler.release}. */
@@ -40,6 +42,8 @@ export interface Allocation {
   resources: ResourceMap;
   /** Indices of the GPU devices assigned (one index for a fractional GPU). */
   gpuIds: number[];
+  /** Set when taken from a placement group's bundle: which one, and the bundle-local device indices. */
+  bundle?: { groupId: string; index: number; gpuIds: number[] };
 }
 
 /** Outcome of {@link Scheduler.place}. */
@@ -48,6 +52,26 @@ export type PlaceResult =
   /** Some node could hold the request, but none has it free now. */
   | { type: 'wait'; reason: string }
   /** No node could ever hold the request. */
+  | { type: 'infeasible'; error: ResourcesInfeasibleError };
+
+/** Placement group strategies, with Ray's meaning. */
+export type BundleStrategy = 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD';
+export const BUNDLE_STRATEGIES: readonly BundleStrategy[] = ['PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD'];
+
+/**
+ * A gang of bundles to reserve together. `placed[i]` is the node bundle i already holds (a group
+ * being rescheduled after a node died keeps its live bundles); only the others are placed.
+ */
+export interface BundlesRequest {
+  bundles: ResourceMap[];
+  strategy: BundleStrategy;
+  placed?: ReadonlyArray<string | undefined>;
+}
+
+/** Outcome of {@link Scheduler.placeBundles}: on 'placed', one allocation per bundle that was unplaced (undefined for the others). */
+export type BundlesResult =
+  | { type: 'placed'; allocations: Array<Allocation | undefined> }
+  | { type: 'wait'; reason: string }
   | { type: 'infeasible'; error: ResourcesInfeasibleError };
 
 /** Scheduler tuning; all optional. */
@@ -208,6 +232,72 @@ export class Scheduler {
     for (const [name, units] of need) node.avail.set(name, (node.avail.get(name) ?? 0) - units);
     for (const id of allocation.gpuIds) node.devices[id] = node.devices[id]! - perDevice;
     return true;
+  }
+
+  /**
+   * Reserves every unplaced bundle of a gang, or none: the choice is made on copies of the
+   * ledgers (phase one), and only a complete assignment is taken from the real ones (phase two).
+   * Nothing else runs in between, so concurrent requests never overcommit a node.
+   */
+  placeBundles(req: BundlesRequest): BundlesResult {
+    const bundles = req.bundles.map((b) => toFixedMap(b));
+    const placed = req.placed ?? [];
+    const todo = bundles.map((_, i) => i).filter((i) => placed[i] === undefined);
+    if (todo.length === 0) return { type: 'placed', allocations: bundles.map(() => undefined) };
+    const all = [...this.byId.values()];
+    const now = planBundles(all.map(copyNow), bundles, todo, placed, req.strategy);
+    if (typeof now === 'string') {
+      const ever = planBundles(all.map(copyEmpty), bundles, todo, placed, req.strategy);
+      if (typeof ever === 'string') return { type: 'infeasible', error: this.bundlesInfeasible(req.strategy, bundles, todo, placed, ever) };
+      return { type: 'wait', reason: now };
+    }
+    const allocations: Array<Allocation | undefined> = bundles.map(() => undefined);
+    for (const i of todo) {
+      const node = this.byId.get(now.get(i)!)!;
+      if (!fitsNow(node, bundles[i]!)) {
+        // Cannot happen (the plan ran on exact copies); undo rather than overcommit.
+        for (const a of allocations) if (a) this.release(a);
+        return { type: 'wait', reason: 'the cluster changed while the group was being placed' };
+      }
+      allocations[i] = (this.take(node, bundles[i]!, fromFixedMap(bundles[i]!)) as { allocation: Allocation }).allocation;
+    }
+    return { type: 'placed', allocations };
+  }
+
+  private bundlesInfeasible(
+    strategy: BundleStrategy,
+    bundles: FixedMap[],
+    todo: number[],
+    placed: ReadonlyArray<string | undefined>,
+    why: string,
+  ): ResourcesInfeasibleError {
+    const all = [...this.byId.values()];
+    for (const i of todo) {
+      if (all.some((n) => fitsTotal(n, bundles[i]!))) continue;
+      const e = infeasibleError(bundles[i]!, all);
+      return new ResourcesInfeasibleError(`${strategy} placement group: bundle ${i} ${e.message.replace(/^no node can ever satisfy /, 'needs ')}`, {
+        context: { ...e.context, field: `bundles[${i}]` },
+      });
+    }
+    const used = new Set(placed.filter((p): p is string => p !== undefined));
+    if (strategy === 'STRICT_SPREAD') {
+      const capable = all.filter((n) => !used.has(n.id) && todo.some((i) => fitsTotal(n, bundles[i]!)));
+      if (capable.length < todo.length) {
+        return new ResourcesInfeasibleError(
+          `STRICT_SPREAD placement group needs ${todo.length} distinct nodes, one per bundle, but only ${capable.length} of the cluster's ` +
+            `${all.length} node(s) can hold one of its bundles${capable.length ? ` (${capable.map((n) => n.id).join(', ')})` : ''}`,
+          { context: { field: 'strategy', missing: 'nodes' } },
+        );
+      }
+    }
+    if (strategy === 'STRICT_PACK') {
+      const need = sum(todo.map((i) => bundles[i]!));
+      const e = infeasibleError(need, all);
+      return new ResourcesInfeasibleError(`STRICT_PACK placement group needs all ${todo.length} bundles together on one node: ${e.message.replace(/^no node can ever satisfy /, 'that is ')}`, {
+        context: { ...e.context, field: 'strategy' },
+      });
+    }
+    return new ResourcesInfeasibleError(`${strategy} placement group can never be placed on this cluster: ${why}`, { context: { field: 'strategy' } });
   }
 
   /** What the node has free now (every resource it has, zeros included). */
@@ -415,4 +505,128 @@ function missingList(short: Shortfall[]): string {
 
 function joinAnd(parts: string[]): string {
   return parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+}
+
+/** A copy of a node's ledger as it is now (to plan on without touching the real one). */
+function copyNow(n: NodeState): NodeState {
+  return { id: n.id, seq: n.seq, total: n.total, avail: new Map(n.avail), devices: [...n.devices] };
+}
+
+/** A copy of a node's ledger as if empty (to tell "not now" from "never"). */
+function copyEmpty(n: NodeState): NodeState {
+  return { id: n.id, seq: n.seq, total: n.total, avail: new Map(n.total), devices: n.devices.map(() => ONE_GPU) };
+}
+
+function simTake(n: NodeState, need: FixedMap): void {
+  for (const [name, units] of need) n.avail.set(name, n.avail.get(name)! - units);
+  takeGpus(n, need.get(GPU) ?? 0);
+}
+
+/** Largest bundles first, so the hard-to-place ones pick before the easy ones fill the nodes. */
+function bySize(bundles: FixedMap[], todo: number[]): number[] {
+  const weight = (m: FixedMap): number => {
+    let w = 0;
+    for (const [name, units] of m) w += name === GPU ? units * 1000 : name === 'memory' ? units / 2 ** 20 : units;
+    return w;
+  };
+  return [...todo].sort((a, b) => weight(bundles[b]!) - weight(bundles[a]!) || a - b);
+}
+
+/** How full a node is (0..1, the most used resource); packing prefers fuller nodes, spreading emptier ones. */
+function utilisation(n: NodeState): number {
+  let max = 0;
+  for (const [name, total] of n.total) max = Math.max(max, (total - n.avail.get(name)!) / total);
+  return max;
+}
+
+const DFS_STEPS = 20_000;
+
+/**
+ * Assigns the bundles in `todo` to nodes under the strategy, on the given (copied) ledgers, which
+ * it consumes. Returns bundle → node id, or why no assignment exists.
+ */
+function planBundles(
+  nodes: NodeState[],
+  bundles: FixedMap[],
+  todo: number[],
+  placed: ReadonlyArray<string | undefined>,
+  strategy: BundleStrategy,
+): Map<number, string> | string {
+  if (nodes.length === 0) return 'the cluster has no nodes';
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const order = bySize(bundles, todo);
+  const out = new Map<number, string>();
+  const used = new Set(placed.filter((p): p is string => p !== undefined));
+  switch (strategy) {
+    case 'STRICT_PACK': {
+      // Every bundle on one node: the node the live ones hold, or any that takes them all.
+      const candidates = used.size > 0 ? [...used].map((id) => byId.get(id)).filter((n): n is NodeState => !!n) : nodes;
+      for (const n of [...candidates].sort((a, b) => utilisation(b) - utilisation(a) || a.seq - b.seq)) {
+        const trial = copyNow(n);
+        if (order.every((i) => fitsNow(trial, bundles[i]!) && (simTake(trial, bundles[i]!), true))) {
+          for (const i of order) out.set(i, n.id);
+          return out;
+        }
+      }
+      return `no node has ${braces(sum(order.map((i) => bundles[i]!)))} free together for all ${order.length} bundle(s)`;
+    }
+    case 'PACK': {
+      const whole = planBundles(nodes.map(copyNow), bundles, todo, placed, 'STRICT_PACK');
+      if (typeof whole !== 'string' && used.size <= 1) return whole;
+      for (const i of order) {
+        const fit = nodes.filter((n) => fitsNow(n, bundles[i]!));
+        if (fit.length === 0) return `bundle ${i} ${braces(bundles[i]!)} fits on no node now`;
+        // Nodes the group already uses first, then the fullest: as few nodes as possible.
+        const pick = fit.sort((a, b) => Number(used.has(b.id)) - Number(used.has(a.id)) || utilisation(b) - utilisation(a) || a.seq - b.seq)[0]!;
+        simTake(pick, bundles[i]!);
+        used.add(pick.id);
+        out.set(i, pick.id);
+      }
+      return out;
+    }
+    case 'SPREAD': {
+      for (const i of order) {
+        const fit = nodes.filter((n) => fitsNow(n, bundles[i]!));
+        if (fit.length === 0) return `bundle ${i} ${braces(bundles[i]!)} fits on no node now`;
+        // Nodes the group does not use yet first, then the emptiest.
+        const pick = fit.sort((a, b) => Number(used.has(a.id)) - Number(used.has(b.id)) || utilisation(a) - utilisation(b) || a.seq - b.seq)[0]!;
+        simTake(pick, bundles[i]!);
+        used.add(pick.id);
+        out.set(i, pick.id);
+      }
+      return out;
+    }
+    case 'STRICT_SPREAD': {
+      // Distinct nodes, found by depth-first search (bundles largest first, emptiest nodes first).
+      const free = nodes.filter((n) => !used.has(n.id));
+      if (free.length < order.length) return `${order.length} bundle(s) need distinct nodes but only ${free.length} node(s) are not used by the group`;
+      let steps = 0;
+      const taken = new Set<string>();
+      const dfs = (k: number): boolean => {
+        if (k === order.length) return true;
+        if (++steps > DFS_STEPS) return false;
+        const i = order[k]!;
+        const fit = free.filter((n) => !taken.has(n.id) && fitsNow(n, bundles[i]!)).sort((a, b) => utilisation(a) - utilisation(b) || a.seq - b.seq);
+        for (const n of fit) {
+          taken.add(n.id);
+          out.set(i, n.id);
+          if (dfs(k + 1)) return true;
+          taken.delete(n.id);
+          out.delete(i);
+        }
+        return false;
+      };
+      if (dfs(0)) {
+        for (const [i, id] of out) simTake(byId.get(id)!, bundles[i]!);
+        return out;
+      }
+      return `no ${order.length} distinct node(s) have the bundles free now`;
+    }
+  }
+}
+
+function sum(maps: FixedMap[]): FixedMap {
+  const out: FixedMap = new Map();
+  for (const m of maps) for (const [k, v] of m) out.set(k, (out.get(k) ?? 0) + v);
+  return out;
 }

@@ -19,6 +19,8 @@ export interface WireActorSpec {
   maxTaskRetries: number;
   env: Record<string, string>;
   execArgv: string[];
+  placementGroupId: string;
+  bundleIndex: number;
 }
 
 export interface ValidSpec extends Omit<WireActorSpec, 'resources' | 'nodeAffinity' | 'isolation' | 'schedulingStrategy'> {
@@ -49,6 +51,11 @@ export function validateSpec(spec: WireActorSpec | null | undefined): ValidSpec 
   if (spec.lifetime && spec.lifetime !== 'detached') throw bad('lifetime', `must be 'detached' or empty, got '${spec.lifetime}'`);
   if (spec.name && !/^[\w.\-:/@]{1,200}$/.test(spec.name)) throw bad('name', 'must be 1-200 characters of letters, digits and _ . - : / @');
   if (spec.nodeAffinity && !spec.nodeAffinity.nodeId) throw bad('nodeAffinity.nodeId', 'is required');
+  const bundleIndex = spec.bundleIndex ?? -1;
+  if (!Number.isInteger(bundleIndex) || bundleIndex < -1) throw bad('bundleIndex', `must be an integer >= -1 (-1: any bundle), got ${bundleIndex}`);
+  if (spec.placementGroupId && (spec.nodeAffinity || (spec.schedulingStrategy && spec.schedulingStrategy !== 'DEFAULT'))) {
+    throw bad('placementGroup', 'cannot be combined with nodeAffinity or a scheduling strategy: the group decides where its bundles are');
+  }
   return {
     ...spec,
     namespace: spec.namespace || 'default',
@@ -57,5 +64,7 @@ export function validateSpec(spec: WireActorSpec | null | undefined): ValidSpec 
     isolation,
     schedulingStrategy: strategy,
     nodeAffinity: spec.nodeAffinity ? { nodeId: spec.nodeAffinity.nodeId, soft: spec.nodeAffinity.soft } : undefined,
+    placementGroupId: spec.placementGroupId ?? '',
+    bundleIndex,
   };
 }

@@ -33,7 +33,7 @@ export interface ActorRow {
   address: string;
   pid: number;
   /** Resources and GPU devices held on `nodeId` while placed. */
-  allocation: { nodeId: string; resources: Resources; gpuIds: number[] } | null;
+  allocation: { nodeId: string; resources: Resources; gpuIds: number[]; bundle?: { groupId: string; index: number; gpuIds: number[] } } | null;
   /** JSON DeathCause of the last death (also set while RESTARTING). */
   death: Record<string, unknown> | null;
   numRestarts: number;

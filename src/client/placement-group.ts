@@ -1,0 +1,119 @@
+import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/errors.js';
+import { toPlacementGroupInfo, type PlacementGroupInfo, type WirePlacementGroupInfo } from './status.js';
+
+export type PlacementStrategy = 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD';
+
+export interface PlacementGroupOptions {
+  /** How bundles are spread over nodes (Ray's meanings). Default 'PACK'. */
+  strategy?: PlacementStrategy;
+  /** A name, unique within the namespace among live groups. */
+  name?: string;
+  /** Namespace of the name. Default: the cluster handle's. */
+  namespace?: string;
+  /** `'detached'`: the group outlives the driver that created it. */
+  lifetime?: 'detached';
+}
+
+const KEYS = ['strategy', 'name', 'namespace', 'lifetime'];
+
+/** What a group handle needs from its cluster handle. */
+export interface GroupHost {
+  headCall<Rep>(method: string, request: object): Promise<Rep>;
+}
+
+/**
+ * A gang of resource bundles reserved all at once or not at all. Spawn actors into it with
+ * `{ placementGroup: pg, bundleIndex }`; `remove()` kills them and frees the reservation.
+ */
+export class PlacementGroup {
+  constructor(
+    private readonly host: GroupHost,
+    private info: PlacementGroupInfo,
+  ) {}
+
+  get id(): string {
+    return this.info.placementGroupId;
+  }
+  get name(): string {
+    return this.info.name;
+  }
+  get strategy(): PlacementStrategy {
+    return this.info.strategy;
+  }
+  get bundles(): Array<Record<string, number>> {
+    return this.info.bundles.map((b) => ({ ...b.resources }));
+  }
+  /** As last seen by this handle; `state()` asks the head. */
+  get current(): PlacementGroupInfo {
+    return this.info;
+  }
+
+  /**
+   * Resolves when every bundle is reserved (CREATED). Rejects with TimeoutError carrying the
+   * reason it still waits after `timeoutMs` (default 30 s), or UnavailableError if it was removed.
+   */
+  async ready(options: { timeoutMs?: number } = {}): Promise<PlacementGroupInfo> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    if (!(timeoutMs >= 0)) throw new InvalidArgumentError(`timeoutMs must be a number >= 0, got ${timeoutMs}`, { context: { field: 'timeoutMs' } });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const wait = Math.max(0, Math.min(deadline - Date.now(), 60_000));
+      const info = await this.fetch(wait);
+      if (info.state === 'CREATED') return info;
+      if (info.state === 'REMOVED') {
+        throw new UnavailableError(`placement group ${this.id} was removed: ${info.reason}`, { context: { placementGroupId: this.id } });
+      }
+      if (Date.now() >= deadline) {
+        throw new TimeoutError(`placement group ${this.id} is not ready after ${timeoutMs} ms: it is ${info.state.toLowerCase()}${info.reason ? `, ${info.reason}` : ''}`, {
+          context: { placementGroupId: this.id },
+        });
+      }
+    }
+  }
+
+  /** The group as the head sees it now. */
+  state(): Promise<PlacementGroupInfo> {
+    return this.fetch(0);
+  }
+
+  /** Kills the actors inside the group and frees its bundles. */
+  async remove(): Promise<void> {
+    await this.host.headCall('RemovePlacementGroup', { placementGroupId: this.id });
+    this.info = { ...this.info, state: 'REMOVED' };
+  }
+
+  private async fetch(waitReadyMs: number): Promise<PlacementGroupInfo> {
+    const reply = await this.host.headCall<{ group: WirePlacementGroupInfo }>('GetPlacementGroup', { placementGroupId: this.id, waitReadyMs });
+    this.info = toPlacementGroupInfo(reply.group);
+    return this.info;
+  }
+}
+
+/** Checks the options' keys and types here; the head checks bundles and values again for any caller. */
+export function validateGroupOptions(options: unknown): PlacementGroupOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidArgumentError('placement group options must be an object', { context: { field: 'options' } });
+  }
+  const unknown = Object.keys(options).filter((k) => !KEYS.includes(k));
+  if (unknown.length) {
+    throw new InvalidArgumentError(`unknown placement group option '${unknown[0]}'; valid options are: ${KEYS.join(', ')}`, { context: { field: unknown[0] } });
+  }
+  return options as PlacementGroupOptions;
+}
+
+/** Bundles as the head takes them: each a ResourceMap message. */
+export function wireBundles(bundles: unknown): Array<{ amounts: Record<string, number> }> {
+  if (!Array.isArray(bundles)) {
+    throw new InvalidArgumentError('bundles must be a non-empty array of resource maps, e.g. [{ CPU: 1 }, { CPU: 1, GPU: 1 }]', { context: { field: 'bundles' } });
+  }
+  return bundles.map((b, i) => {
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) {
+      throw new InvalidArgumentError(`bundles[${i}] must be an object of resource amounts, e.g. { CPU: 1 }`, { context: { field: `bundles[${i}]` } });
+    }
+    for (const [k, v] of Object.entries(b as Record<string, unknown>)) {
+      if (typeof v !== 'number') throw new InvalidArgumentError(`bundles[${i}].${k} must be a number, got ${JSON.stringify(v)}`, { context: { field: `bundles[${i}].${k}` } });
+    }
+    return { amounts: b as Record<string, number> };
+  });
+}
