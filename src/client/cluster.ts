@@ -23,7 +23,7 @@ import { MuxClient } from '../transport/mux-stream.js';
 import { resourceRequest, validateActorOptions, type ActorOptions } from './options.js';
 import type { ActorClassType, CallProxy, RefProxy } from './types.js';
 import { toActorInfo, toClusterStatus, toPlacementGroupInfo, type ActorInfo, type ClusterStatus, type PlacementGroupInfo, type WireActorInfo, type WirePlacementGroupInfo } from './status.js';
-import { PlacementGroup, validateGroupOptions as validatePgOptions, wireBundles, type PlacementGroupOptions } from './placement-group.js';
+import { PlacementGroup, validateGroupOptions as validatePgOptions, wireBundles, type GroupHost, type GroupOp, type PlacementGroupOptions } from './placement-group.js';
 
 /** How long a caller whose stream broke waits for the head to say the actor restarted or died. */
 const RESTART_WAIT_MS = 30_000;
@@ -58,6 +58,7 @@ export class Cluster {
   private attachment: ClientDuplexStream<object, object> | undefined;
   private attachDelayMs = 50;
   private readonly creations: MuxClient<object, { actor: WireActorInfo }>;
+  private readonly groupOps: MuxClient<GroupOp, { group: WirePlacementGroupInfo }>;
   /** The objects this driver owns (refs it handed out), and its own data plane. */
   private readonly objects: ObjectTable;
   private argsSeq = 0;
@@ -70,6 +71,7 @@ export class Cluster {
     this.headTimeoutMs = init.headTimeoutMs ?? 30_000;
     this.head = makeClient(services.HeadService, init.address, init.token, init.maxMessageBytes);
     this.creations = new MuxClient(this.head, 'CreateActors', 'head', init.address, init.maxMessageBytes);
+    this.groupOps = new MuxClient(this.head, 'PlacementGroupOps', 'head', init.address, init.maxMessageBytes);
     const plane = new ObjectPlane({
       token: init.token,
       // Served on the interface this process uses to reach the head, so the cluster's nodes can reach it too.
@@ -115,13 +117,15 @@ export class Cluster {
   async placementGroup(bundles: Array<Record<string, number>>, options?: PlacementGroupOptions): Promise<PlacementGroup> {
     this.assertOpen();
     const opts = validatePgOptions(options);
-    const reply = await this.headCall<{ group: WirePlacementGroupInfo }>('CreatePlacementGroup', {
-      bundles: wireBundles(bundles),
-      strategy: opts.strategy ?? 'PACK',
-      name: opts.name ?? '',
-      namespace: opts.namespace ?? this.namespace,
-      lifetime: opts.lifetime ?? '',
-      ownerId: this.init.ownerId,
+    const reply = await this.groupOp({
+      create: {
+        bundles: wireBundles(bundles),
+        strategy: opts.strategy ?? 'PACK',
+        name: opts.name ?? '',
+        namespace: opts.namespace ?? this.namespace,
+        lifetime: opts.lifetime ?? '',
+        ownerId: this.init.ownerId,
+      },
     });
     return new PlacementGroup(this.groupHost, toPlacementGroupInfo(reply.group));
   }
@@ -135,15 +139,20 @@ export class Cluster {
   async getPlacementGroup(nameOrId: string, options: { namespace?: string } = {}): Promise<PlacementGroup> {
     this.assertOpen();
     const byId = nameOrId.startsWith('pg-');
-    const reply = await this.headCall<{ group: WirePlacementGroupInfo }>('GetPlacementGroup', {
-      placementGroupId: byId ? nameOrId : '',
-      name: byId ? '' : nameOrId,
-      namespace: options.namespace ?? this.namespace,
+    const reply = await this.groupOp({
+      get: { placementGroupId: byId ? nameOrId : '', name: byId ? '' : nameOrId, namespace: options.namespace ?? this.namespace, waitReadyMs: 0 },
     });
     return new PlacementGroup(this.groupHost, toPlacementGroupInfo(reply.group));
   }
 
-  private readonly groupHost = { headCall: <Rep>(method: string, request: object) => this.headCall<Rep>(method, request) };
+  private readonly groupHost: GroupHost = { groupOp: (op) => this.groupOp(op) };
+
+  /** Placement group operations share one stream to the head (a unary RPC each would cap them near 1k/s). */
+  private async groupOp(op: GroupOp): Promise<{ group: WirePlacementGroupInfo }> {
+    this.assertOpen();
+    await this.headReady();
+    return this.groupOps.request(op, 'the placement group request');
+  }
 
   /** Nodes with their resources, and actors by state. */
   async status(): Promise<ClusterStatus> {
@@ -235,6 +244,7 @@ export class Cluster {
     this.attachment?.end();
     this.attachment = undefined;
     this.creations.close();
+    this.groupOps.close();
     this.head.close();
     await this.init.embedded?.stop();
   }

@@ -16,9 +16,15 @@ export interface PlacementGroupOptions {
 
 const KEYS = ['strategy', 'name', 'namespace', 'lifetime'];
 
+/** One operation on placement groups, as the head's PlacementGroupOps stream takes it. */
+export type GroupOp =
+  | { create: object }
+  | { get: { placementGroupId: string; name?: string; namespace?: string; waitReadyMs: number } }
+  | { remove: { placementGroupId: string } };
+
 /** What a group handle needs from its cluster handle. */
 export interface GroupHost {
-  headCall<Rep>(method: string, request: object): Promise<Rep>;
+  groupOp(op: GroupOp): Promise<{ group: WirePlacementGroupInfo }>;
 }
 
 /**
@@ -55,6 +61,8 @@ export class PlacementGroup {
   async ready(options: { timeoutMs?: number } = {}): Promise<PlacementGroupInfo> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     if (!(timeoutMs >= 0)) throw new InvalidArgumentError(`timeoutMs must be a number >= 0, got ${timeoutMs}`, { context: { field: 'timeoutMs' } });
+    // Created is final until removed: a handle that saw it created needs no round trip.
+    if (this.info.state === 'CREATED') return this.info;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const wait = Math.max(0, Math.min(deadline - Date.now(), 60_000));
@@ -78,12 +86,12 @@ export class PlacementGroup {
 
   /** Kills the actors inside the group and frees its bundles. */
   async remove(): Promise<void> {
-    await this.host.headCall('RemovePlacementGroup', { placementGroupId: this.id });
-    this.info = { ...this.info, state: 'REMOVED' };
+    const reply = await this.host.groupOp({ remove: { placementGroupId: this.id } });
+    this.info = toPlacementGroupInfo(reply.group);
   }
 
   private async fetch(waitReadyMs: number): Promise<PlacementGroupInfo> {
-    const reply = await this.host.headCall<{ group: WirePlacementGroupInfo }>('GetPlacementGroup', { placementGroupId: this.id, waitReadyMs });
+    const reply = await this.host.groupOp({ get: { placementGroupId: this.id, waitReadyMs } });
     this.info = toPlacementGroupInfo(reply.group);
     return this.info;
   }

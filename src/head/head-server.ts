@@ -113,17 +113,18 @@ export class HeadServer {
         return {};
       }),
       GetClusterStatus: u('GetClusterStatus', () => this.status()),
-      CreatePlacementGroup: u('CreatePlacementGroup', async (req: CreateGroupRequest) => ({ group: this.groupInfo(await this.groups.create(req)) })),
-      GetPlacementGroup: u('GetPlacementGroup', async (req: { placementGroupId: string; name: string; namespace: string; waitReadyMs: number }) => {
-        const g = this.groups.get(req.placementGroupId, req.name, req.namespace);
-        await this.groups.waitSettled(g, Math.min(Math.max(0, req.waitReadyMs), 5 * 60_000));
-        return { group: this.groupInfo(g) };
-      }),
+      CreatePlacementGroup: u('CreatePlacementGroup', (req: CreateGroupRequest) => this.createGroup(req)),
+      GetPlacementGroup: u('GetPlacementGroup', (req: GetGroupRequest) => this.getGroup(req)),
       RemovePlacementGroup: u('RemovePlacementGroup', async (req: { placementGroupId: string }) => {
-        if (!req.placementGroupId) throw new InvalidArgumentError('RemovePlacementGroup needs placement_group_id', { context: { field: 'placement_group_id' } });
-        await this.groups.remove(req.placementGroupId);
+        await this.removeGroup(req);
         return {};
       }),
+      PlacementGroupOps: muxHandler(this.log, 'HeadService.PlacementGroupOps', async (op: { create?: CreateGroupRequest; get?: GetGroupRequest; remove?: { placementGroupId: string } }) => {
+        if (op.create) return this.createGroup(op.create);
+        if (op.get) return this.getGroup(op.get);
+        if (op.remove) return this.removeGroup(op.remove);
+        throw new InvalidArgumentError('a placement group operation needs create, get or remove', { context: { field: 'op' } });
+      }, options.maxMessageBytes),
       AttachDriver: (call: grpc.ServerDuplexStream<{ ownerId: string }, object>) => this.drivers.attach(call),
     });
   }
@@ -279,6 +280,22 @@ export class HeadServer {
     };
   }
 
+  private async createGroup(req: CreateGroupRequest): Promise<object> {
+    return { group: this.groupInfo(await this.groups.create(req)) };
+  }
+
+  private async getGroup(req: GetGroupRequest): Promise<object> {
+    const g = this.groups.get(req.placementGroupId, req.name, req.namespace);
+    await this.groups.waitSettled(g, Math.min(Math.max(0, req.waitReadyMs || 0), 5 * 60_000));
+    return { group: this.groupInfo(g) };
+  }
+
+  private async removeGroup(req: { placementGroupId: string }): Promise<object> {
+    if (!req.placementGroupId) throw new InvalidArgumentError('removing a placement group needs placement_group_id', { context: { field: 'placement_group_id' } });
+    await this.groups.remove(req.placementGroupId);
+    return { group: this.groupInfo(this.groups.get(req.placementGroupId, '', '')) };
+  }
+
   private groupInfo(g: PlacementGroupRecord): object {
     return {
       placementGroupId: g.id,
@@ -319,6 +336,13 @@ export class HeadServer {
       bundleIndex: a.allocation?.bundle?.index ?? a.spec.bundleIndex,
     };
   }
+}
+
+interface GetGroupRequest {
+  placementGroupId: string;
+  name: string;
+  namespace: string;
+  waitReadyMs: number;
 }
 
 interface RegisterNodeRequest {

@@ -1,0 +1,108 @@
+/**
+ * `npm run bench -- placement [--groups N] [--concurrency N]`
+ *
+ * Placement groups on a local (embedded) cluster: create + ready + remove of one-bundle groups per
+ * second, `--concurrency` in flight, and in the same run the baseline Ray's figure is set against:
+ * the same cycle for single actors' reservations (spawn of a `shared` actor holding one CPU, then
+ * kill). Ray publishes ~765–783 placement group create/removal per second on a 64-core machine;
+ * the target here is ≥ 1,000/s.
+ */
+import { connect, type Cluster } from '../src/index.js';
+import { Report } from './lib/report.js';
+import { section, UsageError } from './lib/sections.js';
+
+const usage = 'usage: placement [--groups N (3000)] [--actors N (300)] [--concurrency N (32)]';
+
+interface Options {
+  groups: number;
+  actors: number;
+  concurrency: number;
+}
+
+function parseArgs(args: string[]): Options {
+  const opts: Options = { groups: 3000, actors: 300, concurrency: 32 };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const v = Number(args[++i]);
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag} needs an integer ≥ 1\n${usage}`);
+    if (flag === '--groups') opts.groups = v;
+    else if (flag === '--actors') opts.actors = v;
+    else if (flag === '--concurrency') opts.concurrency = v;
+    else throw new UsageError(`unknown argument ${flag}\n${usage}`);
+  }
+  return opts;
+}
+
+/** Runs `total` cycles of `once`, `concurrency` at a time; returns cycles per second. */
+async function rate(total: number, concurrency: number, once: () => Promise<void>): Promise<number> {
+  let started = 0;
+  const t0 = performance.now();
+  const lane = async (): Promise<void> => {
+    while (started < total) {
+      started++;
+      await once();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, lane));
+  return (total * 1000) / (performance.now() - t0);
+}
+
+export async function run(args: string[]): Promise<number> {
+  const opts = parseArgs(args);
+  const report = new Report('placement');
+  let cluster: Cluster | undefined;
+  try {
+    cluster = await connect({ numCpus: 256, warmPoolSize: 2 });
+    const c = cluster;
+    const [baseline] = await section(
+      report,
+      [{ name: `single actor reservation: spawn (shared, 1 CPU) + kill, ${opts.actors} with ${opts.concurrency} in flight`, unit: 'cycles/s' }],
+      300_000,
+      async () => {
+        const A = c.actorClass(new URL('./actors/echo.js', import.meta.url), 'EchoActor');
+        await (await A.spawn([], { isolation: 'shared', numCpus: 1 })).kill(); // warm the shared host
+        const value = await rate(opts.actors, opts.concurrency, async () => {
+          const a = await A.spawn([], { isolation: 'shared', numCpus: 1 });
+          await a.kill();
+        });
+        return [{ value }];
+      },
+    );
+    await section(
+      report,
+      [
+        {
+          name: `placement group create + ready + remove (1 bundle {CPU: 1}), ${opts.groups} with ${opts.concurrency} in flight`,
+          unit: 'groups/s',
+          opts: { baselineName: 'single actor reservation', target: { on: 'value', op: '>=', threshold: 1000 } },
+        },
+        {
+          name: `placement group create + ready + remove (4 bundles {CPU: 1}, SPREAD), ${opts.groups} with ${opts.concurrency} in flight`,
+          unit: 'groups/s',
+          opts: { baselineName: 'single actor reservation' },
+        },
+      ],
+      300_000,
+      async () => {
+        const one = await rate(opts.groups, opts.concurrency, async () => {
+          const pg = await c.placementGroup([{ CPU: 1 }], { strategy: 'PACK' });
+          await pg.ready();
+          await pg.remove();
+        });
+        const four = await rate(opts.groups, opts.concurrency, async () => {
+          const pg = await c.placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'SPREAD' });
+          await pg.ready();
+          await pg.remove();
+        });
+        return [
+          { value: one, baseline },
+          { value: four, baseline },
+        ];
+      },
+    );
+  } finally {
+    await cluster?.shutdown();
+  }
+  report.print();
+  return report.failed ? 1 : 0;
+}
