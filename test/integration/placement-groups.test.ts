@@ -120,6 +120,17 @@ describe('placement groups on three nodes', () => {
     for (const n of after.nodes) expect(n.available.CPU).toBe(n.total.CPU);
   });
 
+  it('groups go with their driver unless detached', async () => {
+    const other = await cluster.connect();
+    const owned = await other.placementGroup([{ slot: 1 }]);
+    const detached = await other.placementGroup([{ slot: 1 }], { lifetime: 'detached', name: 'outlives' });
+    await other.shutdown();
+    const states = async () => new Map((await driver.placementGroups()).map((g) => [g.placementGroupId, g.state]));
+    expect(await eventually(async () => (await states()).get(owned.id) === 'REMOVED', 10_000)).toBe(true);
+    expect((await states()).get(detached.id)).toBe('CREATED');
+    await (await driver.getPlacementGroup('outlives')).remove();
+  });
+
   it('a node that dies has its bundles placed again under the strategy, and their actors restart there', async () => {
     const extra = await cluster.addNode({ numCpus: 4, resources: { slot: 6 } });
     const pg = await driver.placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
