@@ -6,6 +6,7 @@ import { addressFlag, numberFlag, resourcesFlag } from './flags.js';
 import { startCommand, DEFAULT_HEAD_PORT, type StartFlags } from './start.js';
 import { statusCommand } from './status.js';
 import { stopCommand } from './stop.js';
+import { pipelineShowCommand, type PipelineShowFlags } from './pipeline.js';
 
 const program = new Command('troupe')
   .description('Troupe: an actor runtime for distributed training')
@@ -53,6 +54,21 @@ program
   .option('--json', 'print the status as JSON')
   .action(async (opts: { address?: string; token?: string; json?: boolean }) => {
     await statusCommand(opts);
+  });
+
+const pipeline = program.command('pipeline').description('pipeline-parallel schedules');
+pipeline
+  .command('show')
+  .description('print a schedule as a step × stage grid (or JSON), checked by the simulator; optionally an SVG timeline')
+  .addOption(new Option('--schedule <name>', 'gpipe, 1f1b or interleaved').choices(['gpipe', '1f1b', 'interleaved']).makeOptionMandatory())
+  .addOption(new Option('-p <stages>', 'pipeline stages (ranks)').argParser(numberFlag('-p', 1, true)).makeOptionMandatory())
+  .addOption(new Option('-m <microbatches>', 'microbatches per step').argParser(numberFlag('-m', 1, true)).makeOptionMandatory())
+  .addOption(new Option('-v <chunks>', 'model chunks per rank (interleaved only; default 2)').argParser(numberFlag('-v', 2, true)))
+  .option('--json', 'print the schedule as JSON: per stage, its actions in text form')
+  .option('--svg <file>', 'write an SVG timeline to this file')
+  .option('--buffered', 'check with sends that complete at once instead of rendezvous sends')
+  .action((opts: PipelineShowFlags) => {
+    pipelineShowCommand(opts);
   });
 
 try {
