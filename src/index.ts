@@ -33,3 +33,4 @@ export { segmentBounds } from './collective/index.js';
 export type { WaitOptions } from './objects/owner.js';
 export type { RefProxy, RefArgs } from './client/types.js';
 export * from './common/errors.js';
+export { JobClient, type JobClientOptions, type SubmitJobOptions, type TailOptions, type JobInfo, type JobState } from './jobs/index.js';

@@ -46,6 +46,8 @@ export const ErrorCode = {
   OWNER_DIED: 'OWNER_DIED',
   /** The object was freed: no reference to it was left, or it was freed explicitly. */
   OBJECT_FREED: 'OBJECT_FREED',
+  /** No job with that id exists. */
+  JOB_NOT_FOUND: 'JOB_NOT_FOUND',
   /** Anything unexpected: a bug in Troupe. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -268,6 +270,12 @@ export class ObjectFreedError extends TroupeError {
   }
 }
 
+export class JobNotFoundError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.JOB_NOT_FOUND, message, init);
+  }
+}
+
 export class InternalError extends TroupeError {
   constructor(message: string, init: TroupeErrorInit = {}) {
     super(ErrorCode.INTERNAL, message, init);
@@ -298,6 +306,7 @@ const CLASS_BY_CODE: Record<ErrorCode, ErrorClass> = {
   STATE_UNAVAILABLE: StateUnavailableError,
   OWNER_DIED: OwnerDiedError,
   OBJECT_FREED: ObjectFreedError,
+  JOB_NOT_FOUND: JobNotFoundError,
   INTERNAL: InternalError,
 };
 

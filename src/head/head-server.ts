@@ -14,6 +14,7 @@ import { validateResourceRequest } from './resources.js';
 import { Scheduler } from './scheduler.js';
 import { PlacementGroupManager, type CreateGroupRequest, type PlacementGroupRecord } from './placement-groups.js';
 import { validateSpec, type WireActorSpec } from './spec.js';
+import { JobManager } from './jobs.js';
 
 export interface HeadOptions {
   /** Cluster token every RPC must carry. */
@@ -35,6 +36,8 @@ export interface HeadOptions {
   store?: StateStore;
   /** After a restart, how long drivers have to attach again before their actors are killed. Default 10 s. */
   ownerReattachMs?: number;
+  /** Largest job working-directory package accepted. Default 100 MiB. */
+  maxJobPackageBytes?: number;
 }
 
 /** The head node: HeadService over gRPC, the scheduler, the node registry and the actor table. */
@@ -49,6 +52,7 @@ export class HeadServer {
   private readonly groups: PlacementGroupManager;
   private readonly drivers: DriverRegistry;
   private readonly state: HeadState;
+  private readonly jobs: JobManager;
   private orphanTimer: NodeJS.Timeout | undefined;
   private readonly heartbeatPeriodMs: number;
   private readonly heartbeatTimeoutMs: number;
@@ -75,6 +79,14 @@ export class HeadServer {
     this.drivers = new DriverRegistry(this.log, options.ownerGraceMs ?? 1000, (ownerId) => {
       this.actors.ownerGone(ownerId);
       this.groups.ownerGone(ownerId);
+    });
+    this.jobs = new JobManager({
+      store: this.state.store,
+      actors: this.actors,
+      token: options.token,
+      address: () => this.address,
+      log: this.log,
+      maxPackageBytes: options.maxJobPackageBytes,
     });
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 1000;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? this.heartbeatPeriodMs * 10;
@@ -126,12 +138,14 @@ export class HeadServer {
         throw new InvalidArgumentError('a placement group operation needs create, get or remove', { context: { field: 'op' } });
       }, options.maxMessageBytes),
       AttachDriver: (call: grpc.ServerDuplexStream<{ ownerId: string }, object>) => this.drivers.attach(call),
+      ...this.jobs.handlers(),
     });
   }
 
   async start(): Promise<string> {
     // Everything the store remembers is back before the first request is served.
     await this.restore();
+    await this.jobs.restore();
     const host = this.options.host ?? '127.0.0.1';
     const port = await bindServer(this.server, host, this.options.port ?? 0);
     this.address = `${host.includes(':') ? `[${host}]` : host}:${port}`;

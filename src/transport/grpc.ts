@@ -112,6 +112,7 @@ const STATUS_BY_CODE: Partial<Record<string, grpc.status>> = {
   [ErrorCode.INVALID_ARGUMENT]: grpc.status.INVALID_ARGUMENT,
   [ErrorCode.RESOURCES_INFEASIBLE]: grpc.status.FAILED_PRECONDITION,
   [ErrorCode.ACTOR_NOT_FOUND]: grpc.status.NOT_FOUND,
+  [ErrorCode.JOB_NOT_FOUND]: grpc.status.NOT_FOUND,
   [ErrorCode.NAME_TAKEN]: grpc.status.ALREADY_EXISTS,
   [ErrorCode.UNAUTHENTICATED]: grpc.status.UNAUTHENTICATED,
   [ErrorCode.MESSAGE_TOO_LARGE]: grpc.status.RESOURCE_EXHAUSTED,

@@ -1,0 +1,162 @@
+/**
+ * `JobClient`: submit a driver program with its working directory to a cluster, follow its logs,
+ * ask its status, stop it, list jobs. The same operations as `troupe job ...`.
+ *
+ *   const jobs = new JobClient({ address: 'head:7420', token });
+ *   const id = await jobs.submit({ entrypoint: ['node', 'main.js'], workingDir: './app' });
+ *   for await (const text of jobs.tailLogs(id)) process.stdout.write(text);
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { InvalidArgumentError, ShutDownError } from '../common/errors.js';
+import { services } from '../transport/protos.js';
+import { callUnary, fromServiceError, makeClient } from '../transport/grpc.js';
+import { packWorkingDir } from './pack.js';
+import { PACKAGE_CHUNK_BYTES, validateEnv, validateJobId, type JobInfo } from './types.js';
+
+export interface JobClientOptions {
+  /** host:port of the head. Default: `TROUPE_ADDRESS`. */
+  address?: string;
+  /** Cluster token. Default: `TROUPE_TOKEN`. */
+  token?: string;
+  /** Largest gRPC message, both ways. Default 16 MiB (packages go in 1 MiB chunks whatever it is). */
+  maxMessageBytes?: number;
+}
+
+export interface SubmitJobOptions {
+  /** The command to run, e.g. `['node', 'main.js']` (`node` is the node binary Troupe runs on). A string is split on spaces. */
+  entrypoint: string[] | string;
+  /** Folder packed and unpacked as the driver's working directory (without .git, node_modules and .troupeignore entries). Default: none, an empty folder. */
+  workingDir?: string;
+  /** Extra environment of the driver (TROUPE_ADDRESS and TROUPE_TOKEN are set by Troupe). */
+  env?: Record<string, string>;
+  /** CPUs held for the driver while it runs. Default 0. */
+  numCpus?: number;
+  /** An id of your choosing (letters, digits, _ . -); default: one made by the head. */
+  jobId?: string;
+  /** Labels kept with the job. */
+  metadata?: Record<string, string>;
+  /** Refuse working directories that pack larger than this. Default 100 MiB (the head has its own cap). */
+  maxPackageBytes?: number;
+}
+
+const SUBMIT_KEYS = ['entrypoint', 'workingDir', 'env', 'numCpus', 'jobId', 'metadata', 'maxPackageBytes'];
+
+export interface TailOptions {
+  /** Keep reading until the job ends. Default true. */
+  follow?: boolean;
+  /** Start at this byte of the log. Default 0. */
+  offset?: number;
+}
+
+export class JobClient {
+  readonly address: string;
+  private readonly client: grpc.Client;
+  private closed = false;
+
+  constructor(options: JobClientOptions = {}) {
+    const unknown = Object.keys(options).filter((k) => !['address', 'token', 'maxMessageBytes'].includes(k));
+    if (unknown.length) throw new InvalidArgumentError(`unknown JobClient option '${unknown[0]}'; valid options are: address, token, maxMessageBytes`, { context: { field: unknown[0] } });
+    const address = options.address ?? (process.env.TROUPE_ADDRESS || undefined);
+    const token = options.token ?? (process.env.TROUPE_TOKEN || undefined);
+    if (!address) throw new InvalidArgumentError('JobClient needs the head address: pass { address } or set TROUPE_ADDRESS', { context: { field: 'address' } });
+    if (!token) throw new InvalidArgumentError(`talking to ${address} needs the cluster token: pass { token } or set TROUPE_TOKEN`, { context: { field: 'token' } });
+    this.address = address;
+    this.client = makeClient(services.HeadService, address, token, options.maxMessageBytes);
+  }
+
+  /** Packs and uploads the working directory, submits the job; resolves with its id once the head has it. */
+  async submit(options: SubmitJobOptions): Promise<string> {
+    const unknown = Object.keys(options).filter((k) => !SUBMIT_KEYS.includes(k));
+    if (unknown.length) throw new InvalidArgumentError(`unknown submit option '${unknown[0]}'; valid options are: ${SUBMIT_KEYS.join(', ')}`, { context: { field: unknown[0] } });
+    const entrypoint = typeof options.entrypoint === 'string' ? options.entrypoint.split(/\s+/).filter(Boolean) : options.entrypoint;
+    if (!Array.isArray(entrypoint) || entrypoint.length === 0 || entrypoint.some((a) => typeof a !== 'string')) {
+      throw new InvalidArgumentError('entrypoint must be a non-empty array of strings, e.g. ["node", "main.js"]', { context: { field: 'entrypoint' } });
+    }
+    const numCpus = options.numCpus ?? 0;
+    if (typeof numCpus !== 'number' || !Number.isFinite(numCpus) || numCpus < 0) {
+      throw new InvalidArgumentError(`numCpus must be a finite number >= 0, got ${String(numCpus)}`, { context: { field: 'numCpus' } });
+    }
+    if (options.jobId !== undefined) validateJobId(options.jobId, 'jobId');
+    const env = validateEnv(options.env ?? {});
+    let packageId = '';
+    if (options.workingDir !== undefined) {
+      const pkg = await packWorkingDir(options.workingDir, { maxPackageBytes: options.maxPackageBytes });
+      packageId = await this.upload(pkg.bytes, pkg.packageId);
+    }
+    const reply = await this.call<{ job: JobInfo }>('SubmitJob', { entrypoint, packageId, env, numCpus, jobId: options.jobId ?? '', metadata: options.metadata ?? {} });
+    return reply.job.jobId;
+  }
+
+  async status(jobId: string): Promise<JobInfo> {
+    return (await this.call<{ job: JobInfo }>('GetJob', { jobId, waitMs: 0 })).job;
+  }
+
+  /** Resolves when the job has ended (or after `timeoutMs`, with its state then). */
+  async wait(jobId: string, options: { timeoutMs?: number } = {}): Promise<JobInfo> {
+    const deadline = Date.now() + (options.timeoutMs ?? 24 * 3600_000);
+    for (;;) {
+      const left = deadline - Date.now();
+      const job = (await this.call<{ job: JobInfo }>('GetJob', { jobId, waitMs: Math.max(0, Math.min(left, 60_000)) }, Math.min(left, 60_000) + 10_000)).job;
+      if (job.state === 'SUCCEEDED' || job.state === 'FAILED' || job.state === 'STOPPED' || Date.now() >= deadline) return job;
+    }
+  }
+
+  async list(): Promise<JobInfo[]> {
+    return (await this.call<{ jobs: JobInfo[] }>('ListJobs', {})).jobs;
+  }
+
+  /** Asks the job to stop (SIGTERM to the driver's process group, SIGKILL after 5 s). */
+  async stop(jobId: string): Promise<JobInfo> {
+    return (await this.call<{ job: JobInfo }>('StopJob', { jobId })).job;
+  }
+
+  /** The job's log so far, as text. */
+  async logs(jobId: string): Promise<string> {
+    let out = '';
+    for await (const text of this.tailLogs(jobId, { follow: false })) out += text;
+    return out;
+  }
+
+  /** The job's log as it grows; with `follow` (the default) until the job ends. */
+  async *tailLogs(jobId: string, options: TailOptions = {}): AsyncGenerator<string> {
+    const follow = options.follow ?? true;
+    let offset = options.offset ?? 0;
+    const decoder = new TextDecoder();
+    for (;;) {
+      const r = await this.call<{ data: Buffer; nextOffset: number; eof: boolean }>('GetJobLogs', { jobId, offset, waitMs: follow ? 20_000 : 0, maxBytes: 0 }, 40_000);
+      offset = Number(r.nextOffset);
+      if (r.data.length) yield decoder.decode(r.data, { stream: true });
+      if (r.eof || (!follow && r.data.length === 0)) break;
+    }
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client.close();
+  }
+
+  private call<T>(method: string, req: object, timeoutMs = 30_000): Promise<T> {
+    if (this.closed) return Promise.reject(new ShutDownError('this JobClient was closed'));
+    return callUnary<object, T>(this.client, method, req, 'head', this.address, timeoutMs);
+  }
+
+  private upload(bytes: Buffer, packageId: string): Promise<string> {
+    if (this.closed) return Promise.reject(new ShutDownError('this JobClient was closed'));
+    return new Promise((resolve, reject) => {
+      const call = (this.client as unknown as {
+        UploadJobPackage(cb: (err: grpc.ServiceError | null, reply: { packageId: string }) => void): grpc.ClientWritableStream<object>;
+      }).UploadJobPackage((err, reply) => (err ? reject(fromServiceError(err, 'head', this.address)) : resolve(reply.packageId)));
+      const write = async (): Promise<void> => {
+        for (let i = 0; i < bytes.length || i === 0; i += PACKAGE_CHUNK_BYTES) {
+          const ok = call.write({ packageId, totalBytes: bytes.length, data: bytes.subarray(i, i + PACKAGE_CHUNK_BYTES) });
+          if (!ok) await new Promise((r) => call.once('drain', r));
+          if (bytes.length === 0) break;
+        }
+        call.end();
+      };
+      void write();
+    });
+  }
+}

@@ -1,0 +1,13 @@
+/** What the head hands a job's supervisor actor (kept apart so the head need not load the supervisor). */
+export interface SupervisorArgs {
+  jobId: string;
+  /** Distinguishes this supervisor from an earlier one of the same job; the head refuses stale ones. */
+  supervisorId: string;
+  headAddress: string;
+  entrypoint: string[];
+  env: Record<string, string>;
+  packageId: string;
+}
+
+/** The environment variable through which the head hands the supervisor the cluster token. */
+export const SUPERVISOR_TOKEN_ENV = 'TROUPE_JOB_TOKEN';
