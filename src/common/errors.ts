@@ -46,6 +46,8 @@ export const ErrorCode = {
   OWNER_DIED: 'OWNER_DIED',
   /** The object was freed: no reference to it was left, or it was freed explicitly. */
   OBJECT_FREED: 'OBJECT_FREED',
+  /** A compute device (e.g. 'cuda:0') was asked for but is not there: no GPU, driver or CUDA library. */
+  DEVICE_UNAVAILABLE: 'DEVICE_UNAVAILABLE',
   /** No job with that id exists. */
   JOB_NOT_FOUND: 'JOB_NOT_FOUND',
   /** Anything unexpected: a bug in Troupe. */
@@ -270,6 +272,12 @@ export class ObjectFreedError extends TroupeError {
   }
 }
 
+export class DeviceUnavailableError extends TroupeError {
+  constructor(message: string, init: TroupeErrorInit = {}) {
+    super(ErrorCode.DEVICE_UNAVAILABLE, message, init);
+  }
+}
+
 export class JobNotFoundError extends TroupeError {
   constructor(message: string, init: TroupeErrorInit = {}) {
     super(ErrorCode.JOB_NOT_FOUND, message, init);
@@ -306,6 +314,7 @@ const CLASS_BY_CODE: Record<ErrorCode, ErrorClass> = {
   STATE_UNAVAILABLE: StateUnavailableError,
   OWNER_DIED: OwnerDiedError,
   OBJECT_FREED: ObjectFreedError,
+  DEVICE_UNAVAILABLE: DeviceUnavailableError,
   JOB_NOT_FOUND: JobNotFoundError,
   INTERNAL: InternalError,
 };
