@@ -1,0 +1,34 @@
+/**
+ * `troupe/train`: tensors, layers, losses and optimizers on Troupe's native core. Arithmetic runs
+ * in C++ (GEMM through OpenBLAS where the build found it, an own blocked kernel otherwise) on
+ * worker threads, so awaiting an operation never blocks the event loop.
+ */
+import { nativeAddon, type GemmBackend, type NativeInfo } from '../../native/index.js';
+
+export { Tensor, Parameter, shapeText, type Device, type TensorOptions, type GradNode } from './tensor.js';
+export { Module, Sequential } from './module.js';
+export { Linear, ReLU, GELU, LayerNorm, mlp, type LinearOptions, type MlpOptions } from './layers.js';
+export { matmul, linear, relu, gelu, layerNorm, add, scale, sum, mean, softmaxCrossEntropy } from './ops.js';
+export { Optimizer, SGD, AdamW, clipGradNorm, type SgdOptions, type AdamWOptions, type OptimizerState } from './optim.js';
+export { saveCheckpoint, loadCheckpoint, type CheckpointParts } from './checkpoint.js';
+export { readTensorFile, writeTensorFile, type StoredTensor, type TensorFile } from './tensor-file.js';
+export { Random } from './random.js';
+export type { GemmBackend, NativeInfo };
+
+/** What the native core was built with and how it is set up now. */
+export function nativeInfo(): NativeInfo {
+  return nativeAddon().info();
+}
+
+/**
+ * Threads the CPU kernels (and the BLAS) use; default TROUPE_NUM_THREADS or every hardware
+ * thread. Results are deterministic for a given thread count.
+ */
+export function setThreads(threads: number): void {
+  nativeAddon().setThreads(threads);
+}
+
+/** The CPU GEMM: 'blas' (default where built with OpenBLAS) or the own 'fallback' kernel. */
+export function setBackend(backend: GemmBackend): void {
+  nativeAddon().setBackend(backend);
+}

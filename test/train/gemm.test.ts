@@ -1,0 +1,92 @@
+/** The two CPU GEMM backends (OpenBLAS and the own blocked kernel) against a reference and each other. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { nativeAddon } from '../../native/index.js';
+import { nativeInfo, setBackend, setThreads, Tensor } from '../../src/train/index.js';
+import { expectClose, randomTensor, referenceGemm } from './helpers.js';
+
+const n = nativeAddon();
+const hasBlas = nativeInfo().blas !== null;
+const initialThreads = nativeInfo().threads;
+if (!hasBlas) process.stdout.write('gemm.test: no OpenBLAS in this build; BLAS comparisons skipped (install libopenblas-dev and rebuild)\n');
+
+afterAll(() => {
+  setThreads(initialThreads);
+  if (hasBlas) setBackend('blas');
+});
+
+async function gemm(a: Tensor, b: Tensor, ta: boolean, tb: boolean, backend: 'blas' | 'fallback'): Promise<Float32Array> {
+  const h = await n.matmul(a.handle, b.handle, ta, tb, backend);
+  const out = n.read(h) as Float32Array;
+  n.free(h);
+  return out;
+}
+
+// Odd sizes cross the kernel's 6x16 micro-tiles and its 256/96/512 cache blocks.
+const SHAPES: Array<[number, number, number]> = [
+  [1, 1, 1],
+  [5, 7, 3],
+  [6, 16, 256],
+  [13, 33, 257],
+  [97, 130, 70],
+  [200, 600, 300],
+  [1, 300, 520],
+  [300, 1, 40],
+];
+
+describe('GEMM backends', () => {
+  for (const [m, nn, k] of SHAPES) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      it(`${m}x${nn}x${k}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}: fallback matches the reference${hasBlas ? ' and BLAS' : ''}`, async () => {
+        const a = randomTensor(ta ? [k, m] : [m, k], m * 7 + k);
+        const b = randomTensor(tb ? [nn, k] : [k, nn], nn * 11 + k);
+        const want = referenceGemm(a.toFloat32Array(), b.toFloat32Array(), m, nn, k, ta, tb);
+        const fallback = await gemm(a, b, ta, tb, 'fallback');
+        expectClose(fallback, want, 1e-4, 1e-4 * Math.sqrt(k), 'fallback');
+        if (hasBlas) {
+          const blas = await gemm(a, b, ta, tb, 'blas');
+          expectClose(blas, want, 1e-4, 1e-4 * Math.sqrt(k), 'blas');
+          expectClose(fallback, blas, 1e-4, 1e-4 * Math.sqrt(k), 'fallback vs blas');
+        }
+      });
+    }
+  }
+
+  it('setBackend switches every GEMM user (Linear included) and the results agree', async () => {
+    const x = randomTensor([64, 100], 1);
+    const w = randomTensor([30, 100], 2);
+    const bias = randomTensor([30], 3);
+    const run = async () => n.read(await n.linear(x.handle, w.handle, bias.handle)) as Float32Array;
+    setBackend('fallback');
+    expect(nativeInfo().backend).toBe('fallback');
+    const viaFallback = await run();
+    if (hasBlas) {
+      setBackend('blas');
+      expect(nativeInfo().backend).toBe('blas');
+      expectClose(await run(), viaFallback, 1e-5, 1e-5);
+    } else {
+      expect(() => setBackend('blas')).toThrow(/not available/);
+    }
+  });
+
+  it('is deterministic for a given thread count, and close across counts', async () => {
+    const a = randomTensor([257, 300], 4);
+    const b = randomTensor([300, 190], 5);
+    for (const backend of hasBlas ? (['fallback', 'blas'] as const) : (['fallback'] as const)) {
+      const byThreads: Float32Array[] = [];
+      for (const threads of [1, 2]) {
+        setThreads(threads);
+        const first = await gemm(a, b, false, false, backend);
+        const second = await gemm(a, b, false, false, backend);
+        expect(Buffer.from(second.buffer).equals(Buffer.from(first.buffer))).toBe(true);
+        byThreads.push(first);
+      }
+      expectClose(byThreads[1]!, byThreads[0]!, 1e-5, 1e-5);
+    }
+    setThreads(initialThreads);
+  });
+});
