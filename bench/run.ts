@@ -11,6 +11,7 @@ const benchmarks: Record<string, () => Promise<Bench>> = {
   state: () => import('./state.js'),
   dataplane: () => import('./dataplane.js'),
   collective: () => import('./collective.js'),
+  kernels: () => import('./kernels.js'),
   placement: () => import('./placement.js'),
 };
 
