@@ -6,6 +6,8 @@ import { addressFlag, numberFlag, resourcesFlag } from './flags.js';
 import { startCommand, DEFAULT_HEAD_PORT, type StartFlags } from './start.js';
 import { statusCommand } from './status.js';
 import { stopCommand } from './stop.js';
+import { clusterCommand } from './cluster.js';
+import { jobCommand } from './job.js';
 import { pipelineShowCommand, type PipelineShowFlags } from './pipeline.js';
 
 const program = new Command('troupe')
@@ -70,6 +72,9 @@ pipeline
   .action((opts: PipelineShowFlags) => {
     pipelineShowCommand(opts);
   });
+
+program.addCommand(clusterCommand());
+program.addCommand(jobCommand());
 
 try {
   await program.parseAsync(process.argv);
