@@ -133,7 +133,7 @@ function ensureDir(root: string, relDir: string): string {
     } else if (st.isDirectory()) {
       cur = next;
     } else if (st.isSymbolicLink()) {
-      const real = realpathSync(next);
+      const real = realpathSync.native(next);
       if (!inside(root, real) || !lstatSync(real).isDirectory()) throw refuse(`the path ${JSON.stringify(relDir)} goes through a link that leaves the job's folder`);
       cur = real;
     } else {
@@ -150,7 +150,7 @@ function ensureDir(root: string, relDir: string): string {
 export async function unpackPackage(bytes: Buffer, dest: string, options: UnpackOptions = {}): Promise<{ entries: number; bytes: number }> {
   const entries = await readPackage(bytes, options);
   mkdirSync(dest, { recursive: true, mode: 0o700 });
-  const root = realpathSync(dest);
+  const root = realpathSync.native(dest);
   const links: string[] = [];
   let written = 0;
   try {
@@ -170,11 +170,12 @@ export async function unpackPackage(bytes: Buffer, dest: string, options: Unpack
       writeFileSync(target, data, { flag: 'wx', mode: (e.mode & 0o755) | 0o600 });
       written += data.length;
     }
-    // Link chains can leave the folder even when each target looks inside on its own (l -> ., m -> l/..).
+    // Link chains can leave the folder even when each target looks inside on its own (l -> ., m -> l/..);
+    // the libc realpath follows them as the kernel does (Node's JS one resolves '..' lexically).
     for (const l of links) {
       let real: string;
       try {
-        real = realpathSync(l);
+        real = realpathSync.native(l);
       } catch {
         continue; // dangling: points at nothing, inside the folder by the check above
       }
