@@ -1,7 +1,8 @@
 // Builds the native addon (build/Release/troupe_native.node) with node-gyp: run by `npm install`
 // (the package's install script) and by `npm run build`. Never downloads Node headers: when
 // this Node's own headers are installed next to it (<prefix>/include/node), node-gyp is pointed
-// at them with --nodedir. Configures only when binding.gyp changed or no build exists, so a
+// at them with --nodedir. Configures only when binding.gyp changed, no build exists, or with
+// --configure (after installing OpenBLAS, or with TROUPE_BLAS=none to build without it), so a
 // rebuild with nothing changed is a no-op make.
 //
 // Then, if nvcc is on the PATH and native/cuda/Makefile exists, runs `make -C native/cuda`; a

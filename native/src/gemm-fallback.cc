@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <string>
 
 #include "gemm-fallback.h"
 #include "thread-pool.h"
@@ -25,8 +26,13 @@ namespace {
 using BlockFn = void (*)(int, int, int64_t, int64_t, int64_t, int64_t, int64_t, float, const float*, int64_t,
                          const float*, int64_t, float, float*, int64_t, float*, float*);
 
+// TROUPE_FALLBACK_ISA=generic forces the baseline build (to test it on an AVX2 machine).
 bool cpu_has_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool has = [] {
+    const char* force = std::getenv("TROUPE_FALLBACK_ISA");
+    if (force && std::string(force) == "generic") return false;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
   return has;
 }
 
