@@ -2,10 +2,9 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { Header } from 'tar';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IgnoreRules, packWorkingDir, unpackPackage } from '../../src/jobs/index.js';
+import { rawTar } from '../fixtures/raw-tar.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -20,20 +19,6 @@ afterEach(() => {
 function write(root: string, rel: string, text = rel): void {
   mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
   writeFileSync(path.join(root, rel), text);
-}
-
-/** A tar.gz written header by header, so it can hold what a well-behaved packer never writes. */
-function rawTar(entries: Array<{ path: string; type?: string; linkpath?: string; data?: string }>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const data = Buffer.from(e.data ?? '');
-    const h = new Header({ path: e.path, mode: 0o644, size: e.type && e.type !== 'File' ? 0 : data.length, type: (e.type ?? 'File') as 'File', linkpath: e.linkpath, mtime: new Date(0) });
-    h.encode();
-    blocks.push(h.block!);
-    if (data.length && (!e.type || e.type === 'File')) blocks.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks));
 }
 
 describe('ignore rules', () => {
