@@ -32,3 +32,9 @@ export function setThreads(threads: number): void {
 export function setBackend(backend: GemmBackend): void {
   nativeAddon().setBackend(backend);
 }
+
+// Pipeline parallelism: schedules, their simulator, the partitioner, and training on stage actors.
+export * from './pipeline/index.js';
+export { trainPipeline, trainSingleProcess, accuracy, type PipelineOptions, type PipelineResult, type StepInfo, type SingleProcessOptions } from './pipeline/train.js';
+export type { OptimizerSpec } from './pipeline/stage-actor.js';
+export { loadMnist, dataset, type Dataset } from './data/mnist.js';

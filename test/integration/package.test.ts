@@ -32,7 +32,7 @@ describe('the built package', () => {
           err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
         ),
       );
-      expect(JSON.parse(out.trim())).toEqual({ sum: 42, keys: 14 });
+      expect(JSON.parse(out.trim())).toEqual({ sum: 42, keys: 16 });
       // Internals are not reachable by deep imports.
       const deep = await new Promise<string>((resolve) =>
         execFile(process.execPath, ['-e', "import('troupe/dist/src/head/index.js').then(() => console.log('reachable'), (e) => console.log(e.code))"], { cwd: dir }, (_e, stdout) => resolve(stdout.trim())),
