@@ -9,7 +9,7 @@
 namespace troupe {
 
 /** The ABI version and success status of native/cuda/troupe_cuda.h that this binding speaks. */
-constexpr int kCudaAbiVersion = 1;
+constexpr int kCudaAbiVersion = 2;
 constexpr int kCudaOk = 0;
 
 /**

@@ -29,7 +29,7 @@
 extern "C" {
 #endif
 
-#define TROUPE_CUDA_ABI_VERSION 1
+#define TROUPE_CUDA_ABI_VERSION 2 /* 2: sgd_step takes dampening and first_step */
 
 enum {
   TROUPE_CUDA_OK = 0,
@@ -112,8 +112,9 @@ int troupe_cuda_relu_forward(troupe_cuda_stream *stream, const float *x, float *
 int troupe_cuda_relu_backward(troupe_cuda_stream *stream, const float *x, const float *dy,
                               float *dx, int64_t n);
 
-/* GELU, tanh approximation: y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
- * Backward: dx = dy * dy/dx of that formula (x is the forward input). */
+/* GELU, exact (as the CPU core and PyTorch's default): y = x Phi(x) = 0.5 x (1 + erf(x / sqrt(2))).
+ * Backward: dx = dy * (Phi(x) + x phi(x)), phi(x) = exp(-x^2 / 2) / sqrt(2 pi) (x is the forward
+ * input). */
 int troupe_cuda_gelu_forward(troupe_cuda_stream *stream, const float *x, float *y, int64_t n);
 int troupe_cuda_gelu_backward(troupe_cuda_stream *stream, const float *x, const float *dy,
                               float *dx, int64_t n);
@@ -163,15 +164,17 @@ int troupe_cuda_sum_squares(troupe_cuda_stream *stream, const float *x, int64_t 
 int troupe_cuda_clip_by_norm(troupe_cuda_stream *stream, const float *sum_squares, float max_norm,
                              float *x, int64_t n);
 
-/* SGD with momentum, fused (PyTorch semantics with dampening 0; momentum_buf starts at zero and
- * may be NULL when momentum == 0):
+/* SGD with momentum, fused (PyTorch semantics, as the CPU core; momentum_buf may be NULL when
+ * momentum == 0):
  *   g = grad + weight_decay * param
- *   buf = momentum * buf + g
+ *   buf = first_step ? g : momentum * buf + (1 - dampening) * g
  *   g = nesterov ? g + momentum * buf : buf        (g itself when momentum == 0)
- *   param -= lr * g */
+ *   param -= lr * g
+ * Pass first_step != 0 on a parameter's first step with momentum: the buffer then starts as the
+ * gradient (its old contents are ignored). nesterov needs momentum > 0 and dampening 0. */
 int troupe_cuda_sgd_step(troupe_cuda_stream *stream, float *param, const float *grad,
-                         float *momentum_buf, int64_t n, float lr, float momentum,
-                         float weight_decay, int nesterov);
+                         float *momentum_buf, int64_t n, float lr, float momentum, float dampening,
+                         float weight_decay, int nesterov, int first_step);
 /* AdamW, fused (decoupled weight decay, PyTorch semantics); step counts from 1; m and v start at
  * zero:
  *   param *= 1 - lr * weight_decay

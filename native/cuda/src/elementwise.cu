@@ -1,4 +1,4 @@
-// Elementwise kernels: ReLU, GELU (tanh approximation), add, scale, bias add.
+// Elementwise kernels: ReLU, GELU (exact, with erf), add, scale, bias add.
 #include "common.h"
 #include "device.cuh"
 
@@ -13,22 +13,23 @@ __global__ void relu_bwd(const float *x, const float *dy, float *dx, int64_t n) 
   GRID_STRIDE(i, n) dx[i] = x[i] > 0.f ? dy[i] : 0.f;
 }
 
-constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2/pi)
-constexpr float kGeluA = 0.044715f;
+// Exact GELU, x * Phi(x), as the CPU core (native/src/elementwise.cc) and PyTorch's default.
+constexpr float kInvSqrt2 = 0.7071067811865476f;
+constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 
 __global__ void gelu_fwd(const float *x, float *y, int64_t n) {
   GRID_STRIDE(i, n) {
     float v = x[i];
-    y[i] = 0.5f * v * (1.f + tanhf(kGeluC * (v + kGeluA * v * v * v)));
+    y[i] = 0.5f * v * (1.f + erff(v * kInvSqrt2));
   }
 }
 
 __global__ void gelu_bwd(const float *x, const float *dy, float *dx, int64_t n) {
   GRID_STRIDE(i, n) {
     float v = x[i];
-    float t = tanhf(kGeluC * (v + kGeluA * v * v * v));
-    float d = 0.5f * (1.f + t) + 0.5f * v * (1.f - t * t) * kGeluC * (1.f + 3.f * kGeluA * v * v);
-    dx[i] = dy[i] * d;
+    float cdf = 0.5f * (1.f + erff(v * kInvSqrt2));
+    float pdf = kInvSqrt2Pi * expf(-0.5f * v * v);
+    dx[i] = dy[i] * (cdf + v * pdf);
   }
 }
 

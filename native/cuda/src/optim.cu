@@ -8,11 +8,11 @@ namespace troupe_cuda {
 namespace {
 
 __global__ void sgd_k(float *param, const float *grad, float *buf, int64_t n, float lr, float momentum,
-                      float weight_decay, int nesterov) {
+                      float dampening, float weight_decay, int nesterov, int first_step) {
   GRID_STRIDE(i, n) {
     float g = grad[i] + weight_decay * param[i];
     if (buf) {
-      float b = momentum * buf[i] + g;
+      float b = first_step ? g : momentum * buf[i] + (1.f - dampening) * g;
       buf[i] = b;
       g = nesterov ? g + momentum * b : b;
     }
@@ -39,15 +39,18 @@ __global__ void adamw_k(float *param, const float *grad, float *m, float *v, int
 using namespace troupe_cuda;
 
 TROUPE_API int troupe_cuda_sgd_step(troupe_cuda_stream *s, float *param, const float *grad, float *momentum_buf,
-                                    int64_t n, float lr, float momentum, float weight_decay, int nesterov) {
+                                    int64_t n, float lr, float momentum, float dampening, float weight_decay,
+                                    int nesterov, int first_step) {
   const char *fn = "troupe_cuda_sgd_step";
   if (momentum != 0.f) {
     if (int rc = need(momentum_buf, fn, "momentum_buf (required when momentum != 0)")) return rc;
   } else {
     momentum_buf = nullptr;
   }
-  if (nesterov && momentum == 0.f) return fail(TROUPE_CUDA_EINVAL, "%s: nesterov needs momentum > 0", fn);
-  return launch_n(fn, s, n, {{param, "param"}, {grad, "grad"}}, sgd_k, param, grad, momentum_buf, n, lr, momentum, weight_decay, nesterov);
+  if (nesterov && (momentum == 0.f || dampening != 0.f))
+    return fail(TROUPE_CUDA_EINVAL, "%s: nesterov needs momentum > 0 and dampening 0", fn);
+  return launch_n(fn, s, n, {{param, "param"}, {grad, "grad"}}, sgd_k, param, grad, momentum_buf, n, lr, momentum,
+                  dampening, weight_decay, nesterov, first_step);
 }
 
 TROUPE_API int troupe_cuda_adamw_step(troupe_cuda_stream *s, float *param, const float *grad, float *m, float *v,

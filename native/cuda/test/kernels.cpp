@@ -62,8 +62,8 @@ void elementwise_tests(Rng &rng) {
   };
   unary("relu forward", troupe_cuda_relu_forward, ref::relu);
   backward("relu backward", troupe_cuda_relu_backward, ref::relu_grad);
-  unary("gelu forward (tanh approximation)", troupe_cuda_gelu_forward, ref::gelu);
-  backward("gelu backward (tanh approximation)", troupe_cuda_gelu_backward, ref::gelu_grad);
+  unary("gelu forward (exact, erf)", troupe_cuda_gelu_forward, ref::gelu);
+  backward("gelu backward (exact, erf)", troupe_cuda_gelu_backward, ref::gelu_grad);
 
   check("add, scale (in place)", 1e-6, [&] {
     Dev da(n * 4), db(n * 4);
@@ -199,18 +199,27 @@ void reduction_tests(Rng &rng) {
 
 void optimizer_tests(Rng &rng) {
   const int64_t n = 10007;
-  for (int nesterov = 0; nesterov < 2; nesterov++) {
-    check(nesterov ? "sgd momentum nesterov weight decay, 3 steps" : "sgd momentum weight decay, 3 steps", 1e-5, [&] {
+  // PyTorch semantics: the buffer is the first gradient (its old contents, here garbage, ignored),
+  // and later steps damp the new gradient; Nesterov runs with dampening 0.
+  struct Case {
+    const char *name;
+    float dampening;
+    int nesterov;
+  };
+  for (Case c : {Case{"sgd momentum weight decay, 3 steps", 0.f, 0}, Case{"sgd momentum dampening 0.3, 3 steps", 0.3f, 0},
+                 Case{"sgd momentum nesterov weight decay, 3 steps", 0.f, 1}}) {
+    check(c.name, 1e-5, [&] {
       ref::Vec p = random_vec(rng, n), buf(n, 0.0);
       Dev dp(n * 4), dg(n * 4), db(n * 4);
       upload(dp, p);
-      TRY(troupe_cuda_memset(db.p, 0, n * 4));
+      upload(db, random_vec(rng, n));
       for (int step = 0; step < 3; step++) {
         ref::Vec g = random_vec(rng, n);
         upload(dg, g);
-        TRY(troupe_cuda_sgd_step(g_stream, dp.f(), dg.f(), db.f(), n, 0.1f, 0.9f, 0.01f, nesterov));
+        TRY(troupe_cuda_sgd_step(g_stream, dp.f(), dg.f(), db.f(), n, 0.1f, 0.9f, c.dampening, 0.01f, c.nesterov,
+                                 step == 0));
         TRY(troupe_cuda_stream_sync(g_stream));
-        ref::sgd(p, g, buf, 0.1, 0.9, 0.01, nesterov);
+        ref::sgd(p, g, buf, 0.1, 0.9, c.dampening, 0.01, c.nesterov, step == 0);
       }
       return std::fmax(error(download(dp, n), p), error(download(db, n), buf));
     });

@@ -36,11 +36,11 @@ inline Vec column_sums(const Vec &dy, int64_t rows, int64_t cols) {
 inline double relu(double x) { return x > 0 ? x : 0; }
 inline double relu_grad(double x) { return x > 0 ? 1 : 0; }
 
-constexpr double kGeluC = 0.7978845608028654, kGeluA = 0.044715;
-inline double gelu(double x) { return 0.5 * x * (1 + std::tanh(kGeluC * (x + kGeluA * x * x * x))); }
+// Exact GELU, x Phi(x).
+inline double gelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
 inline double gelu_grad(double x) {
-  double t = std::tanh(kGeluC * (x + kGeluA * x * x * x));
-  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * kGeluC * (1 + 3 * kGeluA * x * x);
+  const double pi = 3.14159265358979323846;
+  return 0.5 * (1 + std::erf(x / std::sqrt(2.0))) + x * std::exp(-0.5 * x * x) / std::sqrt(2 * pi);
 }
 
 struct LayerNormOut {
@@ -118,11 +118,13 @@ inline Vec cross_entropy_backward(const Vec &logits, const std::vector<int32_t> 
   return d;
 }
 
-inline void sgd(Vec &param, const Vec &grad, Vec &buf, double lr, double momentum, double wd, bool nesterov) {
+// PyTorch's SGD: the buffer starts as the first gradient; later steps damp the new gradient.
+inline void sgd(Vec &param, const Vec &grad, Vec &buf, double lr, double momentum, double dampening, double wd,
+                bool nesterov, bool first) {
   for (size_t i = 0; i < param.size(); i++) {
     double g = grad[i] + wd * param[i];
     if (momentum != 0) {
-      buf[i] = momentum * buf[i] + g;
+      buf[i] = first ? g : momentum * buf[i] + (1 - dampening) * g;
       g = nesterov ? g + momentum * buf[i] : buf[i];
     }
     param[i] -= lr * g;
