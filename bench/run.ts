@@ -13,6 +13,7 @@ const benchmarks: Record<string, () => Promise<Bench>> = {
   collective: () => import('./collective.js'),
   kernels: () => import('./kernels.js'),
   placement: () => import('./placement.js'),
+  pipeline: () => import('./pipeline.js'),
 };
 
 async function main(argv: string[]): Promise<number> {
