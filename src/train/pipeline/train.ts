@@ -54,6 +54,8 @@ export interface PipelineOptions {
   stepTimeoutMs?: number;
   /** Called after every step. */
   onStep?: (info: StepInfo) => void;
+  /** Collective backend between stages and replicas: 'tcp' (default) or 'nccl' on GPUs. */
+  backend?: string;
 }
 
 export interface StepInfo {
@@ -85,7 +87,7 @@ export interface PipelineResult {
 
 const KEYS = [
   'model', 'stages', 'schedule', 'microbatches', 'chunks', 'dataParallel', 'data', 'epochs', 'steps', 'batchSize', 'optimizer',
-  'seed', 'partition', 'stageResources', 'threadsPerStage', 'stepTimeoutMs', 'onStep',
+  'seed', 'partition', 'stageResources', 'threadsPerStage', 'stepTimeoutMs', 'onStep', 'backend',
 ];
 
 function positiveInt(o: Record<string, unknown>, key: string, dflt?: number): number {
@@ -152,9 +154,10 @@ export async function trainPipeline(cluster: Cluster, options: PipelineOptions):
     await pg.ready({ timeoutMs: 60_000 });
     stages = await spawnStages(cluster, pg, options, { p, d, v, train, ranges, specs });
     const name = (i: number): string => `stage ${i % p} (replica ${Math.floor(i / p)}, actor ${stages[i]!.id})`;
-    await cluster.collectiveGroup(stages, { name: 'pipeline' });
+    const backend = options.backend ?? 'tcp';
+    await cluster.collectiveGroup(stages, { name: 'pipeline', backend });
     if (d > 1) {
-      for (let r = 0; r < p; r++) await cluster.collectiveGroup(Array.from({ length: d }, (_, k) => stages[k * p + r]!), { name: 'dp' });
+      for (let r = 0; r < p; r++) await cluster.collectiveGroup(Array.from({ length: d }, (_, k) => stages[k * p + r]!), { name: 'dp', backend });
     }
 
     const perEpoch = Math.floor(train.length / (batch * d));
