@@ -13,6 +13,7 @@ const benchmarks: Record<string, () => Promise<Bench>> = {
   collective: () => import('./collective.js'),
   kernels: () => import('./kernels.js'),
   placement: () => import('./placement.js'),
+  cluster: () => import('./cluster.js'),
   pipeline: () => import('./pipeline.js'),
 };
 
