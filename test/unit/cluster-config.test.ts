@@ -1,6 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/index.js';
-import { parseClusterConfig } from '../../src/cluster/index.js';
+import { loadClusterConfig, parseClusterConfig } from '../../src/cluster/index.js';
 
 const good = `
 cluster_name: lab
@@ -68,5 +69,11 @@ describe('cluster.yaml', () => {
   it('refuses two workers with one name, and a heartbeat timeout below the period', () => {
     expect(error(good.replace('    name: second\n', ''))).toBe('c.yaml:17:5: workers[1].name: "10.0.0.2" is used by workers[0] too; give each worker on one host its own name');
     expect(error(`${good}heartbeat_period_ms: 500\nheartbeat_timeout_ms: 100\n`)).toMatch(/heartbeat_timeout_ms must be larger than heartbeat_period_ms/);
+  });
+
+  it('accepts the example in deploy/', () => {
+    const c = loadClusterConfig(fileURLToPath(new URL('../../deploy/cluster.yaml', import.meta.url)));
+    expect(c.workers.map((w) => w.name)).toEqual(['10.0.0.11', '10.0.0.12', 'gpu-box-b']);
+    expect(c.workers[1]!.setupCommands).toHaveLength(2);
   });
 });
