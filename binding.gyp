@@ -24,6 +24,7 @@
         'native/binding/ops-pointwise.cc',
         'native/binding/ops-norm-loss.cc',
         'native/binding/ops-optim.cc',
+        'native/binding/nccl.cc',
       ],
       'include_dirs': ['native/include', 'native/src'],
       'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED'],

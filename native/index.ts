@@ -3,7 +3,11 @@
  * (build/Release/troupe_native.node) and the loader. Plain functions on opaque tensor handles,
  * TypedArrays in and out, `T | null` for optional values. Every function is wrapped so a native
  * failure becomes a TroupeError (InvalidArgumentError, ObjectFreedError, DeviceUnavailableError,
- * InternalError), and an asynchronous one rejects instead of throwing.
+ * UnavailableError and TimeoutError from NCCL, InternalError), and an asynchronous one rejects
+ * instead of throwing.
+ *
+ * Tensors on 'cuda:N' run the CUDA library's kernels (native/cuda) on a stream per device owned
+ * by the binding, inside the same worker threads; every tensor of one call must be on one device.
  *
  * Heavy operations run on libuv worker threads and return promises; the arithmetic inside is
  * split across the core's own thread pool (`setThreads`, or TROUPE_NUM_THREADS at load).
@@ -18,7 +22,9 @@ import {
   InvalidArgumentError,
   ModuleLoadError,
   ObjectFreedError,
+  TimeoutError,
   TroupeError,
+  UnavailableError,
 } from '../src/common/errors.js';
 
 /** An opaque handle to a native tensor (storage plus shape). Free it with `free`, or leave it to GC. */
@@ -70,6 +76,13 @@ export interface AdamwOptions {
 
 type T = NativeTensor;
 
+/** An opaque NCCL communicator (one rank's side); close it with `ncclClose`. */
+export interface NcclComm {
+  readonly __ncclComm: never;
+}
+
+export type NcclReduceOp = 'sum' | 'max' | 'avg';
+
 /** The addon's functions as the C++ binding defines them (native/binding). */
 export interface NativeAddon {
   info(): NativeInfo;
@@ -110,9 +123,28 @@ export interface NativeAddon {
   sgdStep(params: T[], grads: T[], momentumBuffers: T[] | null, options: SgdOptions): Promise<void>;
   adamwStep(params: T[], grads: T[], m: T[], v: T[], options: AdamwOptions): Promise<void>;
   clipGradNorm(grads: T[], maxNorm: number): Promise<number>;
+
+  /** NCCL's version (e.g. 22105); loads NCCL, so it throws DeviceUnavailableError naming where it looked. */
+  ncclVersion(): number;
+  /** A new 128-byte unique id, made by rank 0 and shared with every rank. */
+  ncclUniqueId(): Uint8Array;
+  /** Joins the communicator; resolves once all `size` ranks have called it with the same id. */
+  ncclInit(rank: number, size: number, id: Uint8Array, device: string): Promise<NcclComm>;
+  /**
+   * Collectives on host arrays, in place: copied to the device, run by NCCL, copied back. Each
+   * waits at most `timeoutMs`, polling NCCL's async error; on a failure or the deadline the
+   * communicator is aborted (UnavailableError / TimeoutError) and every later call fails.
+   * Calls on one communicator must not overlap: issue the next after the previous settled.
+   */
+  ncclAllreduce(comm: NcclComm, data: Float32Array | Float64Array, op: NcclReduceOp, timeoutMs: number): Promise<void>;
+  ncclBroadcast(comm: NcclComm, data: Float32Array | Float64Array, root: number, timeoutMs: number): Promise<void>;
+  ncclSend(comm: NcclComm, data: Float32Array | Float64Array, peer: number, timeoutMs: number): Promise<void>;
+  ncclRecv(comm: NcclComm, into: Float32Array | Float64Array, peer: number, timeoutMs: number): Promise<void>;
+  /** abort: stop at once (after a failure); otherwise wait for queued work, then free. */
+  ncclClose(comm: NcclComm, abort: boolean): Promise<void>;
 }
 
-const SYNC = ['info', 'setThreads', 'setBackend', 'setCacheLimit', 'create', 'zeros', 'read', 'write', 'view', 'free', 'describe'] as const;
+const SYNC = ['info', 'setThreads', 'setBackend', 'setCacheLimit', 'create', 'zeros', 'read', 'write', 'view', 'free', 'describe', 'ncclVersion', 'ncclUniqueId'] as const;
 
 /** Turns an error thrown by the addon (an Error with a string `code`) into a TroupeError. */
 export function nativeError(err: unknown): TroupeError {
@@ -127,6 +159,10 @@ export function nativeError(err: unknown): TroupeError {
       return new ObjectFreedError(message, init);
     case 'DEVICE_UNAVAILABLE':
       return new DeviceUnavailableError(message, init);
+    case 'UNAVAILABLE':
+      return new UnavailableError(message, init);
+    case 'TIMEOUT':
+      return new TimeoutError(message, init);
     default:
       return new InternalError(`native core: ${message}`, init);
   }

@@ -77,6 +77,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_pointwise(env, exports);
   register_norm_loss(env, exports);
   register_optim(env, exports);
+  register_nccl(env, exports);
   return exports;
 }
 

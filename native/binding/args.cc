@@ -12,10 +12,6 @@ Arg tensor_value(const Napi::Value& v, const std::string& op, const std::string&
     fail(code::kInvalidArgument,
          op + ": " + name + " must be " + dtype_name(want) + ", got " + dtype_name(h->dtype()));
   }
-  if (h->device().kind != Device::CPU) {
-    fail(code::kDeviceUnavailable, op + ": " + name + " is on " + h->device().name() +
-                                       ", and the loaded device library has no kernel for " + op + " yet");
-  }
   return Arg{name, h->storage(), h->shape()};
 }
 
@@ -85,8 +81,34 @@ void need_same_shape(const Arg& a, const Arg& b, const std::string& op) {
   }
 }
 
-StoragePtr output(const Shape& shape, DType dtype) {
-  return std::make_shared<Storage>(static_cast<size_t>(numel(shape)) * 4, dtype, Device{});
+Device same_device(const std::string& op, const std::vector<const Arg*>& args) {
+  const Arg* first = nullptr;
+  for (const Arg* a : args) {
+    if (!a) continue;
+    if (!first) {
+      first = a;
+      continue;
+    }
+    const Device &d0 = first->device(), &d = a->device();
+    if (d.kind != d0.kind || d.index != d0.index) {
+      fail(code::kInvalidArgument, op + ": " + first->name + " is on " + d0.name() + " but " + a->name + " is on " +
+                                       d.name() + "; move them to one device first (Tensor.to)");
+    }
+  }
+  return first ? first->device() : Device{};
+}
+
+void add_all(std::vector<const Arg*>& to, const std::vector<Arg>& list) {
+  for (const Arg& a : list) to.push_back(&a);
+}
+
+StoragePtr output(const Shape& shape, DType dtype, const Device& device) {
+  return std::make_shared<Storage>(static_cast<size_t>(numel(shape)) * 4, dtype, device);
+}
+
+int gemm_dim(int64_t v, const std::string& op) {
+  if (v > 2147483647) fail(code::kInvalidArgument, op + ": dimension " + std::to_string(v) + " is too large for cuBLAS (at most 2^31-1)");
+  return static_cast<int>(v);
 }
 
 void check(troupe_status status, const std::string& op) {

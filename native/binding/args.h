@@ -23,9 +23,10 @@ struct Arg {
   int32_t* i() const { return static_cast<int32_t*>(storage->data); }
   int64_t size() const { return numel(shape); }
   int64_t dim(int64_t i) const { return shape[static_cast<size_t>(i < 0 ? shape.size() + i : i)]; }
+  const Device& device() const { return storage->device; }
 };
 
-/** A float32 tensor on the CPU (the only device with kernels in this build). */
+/** A tensor argument of dtype `want`, on any device (see same_device). */
 Arg tensor(const Napi::CallbackInfo& info, size_t i, const std::string& op, const std::string& name,
            DType want = DType::F32);
 std::optional<Arg> optional_tensor(const Napi::CallbackInfo& info, size_t i, const std::string& op,
@@ -41,8 +42,22 @@ Shape shape_arg(const Napi::Value& v, const std::string& op);
 void need_rank(const Arg& a, size_t rank, const std::string& op);
 void need_same_shape(const Arg& a, const Arg& b, const std::string& op);
 
-/** A new float32 (or int32) storage on the CPU for an output of `shape`. */
-StoragePtr output(const Shape& shape, DType dtype = DType::F32);
+/**
+ * The one device every argument is on (nullptr entries are skipped; the CPU when there are none).
+ * Throws INVALID_ARGUMENT naming the operation, both arguments and both devices otherwise.
+ */
+Device same_device(const std::string& op, const std::vector<const Arg*>& args);
+/** Appends pointers to every entry of each list, for same_device. */
+void add_all(std::vector<const Arg*>& to, const std::vector<Arg>& list);
+
+/** A new float32 (or int32) storage on `device` for an output of `shape`. */
+StoragePtr output(const Shape& shape, DType dtype = DType::F32, const Device& device = Device{});
+
+/** True for CUDA devices: the caller runs its GPU path (on_device) instead of the CPU kernel. */
+inline bool is_cuda(const Device& d) { return d.kind == Device::CUDA; }
+
+/** GEMM sizes are int in cuBLAS; throws INVALID_ARGUMENT naming `op` for larger ones. */
+int gemm_dim(int64_t v, const std::string& op);
 
 /** Turns a core status into an OpError naming the operation. */
 void check(troupe_status status, const std::string& op);

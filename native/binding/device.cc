@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -55,15 +57,67 @@ const Loaded& loaded() {
       return;
     }
     CudaLib& l = state.lib;
-    bool all = resolve(handle, "troupe_cuda_abi_version", &l.abi_version) &&
-               resolve(handle, "troupe_cuda_last_error", &l.last_error) &&
-               resolve(handle, "troupe_cuda_device_count", &l.device_count) &&
-               resolve(handle, "troupe_cuda_malloc", &l.malloc) && resolve(handle, "troupe_cuda_free", &l.free) &&
-               resolve(handle, "troupe_cuda_memset", &l.memset) &&
-               resolve(handle, "troupe_cuda_copy_htod", &l.copy_htod) &&
-               resolve(handle, "troupe_cuda_copy_dtoh", &l.copy_dtoh);
-    if (!all || l.abi_version() != kCudaAbiVersion) {
-      state.why = "the CUDA library found does not have ABI version " + std::to_string(kCudaAbiVersion);
+    std::string missing;
+#define TROUPE_RESOLVE(field) \
+  if (!resolve(handle, "troupe_cuda_" #field, &l.field)) missing += (missing.empty() ? "" : ", ") + std::string(#field);
+#define TROUPE_RESOLVE_NCCL(field) \
+  if (!resolve(handle, "troupe_" #field, &l.field)) missing += (missing.empty() ? "" : ", ") + std::string(#field);
+    TROUPE_RESOLVE(abi_version)
+    TROUPE_RESOLVE(last_error)
+    TROUPE_RESOLVE(device_count)
+    TROUPE_RESOLVE(malloc)
+    TROUPE_RESOLVE(free)
+    TROUPE_RESOLVE(memset)
+    TROUPE_RESOLVE(copy_htod)
+    TROUPE_RESOLVE(copy_dtoh)
+    TROUPE_RESOLVE(stream_create)
+    TROUPE_RESOLVE(stream_sync)
+    TROUPE_RESOLVE(stream_destroy)
+    TROUPE_RESOLVE(copy_htod_async)
+    TROUPE_RESOLVE(copy_dtoh_async)
+    TROUPE_RESOLVE(copy_dtod_async)
+    TROUPE_RESOLVE(memset_async)
+    TROUPE_RESOLVE(gemm)
+    TROUPE_RESOLVE(bias_add)
+    TROUPE_RESOLVE(bias_grad)
+    TROUPE_RESOLVE(relu_forward)
+    TROUPE_RESOLVE(relu_backward)
+    TROUPE_RESOLVE(gelu_forward)
+    TROUPE_RESOLVE(gelu_backward)
+    TROUPE_RESOLVE(layernorm_forward)
+    TROUPE_RESOLVE(layernorm_backward)
+    TROUPE_RESOLVE(cross_entropy_forward)
+    TROUPE_RESOLVE(cross_entropy_backward)
+    TROUPE_RESOLVE(add)
+    TROUPE_RESOLVE(scale)
+    TROUPE_RESOLVE(sum)
+    TROUPE_RESOLVE(sum_squares)
+    TROUPE_RESOLVE(clip_by_norm)
+    TROUPE_RESOLVE(sgd_step)
+    TROUPE_RESOLVE(adamw_step)
+    TROUPE_RESOLVE(library_path)
+    TROUPE_RESOLVE_NCCL(nccl_version)
+    TROUPE_RESOLVE_NCCL(nccl_get_unique_id)
+    TROUPE_RESOLVE_NCCL(nccl_comm_init_rank)
+    TROUPE_RESOLVE_NCCL(nccl_allreduce)
+    TROUPE_RESOLVE_NCCL(nccl_broadcast)
+    TROUPE_RESOLVE_NCCL(nccl_send)
+    TROUPE_RESOLVE_NCCL(nccl_recv)
+    TROUPE_RESOLVE_NCCL(nccl_group_start)
+    TROUPE_RESOLVE_NCCL(nccl_group_end)
+    TROUPE_RESOLVE_NCCL(nccl_comm_async_error)
+    TROUPE_RESOLVE_NCCL(nccl_comm_abort)
+    TROUPE_RESOLVE_NCCL(nccl_comm_destroy)
+#undef TROUPE_RESOLVE
+#undef TROUPE_RESOLVE_NCCL
+    bool all = missing.empty();
+    if (!l.abi_version || l.abi_version() != kCudaAbiVersion) {
+      state.why = "the CUDA library found does not have ABI version " + std::to_string(kCudaAbiVersion) +
+                  "; rebuild it with `make -C native/cuda`";
+      return;
+    }
+    if (!all) {
+      state.why = "the CUDA library found lacks " + missing + "; rebuild it with `make -C native/cuda`";
       return;
     }
     state.ok = true;
@@ -82,6 +136,67 @@ const CudaLib* cuda_lib(std::string* why) {
   const Loaded& l = loaded();
   if (!l.ok && why) *why = l.why;
   return l.ok ? &l.lib : nullptr;
+}
+
+const CudaLib& need_cuda_lib(const std::string& op) {
+  std::string why;
+  const CudaLib* l = cuda_lib(&why);
+  if (!l) fail(code::kDeviceUnavailable, op + ": " + why);
+  return *l;
+}
+
+void cuda_check(int status, const std::string& op, const Device& device) {
+  if (status != kCudaOk) cuda_check(status, op + " on " + device.name());
+}
+
+void cuda_check(int status, const std::string& what) {
+  if (status == kCudaOk) return;
+  const CudaLib* l = cuda_lib(nullptr);
+  std::string why = l ? l->last_error() : "no CUDA library";
+  std::string message = what + " failed: " + why;
+  switch (status) {
+    case 1: fail(code::kInvalidArgument, message);      // TROUPE_CUDA_EINVAL
+    case 2:                                             // TROUPE_CUDA_ENODEVICE
+    case 4:                                             // TROUPE_CUDA_ENOMEM
+    case 5: fail(code::kDeviceUnavailable, message);    // TROUPE_CUDA_ENOLIB
+    case 7: fail(code::kUnavailable, message);          // TROUPE_CUDA_ENCCL
+    default: fail(code::kInternal, message + " (status " + std::to_string(status) + ")");
+  }
+}
+
+namespace {
+
+// One stream per device, made on first use and kept for the life of the process (destroying
+// streams during exit races the CUDA runtime's own teardown).
+struct DeviceQueue {
+  std::mutex mu;
+  CudaStream* stream = nullptr;
+};
+
+DeviceQueue& queue_for(int index) {
+  static std::mutex mu;
+  static auto* queues = new std::map<int, std::unique_ptr<DeviceQueue>>();
+  std::lock_guard<std::mutex> lock(mu);
+  auto& q = (*queues)[index];
+  if (!q) q = std::make_unique<DeviceQueue>();
+  return *q;
+}
+
+}  // namespace
+
+void on_device(const Device& device, const std::string& op, const std::function<void(const Gpu&)>& body) {
+  const CudaLib& lib = need_cuda_lib(op);
+  DeviceQueue& q = queue_for(device.index);
+  std::lock_guard<std::mutex> lock(q.mu);
+  if (!q.stream) cuda_check(lib.stream_create(device.index, &q.stream), op + " (creating the device stream)", device);
+  Gpu gpu{lib, q.stream, device, op};
+  try {
+    body(gpu);
+  } catch (...) {
+    lib.stream_sync(q.stream);  // leave nothing of this operation running on the stream
+    throw;
+  }
+  gpu.check(lib.stream_sync(q.stream));
 }
 
 int cuda_device_count(std::string* why) {

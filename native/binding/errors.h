@@ -11,6 +11,8 @@ namespace code {
 constexpr const char* kInvalidArgument = "INVALID_ARGUMENT";
 constexpr const char* kObjectFreed = "OBJECT_FREED";
 constexpr const char* kDeviceUnavailable = "DEVICE_UNAVAILABLE";
+constexpr const char* kUnavailable = "UNAVAILABLE";  // a collective peer or communicator failed
+constexpr const char* kTimeout = "TIMEOUT";
 constexpr const char* kInternal = "INTERNAL";
 }  // namespace code
 

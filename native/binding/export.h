@@ -27,5 +27,6 @@ void register_linalg(Napi::Env env, Napi::Object exports);
 void register_pointwise(Napi::Env env, Napi::Object exports);
 void register_norm_loss(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
+void register_nccl(Napi::Env env, Napi::Object exports);
 
 }  // namespace troupe

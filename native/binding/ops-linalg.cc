@@ -1,5 +1,7 @@
-// matmul and Linear, forward and backward, on the selected GEMM backend.
+// matmul and Linear, forward and backward: on the CPU through the selected GEMM backend, on a
+// GPU through cuBLAS (troupe_cuda_gemm) on the device's stream.
 #include "args.h"
+#include "device.h"
 #include "export.h"
 #include "job.h"
 
@@ -27,7 +29,12 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   Arg a = tensor(info, 0, op, "a"), b = tensor(info, 1, op, "b");
   bool ta = info[2].IsUndefined() ? false : boolean(info[2], op, "transA");
   bool tb = info[3].IsUndefined() ? false : boolean(info[3], op, "transB");
-  Gemm gemm = gemm_for(info[4], op);
+  Device dev = same_device(op, {&a, &b});
+  if (is_cuda(dev) && !info[4].IsUndefined() && !info[4].IsNull()) {
+    fail(code::kInvalidArgument, op + ": backend '" + string(info[4], op, "backend") + "' is a CPU GEMM; tensors on " +
+                                     dev.name() + " always use cuBLAS (leave backend out)");
+  }
+  Gemm gemm = is_cuda(dev) ? nullptr : gemm_for(info[4], op);
   need_rank(a, 2, op);
   need_rank(b, 2, op);
   int64_t m = ta ? a.dim(1) : a.dim(0), k = ta ? a.dim(0) : a.dim(1);
@@ -37,10 +44,19 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
                                      " and b is " + shape_str(b.shape) + (tb ? " (transposed)" : ""));
   }
   Shape shape{m, n};
-  StoragePtr c = output(shape);
+  StoragePtr c = output(shape, DType::F32, dev);
   return Job::Queue(
       info.Env(),
-      [=] { check(gemm(ta, tb, m, n, k, 1.0f, a.f(), a.dim(1), b.f(), b.dim(1), 0.0f, static_cast<float*>(c->data), n), op); },
+      [=] {
+        float* cp = static_cast<float*>(c->data);
+        if (is_cuda(dev)) {
+          on_device(dev, op, [&](const Gpu& g) {
+            g.check(g.lib.gemm(g.stream, ta, tb, gemm_dim(m, op), gemm_dim(n, op), gemm_dim(k, op), 1.0f, a.f(), b.f(), 0.0f, cp));
+          });
+          return;
+        }
+        check(gemm(ta, tb, m, n, k, 1.0f, a.f(), a.dim(1), b.f(), b.dim(1), 0.0f, cp, n), op);
+      },
       [=](Napi::Env env) { return Wrap(env, c, shape); });
 }
 
@@ -72,12 +88,21 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
     fail(code::kInvalidArgument, op + ": bias is " + shape_str(bias->shape) + " but weight is " + shape_str(l.w.shape) +
                                      " (bias must be [out])");
   }
+  Device dev = same_device(op, {&l.x, &l.w, bias ? &*bias : nullptr});
   Shape shape{l.batch, l.out};
-  StoragePtr y = output(shape);
+  StoragePtr y = output(shape, DType::F32, dev);
   return Job::Queue(
       info.Env(),
       [=] {
         float* yp = static_cast<float*>(y->data);
+        if (is_cuda(dev)) {
+          on_device(dev, op, [&](const Gpu& g) {
+            g.check(g.lib.gemm(g.stream, 0, 1, gemm_dim(l.batch, op), gemm_dim(l.out, op), gemm_dim(l.in, op), 1.0f,
+                               l.x.f(), l.w.f(), 0.0f, yp));
+            if (bias) g.check(g.lib.bias_add(g.stream, yp, bias->f(), l.batch, l.out));
+          });
+          return;
+        }
         if (bias) troupe_broadcast_rows(l.batch, l.out, bias->f(), yp);
         check(troupe_sgemm(0, 1, l.batch, l.out, l.in, 1.0f, l.x.f(), l.in, l.w.f(), l.in, bias ? 1.0f : 0.0f, yp, l.out), op);
       },
@@ -94,12 +119,23 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
     fail(code::kInvalidArgument, op + ": dy is " + shape_str(dy.shape) + " but the output of x " + shape_str(l.x.shape) +
                                      " and weight " + shape_str(l.w.shape) + " is " + shape_str({l.batch, l.out}));
   }
-  StoragePtr dx = need_dx ? output(l.x.shape) : nullptr;
-  StoragePtr dw = output(l.w.shape);
-  StoragePtr db = has_bias ? output({l.out}) : nullptr;
+  Device dev = same_device(op, {&l.x, &l.w, &dy});
+  StoragePtr dx = need_dx ? output(l.x.shape, DType::F32, dev) : nullptr;
+  StoragePtr dw = output(l.w.shape, DType::F32, dev);
+  StoragePtr db = has_bias ? output({l.out}, DType::F32, dev) : nullptr;
   return Job::Queue(
       info.Env(),
       [=] {
+        if (is_cuda(dev)) {
+          on_device(dev, op, [&](const Gpu& g) {
+            int batch = gemm_dim(l.batch, op), in = gemm_dim(l.in, op), out = gemm_dim(l.out, op);
+            // dweight [out,in] = dy^T x; dbias = column sums of dy; dx [batch,in] = dy weight.
+            g.check(g.lib.gemm(g.stream, 1, 0, out, in, batch, 1.0f, dy.f(), l.x.f(), 0.0f, static_cast<float*>(dw->data)));
+            if (db) g.check(g.lib.bias_grad(g.stream, dy.f(), static_cast<float*>(db->data), l.batch, l.out, 0));
+            if (dx) g.check(g.lib.gemm(g.stream, 0, 0, batch, in, out, 1.0f, dy.f(), l.w.f(), 0.0f, static_cast<float*>(dx->data)));
+          });
+          return;
+        }
         check(troupe_sgemm(1, 0, l.out, l.in, l.batch, 1.0f, dy.f(), l.out, l.x.f(), l.in, 0.0f,
                            static_cast<float*>(dw->data), l.in), op);
         if (db) troupe_sum_rows(l.batch, l.out, dy.f(), static_cast<float*>(db->data));

@@ -1,5 +1,8 @@
-// LayerNorm and softmax cross-entropy.
+// LayerNorm and softmax cross-entropy, on the CPU core or the device's CUDA kernels.
+#include <vector>
+
 #include "args.h"
+#include "device.h"
 #include "export.h"
 #include "job.h"
 
@@ -30,10 +33,17 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   float eps = static_cast<float>(number(info[3], op, "eps"));
   NormShape s = norm_shape(x, gamma, op);
   need_same_shape(gamma, beta, op);
-  StoragePtr y = output(x.shape), mean = output({s.rows}), rstd = output({s.rows});
+  Device dev = same_device(op, {&x, &gamma, &beta});
+  StoragePtr y = output(x.shape, DType::F32, dev), mean = output({s.rows}, DType::F32, dev), rstd = output({s.rows}, DType::F32, dev);
   return Job::Queue(
       info.Env(),
       [=] {
+        if (is_cuda(dev)) {
+          return on_device(dev, op, [&](const Gpu& g) {
+            g.check(g.lib.layernorm_forward(g.stream, x.f(), gamma.f(), beta.f(), eps, s.rows, s.cols, static_cast<float*>(y->data),
+                                            static_cast<float*>(mean->data), static_cast<float*>(rstd->data)));
+          });
+        }
         check(troupe_layernorm(s.rows, s.cols, x.f(), gamma.f(), beta.f(), eps, static_cast<float*>(y->data),
                                static_cast<float*>(mean->data), static_cast<float*>(rstd->data)), op);
       },
@@ -57,10 +67,18 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
     fail(code::kInvalidArgument, op + ": mean is " + shape_str(mean.shape) + " and rstd is " + shape_str(rstd.shape) +
                                      ", but x " + shape_str(x.shape) + " has " + std::to_string(s.rows) + " rows");
   }
-  StoragePtr dx = output(x.shape), dg = output(gamma.shape), db = output(gamma.shape);
+  Device dev = same_device(op, {&x, &gamma, &mean, &rstd, &dy});
+  StoragePtr dx = output(x.shape, DType::F32, dev), dg = output(gamma.shape, DType::F32, dev), db = output(gamma.shape, DType::F32, dev);
   return Job::Queue(
       info.Env(),
       [=] {
+        if (is_cuda(dev)) {
+          return on_device(dev, op, [&](const Gpu& g) {
+            g.check(g.lib.layernorm_backward(g.stream, x.f(), dy.f(), mean.f(), rstd.f(), gamma.f(), s.rows, s.cols,
+                                             static_cast<float*>(dx->data), static_cast<float*>(dg->data),
+                                             static_cast<float*>(db->data)));
+          });
+        }
         check(troupe_layernorm_backward(s.rows, s.cols, x.f(), gamma.f(), mean.f(), rstd.f(), dy.f(),
                                         static_cast<float*>(dx->data), static_cast<float*>(dg->data),
                                         static_cast<float*>(db->data)), op);
@@ -87,17 +105,36 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   if (logits.dim(0) == 0 || logits.dim(1) == 0) {
     fail(code::kInvalidArgument, op + ": logits " + shape_str(logits.shape) + " must have at least one row and one class");
   }
-  StoragePtr loss = output({}), grad = output(logits.shape);
+  Device dev = same_device(op, {&logits, &labels});
+  StoragePtr loss = output({}, DType::F32, dev), grad = output(logits.shape, DType::F32, dev);
+  auto label_error = [=](int32_t label, int64_t row) {
+    fail(code::kInvalidArgument, op + ": label " + std::to_string(label) + " at row " + std::to_string(row) + " is outside [0, " +
+                                     std::to_string(logits.dim(1)) + ")");
+  };
   return Job::Queue(
       info.Env(),
       [=] {
         int64_t bad = -1, rows = logits.dim(0), cols = logits.dim(1);
+        if (is_cuda(dev)) {
+          // The kernels turn a bad label into NaN: read the labels back and check them first.
+          std::vector<int32_t> host(static_cast<size_t>(rows));
+          auto lse = output({rows}, DType::F32, dev);
+          on_device(dev, op, [&](const Gpu& g) {
+            g.check(g.lib.copy_dtoh_async(host.data(), labels.i(), host.size() * 4, g.stream));
+            g.check(g.lib.stream_sync(g.stream));
+            for (int64_t r = 0; r < rows; r++) {
+              if (host[r] < 0 || host[r] >= cols) label_error(host[r], r);
+            }
+            float* lp = static_cast<float*>(lse->data);
+            g.check(g.lib.cross_entropy_forward(g.stream, logits.f(), labels.i(), rows, cols, lp, static_cast<float*>(loss->data)));
+            g.check(g.lib.cross_entropy_backward(g.stream, logits.f(), labels.i(), lp, rows, cols, 1.0f,
+                                                 static_cast<float*>(grad->data)));
+          });
+          return;
+        }
         troupe_status st = troupe_softmax_xent(rows, cols, logits.f(), labels.i(), static_cast<float*>(loss->data),
                                                static_cast<float*>(grad->data), &bad);
-        if (st == TROUPE_INVALID_ARGUMENT && bad >= 0) {
-          fail(code::kInvalidArgument, op + ": label " + std::to_string(labels.i()[bad]) + " at row " + std::to_string(bad) +
-                                           " is outside [0, " + std::to_string(cols) + ")");
-        }
+        if (st == TROUPE_INVALID_ARGUMENT && bad >= 0) label_error(labels.i()[bad], bad);
         check(st, op);
       },
       [=](Napi::Env env) -> Napi::Value {

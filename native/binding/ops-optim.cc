@@ -1,7 +1,9 @@
-// Fused optimizer steps over lists of parameters, and global-norm gradient clipping.
+// Fused optimizer steps over lists of parameters, and global-norm gradient clipping, on the CPU
+// core or the device's CUDA kernels (every tensor of one call on one device).
 #include <cmath>
 
 #include "args.h"
+#include "device.h"
 #include "export.h"
 #include "job.h"
 
@@ -45,9 +47,22 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   p.nesterov = boolean(o.Get("nesterov"), op, "options.nesterov");
   p.first = boolean(o.Get("first"), op, "options.first");
   if (p.momentum != 0.0f && bufs.empty()) fail(code::kInvalidArgument, op + ": momentum needs momentumBuffers");
+  std::vector<const Arg*> all;
+  add_all(all, params);
+  add_all(all, grads);
+  add_all(all, bufs);
+  Device dev = same_device(op, all);
   return Job::Queue(
       info.Env(),
       [=] {
+        if (is_cuda(dev)) {
+          return on_device(dev, op, [&](const Gpu& g) {
+            for (size_t i = 0; i < params.size(); i++) {
+              g.check(g.lib.sgd_step(g.stream, params[i].f(), grads[i].f(), bufs.empty() ? nullptr : bufs[i].f(), params[i].size(),
+                                     p.lr, p.momentum, p.dampening, p.weight_decay, p.nesterov, p.first));
+            }
+          });
+        }
         for (size_t i = 0; i < params.size(); i++) {
           check(troupe_sgd_step(params[i].size(), params[i].f(), grads[i].f(), bufs.empty() ? nullptr : bufs[i].f(), &p), op);
         }
@@ -73,9 +88,20 @@ Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
   double step = option(o, "step", op);
   if (!(step >= 1 && std::floor(step) == step)) fail(code::kInvalidArgument, op + ": options.step must be an integer >= 1");
   p.step = static_cast<int64_t>(step);
+  std::vector<const Arg*> all;
+  for (const auto* list : {&params, &grads, &m, &v}) add_all(all, *list);
+  Device dev = same_device(op, all);
   return Job::Queue(
       info.Env(),
       [=] {
+        if (is_cuda(dev)) {
+          return on_device(dev, op, [&](const Gpu& g) {
+            for (size_t i = 0; i < params.size(); i++) {
+              g.check(g.lib.adamw_step(g.stream, params[i].f(), grads[i].f(), m[i].f(), v[i].f(), params[i].size(), p.lr, p.beta1,
+                                       p.beta2, p.eps, p.weight_decay, p.step));
+            }
+          });
+        }
         for (size_t i = 0; i < params.size(); i++) {
           check(troupe_adamw_step(params[i].size(), params[i].f(), grads[i].f(), m[i].f(), v[i].f(), &p), op);
         }
@@ -91,9 +117,28 @@ Napi::Value ClipGradNorm(const Napi::CallbackInfo& info) {
   double max_norm = number(info[1], op, "maxNorm");
   if (!(max_norm > 0)) fail(code::kInvalidArgument, op + ": maxNorm must be > 0");
   auto norm = std::make_shared<double>(0.0);
+  std::vector<const Arg*> all;
+  add_all(all, grads);
+  Device dev = same_device(op, all);
   return Job::Queue(
       info.Env(),
       [=] {
+        if (is_cuda(dev)) {
+          // The sum of squares stays on the device for clipping; one float comes back for the result.
+          StoragePtr sumsq = output({}, DType::F32, dev);
+          float* ss = static_cast<float*>(sumsq->data);
+          float host = 0;
+          on_device(dev, op, [&](const Gpu& g) {
+            g.check(g.lib.memset_async(ss, 0, 4, g.stream));
+            for (const Arg& x : grads) g.check(g.lib.sum_squares(g.stream, x.f(), x.size(), ss, 1));
+            g.check(g.lib.copy_dtoh_async(&host, ss, 4, g.stream));
+            if (std::isfinite(max_norm)) {
+              for (const Arg& x : grads) g.check(g.lib.clip_by_norm(g.stream, ss, static_cast<float>(max_norm), x.f(), x.size()));
+            }
+          });
+          *norm = std::sqrt(static_cast<double>(host));
+          return;
+        }
         double total = 0;
         for (const Arg& g : grads) {
           double s = 0;

@@ -78,7 +78,7 @@ Storage::Storage(size_t n, DType t, Device d) : bytes(n), dtype(t), device(d) {
   if (device.kind == Device::CPU) {
     data = cache().take(round_up(bytes));
   } else {
-    data = device_alloc(device, bytes);
+    data = device_alloc(device, bytes == 0 ? 4 : bytes);  // kernels refuse null pointers, even for 0 elements
   }
 }
 
