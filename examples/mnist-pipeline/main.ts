@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import { connect } from 'troupe';
 import { mlp, trainPipeline } from 'troupe/train';
 
-const epochs = Number(process.env.DEMO_EPOCHS ?? 5);
+const epochs = Number(process.env.DEMO_EPOCHS ?? 8);
 const cluster = await connect({ numCpus: 4 }); // embedded: a head and one worker in this process
 const bar = new cliProgress.SingleBar(
   { format: 'training |{bar}| step {value}/{total}  epoch {epoch}  loss {loss}', hideCursor: true, clearOnComplete: false },
