@@ -40,6 +40,12 @@ function checkShape(shape: readonly number[]): number {
   return n;
 }
 
+// 'cuda' (untyped callers) means 'cuda:0', as in the binding, so device strings compare equal.
+function deviceOf(opts: TensorOptions): Device {
+  const d = opts.device ?? 'cpu';
+  return (d as string) === 'cuda' ? 'cuda:0' : d;
+}
+
 export function shapeText(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
@@ -69,7 +75,7 @@ export class Tensor {
   static from(data: Float32Array | Int32Array | readonly number[], shape: readonly number[], opts: TensorOptions = {}): Tensor {
     checkShape(shape);
     const array = Array.isArray(data) ? (opts.dtype === 'int32' ? Int32Array.from(data) : Float32Array.from(data)) : data;
-    const device = opts.device ?? 'cpu';
+    const device = deviceOf(opts);
     const handle = nativeAddon().create(array as Float32Array | Int32Array, shape, device);
     const dtype: DType = array instanceof Int32Array ? 'int32' : 'float32';
     if (opts.dtype !== undefined && opts.dtype !== dtype) {
@@ -82,7 +88,7 @@ export class Tensor {
   static zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
     checkShape(shape);
     const dtype = opts.dtype ?? 'float32';
-    const device = opts.device ?? 'cpu';
+    const device = deviceOf(opts);
     return new Tensor(nativeAddon().zeros(shape, dtype, device), shape, dtype, device, opts.requiresGrad ?? false);
   }
 
@@ -128,6 +134,15 @@ export class Tensor {
   /** Overwrites the data in place with a copy of `data` (same length and dtype). */
   copyFrom(data: Float32Array | Int32Array): void {
     nativeAddon().write(this.handle, data);
+  }
+
+  /**
+   * A copy of this tensor on `device` ('cpu' or 'cuda:N'), through host memory: a new leaf, outside
+   * the graph (no gradient flows back through it), that requires grad only when asked. Always a
+   * copy, also to the same device, so the two can be freed independently.
+   */
+  to(device: Device, opts: { requiresGrad?: boolean } = {}): Tensor {
+    return Tensor.from(this.toArray(), this.shape, { device, dtype: this.dtype, requiresGrad: opts.requiresGrad ?? false });
   }
 
   /** The same data under another shape (shares memory; freeing either frees both). No gradient flows. */
@@ -216,19 +231,23 @@ async function runBackward(root: Tensor, grad?: Tensor): Promise<void> {
   const wrap = (h: NativeTensor, like: Tensor) => new Tensor(h, like.shape, 'float32', like.device);
   const pending = new Map<Tensor, Tensor>();
   const owned = new Set<Tensor>();
+  // Adds g to the target's gradient, or makes it the gradient (a copy when g is already owned
+  // elsewhere). Never frees g: the caller frees what no one adopted, once every input had its turn,
+  // since one tensor may be handed to several inputs (add's backward returns g twice).
   const deposit = async (target: Tensor, g: Tensor) => {
-    if (owned.has(g)) g = wrap(await native.scale(g.handle, 1), g);
     const existing = target.gradFn ? pending.get(target) : target.grad;
     if (existing) {
       await native.accumulate(existing.handle, g.handle);
-      g.free();
       return;
     }
+    if (owned.has(g)) g = wrap(await native.scale(g.handle, 1), g);
     owned.add(g);
     if (target.gradFn) pending.set(target, g);
     else target.grad = g;
   };
-  await deposit(root, grad ? wrap(await native.scale(grad.handle, 1), grad) : Tensor.full(root.shape, 1, { device: root.device }));
+  const first = grad ? wrap(await native.scale(grad.handle, 1), grad) : Tensor.full(root.shape, 1, { device: root.device });
+  await deposit(root, first);
+  if (!owned.has(first)) first.free();
   for (const t of topoOrder(root)) {
     const node = t.gradFn;
     const g = pending.get(t);
@@ -241,8 +260,7 @@ async function runBackward(root: Tensor, grad?: Tensor): Promise<void> {
       const input = node.inputs[i]!;
       const gi = grads[i];
       if (gi && input.requiresGrad) await deposit(input, gi);
-      else if (gi && gi !== g) gi.free();
     }
-    if (!owned.has(g)) g.free();
+    for (const x of new Set([g, ...grads])) if (x && !owned.has(x)) x.free();
   }
 }
