@@ -300,6 +300,8 @@ export class ActorHost {
     switch (c.method.slice(SYSTEM_PREFIX.length)) {
       case 'collective.open': {
         const [, rank, size, backend, token] = args as [string, number, number, string, string];
+        // 'nccl' comes with the native core: loaded, and so registered, only when a group asks for it.
+        if (backend === 'nccl') await import('../collective/nccl.js');
         const open = collectiveBackend(backend);
         const endpoint = await open({ rank, size, token, host: this.options.host, log: this.options.log.child({ group: name, rank }) });
         const previous = this.forming.get(key);
