@@ -106,8 +106,8 @@ fi
 section "node-level GPU tests"
 if ! command -v node >/dev/null 2>&1; then
   echo "skip: node is not installed (the C++ selftest above covers the CUDA core)"
-elif ! ls native/build/Release/*.node >/dev/null 2>&1; then
-  echo "skip: the Node addon is not built (no native/build/Release/*.node)"
+elif ! ls build/Release/*.node >/dev/null 2>&1; then
+  echo "skip: the Node addon is not built (no build/Release/*.node)"
 elif [ ! -f "$NODE_GPU_TESTS" ]; then
   echo "skip: $NODE_GPU_TESTS does not exist"
 elif ! timeout "$(left 120)" env TROUPE_GPU_TESTS=1 npx vitest run "$NODE_GPU_TESTS"; then

@@ -1,0 +1,42 @@
+/**
+ * Runs test/train/cuda.test.ts against a stand-in CUDA library (test/train/fake-cuda: the C ABI on
+ * the CPU, one "GPU", one-rank "NCCL"), so the binding's CUDA paths — argument order, transposes,
+ * streams, errors, the NCCL backend's plumbing — are exercised on machines without a GPU. The real
+ * kernels are checked only on a GPU (native/gpu-check.sh).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const hasCxx = spawnSync('sh', ['-c', 'command -v g++'], { stdio: 'ignore' }).status === 0;
+if (!hasCxx) console.log('cuda-standin.test.ts: skipped: g++ is not installed');
+
+describe.skipIf(!hasCxx)('the CUDA paths of the binding, on a stand-in library', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'troupe-fake-cuda-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('cuda.test.ts passes with every GPU test running', () => {
+    const lib = path.join(dir, 'libfake_cuda.so');
+    const cc = spawnSync('g++', ['-shared', '-fPIC', '-O1', '-std=c++17', '-o', lib, path.join(root, 'test/train/fake-cuda/fake_cuda.cpp')], {
+      encoding: 'utf8',
+    });
+    expect(cc.status, cc.stderr).toBe(0);
+    const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
+    const run = spawnSync(process.execPath, [vitest, 'run', 'test/train/cuda.test.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, TROUPE_CUDA_LIBRARY: lib, TROUPE_GPU_TESTS: '1', TROUPE_REQUIRE_NCCL: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
+      timeout: 120_000,
+    });
+    const out = `${run.stdout}\n${run.stderr}`;
+    expect(run.status, out).toBe(0);
+    expect(out).not.toMatch(/GPU tests skipped|NCCL tests skipped/);
+    // Only the three no-GPU tests are skipped.
+    expect(out).toMatch(/Tests\s+13 passed \| 3 skipped/);
+  }, 150_000);
+});
