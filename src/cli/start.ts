@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { openSync, writeFileSync, rmSync, existsSync, readFileSync, closeSync } from 'node:fs';
+import { openSync, writeFileSync, renameSync, rmSync, existsSync, readFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, UnavailableError } from '../common/errors.js';
 import { configureLogging, flushLogs } from '../common/logger.js';
@@ -77,7 +77,12 @@ export async function startCommand(flags: StartFlags, argv: string[]): Promise<v
   }
   const ready = await runNode(flags, token, session);
   banner(ready, token, generated && !process.env.TROUPE_SESSION_DIR, session);
-  if (process.env.TROUPE_SESSION_DIR) writeFileSync(path.join(session.dir, `ready-${process.pid}.json`), JSON.stringify(ready));
+  if (process.env.TROUPE_SESSION_DIR) {
+    // Written whole, then renamed: the parent polls for it and must never read half a file.
+    const file = path.join(session.dir, `ready-${process.pid}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(ready));
+    renameSync(`${file}.tmp`, file);
+  }
 }
 
 /** Runs a head and/or worker in this process until SIGINT or SIGTERM. */
