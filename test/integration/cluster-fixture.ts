@@ -127,8 +127,14 @@ export class TestCluster {
     if (spec.numGpus !== undefined) args.push('--num-gpus', String(spec.numGpus));
     if (spec.resources) args.push('--resources', JSON.stringify(spec.resources));
     const child = runCli(args, this.env);
-    const { match, output } = await waitForLine(child, /Troupe worker (node-[0-9a-f]+) joined/);
-    return { child, nodeId: match[1]!, output };
+    try {
+      const { match, output } = await waitForLine(child, /Troupe worker (node-[0-9a-f]+) joined/);
+      return { child, nodeId: match[1]!, output };
+    } catch (err) {
+      // A worker that never joined is nobody's to stop later: stop it now.
+      child.kill('SIGKILL');
+      throw err;
+    }
   }
 
   /** Kills worker `i` (SIGKILL by default: a machine that vanishes). */
