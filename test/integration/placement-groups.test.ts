@@ -16,7 +16,12 @@ const nodesOf = (pg: PlacementGroup): string[] => pg.current.bundles.map((b) => 
 describe('placement groups on three nodes', () => {
   let cluster: TestCluster;
   let driver: Cluster;
-  const slotsUsed = async (): Promise<number[]> => (await driver.status()).nodes.filter((n) => n.state === 'ALIVE').map((n) => (n.total.slot ?? 0) - (n.available.slot ?? 0));
+  /** Slots in use per live node, ordered by the node's slot total (the nodes register in any order). */
+  const slotsUsed = async (): Promise<number[]> =>
+    (await driver.status()).nodes
+      .filter((n) => n.state === 'ALIVE')
+      .sort((a, b) => (b.total.slot ?? 0) - (a.total.slot ?? 0))
+      .map((n) => (n.total.slot ?? 0) - (n.available.slot ?? 0));
 
   beforeAll(async () => {
     cluster = await startTestCluster({
@@ -89,7 +94,7 @@ describe('placement groups on three nodes', () => {
     // Remove ten created ones: ten pending ones take their places, no more.
     const created = groups.filter((_, i) => states[i] === 'CREATED');
     await Promise.all(created.slice(0, 10).map((g) => g.remove()));
-    expect(await eventually(async () => (await state()).filter((s) => s === 'CREATED').length === 20)).toBe(true);
+    expect(await eventually(async () => (await state()).filter((s) => s === 'CREATED').length === 20, 30_000)).toBe(true);
     states = await state();
     expect(states.filter((s) => s === 'REMOVED')).toHaveLength(10);
     expect(states.filter((s) => s === 'PENDING')).toHaveLength(20);
@@ -113,7 +118,7 @@ describe('placement groups on three nodes', () => {
     const outOfRange = await rejection(C.spawn([1], { placementGroup: pg, bundleIndex: 5 }));
     expect(outOfRange.message).toMatch(/bundleIndex 5 is out of range/);
     await pg.remove();
-    expect(await eventually(async () => (await a.state()).state === 'DEAD')).toBe(true);
+    expect(await eventually(async () => (await a.state()).state === 'DEAD', 30_000)).toBe(true);
     expect((await a.state()).death).toEqual({ type: 'placement-group-removed', groupId: pg.id });
     expect(await slotsUsed()).toEqual([0, 0, 0]);
     const after = await driver.status();
@@ -126,7 +131,7 @@ describe('placement groups on three nodes', () => {
     const detached = await other.placementGroup([{ slot: 1 }], { lifetime: 'detached', name: 'outlives' });
     await other.shutdown();
     const states = async () => new Map((await driver.placementGroups()).map((g) => [g.placementGroupId, g.state]));
-    expect(await eventually(async () => (await states()).get(owned.id) === 'REMOVED', 10_000)).toBe(true);
+    expect(await eventually(async () => (await states()).get(owned.id) === 'REMOVED', 30_000)).toBe(true);
     expect((await states()).get(detached.id)).toBe('CREATED');
     await (await driver.getPlacementGroup('outlives')).remove();
   });
@@ -142,16 +147,16 @@ describe('placement groups on three nodes', () => {
     const moved = await eventually(async () => {
       const g = await pg.state();
       return g.state === 'CREATED' && g.bundles[0]!.nodeId !== cluster.workers[victimIndex]!.nodeId && g.bundles[0]!.nodeId !== '';
-    }, 20_000, 100);
+    }, 45_000, 100);
     expect(moved).toBe(true);
     const nodes = nodesOf(pg);
     expect(new Set(nodes).size).toBe(3);
-    expect(await eventually(async () => (await a.state()).state === 'ALIVE', 20_000, 100)).toBe(true);
+    expect(await eventually(async () => (await a.state()).state === 'ALIVE', 45_000, 100)).toBe(true);
     expect((await a.state()).nodeId).toBe(nodes[0]);
     expect(await a.call.inc(1)).toBe(6);
     expect(extra.nodeId).toBeDefined();
     await pg.remove();
-  }, 60_000);
+  }, 120_000);
 });
 
 const redis = await redisForTests();
