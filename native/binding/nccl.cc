@@ -141,8 +141,11 @@ void wait(Comm& c, const std::string& op, double timeout_ms) {
 }
 
 // Runs one operation: `enqueue` (under the state lock, refusing a closed or aborted
-// communicator), then the wait. Operations on one communicator run one at a time.
-void run_op(Comm& c, const std::string& op, double timeout_ms, const std::function<void(NcclComm*)>& enqueue) {
+// communicator), then the wait, then `after` (copies back to pageable host memory, which block
+// until the stream is done, so they must come after the watched wait). Operations on one
+// communicator run one at a time.
+void run_op(Comm& c, const std::string& op, double timeout_ms, const std::function<void(NcclComm*)>& enqueue,
+            const std::function<void()>& after) {
   std::lock_guard<std::mutex> lock(c.mu);
   {
     std::lock_guard<std::mutex> st(c.state);
@@ -150,6 +153,7 @@ void run_op(Comm& c, const std::string& op, double timeout_ms, const std::functi
     enqueue(c.comm);
   }
   wait(c, op, timeout_ms);
+  if (after) after();
 }
 
 void check_status(Comm& c, int rc, const std::string& op) { cuda_check(rc, where(c, op), c.device); }
@@ -171,12 +175,27 @@ int rank_arg(const Napi::Value& v, const Comm& c, const std::string& op, const c
 
 Napi::Value Resolved(Napi::Env env) { return env.Undefined(); }
 
-// Queues one operation on host array h; `enqueue` gets the communicator and a device buffer of
-// h's size. The array stays referenced until the promise settles.
-Napi::Value queue_op(Napi::Env env, CommPtr c, Host h, std::string op, double timeout,
+// Queues one operation on host array h: `enqueue` gets the communicator and a device buffer of
+// h's size; with copy_back, the buffer is copied into h once NCCL is done. The array stays
+// referenced until the promise settles.
+Napi::Value queue_op(Napi::Env env, CommPtr c, Host h, std::string op, double timeout, bool copy_back,
                      std::function<void(NcclComm*, void*)> enqueue) {
   return Job::Queue(
-      env, [=] { run_op(*c, op, timeout, [&](NcclComm* comm) { enqueue(comm, scratch(*c, h.bytes(), op)); }); },
+      env,
+      [=] {
+        void* d = nullptr;
+        run_op(
+            *c, op, timeout,
+            [&](NcclComm* comm) {
+              d = scratch(*c, h.bytes(), op);
+              enqueue(comm, d);
+            },
+            [&] {
+              if (!copy_back) return;
+              check_status(*c, c->lib.copy_dtoh_async(h.data, d, h.bytes(), c->stream), op);
+              check_status(*c, c->lib.stream_sync(c->stream), op);
+            });
+      },
       [h](Napi::Env env) { return env.Undefined(); });
 }
 
@@ -234,10 +253,9 @@ Napi::Value Allreduce(const Napi::CallbackInfo& info) {
   int rop = red == "sum" ? kSum : red == "max" ? kMax : red == "avg" ? kAvg : -1;
   if (rop < 0) fail(code::kInvalidArgument, "nccl allreduce: op must be 'sum', 'max' or 'avg', got '" + red + "'");
   double timeout = timeout_arg(info[3], op);
-  return queue_op(info.Env(), c, h, op, timeout, [=](NcclComm* comm, void* d) {
+  return queue_op(info.Env(), c, h, op, timeout, true, [=](NcclComm* comm, void* d) {
     check_status(*c, c->lib.copy_htod_async(d, h.data, h.bytes(), c->stream), op);
     check_status(*c, c->lib.nccl_allreduce(comm, d, d, h.count, h.dtype, rop, c->stream), op);
-    check_status(*c, c->lib.copy_dtoh_async(h.data, d, h.bytes(), c->stream), op);
   });
 }
 
@@ -248,10 +266,9 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   Host h = host_arg(info[1], op);
   int root = rank_arg(info[2], *c, op, "root");
   double timeout = timeout_arg(info[3], op);
-  return queue_op(info.Env(), c, h, op, timeout, [=](NcclComm* comm, void* d) {
+  return queue_op(info.Env(), c, h, op, timeout, c->rank != root, [=](NcclComm* comm, void* d) {
     if (c->rank == root) check_status(*c, c->lib.copy_htod_async(d, h.data, h.bytes(), c->stream), op);
     check_status(*c, c->lib.nccl_broadcast(comm, d, d, h.count, h.dtype, root, c->stream), op);
-    if (c->rank != root) check_status(*c, c->lib.copy_dtoh_async(h.data, d, h.bytes(), c->stream), op);
   });
 }
 
@@ -264,14 +281,10 @@ Napi::Value PointToPoint(const Napi::CallbackInfo& info) {
   int peer = rank_arg(info[2], *c, op, "peer");
   if (peer == c->rank) fail(code::kInvalidArgument, "nccl " + op + ": peer is this rank (" + std::to_string(peer) + ")");
   double timeout = timeout_arg(info[3], op);
-  return queue_op(info.Env(), c, h, op, timeout, [=](NcclComm* comm, void* d) {
-    if (Send) {
-      check_status(*c, c->lib.copy_htod_async(d, h.data, h.bytes(), c->stream), op);
-      check_status(*c, c->lib.nccl_send(comm, d, h.count, h.dtype, peer, c->stream), op);
-    } else {
-      check_status(*c, c->lib.nccl_recv(comm, d, h.count, h.dtype, peer, c->stream), op);
-      check_status(*c, c->lib.copy_dtoh_async(h.data, d, h.bytes(), c->stream), op);
-    }
+  return queue_op(info.Env(), c, h, op, timeout, !Send, [=](NcclComm* comm, void* d) {
+    if (Send) check_status(*c, c->lib.copy_htod_async(d, h.data, h.bytes(), c->stream), op);
+    check_status(*c, Send ? c->lib.nccl_send(comm, d, h.count, h.dtype, peer, c->stream)
+                          : c->lib.nccl_recv(comm, d, h.count, h.dtype, peer, c->stream), op);
   });
 }
 

@@ -14,7 +14,7 @@
  * or timed-out call aborts the communicator; every later call then fails naming why.
  */
 import { nativeAddon, type NativeAddon, type NcclComm, type NcclReduceOp } from '../../native/index.js';
-import { DeviceUnavailableError, InvalidArgumentError, TroupeError } from '../common/errors.js';
+import { DeviceUnavailableError, InvalidArgumentError, TimeoutError, TroupeError } from '../common/errors.js';
 import { registerCollectiveBackend, type BackendEndpoint, type CollectiveBackend, type CollectiveOps, type EndpointOptions, type P2POptions } from './group.js';
 import { segmentBounds, type AllgatherOptions, type BroadcastOptions, type ReduceOp, type ReduceOptions } from './ring.js';
 import { DEFAULT_TIMEOUT_MS, type CollectiveOptions } from './steps.js';
@@ -67,7 +67,7 @@ function decodeId(text: string | undefined): Uint8Array {
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeviceUnavailableError(`${what} did not finish within ${ms} ms; is every rank up and on its own GPU?`)), ms);
+    timer = setTimeout(() => reject(new TimeoutError(`${what} did not finish within ${ms} ms; is every rank up and on its own GPU?`)), ms);
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
@@ -218,6 +218,10 @@ class NcclOps implements CollectiveOps {
 /** One rank's endpoint: checks GPU and NCCL now, so a group on a machine without them fails at once. */
 export const ncclBackend: CollectiveBackend = async (opts: EndpointOptions): Promise<BackendEndpoint> => {
   const { rank, size } = opts;
+  // Connect to peers inside ncclInit (which has a timeout here) rather than lazily inside the first
+  // collective's enqueue, where a missing peer would block with no watcher to abort it. NCCL reads
+  // its environment once, so this must come before its first call; a user's setting wins.
+  process.env.NCCL_RUNTIME_CONNECT ??= '0';
   const { native, devices } = preflight(rank);
   const device = deviceFor(rank, devices);
   const id = rank === 0 ? native.ncclUniqueId() : null;
