@@ -118,6 +118,12 @@ function plan(options: PipelineOptions): Plan {
   if (options.schedule !== 'interleaved' && options.chunks !== undefined && options.chunks !== 1) {
     throw new InvalidArgumentError(`chunks applies to the 'interleaved' schedule only, not '${options.schedule}'`, { context: { field: 'chunks' } });
   }
+  if (options.backend === 'nccl' && options.schedule === 'interleaved') {
+    // NCCL's sends wait for their receive and ignore tags; interleaving needs sends that do not.
+    throw new InvalidArgumentError("the 'interleaved' schedule needs sends that complete on their own; with backend 'nccl' use 'gpipe' or '1f1b'", {
+      context: { field: 'schedule' },
+    });
+  }
   const batch = positiveInt(o, 'batchSize', 128);
   if (batch % m !== 0) throw new InvalidArgumentError(`batchSize ${batch} must be a multiple of microbatches (${m})`, { context: { field: 'batchSize' } });
   const data = options.data === 'mnist' ? loadMnist({ seed: options.seed ?? 1 }) : options.data;
