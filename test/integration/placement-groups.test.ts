@@ -3,7 +3,7 @@
  * gang reservation under concurrency, removal, node loss, and (with Redis) a head restart.
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ResourcesInfeasibleError, TimeoutError, type Cluster, type PlacementGroup } from '../../src/index.js';
 import { describeRedis, redisForTests, type TestRedis } from '../state/redis-harness.js';
 import { runCliToEnd, startTestCluster, type TestCluster } from './cluster-fixture.js';
@@ -37,6 +37,11 @@ describe('placement groups on three nodes', () => {
   }, 60_000);
   afterAll(async () => {
     await cluster?.stop();
+  });
+  // A failed test must not leave its groups holding the room the next one needs.
+  afterEach(async () => {
+    const live = (await driver.placementGroups()).filter((g) => g.state !== 'REMOVED');
+    await Promise.all(live.map(async (g) => (await driver.getPlacementGroup(g.placementGroupId)).remove()));
   });
 
   it('places each strategy as promised', async () => {
