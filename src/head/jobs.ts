@@ -13,7 +13,7 @@ import type { Mutation, OpaqueRow, StateStore } from '../state/index.js';
 import { encode } from '../transport/codec.js';
 import { toServiceError, unary } from '../transport/grpc.js';
 import { DEFAULT_MAX_PACKAGE_BYTES, PACKAGE_CHUNK_BYTES, SUPERVISOR_MODULE, SUPERVISOR_TOKEN_ENV, TERMINAL_JOB_STATES, formatBytes, validateEnv, validateJobId } from '../jobs/index.js';
-import type { JobState, SupervisorArgs } from '../jobs/index.js';
+import type { JobInfo, JobState, SupervisorArgs } from '../jobs/index.js';
 import type { ActorManager } from './actor-manager.js';
 import { validateSpec } from './spec.js';
 
@@ -26,25 +26,12 @@ const MAX_LOG_READ = 4 * 1024 * 1024;
 const STOP_DEADLINE_MS = 15_000;
 const STORED_CHUNK = 4 * 1024 * 1024;
 
-interface JobRow extends OpaqueRow {
+/** A job as the store keeps it: what users see (JobInfo, keyed by `id`) and what only the head needs. */
+interface JobRow extends OpaqueRow, Omit<JobInfo, 'jobId'> {
   id: string;
-  state: JobState;
-  entrypoint: string[];
   env: Record<string, string>;
-  numCpus: number;
-  packageId: string;
-  packageBytes: number;
-  message: string;
-  exitCode: number;
-  nodeId: string;
-  createdAtMs: number;
-  startedAtMs: number;
-  endedAtMs: number;
   supervisorId: string;
-  logBytes: number;
   stopRequestedAtMs: number;
-  metadata: Record<string, string>;
-  driverPid: number;
 }
 
 interface SubmitRequest {

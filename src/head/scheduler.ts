@@ -573,29 +573,12 @@ function planBundles(
     case 'PACK': {
       const whole = planBundles(nodes.map(copyNow), bundles, todo, placed, 'STRICT_PACK');
       if (typeof whole !== 'string' && used.size <= 1) return whole;
-      for (const i of order) {
-        const fit = nodes.filter((n) => fitsNow(n, bundles[i]!));
-        if (fit.length === 0) return `bundle ${i} ${braces(bundles[i]!)} fits on no node now`;
-        // Nodes the group already uses first, then the fullest: as few nodes as possible.
-        const pick = fit.sort((a, b) => Number(used.has(b.id)) - Number(used.has(a.id)) || utilisation(b) - utilisation(a) || a.seq - b.seq)[0]!;
-        simTake(pick, bundles[i]!);
-        used.add(pick.id);
-        out.set(i, pick.id);
-      }
-      return out;
+      // Nodes the group already uses first, then the fullest: as few nodes as possible.
+      return greedy(nodes, bundles, order, used, 1);
     }
-    case 'SPREAD': {
-      for (const i of order) {
-        const fit = nodes.filter((n) => fitsNow(n, bundles[i]!));
-        if (fit.length === 0) return `bundle ${i} ${braces(bundles[i]!)} fits on no node now`;
-        // Nodes the group does not use yet first, then the emptiest.
-        const pick = fit.sort((a, b) => Number(used.has(a.id)) - Number(used.has(b.id)) || utilisation(a) - utilisation(b) || a.seq - b.seq)[0]!;
-        simTake(pick, bundles[i]!);
-        used.add(pick.id);
-        out.set(i, pick.id);
-      }
-      return out;
-    }
+    case 'SPREAD':
+      // Nodes the group does not use yet first, then the emptiest.
+      return greedy(nodes, bundles, order, used, -1);
     case 'STRICT_SPREAD': {
       // Distinct nodes, found by depth-first search (bundles largest first, emptiest nodes first).
       const free = nodes.filter((n) => !used.has(n.id));
@@ -623,6 +606,25 @@ function planBundles(
       return `no ${order.length} distinct node(s) have the bundles free now`;
     }
   }
+}
+
+/**
+ * Best-effort placement, bundle by bundle: `toward` 1 prefers nodes the group already uses and
+ * fuller ones (PACK), -1 nodes it does not use yet and emptier ones (SPREAD).
+ */
+function greedy(nodes: NodeState[], bundles: FixedMap[], order: number[], used: Set<string>, toward: 1 | -1): Map<number, string> | string {
+  const out = new Map<number, string>();
+  for (const i of order) {
+    const fit = nodes.filter((n) => fitsNow(n, bundles[i]!));
+    if (fit.length === 0) return `bundle ${i} ${braces(bundles[i]!)} fits on no node now`;
+    const pick = fit.sort(
+      (a, b) => toward * (Number(used.has(b.id)) - Number(used.has(a.id)) || utilisation(b) - utilisation(a)) || a.seq - b.seq,
+    )[0]!;
+    simTake(pick, bundles[i]!);
+    used.add(pick.id);
+    out.set(i, pick.id);
+  }
+  return out;
 }
 
 function sum(maps: FixedMap[]): FixedMap {

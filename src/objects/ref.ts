@@ -91,6 +91,11 @@ export function collectingRefs<R>(encodeFn: () => R): { result: R; refs: RefStat
   }
 }
 
+/** Refs decoded so far in this process: unchanged across a decode means it held none. */
+export function decodedRefCount(): number {
+  return decodedRefs;
+}
+
 /** Runs `decodeFn` and says whether it decoded any ref. */
 export function decodingRefs<R>(decodeFn: () => R): { result: R; sawRefs: boolean } {
   const before = decodedRefs;

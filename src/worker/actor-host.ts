@@ -17,12 +17,12 @@ import { decode, encode } from '../transport/codec.js';
 import { hasLargeParts, split } from '../transport/out-of-band.js';
 import { ObjectPlane, type ObjectLocation } from '../objects/plane.js';
 import { MAX_OBJECT_ID_BYTES } from '../transport/data-plane/index.js';
-import { decodingRefs } from '../objects/ref.js';
+import { decodedRefCount, decodingRefs } from '../objects/ref.js';
 import { CollectiveGroup, collectiveBackend, groupsOf, joinGroup, leaveGroup, type BackendEndpoint } from '../collective/group.js';
 import { services } from '../transport/protos.js';
 import { bindServer, serverOptions, closeServer, makeClient, DEFAULT_MAX_MESSAGE_BYTES } from '../transport/grpc.js';
 import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
-import { ActorInstance, type CallRequest, type Outcome } from './actor-runtime.js';
+import { ActorInstance, type CallRequest, type Outcome, type Reply } from './actor-runtime.js';
 
 interface WireCall {
   seq: number;
@@ -70,7 +70,8 @@ export class ActorHost {
   readonly objects: ObjectPlane;
   /** Open Calls streams per owner id, and pending drops of owners whose streams all ended. */
   private readonly owners = new Map<string, { streams: number; drop?: NodeJS.Timeout }>();
-  private tempSeq = 0;
+  /** Names the large results kept here until their caller pulls them. */
+  private readonly tempIds = { next: 0 };
   /** Collective groups being formed, by actor id and group name: opened, not yet connected. */
   private readonly forming = new Map<string, { endpoint: BackendEndpoint; rank: number; size: number; backend: string }>();
 
@@ -247,7 +248,7 @@ export class ActorHost {
           continue;
         }
         if (actor) {
-          actor.submit(this.request(c, owner ?? ''), replyFor(c.seq, c.actorId, c.method));
+          actor.submit(new WireRequest(this.objects, c, owner ?? '', this.tempIds), replyFor(c.seq, c.actorId, c.method));
           continue;
         }
         replyFor(c.seq, c.actorId, c.method)({ error: errorToInfo(this.unknownActor(c.actorId, c.method)) });
@@ -266,30 +267,6 @@ export class ActorHost {
     });
     call.on('error', () => gone(false));
     call.on('cancelled', () => gone(false));
-  }
-
-  /** One wire call as the actor runtime takes it: arguments pulled as needed, large results kept here. */
-  private request(c: WireCall, owner: string): CallRequest {
-    const objects = this.objects;
-    const what = `the arguments of ${c.method}`;
-    return {
-      method: c.method,
-      args: () => {
-        if (c.argsObject?.objectId) return objects.fetch(c.argsObject, what) as Promise<unknown[]>;
-        const { result, sawRefs } = decodingRefs(() => decode<unknown[]>(c.args, what));
-        return sawRefs ? objects.resolveRefs(result) : result;
-      },
-      result: (value) => {
-        if (!hasLargeParts(value)) return { value: encode(value, `the result of ${c.method}`) };
-        if (c.storeAs) {
-          // Kept for a ref: a snapshot, so later changes to the returned arrays do not show.
-          return { stored: objects.hold(c.storeAs, ObjectPlane.snapshot(value), { owner }) };
-        }
-        // Pulled once by the caller, straight from the method's own memory.
-        const id = `r.${owner}.${(this.tempSeq++).toString(36)}`;
-        return { stored: objects.hold(id, split(value), { owner, once: true }) };
-      },
-    };
   }
 
   /** Runtime requests the driver sends to an actor, by method name (after SYSTEM_PREFIX). */
@@ -374,6 +351,45 @@ export class ActorHost {
     return new ActorDiedError(`call to ${method} failed: actor ${actorId} does not live in this process`, {
       context: { actorId, method },
     });
+  }
+}
+
+/**
+ * One wire call as the actor runtime takes it: arguments pulled as needed, large results kept
+ * here. A class, not a literal with closures: one is made per call on the hot path.
+ */
+class WireRequest implements CallRequest {
+  reply: Reply | undefined = undefined;
+
+  constructor(
+    private readonly objects: ObjectPlane,
+    private readonly c: WireCall,
+    private readonly owner: string,
+    private readonly tempIds: { next: number },
+  ) {}
+
+  get method(): string {
+    return this.c.method;
+  }
+
+  args(): unknown[] | Promise<unknown[]> {
+    const c = this.c;
+    if (c.argsObject?.objectId) return this.objects.fetch(c.argsObject, `the arguments of ${c.method}`) as Promise<unknown[]>;
+    const before = decodedRefCount();
+    const args = decode<unknown[]>(c.args, `the arguments of ${c.method}`);
+    return decodedRefCount() === before ? args : this.objects.resolveRefs(args);
+  }
+
+  result(value: unknown): Outcome {
+    const c = this.c;
+    if (!hasLargeParts(value)) return { value: encode(value, `the result of ${c.method}`) };
+    if (c.storeAs) {
+      // Kept for a ref: a snapshot, so later changes to the returned arrays do not show.
+      return { stored: this.objects.hold(c.storeAs, ObjectPlane.snapshot(value), { owner: this.owner }) };
+    }
+    // Pulled once by the caller, straight from the method's own memory.
+    const id = `r.${this.owner}.${(this.tempIds.next++).toString(36)}`;
+    return { stored: this.objects.hold(id, split(value), { owner: this.owner, once: true }) };
   }
 }
 

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HeadUnavailableError, connect, type Cluster } from '../../src/index.js';
-import { describeRedis, redisForTests, type TestRedis } from '../state/redis-harness.js';
+import { describeRedis, redisDatabase, redisForTests } from '../state/redis-harness.js';
 import { runCliToEnd, startTestCluster, type TestCluster } from './cluster-fixture.js';
 import { eventually, sleep } from './embedded-helpers.js';
 
@@ -10,12 +10,7 @@ const ACTORS = new URL('../fixtures/actors.ts', import.meta.url);
 
 const redis = await redisForTests();
 
-/** The same Redis, another database: each test file section gets a clean one. */
-function db(r: TestRedis, n: number): string {
-  const u = new URL(r.url);
-  u.pathname = `/${n}`;
-  return u.toString();
-}
+const db = redisDatabase;
 
 describeRedis('a head with its state in Redis', redis, (r) => {
   let cluster: TestCluster;

@@ -10,7 +10,7 @@ import { JobClient, JobNotFoundError, UnauthenticatedError, type JobInfo } from 
 import { callUnary, makeClient } from '../../src/transport/grpc.js';
 import { services } from '../../src/transport/protos.js';
 import { rawTar } from '../fixtures/raw-tar.js';
-import { describeRedis, redisForTests } from '../state/redis-harness.js';
+import { describeRedis, redisDatabase, redisForTests } from '../state/redis-harness.js';
 import { startTestCluster, type TestCluster } from './cluster-fixture.js';
 import { eventually, rejection } from './embedded-helpers.js';
 
@@ -222,13 +222,12 @@ describeRedis('jobs with the head state in Redis', redis, (r) => {
   });
 
   it('keep their records and logs across a head restart, and a running job carries on', async () => {
-    const url = new URL(r.url);
-    url.pathname = '/6';
+    const url = redisDatabase(r, 6);
     const { Redis } = await import('ioredis');
-    const flush = new Redis(url.toString());
+    const flush = new Redis(url);
     await flush.flushdb();
     flush.disconnect();
-    await using cluster = await startTestCluster({ workers: [{ numCpus: 2 }], heartbeatPeriodMs: 200, heartbeatTimeoutMs: 5000, state: url.toString() });
+    await using cluster = await startTestCluster({ workers: [{ numCpus: 2 }], heartbeatPeriodMs: 200, heartbeatTimeoutMs: 5000, state: url });
     const jobs = new JobClient({ address: cluster.address, token: cluster.token });
     try {
       const done = await jobs.submit({ entrypoint: ['node', '-e', "console.log('finished before')"] });

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ResourcesInfeasibleError, TimeoutError, type Cluster, type PlacementGroup } from '../../src/index.js';
-import { describeRedis, redisForTests, type TestRedis } from '../state/redis-harness.js';
+import { describeRedis, redisDatabase, redisForTests } from '../state/redis-harness.js';
 import { runCliToEnd, startTestCluster, type TestCluster } from './cluster-fixture.js';
 import { ACTORS, eventually, rejection } from './embedded-helpers.js';
 
@@ -166,11 +166,7 @@ describe('placement groups on three nodes', () => {
 
 const redis = await redisForTests();
 
-function db(r: TestRedis, n: number): string {
-  const u = new URL(r.url);
-  u.pathname = `/${n}`;
-  return u.toString();
-}
+const db = redisDatabase;
 
 describeRedis('placement groups across a head restart with Redis', redis, (r) => {
   let cluster: TestCluster;

@@ -24,6 +24,13 @@ export interface TestRedis {
 
 export type RedisForTests = TestRedis | { skip: string };
 
+/** The URL of database `n` of the same Redis, so that each test file works on a clean one. */
+export function redisDatabase(r: TestRedis, n: number): string {
+  const u = new URL(r.url);
+  u.pathname = `/${n}`;
+  return u.toString();
+}
+
 /** `args` (extra redis-server arguments) need a server of our own, so they pass over REDIS_URL. */
 export async function redisForTests(options: { args?: string[] } = {}): Promise<RedisForTests> {
   const fromEnv = process.env.REDIS_URL;

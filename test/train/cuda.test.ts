@@ -39,6 +39,7 @@ const info = nativeInfo().cuda;
 const wanted = process.env.TROUPE_GPU_TESTS === '1';
 const skipReason = !wanted ? 'TROUPE_GPU_TESTS is not 1' : info.devices === 0 ? `no GPU here: ${info.reason}` : null;
 if (skipReason) console.log(`cuda.test.ts: GPU tests skipped: ${skipReason}`);
+if (info.devices > 0) console.log(`cuda.test.ts: no-GPU error tests skipped: this machine has ${info.devices} GPU(s)`);
 
 describe.skipIf(info.devices > 0)('without a GPU, cuda devices fail with typed errors', () => {
   const refused = (fn: () => unknown): Error => {
