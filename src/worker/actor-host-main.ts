@@ -47,13 +47,22 @@ process.on('message', (raw: AgentToHost) => {
 
 let lastTick = Date.now();
 let silenceMs = 0;
+const CHECK_MS = 200;
+let lastCheck = Date.now();
 setInterval(() => {
-  if (silenceMs > 0 && Date.now() - lastTick > silenceMs) {
+  const now = Date.now();
+  const stalled = now - lastCheck > CHECK_MS * 2;
+  lastCheck = now;
+  // Timers run before pending IPC messages are read: after this process's own event loop was
+  // blocked (loading code, a long synchronous method), the agent's ticks may be waiting unread.
+  // Judge the silence only on a run that follows a responsive stretch.
+  if (stalled) return;
+  if (silenceMs > 0 && now - lastTick > silenceMs) {
     log.warn({ silenceMs }, 'no word from the worker agent: stopping so that no actor of this node runs twice');
     flushLogs();
     process.exit(70);
   }
-}, 200).unref();
+}, CHECK_MS).unref();
 
 process.on('disconnect', () => {
   flushLogs();

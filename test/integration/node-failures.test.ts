@@ -49,6 +49,21 @@ describe('node failures', () => {
     await mover.kill();
   });
 
+  it('keeps an actor whose own method blocks its process longer than the fence silence', async () => {
+    // With a 200 ms heartbeat the host stops after 1 s without a word from its agent. A method that
+    // blocks the host's event loop for 2.5 s leaves the agent's ticks unread meanwhile: that must
+    // not count as the agent falling silent.
+    const P = driver.actorClass<Phoenix>(ACTORS, 'Phoenix');
+    const a = await P.spawn(['spinner']);
+    const pid = await a.call.pid();
+    expect(await a.call.spin(2500)).toBe(1);
+    await sleep(600);
+    expect(alive(pid)).toBe(true);
+    expect(await a.call.inc(1)).toBe(2);
+    expect((await a.state()).numRestarts).toBe(0);
+    await a.kill();
+  });
+
   it('fences a paused worker: its actors stop before they restart elsewhere, and it rejoins as a new node', async () => {
     const paused = await cluster.addNode({ numCpus: 2, resources: { pausable: 1 } });
     const P = driver.actorClass<Phoenix>(ACTORS, 'Phoenix');
