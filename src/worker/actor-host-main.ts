@@ -49,14 +49,20 @@ let lastTick = Date.now();
 let silenceMs = 0;
 const CHECK_MS = 200;
 let lastCheck = Date.now();
+let deferred = false;
 setInterval(() => {
   const now = Date.now();
   const stalled = now - lastCheck > CHECK_MS * 2;
   lastCheck = now;
   // Timers run before pending IPC messages are read: after this process's own event loop was
   // blocked (loading code, a long synchronous method), the agent's ticks may be waiting unread.
-  // Judge the silence only on a run that follows a responsive stretch.
-  if (stalled) return;
+  // Such a check passes its judgement to the next one, which runs after the loop has read its
+  // IPC; only one in a row is passed on, so a host that blocks again and again is still fenced.
+  if (stalled && !deferred) {
+    deferred = true;
+    return;
+  }
+  deferred = false;
   if (silenceMs > 0 && now - lastTick > silenceMs) {
     log.warn({ silenceMs }, 'no word from the worker agent: stopping so that no actor of this node runs twice');
     flushLogs();
