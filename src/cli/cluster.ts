@@ -1,6 +1,6 @@
 /** `troupe cluster up | down | status FILE`. */
 import { Command } from 'commander';
-import { clusterDown, clusterStatus, clusterUp, loadClusterConfig, type Progress, type UpResult } from '../cluster/index.js';
+import { clusterDown, clusterStatus, clusterUp, loadClusterConfig, type Progress, type UpResult } from '../launcher/index.js';
 import { UnavailableError } from '../common/errors.js';
 import { formatResources } from '../head/index.js';
 import { formatStatus } from './status.js';
@@ -61,7 +61,7 @@ export function clusterCommand(): Command {
     .argument('<file>', 'cluster.yaml')
     .description("print the cluster's token (read from the head's host over SSH unless the file sets one)")
     .action(async (file: string) => {
-      const { clusterToken } = await import('../cluster/index.js');
+      const { clusterToken } = await import('../launcher/index.js');
       process.stdout.write((await clusterToken(loadClusterConfig(file))) + '\n');
     });
   return cmd;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Cluster } from '../../src/index.js';
 import { ClusterLab, repoRoot, troupe } from '../../bench/lib/cluster-lab.js';
 import { netnsUnavailable } from '../../bench/lib/netns.js';
-import { eventually } from '../integration/embedded-helpers.js';
+import { eventually } from '../fixtures/embedded.js';
 
 type Phoenix = typeof import('../fixtures/actors.js').Phoenix;
 // Nodes run the built CLI without tsx: they load the compiled fixture.

@@ -17,7 +17,7 @@ import {
   simulate,
   theoreticalBubble,
 } from '../../src/train/pipeline/index.js';
-import { runCliToEnd } from '../integration/cluster-fixture.js';
+import { runCliToEnd } from '../fixtures/cluster.js';
 
 const close = (a: number, b: number): void => expect(Math.abs(a - b)).toBeLessThan(1e-9);
 

@@ -11,8 +11,8 @@ import { callUnary, makeClient } from '../../src/transport/grpc.js';
 import { services } from '../../src/transport/protos.js';
 import { rawTar } from '../fixtures/raw-tar.js';
 import { describeRedis, redisDatabase, redisForTests } from '../state/redis-harness.js';
-import { startTestCluster, type TestCluster } from './cluster-fixture.js';
-import { eventually, rejection } from './embedded-helpers.js';
+import { startTestCluster, type TestCluster } from '../fixtures/cluster.js';
+import { eventually, rejection } from '../fixtures/embedded.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // Drivers are plain `node` processes: they load the built library.

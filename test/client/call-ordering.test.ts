@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Cluster } from '../../src/index.js';
 import type { Concurrent, OrderLog } from '../fixtures/actors.js';
-import { ACTORS, timed } from './embedded-helpers.js';
+import { ACTORS, timed } from '../fixtures/embedded.js';
 
 let cluster: Cluster;
 const drivers: Cluster[] = [];

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorNotFoundError, NameTakenError, UnauthenticatedError, connect, type Cluster } from '../../src/index.js';
 import type { Counter } from '../fixtures/actors.js';
-import { ACTORS, rejection, timed } from './embedded-helpers.js';
+import { ACTORS, rejection, timed } from '../fixtures/embedded.js';
 
 let cluster: Cluster;
 let second: Cluster;

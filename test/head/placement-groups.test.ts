@@ -6,8 +6,8 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ResourcesInfeasibleError, TimeoutError, type Cluster, type PlacementGroup } from '../../src/index.js';
 import { describeRedis, redisDatabase, redisForTests } from '../state/redis-harness.js';
-import { runCliToEnd, startTestCluster, type TestCluster } from './cluster-fixture.js';
-import { ACTORS, eventually, rejection } from './embedded-helpers.js';
+import { runCliToEnd, startTestCluster, type TestCluster } from '../fixtures/cluster.js';
+import { ACTORS, eventually, rejection } from '../fixtures/embedded.js';
 
 type Counter = typeof import('../fixtures/actors.js').Counter;
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorDiedError, connect, type Cluster } from '../../src/index.js';
-import { ACTORS, eventually, rejection, sleep } from './embedded-helpers.js';
+import { ACTORS, eventually, rejection, sleep } from '../fixtures/embedded.js';
 
 type Phoenix = typeof import('../fixtures/actors.js').Phoenix;
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorDiedError, ResourcesInfeasibleError, connect, type Cluster } from '../../src/index.js';
 import type { Counter, Failing } from '../fixtures/actors.js';
-import { ACTORS, rejection, sleep, timed } from './embedded-helpers.js';
+import { ACTORS, rejection, sleep, timed } from '../fixtures/embedded.js';
 
 let cluster: Cluster;
 

@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HeadUnavailableError, connect, type Cluster } from '../../src/index.js';
 import { describeRedis, redisDatabase, redisForTests } from '../state/redis-harness.js';
-import { runCliToEnd, startTestCluster, type TestCluster } from './cluster-fixture.js';
-import { eventually, sleep } from './embedded-helpers.js';
+import { runCliToEnd, startTestCluster, type TestCluster } from '../fixtures/cluster.js';
+import { eventually, sleep } from '../fixtures/embedded.js';
 
 type Phoenix = typeof import('../fixtures/actors.js').Phoenix;
 const ACTORS = new URL('../fixtures/actors.ts', import.meta.url);

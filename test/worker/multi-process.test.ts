@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorDiedError, ResourcesInfeasibleError, type Cluster } from '../../src/index.js';
-import { runCliToEnd, startTestCluster, type TestCluster } from './cluster-fixture.js';
+import { runCliToEnd, startTestCluster, type TestCluster } from '../fixtures/cluster.js';
 
 type Counter = typeof import('../fixtures/actors.js').Counter;
 type Failing = typeof import('../fixtures/actors.js').Failing;

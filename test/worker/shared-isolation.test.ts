@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorDiedError, connect, type Cluster } from '../../src/index.js';
 import type { Box } from '../fixtures/actors.js';
-import { ACTORS, rejection } from './embedded-helpers.js';
+import { ACTORS, rejection } from '../fixtures/embedded.js';
 
 let cluster: Cluster;
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/index.js';
-import { loadClusterConfig, parseClusterConfig } from '../../src/cluster/index.js';
+import { loadClusterConfig, parseClusterConfig } from '../../src/launcher/index.js';
 
 const good = `
 cluster_name: lab

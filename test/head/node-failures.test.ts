@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/index.js';
-import { startTestCluster, type TestCluster } from './cluster-fixture.js';
-import { eventually, sleep } from './embedded-helpers.js';
+import { startTestCluster, type TestCluster } from '../fixtures/cluster.js';
+import { eventually, sleep } from '../fixtures/embedded.js';
 
 type Phoenix = typeof import('../fixtures/actors.js').Phoenix;
 const ACTORS = new URL('../fixtures/actors.ts', import.meta.url);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageTooLargeError, connect, type Cluster } from '../../src/index.js';
 import type { Counter, Echo } from '../fixtures/actors.js';
-import { ACTORS, rejection, sleep, timed } from './embedded-helpers.js';
+import { ACTORS, rejection, sleep, timed } from '../fixtures/embedded.js';
 
 const LIMIT = 1 << 20;
 let cluster: Cluster;

@@ -15,7 +15,7 @@ import {
   type Cluster,
 } from '../../src/index.js';
 import type { Counter, Failing } from '../fixtures/actors.js';
-import { ACTORS, rejection, timed } from './embedded-helpers.js';
+import { ACTORS, rejection, timed } from '../fixtures/embedded.js';
 
 let cluster: Cluster;
 

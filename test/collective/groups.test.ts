@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, connect, type ActorHandle, type Cluster } from '../../src/index.js';
 import type { Member } from '../fixtures/collective-actors.js';
-import { rejection } from './embedded-helpers.js';
+import { rejection } from '../fixtures/embedded.js';
 
 const MEMBERS = new URL('../fixtures/collective-actors.ts', import.meta.url);
 let cluster: Cluster;

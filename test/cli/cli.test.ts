@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliToEnd, startTestCluster, type TestCluster } from './cluster-fixture.js';
+import { runCliToEnd, startTestCluster, type TestCluster } from '../fixtures/cluster.js';
 
 describe('troupe status against a running cluster', () => {
   let cluster: TestCluster;

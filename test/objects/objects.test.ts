@@ -18,7 +18,7 @@ import {
   type Cluster,
 } from '../../src/index.js';
 import type { Counter, OrderLog, Tensors } from '../fixtures/actors.js';
-import { ACTORS, eventually, rejection } from './embedded-helpers.js';
+import { ACTORS, eventually, rejection } from '../fixtures/embedded.js';
 
 let cluster: Cluster;
 let producer: ActorHandle<typeof Tensors>;
