@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,5 +41,14 @@ describe('the built package', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('ships no internals in its type declarations (stripInternal)', () => {
+    const dts = (readdirSync(path.join(ROOT, 'dist/src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.d.ts'));
+    expect(dts.length).toBeGreaterThan(20);
+    const leaking = dts.filter((f) => readFileSync(path.join(ROOT, 'dist/src', f), 'utf8').includes('@internal'));
+    expect(leaking, 'declarations marked @internal must not reach the published .d.ts').toEqual([]);
+    const all = dts.map((f) => readFileSync(path.join(ROOT, 'dist/src', f), 'utf8')).join('\n');
+    expect(all).not.toMatch(/\binvokeToRef\(/);
   });
 });
