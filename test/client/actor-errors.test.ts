@@ -10,21 +10,22 @@ import {
   MethodNotFoundError,
   ModuleLoadError,
   RemoteError,
-  connect,
   type ActorOptions,
   type Cluster,
 } from '../../src/index.js';
 import type { Counter, Failing } from '../fixtures/actors.js';
-import { ACTORS, rejection, timed } from '../fixtures/embedded.js';
+import { ACTORS, rejection, startEmbeddedCluster, timed, type EmbeddedCluster } from '../fixtures/index.js';
 
+let embedded: EmbeddedCluster;
 let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await connect({ numCpus: 2, warmPoolSize: 2 });
+  embedded = await startEmbeddedCluster({ numCpus: 2, warmPoolSize: 2 });
+  cluster = embedded.driver;
 });
 
 afterAll(async () => {
-  await cluster?.shutdown();
+  await embedded?.stop();
 });
 
 describe('loading and constructing actors', () => {

@@ -4,21 +4,22 @@
  * how many async calls overlap.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Cluster } from '../../src/index.js';
+import type { Cluster } from '../../src/index.js';
 import type { Concurrent, OrderLog } from '../fixtures/actors.js';
-import { ACTORS, timed } from '../fixtures/embedded.js';
+import { ACTORS, startEmbeddedCluster, timed, type EmbeddedCluster } from '../fixtures/index.js';
 
+let embedded: EmbeddedCluster;
 let cluster: Cluster;
 const drivers: Cluster[] = [];
 
 beforeAll(async () => {
-  cluster = await connect({ numCpus: 2, warmPoolSize: 2 });
-  for (let i = 0; i < 4; i++) drivers.push(await connect({ address: cluster.address, token: cluster.token }));
+  embedded = await startEmbeddedCluster({ numCpus: 2, warmPoolSize: 2 });
+  cluster = embedded.driver;
+  for (let i = 0; i < 4; i++) drivers.push(await embedded.connect());
 });
 
 afterAll(async () => {
-  for (const d of drivers) await d.shutdown();
-  await cluster?.shutdown();
+  await embedded?.stop();
 });
 
 const CALLS = 1_000;

@@ -3,22 +3,24 @@
  * computation; a member that dies or never joins makes the others fail naming its rank.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, connect, type ActorHandle, type Cluster } from '../../src/index.js';
+import { InvalidArgumentError, type ActorHandle, type Cluster } from '../../src/index.js';
 import type { Member } from '../fixtures/collective-actors.js';
-import { rejection } from '../fixtures/embedded.js';
+import { rejection, sleep, startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 
 const MEMBERS = new URL('../fixtures/collective-actors.ts', import.meta.url);
+let embedded: EmbeddedCluster;
 let cluster: Cluster;
 let pool: ActorHandle<typeof Member>[];
 
 beforeAll(async () => {
-  cluster = await connect({ numCpus: 16, warmPoolSize: 4 });
+  embedded = await startEmbeddedCluster({ numCpus: 16, warmPoolSize: 4 });
+  cluster = embedded.driver;
   const M = cluster.actorClass<typeof Member>(MEMBERS, 'Member');
   pool = await Promise.all([0, 1, 2, 3].map(() => M.spawn([])));
 }, 60_000);
 
 afterAll(async () => {
-  await cluster?.shutdown();
+  await embedded?.stop();
 });
 
 /** Element-wise equality within float32 rounding, reported by the first index that differs. */
@@ -104,7 +106,7 @@ describe('failures', () => {
     await cluster.collectiveGroup(members);
     // Ranks 0, 1 and 3 start an allreduce that waits for rank 2, which dies instead.
     const pending = [0, 1, 3].map((r) => members[r]!.call.allreduceOrError(1 << 20));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     await members[2]!.call.crash();
     const t0 = Date.now();
     const outcomes = await Promise.all(pending);

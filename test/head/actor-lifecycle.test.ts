@@ -4,18 +4,20 @@
  * with its exit code or signal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorDiedError, ResourcesInfeasibleError, connect, type Cluster } from '../../src/index.js';
+import { ActorDiedError, ResourcesInfeasibleError, type Cluster } from '../../src/index.js';
 import type { Counter, Failing } from '../fixtures/actors.js';
-import { ACTORS, rejection, sleep, timed } from '../fixtures/embedded.js';
+import { ACTORS, rejection, sleep, startEmbeddedCluster, timed, type EmbeddedCluster } from '../fixtures/index.js';
 
+let embedded: EmbeddedCluster;
 let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await connect({ numCpus: 2, warmPoolSize: 2 });
+  embedded = await startEmbeddedCluster({ numCpus: 2, warmPoolSize: 2 });
+  cluster = embedded.driver;
 });
 
 afterAll(async () => {
-  await cluster?.shutdown();
+  await embedded?.stop();
 });
 
 const counters = () => cluster.actorClass<typeof Counter>(ACTORS, 'Counter');

@@ -1,12 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { HeadUnavailableError, connect, type Cluster } from '../../src/index.js';
+import { HeadUnavailableError, type Cluster } from '../../src/index.js';
 import { describeRedis, redisDatabase, redisForTests } from '../state/redis-harness.js';
-import { runCliToEnd, startTestCluster, type TestCluster } from '../fixtures/cluster.js';
-import { eventually, sleep } from '../fixtures/embedded.js';
+import { ACTORS, eventually, runCliToEnd, sleep, startTestCluster, type TestCluster } from '../fixtures/index.js';
 
 type Phoenix = typeof import('../fixtures/actors.js').Phoenix;
-const ACTORS = new URL('../fixtures/actors.ts', import.meta.url);
 
 const redis = await redisForTests();
 
@@ -94,7 +92,7 @@ describeRedis('a head with its state in Redis', redis, (r) => {
   });
 
   it('makes calls that need the head wait for it, then fail with HeadUnavailableError saying what to do', async () => {
-    const impatient = await connect({ address: cluster.address, token: cluster.token, headTimeoutMs: 1500 });
+    const impatient = await cluster.connect({ headTimeoutMs: 1500 });
     try {
       const P = impatient.actorClass<Phoenix>(ACTORS, 'Phoenix');
       const a = await P.spawn(['waiting'], { lifetime: 'detached' });

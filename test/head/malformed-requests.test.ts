@@ -7,19 +7,21 @@ import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageTooLargeError, connect, type Cluster } from '../../src/index.js';
+import { MessageTooLargeError, type Cluster } from '../../src/index.js';
 import type { Counter, Echo } from '../fixtures/actors.js';
-import { ACTORS, rejection, sleep, timed } from '../fixtures/embedded.js';
+import { ACTORS, rejection, sleep, startEmbeddedCluster, timed, type EmbeddedCluster } from '../fixtures/index.js';
 
 const LIMIT = 1 << 20;
+let embedded: EmbeddedCluster;
 let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await connect({ numCpus: 2, warmPoolSize: 1, maxMessageBytes: LIMIT });
+  embedded = await startEmbeddedCluster({ numCpus: 2, warmPoolSize: 1, maxMessageBytes: LIMIT });
+  cluster = embedded.driver;
 });
 
 afterAll(async () => {
-  await cluster?.shutdown();
+  await embedded?.stop();
 });
 
 const identity = (b: Buffer): Buffer => b;

@@ -4,21 +4,22 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorNotFoundError, NameTakenError, UnauthenticatedError, connect, type Cluster } from '../../src/index.js';
+import { ActorNotFoundError, NameTakenError, UnauthenticatedError, type Cluster } from '../../src/index.js';
 import type { Counter } from '../fixtures/actors.js';
-import { ACTORS, rejection, timed } from '../fixtures/embedded.js';
+import { ACTORS, rejection, startEmbeddedCluster, timed, type EmbeddedCluster } from '../fixtures/index.js';
 
+let embedded: EmbeddedCluster;
 let cluster: Cluster;
 let second: Cluster;
 
 beforeAll(async () => {
-  cluster = await connect({ numCpus: 2, warmPoolSize: 2 });
-  second = await connect({ address: cluster.address, token: cluster.token });
+  embedded = await startEmbeddedCluster({ numCpus: 2, warmPoolSize: 2 });
+  cluster = embedded.driver;
+  second = await embedded.connect();
 });
 
 afterAll(async () => {
-  await second?.shutdown();
-  await cluster?.shutdown();
+  await embedded?.stop();
 });
 
 describe('named actors', () => {
@@ -58,7 +59,7 @@ describe('named actors', () => {
     expect(await (await second.getActor<typeof Counter>('c1', { namespace: 'demo' })).call.get()).toBe(16);
 
     // A driver connected with a namespace looks names up there by default.
-    const demoDriver = await connect({ address: cluster.address, token: cluster.token, namespace: 'demo' });
+    const demoDriver = await embedded.connect({ namespace: 'demo' });
     try {
       expect((await demoDriver.getActor('c1')).id).toBe(c1.id);
     } finally {
@@ -74,11 +75,11 @@ describe('named actors', () => {
 
 describe('cluster token', () => {
   it('a wrong token is refused with UnauthenticatedError, and the right one still works afterwards', async () => {
-    const wrong = await timed(() => rejection(connect({ address: cluster.address, token: 'wrong' })));
+    const wrong = await timed(() => rejection(embedded.connect({ token: 'wrong' })));
     expect(wrong.value).toBeInstanceOf(UnauthenticatedError);
     expect(wrong.value.message).toMatch(/refused the cluster token/);
 
-    const right = await connect({ address: cluster.address, token: cluster.token });
+    const right = await embedded.connect();
     try {
       const status = await right.status();
       expect(status.nodes).toHaveLength(1);

@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorDiedError, connect, type Cluster } from '../../src/index.js';
-import { ACTORS, eventually, rejection, sleep } from '../fixtures/embedded.js';
+import { ActorDiedError, type Cluster } from '../../src/index.js';
+import { ACTORS, eventually, rejection, sleep, startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 
 type Phoenix = typeof import('../fixtures/actors.js').Phoenix;
 
+let embedded: EmbeddedCluster;
 let cluster: Cluster;
 beforeAll(async () => {
-  cluster = await connect({ numCpus: 2, warmPoolSize: 2 });
+  embedded = await startEmbeddedCluster({ numCpus: 2, warmPoolSize: 2 });
+  cluster = embedded.driver;
 });
 afterAll(async () => {
-  await cluster?.shutdown();
+  await embedded?.stop();
 });
 
 const kill9 = (pid: number): void => {
@@ -117,7 +119,7 @@ describe('actor restarts (maxRestarts) and call retries (maxTaskRetries)', () =>
 
 describe('actor lifetimes', () => {
   it('kills the actors of a driver that goes away, except detached ones', async () => {
-    const other = await connect({ address: cluster.address, token: cluster.token });
+    const other = await embedded.connect();
     const P = other.actorClass<Phoenix>(ACTORS, 'Phoenix');
     const owned = await P.spawn(['owned'], { maxRestarts: 3 });
     const detached = await P.spawn(['detached'], { lifetime: 'detached', name: 'survivor' });

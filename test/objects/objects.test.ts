@@ -13,13 +13,13 @@ import {
   OwnerDiedError,
   SerializationError,
   TimeoutError,
-  connect,
   type ActorHandle,
   type Cluster,
 } from '../../src/index.js';
 import type { Counter, OrderLog, Tensors } from '../fixtures/actors.js';
-import { ACTORS, eventually, rejection } from '../fixtures/embedded.js';
+import { ACTORS, eventually, rejection, startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 
+let embedded: EmbeddedCluster;
 let cluster: Cluster;
 let producer: ActorHandle<typeof Tensors>;
 let consumer: ActorHandle<typeof Tensors>;
@@ -31,13 +31,14 @@ const localSum = (a: ArrayLike<number>): number => {
 };
 
 beforeAll(async () => {
-  cluster = await connect({ numCpus: 8, warmPoolSize: 3 });
+  embedded = await startEmbeddedCluster({ numCpus: 8, warmPoolSize: 3 });
+  cluster = embedded.driver;
   const T = cluster.actorClass<typeof Tensors>(ACTORS, 'Tensors');
   [producer, consumer] = await Promise.all([T.spawn([]), T.spawn([])]);
 }, 60_000);
 
 afterAll(async () => {
-  await cluster?.shutdown();
+  await embedded?.stop();
 });
 
 describe('refs between actors', () => {

@@ -4,11 +4,12 @@
  * backend itself is tested by test/train/cuda.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, DeviceUnavailableError, InvalidArgumentError, type ActorHandle, type Cluster } from '../../src/index.js';
+import { DeviceUnavailableError, InvalidArgumentError, type ActorHandle, type Cluster } from '../../src/index.js';
 import { logger } from '../../src/common/logger.js';
 import { ncclBackend } from '../../src/collective/nccl.js';
 import { nativeAddon } from '../../native/index.js';
 import type { Member } from '../fixtures/collective-actors.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 
 const MEMBERS = new URL('../fixtures/collective-actors.ts', import.meta.url);
 
@@ -28,17 +29,19 @@ const missing = lacking();
 if (missing === null) console.log('nccl-backend.test.ts: skipped: this machine has a GPU and NCCL (test/train/cuda.test.ts covers it)');
 
 describe.skipIf(missing === null)(`the 'nccl' backend without a GPU or NCCL (${missing})`, () => {
+  let embedded: EmbeddedCluster;
   let cluster: Cluster;
   let members: ActorHandle<typeof Member>[];
 
   beforeAll(async () => {
-    cluster = await connect({ numCpus: 4, warmPoolSize: 2 });
+    embedded = await startEmbeddedCluster({ numCpus: 4, warmPoolSize: 2 });
+    cluster = embedded.driver;
     const M = cluster.actorClass<typeof Member>(MEMBERS, 'Member');
     members = await Promise.all([0, 1].map(() => M.spawn([])));
   }, 60_000);
 
   afterAll(async () => {
-    await cluster?.shutdown();
+    await embedded?.stop();
   });
 
   it('an endpoint fails at once, naming every missing piece', async () => {

@@ -5,20 +5,23 @@
  * stage that dies are reported naming the layer or the stage.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Cluster } from '../../src/index.js';
+import type { Cluster } from '../../src/index.js';
 import { mlp } from '../../src/train/index.js';
 import { Linear, ReLU } from '../../src/train/layers.js';
 import { Sequential } from '../../src/train/module.js';
 import { dataset, type Dataset } from '../../src/train/data/mnist.js';
 import { Random } from '../../src/train/random.js';
 import { trainPipeline, trainSingleProcess, type PipelineOptions } from '../../src/train/pipeline/train.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 
+let embedded: EmbeddedCluster;
 let cluster: Cluster;
 beforeAll(async () => {
-  cluster = await connect({ numCpus: 16, warmPoolSize: 4 });
+  embedded = await startEmbeddedCluster({ numCpus: 16, warmPoolSize: 4 });
+  cluster = embedded.driver;
 }, 60_000);
 afterAll(async () => {
-  await cluster?.shutdown();
+  await embedded?.stop();
 });
 
 /** A small classification problem: 4 Gaussian blobs in 16 dimensions. */

@@ -3,18 +3,20 @@
  * instance state, and die one by one without taking their neighbours down.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorDiedError, connect, type Cluster } from '../../src/index.js';
+import { ActorDiedError, type Cluster } from '../../src/index.js';
 import type { Box } from '../fixtures/actors.js';
-import { ACTORS, rejection } from '../fixtures/embedded.js';
+import { ACTORS, rejection, startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 
+let embedded: EmbeddedCluster;
 let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await connect({ numCpus: 2, warmPoolSize: 1 });
+  embedded = await startEmbeddedCluster({ numCpus: 2, warmPoolSize: 1 });
+  cluster = embedded.driver;
 });
 
 afterAll(async () => {
-  await cluster?.shutdown();
+  await embedded?.stop();
 });
 
 const boxes = () => cluster.actorClass<typeof Box>(ACTORS, 'Box');
