@@ -2,6 +2,7 @@
  * Collective groups of real actor processes over the TCP backend: results equal a local
  * computation; a member that dies or never joins makes the others fail naming its rank.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, connect, type ActorHandle, type Cluster } from '../../src/index.js';
 import type { Member } from '../fixtures/collective-actors.js';
@@ -104,7 +105,7 @@ describe('failures', () => {
     await cluster.collectiveGroup(members);
     // Ranks 0, 1 and 3 start an allreduce that waits for rank 2, which dies instead.
     const pending = [0, 1, 3].map((r) => members[r]!.call.allreduceOrError(1 << 20));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     await members[2]!.call.crash();
     const t0 = Date.now();
     const outcomes = await Promise.all(pending);
