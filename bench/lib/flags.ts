@@ -26,7 +26,15 @@ interface ChoiceFlag<T extends string> {
 
 type Flag = IntFlag | IntListFlag | ChoiceFlag<string>;
 
-type FlagValue<F> = F extends IntFlag ? number : F extends IntListFlag ? number[] : F extends ChoiceFlag<infer T> ? T : never;
+type FlagValue<F> = F extends IntFlag
+  ? number
+  : F extends IntListFlag
+    ? number[]
+    : F extends ChoiceFlag<infer T>
+      ? T
+      : never;
+
+type FlagValues<S extends Record<string, Flag>> = { [K in keyof S]: FlagValue<S[K]> };
 
 /** An integer ≥ `min`. */
 export const int = (min: number, fallback: number): IntFlag => ({ kind: 'int', min, default: fallback });
@@ -60,7 +68,7 @@ function convert(rawName: string, flag: Flag, v: string, usage: string): number 
 }
 
 /** Reads `args` against `flags` (keyed by the name after `--`); a flag not given takes its default. */
-export function parseFlags<S extends Record<string, Flag>>(args: string[], flags: S, usage: string): { [K in keyof S]: FlagValue<S[K]> } {
+export function parseFlags<S extends Record<string, Flag>>(args: string[], flags: S, usage: string): FlagValues<S> {
   const options = Object.fromEntries(Object.keys(flags).map((name) => [name, { type: 'string' as const }]));
   // Not strict: every token comes back, so the errors below can name the offending one themselves.
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
@@ -75,5 +83,5 @@ export function parseFlags<S extends Record<string, Flag>>(args: string[], flags
     if (token.value === undefined) throw new UsageError(`${token.rawName} needs a value\n${usage}`);
     out[token.name] = convert(token.rawName, flag, token.value, usage);
   }
-  return out as { [K in keyof S]: FlagValue<S[K]> };
+  return out as FlagValues<S>;
 }

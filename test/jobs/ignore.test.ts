@@ -120,7 +120,13 @@ function git(args: string[], input?: string): string {
     input,
     encoding: 'utf8',
     // Nothing from this machine's git configuration (a global excludes file, say) may take part.
-    env: { ...process.env, HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', XDG_CONFIG_HOME: home },
+    env: {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: home,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+    },
   });
   // check-ignore exits 1 when nothing it was given is ignored.
   if (r.status !== 0 && !(args[0] === 'check-ignore' && r.status === 1)) {
@@ -162,10 +168,13 @@ describe.skipIf(!hasGit)('.troupeignore against git check-ignore', () => {
 
   it('decides every path as git does', () => {
     const paths = allPaths();
-    const byGit = new Set(git(['check-ignore', '--no-index', '--stdin', '-z'], paths.map((p) => `${p.rel}\0`).join('')).split('\0'));
+    const input = paths.map((p) => `${p.rel}\0`).join('');
+    const byGit = new Set(git(['check-ignore', '--no-index', '--stdin', '-z'], input).split('\0'));
     const rules = IgnoreRules.forDir(root);
-    const want = paths.map((p) => `${p.rel}${p.isDir ? '/' : ''}: ${byGit.has(p.rel) ? 'ignored' : 'kept'}`);
-    const got = paths.map((p) => `${p.rel}${p.isDir ? '/' : ''}: ${rules.ignores(p.rel, p.isDir) ? 'ignored' : 'kept'}`);
+    const line = (p: { rel: string; isDir: boolean }, ignored: boolean): string =>
+      `${p.rel}${p.isDir ? '/' : ''}: ${ignored ? 'ignored' : 'kept'}`;
+    const want = paths.map((p) => line(p, byGit.has(p.rel)));
+    const got = paths.map((p) => line(p, rules.ignores(p.rel, p.isDir)));
     expect(got).toEqual(want);
     // The tree is built to reach both answers often, so a matcher that says the same for all fails.
     expect(byGit.size).toBeGreaterThan(20);
