@@ -10,7 +10,8 @@
 import { rawBidi, rawUnary, startEchoPeer, type EchoPeer } from './raw/baselines.js';
 import { coldStartRate, coldStartSamples } from './raw/spawn.js';
 import { percentile, Report } from './lib/report.js';
-import { section, UsageError } from './lib/sections.js';
+import { choice, int, parseFlags } from './lib/flags.js';
+import { section } from './lib/sections.js';
 import { runTroupeSections, type Baselines } from './calls-troupe.js';
 
 export interface CallsOptions {
@@ -25,39 +26,17 @@ export const usage =
   'usage: calls [--duration-ms N (3000)] [--warmup-ms N (500)] [--window N (256)] [--only raw|troupe]';
 
 export function parseCallsArgs(args: string[]): CallsOptions {
-  const opts: CallsOptions = { durationMs: 3000, warmupMs: 500, window: 256, only: 'all' };
-  const positive = (flag: string, v: string | undefined, min: number) => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) {
-      throw new UsageError(`${flag} needs an integer ≥ ${min}, got ${v ?? 'nothing'}\n${usage}`);
-    }
-    return n;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const [name, inline] = flag.includes('=') ? flag.split('=', 2) : [flag, undefined];
-    const value = () => inline ?? args[++i];
-    switch (name) {
-      case '--duration-ms':
-        opts.durationMs = positive(name, value(), 1);
-        break;
-      case '--warmup-ms':
-        opts.warmupMs = positive(name, value(), 0);
-        break;
-      case '--window':
-        opts.window = positive(name, value(), 1);
-        break;
-      case '--only': {
-        const v = value();
-        if (v !== 'raw' && v !== 'troupe') throw new UsageError(`--only takes raw or troupe, got ${v}\n${usage}`);
-        opts.only = v;
-        break;
-      }
-      default:
-        throw new UsageError(`unknown argument ${flag}\n${usage}`);
-    }
-  }
-  return opts;
+  const f = parseFlags(
+    args,
+    {
+      'duration-ms': int(1, 3000),
+      'warmup-ms': int(0, 500),
+      window: int(1, 256),
+      only: choice<CallsOptions['only']>(['raw', 'troupe'], 'all'),
+    },
+    usage,
+  );
+  return { durationMs: f['duration-ms'], warmupMs: f['warmup-ms'], window: f.window, only: f.only };
 }
 
 const COLD_START_SAMPLES = 10;

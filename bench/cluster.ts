@@ -13,24 +13,18 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../src/index.js';
 import { ClusterLab, CLI_JS, troupe } from './lib/cluster-lab.js';
 import { netnsUnavailable } from './lib/netns.js';
 import { Report } from './lib/report.js';
-import { section, UsageError } from './lib/sections.js';
+import { int, parseFlags } from './lib/flags.js';
+import { section } from './lib/sections.js';
 
 const usage = 'usage: cluster [--rounds N (3)]';
 
 function parseArgs(args: string[]): { rounds: number } {
-  const opts = { rounds: 3 };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const v = Number(args[++i]);
-    if (flag !== '--rounds') throw new UsageError(`unknown argument ${flag}\n${usage}`);
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`--rounds needs an integer >= 1\n${usage}`);
-    opts.rounds = v;
-  }
-  return opts;
+  return parseFlags(args, { rounds: int(1, 3) }, usage);
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -61,14 +55,14 @@ async function waitJoined(address: string, token: string, nodes: number, timeout
         for (;;) {
           if ((await c.status()).nodes.filter((n) => n.state === 'ALIVE').length >= nodes) return;
           if (Date.now() > deadline) throw new Error(`fewer than ${nodes} nodes joined ${address}`);
-          await new Promise((r) => setTimeout(r, 50));
+          await sleep(50);
         }
       } finally {
         await c.shutdown();
       }
     } catch (err) {
       if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 }

@@ -19,7 +19,8 @@ import { allreduce, barrier, TcpPeerTransport } from '../src/collective/index.js
 import { MiB, gbps, rawTcpOnce, serveRawTcp } from './raw/tcp.js';
 import { exitWhenParentGone, startChild, type Child } from './lib/children.js';
 import { Report } from './lib/report.js';
-import { section, UsageError, type RowSpec } from './lib/sections.js';
+import { int, ints, parseFlags } from './lib/flags.js';
+import { section, type RowSpec } from './lib/sections.js';
 
 const TOKEN = 'bench-collective-token';
 const RAW_MIB = 256;
@@ -31,25 +32,8 @@ interface Options {
   ranks: number[];
 }
 
-function list(flag: string, v: string | undefined, min: number): number[] {
-  const out = (v ?? '').split(',').map(Number);
-  if (out.length === 0 || out.some((x) => !Number.isInteger(x) || x < min)) {
-    throw new UsageError(`${flag} needs a comma-separated list of integers ≥ ${min}\n${usage}`);
-  }
-  return out;
-}
-
 function parseArgs(args: string[]): Options {
-  const opts: Options = { mib: [1, 16, 64, 256], runs: 3, ranks: [2, 4] };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const v = args[++i];
-    if (flag === '--mib') opts.mib = list(flag, v, 1);
-    else if (flag === '--ranks') opts.ranks = list(flag, v, 2);
-    else if (flag === '--runs') opts.runs = list(flag, v, 1)[0]!;
-    else throw new UsageError(`unknown argument ${flag}\n${usage}`);
-  }
-  return opts;
+  return parseFlags(args, { mib: ints(1, [1, 16, 64, 256]), runs: int(1, 3), ranks: ints(2, [2, 4]) }, usage);
 }
 
 

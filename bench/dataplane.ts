@@ -17,7 +17,8 @@ import { connect, type Cluster } from '../src/index.js';
 import { MiB, gbps, rawTcpOnce, serveRawTcp } from './raw/tcp.js';
 import { exitWhenParentGone, startChild, type Child } from './lib/children.js';
 import { Report } from './lib/report.js';
-import { section, UsageError } from './lib/sections.js';
+import { int, parseFlags } from './lib/flags.js';
+import { section } from './lib/sections.js';
 
 const TOKEN = 'bench-dataplane-token';
 const usage = 'usage: dataplane [--mib N (256)] [--runs N (5)]';
@@ -28,16 +29,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { mib: 256, runs: 5 };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const v = Number(args[++i]);
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag} needs an integer ≥ 1\n${usage}`);
-    if (flag === '--mib') opts.mib = v;
-    else if (flag === '--runs') opts.runs = v;
-    else throw new UsageError(`unknown argument ${flag}\n${usage}`);
-  }
-  return opts;
+  return parseFlags(args, { mib: int(1, 256), runs: int(1, 5) }, usage);
 }
 
 async function bestOf(runs: number, once: () => Promise<number>): Promise<number> {

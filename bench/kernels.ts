@@ -16,7 +16,8 @@ import { nativeAddon, type NativeTensor } from '../native/index.js';
 import { mlp, nativeInfo, Random, SGD, setThreads, softmaxCrossEntropy, Tensor } from '../src/train/index.js';
 import { buildRawSgemm, gemmFlops, type Gemm } from './raw/sgemm.js';
 import { Report } from './lib/report.js';
-import { section, UsageError } from './lib/sections.js';
+import { int, parseFlags } from './lib/flags.js';
+import { section } from './lib/sections.js';
 
 const usage = 'usage: kernels [--threads N (all cores)] [--reps N (10)] [--steps N (30)]';
 const TARGET = { target: { on: 'ratio', op: '>=', threshold: 0.85 } } as const;
@@ -30,17 +31,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { threads: nativeInfo().threads, reps: 10, steps: 30 };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const v = Number(args[++i]);
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag} needs an integer ≥ 1\n${usage}`);
-    if (flag === '--threads') opts.threads = v;
-    else if (flag === '--reps') opts.reps = v;
-    else if (flag === '--steps') opts.steps = v;
-    else throw new UsageError(`unknown argument ${flag}\n${usage}`);
-  }
-  return opts;
+  return parseFlags(args, { threads: int(1, nativeInfo().threads), reps: int(1, 10), steps: int(1, 30) }, usage);
 }
 
 /** The three GEMMs of a Linear layer's forward and backward: y = xWᵀ, dW = dyᵀx, dx = dy W. */

@@ -10,19 +10,14 @@
 import { connect, type Cluster } from '../src/index.js';
 import { loadMnist, mlp, trainPipeline, trainSingleProcess, type PipelineResult } from '../src/train/index.js';
 import { Report } from './lib/report.js';
-import { section, UsageError } from './lib/sections.js';
+import { int, parseFlags } from './lib/flags.js';
+import { section } from './lib/sections.js';
 
 const usage = 'usage: pipeline [--steps N (8)]';
 const SIZES = [784, 512, 512, 256, 10];
 
 export async function run(args: string[]): Promise<number> {
-  let steps = 8;
-  for (let i = 0; i < args.length; i++) {
-    const v = Number(args[i + 1]);
-    if (args[i] === '--steps' && Number.isInteger(v) && v >= 2) steps = v;
-    else throw new UsageError(`bad argument ${args[i]}\n${usage}`);
-    i++;
-  }
+  const { steps } = parseFlags(args, { steps: int(2, 8) }, usage);
   const report = new Report('pipeline');
   const data = loadMnist({ seed: 1 });
   const optimizer = { type: 'adamw' as const, lr: 1e-3 };

@@ -9,7 +9,8 @@
  */
 import { connect, type Cluster } from '../src/index.js';
 import { Report } from './lib/report.js';
-import { section, UsageError } from './lib/sections.js';
+import { int, parseFlags } from './lib/flags.js';
+import { section } from './lib/sections.js';
 
 const usage = 'usage: placement [--groups N (3000)] [--actors N (300)] [--concurrency N (32)]';
 
@@ -20,17 +21,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { groups: 3000, actors: 300, concurrency: 32 };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const v = Number(args[++i]);
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag} needs an integer ≥ 1\n${usage}`);
-    if (flag === '--groups') opts.groups = v;
-    else if (flag === '--actors') opts.actors = v;
-    else if (flag === '--concurrency') opts.concurrency = v;
-    else throw new UsageError(`unknown argument ${flag}\n${usage}`);
-  }
-  return opts;
+  return parseFlags(args, { groups: int(1, 3000), actors: int(1, 300), concurrency: int(1, 32) }, usage);
 }
 
 /** Runs `total` cycles of `once`, `concurrency` at a time; returns cycles per second. */

@@ -12,7 +12,8 @@ import { RedisStore, type ActorRow } from '../src/state/index.js';
 import { startLocalRedis, type LocalRedis } from './lib/redis-server.js';
 import { measureRecovery } from './state-recovery.js';
 import { measureRate, percentile, Report, type RateOptions, type Target } from './lib/report.js';
-import { section, UsageError } from './lib/sections.js';
+import { int, parseFlags } from './lib/flags.js';
+import { section } from './lib/sections.js';
 
 export interface StateBenchOptions {
   /** Length of one sample. */
@@ -26,25 +27,12 @@ export interface StateBenchOptions {
 export const usage = 'usage: state [--duration-ms N (2000)] [--warmup-ms N (300)] [--in-flight N (256)] [--rounds N (3)]';
 
 export function parseStateArgs(args: string[]): StateBenchOptions {
-  const opts: StateBenchOptions = { durationMs: 2000, warmupMs: 300, inFlight: 256, rounds: 3 };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const [name, inline] = flag.includes('=') ? flag.split('=', 2) : [flag, undefined];
-    const v = inline ?? args[++i];
-    const n = Number(v);
-    const min = name === '--warmup-ms' ? 0 : 1;
-    if (!['--duration-ms', '--warmup-ms', '--in-flight', '--rounds'].includes(name!)) {
-      throw new UsageError(`unknown argument ${flag}\n${usage}`);
-    }
-    if (v === undefined || !Number.isInteger(n) || n < min) {
-      throw new UsageError(`${name} needs an integer ≥ ${min}, got ${v ?? 'nothing'}\n${usage}`);
-    }
-    if (name === '--duration-ms') opts.durationMs = n;
-    else if (name === '--warmup-ms') opts.warmupMs = n;
-    else if (name === '--rounds') opts.rounds = n;
-    else opts.inFlight = n;
-  }
-  return opts;
+  const f = parseFlags(
+    args,
+    { 'duration-ms': int(1, 2000), 'warmup-ms': int(0, 300), 'in-flight': int(1, 256), rounds: int(1, 3) },
+    usage,
+  );
+  return { durationMs: f['duration-ms'], warmupMs: f['warmup-ms'], inFlight: f['in-flight'], rounds: f.rounds };
 }
 
 /** Distinct rows cycled through, so reads hit existing keys and writes overwrite them. */

@@ -8,6 +8,7 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LocalRedis {
   readonly url: string;
@@ -135,7 +136,7 @@ async function spawnRedis(executable: string, port: number, dir: string, extra: 
       await kill(proc);
       throw new Error(`redis-server on port ${port} did not start: ${output.trim().split('\n').slice(-3).join(' | ')}`);
     }
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
   return proc;
 }

@@ -4,6 +4,7 @@
  * and then exactly one JSON line, which is always the last line of stdout.
  */
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A target a figure must meet: on the ratio to its baseline, or on the value itself. */
 export interface Target {
@@ -191,4 +192,4 @@ export async function measureRate(op: () => Promise<unknown>, opts: RateOptions)
 }
 
 /** Awaits `ms` milliseconds. */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep };

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -102,7 +103,7 @@ export async function startSshd(keys: SshKeys, options: { host?: string; port?: 
       child.kill('SIGKILL');
       throw new Error(`sshd did not listen on ${host}:${port} within 10 s: ${stderr}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return {
     host,

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /** An actor is a plain class: its state lives in one process, its methods are called remotely. */
 export class Counter {
   private value: number;
@@ -12,7 +14,7 @@ export class Counter {
   }
 
   async slowDouble(ms: number): Promise<number> {
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await sleep(ms);
     this.value *= 2;
     return this.value;
   }

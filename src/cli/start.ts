@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { openSync, writeFileSync, renameSync, rmSync, existsSync, readFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, UnavailableError } from '../common/errors.js';
 import { configureLogging, flushLogs } from '../common/logger.js';
 import { newSession, type SessionPaths } from '../common/session.js';
@@ -197,7 +198,7 @@ async function waitReady(session: SessionPaths, timeoutMs: number): Promise<Read
     const file = readdirSync(session.dir).find((f) => f.startsWith('ready-') && f.endsWith('.json'));
     if (file) return JSON.parse(readFileSync(path.join(session.dir, file), 'utf8')) as Ready;
     if (daemonExit) break;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   const outFile = path.join(session.logs, 'daemon.out');
   const tail = existsSync(outFile) ? readFileSync(outFile, 'utf8').split('\n').slice(-15).join('\n') : '';

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { troupeRoot } from '../common/session.js';
 
 interface Target {
@@ -66,7 +67,7 @@ export async function stopCommand(flags: { force?: boolean; graceMs: number }): 
   }
   for (const t of list) process.kill(t.pid, flags.force ? 'SIGKILL' : 'SIGTERM');
   const deadline = Date.now() + flags.graceMs;
-  while (Date.now() < deadline && list.some((t) => isAlive(t.pid))) await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && list.some((t) => isAlive(t.pid))) await sleep(100);
   const stubborn = list.filter((t) => isAlive(t.pid));
   for (const t of stubborn) process.kill(t.pid, 'SIGKILL');
   for (const t of list) rmSync(t.file, { force: true });

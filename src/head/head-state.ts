@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NameTakenError, TroupeError, type DeathCause } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { ActorRow, Mutation, NodeRow, OpaqueRow, StateStore } from '../state/index.js';
@@ -54,7 +55,7 @@ export class HeadState implements ActorPersistence {
         const unavailable = err instanceof TroupeError && err.code === 'STATE_UNAVAILABLE';
         if (!unavailable || Date.now() + delay > deadline) throw err;
         this.log.warn({ what, retryInMs: delay, err: err.message }, 'state store unavailable; retrying');
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
         delay = Math.min(delay * 2, 2000);
       }
     }

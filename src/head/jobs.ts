@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, JobNotFoundError, MessageTooLargeError, describeDeath, type DeathCause } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -254,7 +255,7 @@ export class JobManager {
       (err: Error) => void this.end(job, 'FAILED', `could not start the job's supervisor: ${err.message}`),
     );
     // A request that can never be placed fails at once; give it a moment to say so.
-    await Promise.race([created.catch(() => undefined), new Promise((r) => setTimeout(r, 20))]);
+    await Promise.race([created.catch(() => undefined), sleep(20)]);
     await Promise.resolve();
     return { job: info(job) };
   }
@@ -266,7 +267,7 @@ export class JobManager {
     while (rec.state !== 'DEAD' && !isTerminal(job.state)) await this.o.actors.directory.waitForDeath(rec, 60_000);
     if (isTerminal(job.state)) return;
     // Its last report may still be on the way.
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     if (isTerminal(job.state)) return;
     const why = rec.death ? describeDeath(rec.death as DeathCause) : 'it is gone';
     await this.end(job, job.stopRequestedAtMs ? 'STOPPED' : 'FAILED', `the job's supervisor died: ${why}`);

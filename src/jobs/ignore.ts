@@ -1,76 +1,38 @@
 /**
- * What a job's working directory leaves out: `.git`, `node_modules` (at any depth) and the
- * patterns of a `.troupeignore` file at its root, a subset of .gitignore: `#` comments, `*` and
- * `?` within a name, `**` across folders, a leading `/` anchors to the root, a trailing `/` matches
- * folders only, `!` takes a path back in; the last matching line wins.
+ * What a job's working directory leaves out: `.git`, `node_modules` (at any depth, whatever the
+ * patterns say) and the patterns of a `.troupeignore` file at its root, read exactly as git reads a
+ * .gitignore at a repository's root (the `ignore` package): character classes, `**`, anchoring,
+ * folder-only patterns, `!` (which cannot bring back anything inside an excluded folder), escapes
+ * and trailing spaces. Matching is case-sensitive, as git is on Linux.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
 
 export const ALWAYS_IGNORED = ['.git', 'node_modules'];
 export const IGNORE_FILE = '.troupeignore';
 
-interface Rule {
-  re: RegExp;
-  negate: boolean;
-  dirOnly: boolean;
-}
-
-function globToRegExp(glob: string, anchored: boolean): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      // `**/` matches zero or more folders, a trailing `**` everything below.
-      if (glob[i + 2] === '/') {
-        re += '(?:.*/)?';
-        i += 2;
-      } else {
-        re += '.*';
-        i += 1;
-      }
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`${anchored ? '^' : '^(?:.*/)?'}${re}(?:/.*)?$`);
-}
-
 export class IgnoreRules {
-  private readonly rules: Rule[] = [];
+  private readonly matcher: Ignore;
 
+  /** `lines` are the lines of a `.troupeignore` file. */
   constructor(lines: string[] = []) {
-    for (const raw of lines) {
-      let line = raw.replace(/\s+$/, '');
-      if (!line || line.startsWith('#')) continue;
-      const negate = line.startsWith('!');
-      if (negate) line = line.slice(1);
-      const dirOnly = line.endsWith('/');
-      if (dirOnly) line = line.slice(0, -1);
-      const anchored = line.startsWith('/') || line.slice(0, -1).includes('/');
-      if (line.startsWith('/')) line = line.slice(1);
-      if (line) this.rules.push({ re: globToRegExp(line, anchored), negate, dirOnly });
-    }
+    this.matcher = ignore({ ignorecase: false }).add(lines);
   }
 
   /** Reads `<root>/.troupeignore` when there is one. */
   static forDir(root: string): IgnoreRules {
     try {
-      return new IgnoreRules(readFileSync(path.join(root, IGNORE_FILE), 'utf8').split('\n'));
+      return new IgnoreRules(readFileSync(path.join(root, IGNORE_FILE), 'utf8').split(/\r?\n/));
     } catch {
       return new IgnoreRules();
     }
   }
 
-  /** `rel` is a '/'-separated path below the root. */
+  /** `rel` is a '/'-separated path below the root; a path inside an ignored folder is ignored too. */
   ignores(rel: string, isDir: boolean): boolean {
-    const base = rel.slice(rel.lastIndexOf('/') + 1);
-    if (ALWAYS_IGNORED.includes(base)) return true;
-    let ignored = false;
-    for (const r of this.rules) {
-      if (r.dirOnly && !isDir) continue;
-      if (r.re.test(rel)) ignored = !r.negate;
-    }
-    return ignored;
+    if (rel.split('/').some((part) => ALWAYS_IGNORED.includes(part))) return true;
+    // The package tells a folder from a file by a trailing '/'.
+    return this.matcher.ignores(isDir ? `${rel}/` : rel);
   }
 }

@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, TroupeError } from '../common/errors.js';
 import { troupeRoot } from '../common/session.js';
@@ -238,4 +239,3 @@ function isTerminal(state: string): boolean {
   return state === 'SUCCEEDED' || state === 'FAILED' || state === 'STOPPED';
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

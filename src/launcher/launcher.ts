@@ -4,6 +4,7 @@
  * again starts only what is missing and says so; on any failure it reports what runs and what not.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Cluster, type ClusterStatus } from '../client/index.js';
 import { TroupeError, UnavailableError } from '../common/errors.js';
 import type { ClusterConfig, NodeConfig } from './config.js';
@@ -198,7 +199,7 @@ async function verify(config: ClusterConfig, token: string, progress: Progress):
           return { missing: [{ name: 'head', host: config.head.host, why: `the head at ${config.headAddress} does not answer: ${lastError}` }] };
         }
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   } finally {
     await cluster?.shutdown().catch(() => undefined);

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import os from 'node:os';
 import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ActorNotFoundError, InvalidArgumentError, TroupeError, type DeathCause } from '../common/errors.js';
 import { logger, type Logger } from '../common/logger.js';
 import { services } from '../transport/protos.js';
@@ -167,7 +168,7 @@ export class WorkerAgent {
         // A wrong token or a bad resource never heals by retrying.
         if (err instanceof TroupeError && (err.code === 'UNAUTHENTICATED' || err.code === 'INVALID_ARGUMENT')) throw err;
         this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot register with the head yet');
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
         delay = Math.min(delay * 2, 5000);
       }
     }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, TimeoutError, UnavailableError } from '../../src/common/errors.js';
 import {
@@ -150,7 +151,7 @@ describe('TcpPeerTransport recvInto', () => {
     expect(dest[350_001]).toBe(-1);
     // Arrived first: queued, then copied.
     await a!.send(1, 'late', msg);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     const later = new Float32Array(msg.length);
     await b!.recvInto(0, 'late', later, 5000);
     expectEqual(later, msg);

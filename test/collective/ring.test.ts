@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { TimeoutError, UnavailableError } from '../../src/common/errors.js';
 import {
@@ -198,7 +199,7 @@ describe('barrier', () => {
     const { transports } = memoryGroup(n);
     const released: number[] = [];
     const early = transports.slice(0, n - 1).map((t) => barrier(t, FAST).then(() => released.push(t.rank)));
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     expect(released).toEqual([]);
     await Promise.all([...early, barrier(transports[n - 1]!, FAST)]);
     expect(released.sort()).toEqual(transports.slice(0, n - 1).map((t) => t.rank));

@@ -2,6 +2,7 @@
  * The StateStore contract (STYLE.md item 7): one suite that every store runs, so MemoryStore and
  * RedisStore cannot drift apart. `storeContract` registers its tests under the caller's describe.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import { ErrorCode, TroupeError } from '../../src/common/errors.js';
 import type { Mutation, StateStore, TableName } from '../../src/state/index.js';
@@ -272,7 +273,7 @@ export function storeContract(subject: ContractSubject): void {
           break;
         } catch (err) {
           expect((err as TroupeError).code).toBe(ErrorCode.STATE_UNAVAILABLE);
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
         }
       }
       expect(await s.commit([{ op: 'put', table: 'jobs', id: 'j3', row: opaqueRow('j3') }])).toEqual({ ok: true });

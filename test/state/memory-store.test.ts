@@ -2,6 +2,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode, StateCorruptError } from '../../src/common/errors.js';
 import { MemoryStore, openStore } from '../../src/state/index.js';
@@ -54,7 +55,7 @@ describe('MemoryStore snapshot', () => {
     await s.put('jobs', 'j1', { id: 'j1' });
     // Poll: the write is debounced, and its timing is not what this test is about.
     while (!existsSync(snapshotFile) || !readFileSync(snapshotFile, 'utf8').includes('"j1"')) {
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
     expect(JSON.parse(readFileSync(snapshotFile, 'utf8')).tables.jobs).toEqual({ j1: { v: 1, row: { id: 'j1' } } });
     await s.delete('jobs', 'j1');

@@ -2,6 +2,7 @@
  * The contract again through `redis+sentinel://` (a master and one Sentinel) and `redis+cluster://`
  * (a one-node Redis Cluster owning every slot), both started here with the local redis-server.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findRedisServer, startLocalRedis, type LocalRedis } from '../../bench/lib/redis-server.js';
@@ -27,7 +28,7 @@ async function sentinelUrl(): Promise<string> {
   const sentinel = await start({ sentinel: { masterPort: master.port, masterName: 'troupe-master' } });
   const probe = new Redis(sentinel.port, '127.0.0.1');
   try {
-    while (!(await probe.call('SENTINEL', 'get-master-addr-by-name', 'troupe-master'))) await new Promise((r) => setTimeout(r, 20));
+    while (!(await probe.call('SENTINEL', 'get-master-addr-by-name', 'troupe-master'))) await sleep(20);
   } finally {
     probe.disconnect();
   }
@@ -43,7 +44,7 @@ async function clusterUrl(): Promise<string> {
   const probe = new Redis(node.port, '127.0.0.1');
   try {
     await probe.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-    while (!String(await probe.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) await new Promise((r) => setTimeout(r, 20));
+    while (!String(await probe.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) await sleep(20);
   } finally {
     probe.disconnect();
   }
@@ -95,7 +96,7 @@ for (const [title, makeUrl] of [
             break;
           } catch (err) {
             expect((err as TroupeError).code).toBe(ErrorCode.STATE_UNAVAILABLE);
-            await new Promise((r) => setTimeout(r, 100));
+            await sleep(100);
           }
         }
         expect(await store.get('jobs', 'j1')).toEqual({ id: 'j1' });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -229,7 +230,7 @@ describe('data plane', () => {
         encodeFrame(FrameType.PULL, 2, Buffer.from('small')),
       ]),
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     socket.resume();
     await smallServed;
     expect(served).toEqual(['small']);
@@ -276,7 +277,7 @@ describe('data plane', () => {
       // Alternate: stalled, then a short burst of reading.
       if (i % 4 === 3) socket.resume();
       else socket.pause();
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25);
       peak = Math.max(peak, vmRssBytes(child.pid));
     }
     expect(peak - base).toBeLessThan(64 * MiB);
@@ -289,7 +290,7 @@ describe('data plane', () => {
     socket.pause();
     socket.write(encodeFrame(FrameType.HELLO, 0, Buffer.from(TOKEN)));
     socket.write(encodeFrame(FrameType.PULL, 1, Buffer.from('x')));
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(server.stats().peakQueuedBytes).toBeLessThan(4 * MiB);
   });
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorDiedError, ResourcesInfeasibleError, type Cluster } from '../../src/index.js';
 import { runCliToEnd, startTestCluster, type TestCluster } from '../fixtures/cluster.js';
@@ -108,7 +109,7 @@ describe('a head and two worker agents as separate processes', () => {
     expect(await halfB.call.env('CUDA_VISIBLE_DEVICES')).toBe('1');
     // Both devices are taken (one whole, one by two halves): a third GPU actor waits, then gets device 0.
     const third = F.spawn(['ok'], { numGpus: 1 });
-    const early = await Promise.race([third.then(() => 'placed'), new Promise((r) => setTimeout(() => r('waiting'), 300))]);
+    const early = await Promise.race([third.then(() => 'placed'), sleep(300, 'waiting')]);
     expect(early).toBe('waiting');
     await whole.kill();
     const t = await third;
