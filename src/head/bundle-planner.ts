@@ -5,7 +5,17 @@
  */
 import { ResourcesInfeasibleError } from '../common/errors.js';
 import { type FixedMap, type ResourceMap, toFixedMap } from './resources.js';
-import { GPU, type NodeState, copyEmpty, copyNow, fitsNow, fitsTotal, sumMaps, takeFrom, utilisation } from './node-ledger.js';
+import {
+  GPU,
+  type NodeState,
+  copyEmpty,
+  copyNow,
+  fitsNow,
+  fitsTotal,
+  sumMaps,
+  takeFrom,
+  utilisation,
+} from './node-ledger.js';
 import { braces, infeasibleError } from './shortfall.js';
 
 /** Placement group strategies, with Ray's meaning. */
@@ -39,7 +49,9 @@ export function planGang(nodes: NodeState[], req: BundlesRequest): GangPlan {
   const now = planBundles(nodes.map(copyNow), bundles, todo, placed, req.strategy);
   if (typeof now !== 'string') return { type: 'plan', bundles, todo, nodeOf: now };
   const ever = planBundles(nodes.map(copyEmpty), bundles, todo, placed, req.strategy);
-  if (typeof ever === 'string') return { type: 'infeasible', error: neverPlaced(nodes, req.strategy, bundles, todo, placed, ever) };
+  if (typeof ever === 'string') {
+    return { type: 'infeasible', error: neverPlaced(nodes, req.strategy, bundles, todo, placed, ever) };
+  }
   return { type: 'wait', reason: now };
 }
 
@@ -55,17 +67,21 @@ function neverPlaced(
   for (const i of todo) {
     if (all.some((n) => fitsTotal(n, bundles[i]!))) continue;
     const e = infeasibleError(bundles[i]!, all);
-    return new ResourcesInfeasibleError(`${strategy} placement group: bundle ${i} ${e.message.replace(/^no node can ever satisfy /, 'needs ')}`, {
-      context: { ...e.context, field: `bundles[${i}]` },
-    });
+    return new ResourcesInfeasibleError(
+      `${strategy} placement group: bundle ${i} ${e.message.replace(/^no node can ever satisfy /, 'needs ')}`,
+      {
+        context: { ...e.context, field: `bundles[${i}]` },
+      },
+    );
   }
   const used = new Set(placed.filter((p): p is string => p !== undefined));
   if (strategy === 'STRICT_SPREAD') {
     const capable = all.filter((n) => !used.has(n.id) && todo.some((i) => fitsTotal(n, bundles[i]!)));
     if (capable.length < todo.length) {
       return new ResourcesInfeasibleError(
-        `STRICT_SPREAD placement group needs ${todo.length} distinct nodes, one per bundle, but only ${capable.length} of the cluster's ` +
-          `${all.length} node(s) can hold one of its bundles${capable.length ? ` (${capable.map((n) => n.id).join(', ')})` : ''}`,
+        `STRICT_SPREAD placement group needs ${todo.length} distinct nodes, one per bundle, ` +
+          `but only ${capable.length} of the cluster's ${all.length} node(s) can hold one of its bundles` +
+          (capable.length ? ` (${capable.map((n) => n.id).join(', ')})` : ''),
         { context: { field: 'strategy', missing: 'nodes' } },
       );
     }
@@ -73,11 +89,15 @@ function neverPlaced(
   if (strategy === 'STRICT_PACK') {
     const need = sumMaps(todo.map((i) => bundles[i]!));
     const e = infeasibleError(need, all);
-    return new ResourcesInfeasibleError(`STRICT_PACK placement group needs all ${todo.length} bundles together on one node: ${e.message.replace(/^no node can ever satisfy /, 'that is ')}`, {
+    const what = e.message.replace(/^no node can ever satisfy /, 'that is ');
+    const together = `all ${todo.length} bundles together on one node`;
+    return new ResourcesInfeasibleError(`STRICT_PACK placement group needs ${together}: ${what}`, {
       context: { ...e.context, field: 'strategy' },
     });
   }
-  return new ResourcesInfeasibleError(`${strategy} placement group can never be placed on this cluster: ${why}`, { context: { field: 'strategy' } });
+  return new ResourcesInfeasibleError(`${strategy} placement group can never be placed on this cluster: ${why}`, {
+    context: { field: 'strategy' },
+  });
 }
 
 /** Largest bundles first, so the hard-to-place ones pick before the easy ones fill the nodes. */
@@ -117,7 +137,8 @@ function planBundles(
           return out;
         }
       }
-      return `no node has ${braces(sumMaps(order.map((i) => bundles[i]!)))} free together for all ${order.length} bundle(s)`;
+      const all = braces(sumMaps(order.map((i) => bundles[i]!)));
+      return `no node has ${all} free together for all ${order.length} bundle(s)`;
     }
     case 'PACK': {
       const whole = planBundles(nodes.map(copyNow), bundles, todo, placed, 'STRICT_PACK');
@@ -131,14 +152,19 @@ function planBundles(
     case 'STRICT_SPREAD': {
       // Distinct nodes, found by depth-first search (bundles largest first, emptiest nodes first).
       const free = nodes.filter((n) => !used.has(n.id));
-      if (free.length < order.length) return `${order.length} bundle(s) need distinct nodes but only ${free.length} node(s) are not used by the group`;
+      if (free.length < order.length) {
+        const why = `only ${free.length} node(s) are not used by the group`;
+        return `${order.length} bundle(s) need distinct nodes but ${why}`;
+      }
       let steps = 0;
       const taken = new Set<string>();
       const dfs = (k: number): boolean => {
         if (k === order.length) return true;
         if (++steps > DFS_STEPS) return false;
         const i = order[k]!;
-        const fit = free.filter((n) => !taken.has(n.id) && fitsNow(n, bundles[i]!)).sort((a, b) => utilisation(a) - utilisation(b) || a.seq - b.seq);
+        const fit = free
+          .filter((n) => !taken.has(n.id) && fitsNow(n, bundles[i]!))
+          .sort((a, b) => utilisation(a) - utilisation(b) || a.seq - b.seq);
         for (const n of fit) {
           taken.add(n.id);
           out.set(i, n.id);
@@ -161,13 +187,20 @@ function planBundles(
  * Best-effort placement, bundle by bundle: `toward` 1 prefers nodes the group already uses and
  * fuller ones (PACK), -1 nodes it does not use yet and emptier ones (SPREAD).
  */
-function greedy(nodes: NodeState[], bundles: FixedMap[], order: number[], used: Set<string>, toward: 1 | -1): Map<number, string> | string {
+function greedy(
+  nodes: NodeState[],
+  bundles: FixedMap[],
+  order: number[],
+  used: Set<string>,
+  toward: 1 | -1,
+): Map<number, string> | string {
   const out = new Map<number, string>();
   for (const i of order) {
     const fit = nodes.filter((n) => fitsNow(n, bundles[i]!));
     if (fit.length === 0) return `bundle ${i} ${braces(bundles[i]!)} fits on no node now`;
     const pick = fit.sort(
-      (a, b) => toward * (Number(used.has(b.id)) - Number(used.has(a.id)) || utilisation(b) - utilisation(a)) || a.seq - b.seq,
+      (a, b) =>
+        toward * (Number(used.has(b.id)) - Number(used.has(a.id)) || utilisation(b) - utilisation(a)) || a.seq - b.seq,
     )[0]!;
     takeFrom(pick, bundles[i]!);
     used.add(pick.id);

@@ -27,7 +27,12 @@ export class JobLogs {
    * a resend's overlap is skipped and the log is capped. Returns the store mutation and how many bytes
    * were added (the caller commits it with the job row), or undefined when nothing is new.
    */
-  async append(jobId: string, logBytes: number, offset: number, data: Buffer): Promise<{ mutation: Mutation; added: number } | undefined> {
+  async append(
+    jobId: string,
+    logBytes: number,
+    offset: number,
+    data: Buffer,
+  ): Promise<{ mutation: Mutation; added: number } | undefined> {
     if (data.length === 0) return undefined;
     const chunks = await this.load(jobId);
     // A resend overlaps what the head holds already: keep only the new bytes.

@@ -10,7 +10,13 @@ import { InvalidArgumentError, JobNotFoundError, describeDeath, type DeathCause 
 import type { Logger } from '../common/logger.js';
 import type { Mutation, OpaqueRow, StateStore } from '../state/index.js';
 import { encode } from '../transport/codec.js';
-import { SUPERVISOR_MODULE, SUPERVISOR_TOKEN_ENV, TERMINAL_JOB_STATES, validateEnv, validateJobId } from '../jobs/index.js';
+import {
+  SUPERVISOR_MODULE,
+  SUPERVISOR_TOKEN_ENV,
+  TERMINAL_JOB_STATES,
+  validateEnv,
+  validateJobId,
+} from '../jobs/index.js';
 import type { JobInfo, JobState, SupervisorArgs } from '../jobs/index.js';
 import type { ActorManager } from './actor-manager.js';
 import { JobLogs, MAX_LOG_READ } from './job-logs.js';
@@ -98,9 +104,12 @@ export class JobManager {
   get(jobId: string): JobRow {
     const job = this.jobs.get(jobId);
     if (!job) {
-      throw new JobNotFoundError(`no job with id ${JSON.stringify(jobId)}; \`troupe job list\` shows the jobs this head knows`, {
-        context: { field: 'job_id' },
-      });
+      throw new JobNotFoundError(
+        `no job with id ${JSON.stringify(jobId)}; \`troupe job list\` shows the jobs this head knows`,
+        {
+          context: { field: 'job_id' },
+        },
+      );
     }
     return job;
   }
@@ -114,9 +123,12 @@ export class JobManager {
   packageFor(jobId: string, packageId: string): JobRow {
     const job = this.get(jobId);
     if (job.packageId !== packageId || isTerminal(job.state)) {
-      throw new InvalidArgumentError(`job ${jobId} ${isTerminal(job.state) ? 'has ended' : 'has another package'}; its package cannot be fetched`, {
-        context: { field: 'package_id' },
-      });
+      throw new InvalidArgumentError(
+        `job ${jobId} ${isTerminal(job.state) ? 'has ended' : 'has another package'}; its package cannot be fetched`,
+        {
+          context: { field: 'package_id' },
+        },
+      );
     }
     return job;
   }
@@ -124,27 +136,40 @@ export class JobManager {
   async submit(req: SubmitRequest): Promise<JobRow> {
     const entrypoint = req.entrypoint ?? [];
     if (entrypoint.length === 0 || !entrypoint[0]) {
-      throw new InvalidArgumentError('entrypoint is required, e.g. ["node", "main.js"]', { context: { field: 'entrypoint' } });
+      throw new InvalidArgumentError('entrypoint is required, e.g. ["node", "main.js"]', {
+        context: { field: 'entrypoint' },
+      });
     }
     if (entrypoint.some((a) => a.includes('\0'))) {
-      throw new InvalidArgumentError('entrypoint arguments must not hold NUL bytes', { context: { field: 'entrypoint' } });
+      throw new InvalidArgumentError('entrypoint arguments must not hold NUL bytes', {
+        context: { field: 'entrypoint' },
+      });
     }
     const env = validateEnv(req.env ?? {});
     const numCpus = req.numCpus ?? 0;
     if (!Number.isFinite(numCpus) || numCpus < 0) {
-      throw new InvalidArgumentError(`num_cpus must be a number >= 0, got ${numCpus}`, { context: { field: 'num_cpus' } });
+      throw new InvalidArgumentError(`num_cpus must be a number >= 0, got ${numCpus}`, {
+        context: { field: 'num_cpus' },
+      });
     }
-    const jobId = req.jobId ? validateJobId(req.jobId) : `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const jobId = req.jobId
+      ? validateJobId(req.jobId)
+      : `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     if (this.jobs.has(jobId)) {
-      throw new InvalidArgumentError(`a job with id ${jobId} exists already; pick another id`, { context: { field: 'job_id' } });
+      throw new InvalidArgumentError(`a job with id ${jobId} exists already; pick another id`, {
+        context: { field: 'job_id' },
+      });
     }
     let packageBytes = 0;
     if (req.packageId) {
       const size = await this.packages.size(req.packageId);
       if (size === undefined) {
-        throw new InvalidArgumentError(`the head holds no package ${req.packageId}; upload it first (UploadJobPackage)`, {
-          context: { field: 'package_id' },
-        });
+        throw new InvalidArgumentError(
+          `the head holds no package ${req.packageId}; upload it first (UploadJobPackage)`,
+          {
+            context: { field: 'package_id' },
+          },
+        );
       }
       packageBytes = size;
     }
@@ -186,7 +211,9 @@ export class JobManager {
   /** The job once it has ended, or as it is after `waitMs`. */
   async wait(jobId: string, waitMs: number): Promise<JobRow> {
     const job = this.get(jobId);
-    if (waitMs > 0 && !isTerminal(job.state)) await this.waitChange(job.id, Math.min(waitMs, 5 * 60_000), () => isTerminal(job.state));
+    if (waitMs > 0 && !isTerminal(job.state)) {
+      await this.waitChange(job.id, Math.min(waitMs, 5 * 60_000), () => isTerminal(job.state));
+    }
     return job;
   }
 
@@ -206,7 +233,8 @@ export class JobManager {
     }
     setTimeout(() => {
       if (isTerminal(job.state)) return;
-      const why = `stopped on request; the driver did not stop within ${STOP_DEADLINE_MS / 1000} s, so its supervisor was killed`;
+      const late = `the driver did not stop within ${STOP_DEADLINE_MS / 1000} s`;
+      const why = `stopped on request; ${late}, so its supervisor was killed`;
       void this.killSupervisor(job).then(() => this.end(job, 'STOPPED', why));
     }, STOP_DEADLINE_MS).unref();
     return job;
@@ -216,12 +244,19 @@ export class JobManager {
   async report(req: ReportRequest): Promise<{ logOffset: number; stop: boolean }> {
     const job = this.get(req.jobId);
     if (req.supervisorId !== job.supervisorId) {
-      throw new InvalidArgumentError(`supervisor ${req.supervisorId} is not the one running job ${job.id}`, { context: { field: 'supervisor_id' } });
+      throw new InvalidArgumentError(`supervisor ${req.supervisorId} is not the one running job ${job.id}`, {
+        context: { field: 'supervisor_id' },
+      });
     }
     const stop = job.stopRequestedAtMs > 0 || isTerminal(job.state);
     if (isTerminal(job.state)) return { logOffset: job.logBytes, stop };
     const mutations: Mutation[] = [];
-    const appended = await this.logs.append(job.id, job.logBytes, Number(req.logOffset), Buffer.from(req.logData ?? []));
+    const appended = await this.logs.append(
+      job.id,
+      job.logBytes,
+      Number(req.logOffset),
+      Buffer.from(req.logData ?? []),
+    );
     if (appended) {
       mutations.push(appended.mutation);
       job.logBytes += appended.added;
@@ -296,7 +331,9 @@ export class JobManager {
 
   private async killSupervisor(job: JobRow): Promise<void> {
     for (const rec of this.o.actors.directory.ownedBy(owner(job.id))) {
-      await this.o.actors.kill(rec.actorId).catch((err: Error) => this.o.log.warn({ jobId: job.id, err: err.message }, 'could not kill a job supervisor'));
+      await this.o.actors
+        .kill(rec.actorId)
+        .catch((err: Error) => this.o.log.warn({ jobId: job.id, err: err.message }, 'could not kill a job supervisor'));
     }
   }
 

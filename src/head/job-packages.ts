@@ -37,7 +37,9 @@ export class PackageUpload {
       this.id = c.packageId;
       this.total = Number(c.totalBytes);
       if (!/^[0-9a-f]{64}$/.test(this.id)) {
-        throw new InvalidArgumentError('package_id must be the hex SHA-256 of the package', { context: { field: 'package_id' } });
+        throw new InvalidArgumentError('package_id must be the hex SHA-256 of the package', {
+          context: { field: 'package_id' },
+        });
       }
       if (this.total > this.maxBytes) {
         throw new MessageTooLargeError(
@@ -47,11 +49,15 @@ export class PackageUpload {
         );
       }
     } else if (c.packageId !== this.id) {
-      throw new InvalidArgumentError('every chunk of one upload must carry the same package_id', { context: { field: 'package_id' } });
+      throw new InvalidArgumentError('every chunk of one upload must carry the same package_id', {
+        context: { field: 'package_id' },
+      });
     }
     this.size += c.data.length;
     if (this.size > this.total) {
-      throw new InvalidArgumentError(`the upload sent more than the ${this.total} bytes it announced`, { context: { field: 'total_bytes' } });
+      throw new InvalidArgumentError(`the upload sent more than the ${this.total} bytes it announced`, {
+        context: { field: 'total_bytes' },
+      });
     }
     this.chunks.push(c.data);
   }
@@ -67,7 +73,9 @@ export class PackageUpload {
     }
     const got = createHash('sha256').update(bytes).digest('hex');
     if (got !== this.id) {
-      throw new InvalidArgumentError(`the package does not match its package_id (sha256 ${got})`, { context: { field: 'package_id' } });
+      throw new InvalidArgumentError(`the package does not match its package_id (sha256 ${got})`, {
+        context: { field: 'package_id' },
+      });
     }
     return { packageId: this.id, bytes };
   }
@@ -117,7 +125,9 @@ export class JobPackages {
    */
   async *read(id: string): AsyncGenerator<Buffer> {
     const keys = await this.keys(id);
-    if (keys.length === 0) throw new InvalidArgumentError(`the head holds no package ${id}`, { context: { field: 'package_id' } });
+    if (keys.length === 0) {
+      throw new InvalidArgumentError(`the head holds no package ${id}`, { context: { field: 'package_id' } });
+    }
     for (const key of keys.sort()) {
       const part = Buffer.from((await this.store.kvGet(JOBS_KV, key)) ?? new Uint8Array());
       for (let i = 0; i < part.length; i += PACKAGE_CHUNK_BYTES) yield part.subarray(i, i + PACKAGE_CHUNK_BYTES);
@@ -128,7 +138,9 @@ export class JobPackages {
   async drop(id: string): Promise<void> {
     const keys = await this.keys(id).catch(() => [] as string[]);
     if (keys.length) {
-      await this.store.commit(keys.map((key) => ({ op: 'kvDelete' as const, namespace: JOBS_KV, key }))).catch(() => undefined);
+      await this.store
+        .commit(keys.map((key) => ({ op: 'kvDelete' as const, namespace: JOBS_KV, key })))
+        .catch(() => undefined);
     }
   }
 

@@ -7,12 +7,17 @@ import type { PackageChunk } from './job-packages.js';
 
 /** gRPC handlers of the job RPCs, logged as `JobService.<Method>`. */
 export function jobService(jobs: JobManager, log: Logger): grpc.UntypedServiceImplementation {
-  const u = <Req, Rep>(name: string, fn: (req: Req) => Promise<Rep> | Rep) => unary<Req, Rep>(log, `JobService.${name}`, fn);
+  const u = <Req, Rep>(name: string, fn: (req: Req) => Promise<Rep> | Rep) =>
+    unary<Req, Rep>(log, `JobService.${name}`, fn);
   return {
-    UploadJobPackage: (call: grpc.ServerReadableStream<PackageChunk, object>, cb: grpc.sendUnaryData<object>) => upload(jobs, call, cb),
-    GetJobPackage: (call: grpc.ServerWritableStream<{ packageId: string; jobId: string }, object>) => download(jobs, call),
+    UploadJobPackage: (call: grpc.ServerReadableStream<PackageChunk, object>, cb: grpc.sendUnaryData<object>) =>
+      upload(jobs, call, cb),
+    GetJobPackage: (call: grpc.ServerWritableStream<{ packageId: string; jobId: string }, object>) =>
+      download(jobs, call),
     SubmitJob: u('SubmitJob', async (req: SubmitRequest) => ({ job: info(await jobs.submit(req)) })),
-    GetJob: u('GetJob', async (req: { jobId: string; waitMs: number }) => ({ job: info(await jobs.wait(req.jobId, req.waitMs)) })),
+    GetJob: u('GetJob', async (req: { jobId: string; waitMs: number }) => ({
+      job: info(await jobs.wait(req.jobId, req.waitMs)),
+    })),
     ListJobs: u('ListJobs', () => ({ jobs: jobs.list().map(info) })),
     StopJob: u('StopJob', async (req: { jobId: string }) => ({ job: info(await jobs.stop(req.jobId)) })),
     GetJobLogs: u('GetJobLogs', (req: LogsRequest) => jobs.readLogs(req)),
@@ -20,7 +25,11 @@ export function jobService(jobs: JobManager, log: Logger): grpc.UntypedServiceIm
   };
 }
 
-function upload(jobs: JobManager, call: grpc.ServerReadableStream<PackageChunk, object>, cb: grpc.sendUnaryData<object>): void {
+function upload(
+  jobs: JobManager,
+  call: grpc.ServerReadableStream<PackageChunk, object>,
+  cb: grpc.sendUnaryData<object>,
+): void {
   const receiver = jobs.packages.upload();
   let failed = false;
   const fail = (err: unknown): void => {
@@ -52,7 +61,10 @@ function upload(jobs: JobManager, call: grpc.ServerReadableStream<PackageChunk, 
   });
 }
 
-async function download(jobs: JobManager, call: grpc.ServerWritableStream<{ packageId: string; jobId: string }, object>): Promise<void> {
+async function download(
+  jobs: JobManager,
+  call: grpc.ServerWritableStream<{ packageId: string; jobId: string }, object>,
+): Promise<void> {
   try {
     const { packageId, jobId } = call.request;
     const job = jobs.packageFor(jobId, packageId);

@@ -35,9 +35,7 @@ export function freeFor(node: NodeState, name: string, units: number): number {
   const avail = node.avail.get(name) ?? 0;
   if (name !== GPU) return avail;
   const usable =
-    units >= ONE_GPU
-      ? node.devices.filter((d) => d === ONE_GPU).length * ONE_GPU
-      : Math.max(0, ...node.devices);
+    units >= ONE_GPU ? node.devices.filter((d) => d === ONE_GPU).length * ONE_GPU : Math.max(0, ...node.devices);
   return Math.min(avail, usable);
 }
 

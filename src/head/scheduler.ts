@@ -6,7 +6,14 @@
  * in bundle-planner.ts, and the messages for requests that do not fit in shortfall.ts.
  */
 import { InvalidArgumentError, ResourcesInfeasibleError } from '../common/errors.js';
-import { type FixedMap, type ResourceMap, fromFixed, fromFixedMap, toFixedMap, validateResourceRequest } from './resources.js';
+import {
+  type FixedMap,
+  type ResourceMap,
+  fromFixed,
+  fromFixedMap,
+  toFixedMap,
+  validateResourceRequest,
+} from './resources.js';
 import { type BundlesRequest, planGang } from './bundle-planner.js';
 import { GPU, ONE_GPU, type NodeState, fitsNow, fitsTotal, takeFrom, utilisationAfter } from './node-ledger.js';
 import { infeasibleError, nodeNeverFits, nodeWaitReason, waitReason } from './shortfall.js';
@@ -212,7 +219,8 @@ export class Scheduler {
         for (const a of allocations) if (a) this.release(a);
         return { type: 'wait', reason: 'the cluster changed while the group was being placed' };
       }
-      allocations[i] = (this.take(node, bundles[i]!, fromFixedMap(bundles[i]!)) as { allocation: Allocation }).allocation;
+      const taken = this.take(node, bundles[i]!, fromFixedMap(bundles[i]!)) as { allocation: Allocation };
+      allocations[i] = taken.allocation;
     }
     return { type: 'placed', allocations };
   }

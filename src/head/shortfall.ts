@@ -4,7 +4,14 @@
  * Pure functions of the ledgers; the `missing` context field lists the short resource names.
  */
 import { ResourcesInfeasibleError } from '../common/errors.js';
-import { type FixedMap, compareResourceNames, formatAmount, formatResources, fromFixed, fromFixedMap } from './resources.js';
+import {
+  type FixedMap,
+  compareResourceNames,
+  formatAmount,
+  formatResources,
+  fromFixed,
+  fromFixedMap,
+} from './resources.js';
 import { GPU, type NodeState, freeFor } from './node-ledger.js';
 
 interface Shortfall {
