@@ -14,7 +14,8 @@ import { validateResourceRequest } from './resources.js';
 import { Scheduler } from './scheduler.js';
 import { PlacementGroupManager, type CreateGroupRequest, type PlacementGroupRecord } from './placement-groups.js';
 import { validateSpec, type WireActorSpec } from './spec.js';
-import { JobManager } from './jobs.js';
+import { JobManager } from './job-manager.js';
+import { jobService } from './job-service.js';
 
 export interface HeadOptions {
   /** Cluster token every RPC must carry. */
@@ -138,7 +139,7 @@ export class HeadServer {
         throw new InvalidArgumentError('a placement group operation needs create, get or remove', { context: { field: 'op' } });
       }, options.maxMessageBytes),
       AttachDriver: (call: grpc.ServerDuplexStream<{ ownerId: string }, object>) => this.drivers.attach(call),
-      ...this.jobs.handlers(),
+      ...jobService(this.jobs, this.log),
     });
   }
 

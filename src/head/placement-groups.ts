@@ -18,7 +18,8 @@ import { InvalidArgumentError, NameTakenError, ResourcesInfeasibleError, StateCo
 import type { Logger } from '../common/logger.js';
 import type { OpaqueRow } from '../state/index.js';
 import { formatResources, validateResourceRequest, type ResourceMap } from './resources.js';
-import { BUNDLE_STRATEGIES, Scheduler, type Allocation, type BundleStrategy, type PlaceResult, type PlacementRequest } from './scheduler.js';
+import { BUNDLE_STRATEGIES, type BundleStrategy } from './bundle-planner.js';
+import { Scheduler, type Allocation, type PlaceResult, type PlacementRequest } from './scheduler.js';
 
 export type PlacementGroupState = 'PENDING' | 'CREATED' | 'RESCHEDULING' | 'REMOVED';
 

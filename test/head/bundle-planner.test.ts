@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { InvalidArgumentError, ResourcesInfeasibleError } from '../../src/common/errors.js';
 import { PlacementGroupManager } from '../../src/head/placement-groups.js';
-import { Scheduler, type Allocation, type BundleStrategy, type BundlesResult } from '../../src/head/scheduler.js';
+import type { BundleStrategy } from '../../src/head/bundle-planner.js';
+import { Scheduler, type Allocation, type BundlesResult } from '../../src/head/scheduler.js';
 
 function cluster(totals: Array<Record<string, number>>, gpus: number[] = []): Scheduler {
   const s = new Scheduler();

@@ -1,0 +1,96 @@
+/**
+ * The actor side of collective groups: what the runtime requests `collective.open`, `connect` and
+ * `close` do for an actor of this process, and the endpoints opened but not yet connected.
+ */
+import { ActorDiedError, type TroupeError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import {
+  CollectiveGroup,
+  collectiveBackend,
+  groupsOf,
+  joinGroup,
+  leaveGroup,
+  type BackendEndpoint,
+} from '../collective/group.js';
+import type { ActorInstance } from './actor-runtime.js';
+import type { SystemRequest } from './system-requests.js';
+
+type Request<T extends SystemRequest['type']> = Extract<SystemRequest, { type: T }>;
+
+export class CollectiveMembership {
+  /** Collective groups being formed, by actor id and group name: opened, not yet connected. */
+  private readonly forming = new Map<
+    string,
+    { endpoint: BackendEndpoint; rank: number; size: number; backend: string }
+  >();
+
+  constructor(
+    private readonly host: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens the actor's endpoint of the group; returns where its peers reach it. */
+  async open(actor: ActorInstance, req: Request<'collective.open'>): Promise<string> {
+    const { name, rank, size, backend, token } = req;
+    // 'nccl' comes with the native core: loaded, and so registered, only when a group asks for it.
+    if (backend === 'nccl') await import('../collective/nccl.js');
+    const open = collectiveBackend(backend);
+    const endpoint = await open({ rank, size, token, host: this.host, log: this.log.child({ group: name, rank }) });
+    const key = keyOf(actor.actorId, name);
+    const previous = this.forming.get(key);
+    if (previous) void previous.endpoint.close().catch(() => undefined);
+    this.forming.set(key, { endpoint, rank, size, backend });
+    return endpoint.rendezvous;
+  }
+
+  /** Connects the opened endpoint to its peers and registers the group with the actor. */
+  async connect(actor: ActorInstance, req: Request<'collective.connect'>): Promise<void> {
+    const { name, rendezvous, timeoutMs } = req;
+    const key = keyOf(actor.actorId, name);
+    const f = this.forming.get(key);
+    if (!f) {
+      throw new ActorDiedError(`collective group '${name}' was not opened on actor ${actor.actorId}`, {
+        context: { actorId: actor.actorId },
+      });
+    }
+    this.forming.delete(key);
+    let group: CollectiveGroup;
+    try {
+      group = new CollectiveGroup(name, f.backend, f.rank, f.size, await f.endpoint.connect(rendezvous, timeoutMs));
+    } catch (err) {
+      await f.endpoint.close().catch(() => undefined);
+      throw err;
+    }
+    try {
+      joinGroup(actor.target, group);
+    } catch (err) {
+      await group.close(err as Error);
+      throw err;
+    }
+  }
+
+  /** Leaves the group, or drops its endpoint if it was still being formed. */
+  async close(actor: ActorInstance, req: Request<'collective.close'>): Promise<void> {
+    const { name } = req;
+    const key = keyOf(actor.actorId, name);
+    const f = this.forming.get(key);
+    this.forming.delete(key);
+    await f?.endpoint.close().catch(() => undefined);
+    await leaveGroup(actor.target, name)?.close(new Error(`the driver destroyed collective group '${name}'`));
+  }
+
+  /** The actor died: its groups go with it, and the other members' pending collectives fail with `why`. */
+  actorGone(actor: ActorInstance, why: TroupeError): void {
+    for (const g of groupsOf(actor.target)) {
+      leaveGroup(actor.target, g.name);
+      void g.close(why).catch(() => undefined);
+    }
+    for (const [key, f] of this.forming) {
+      if (!key.startsWith(`${actor.actorId}\0`)) continue;
+      this.forming.delete(key);
+      void f.endpoint.close().catch(() => undefined);
+    }
+  }
+}
+
+const keyOf = (actorId: string, name: string): string => `${actorId}\0${name}`;
