@@ -2,7 +2,6 @@
  * Collective groups of real actor processes over the TCP backend: results equal a local
  * computation; a member that dies or never joins makes the others fail naming its rank.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, type ActorHandle, type Cluster } from '../../src/index.js';
 import type { Member } from '../fixtures/collective-actors.js';
