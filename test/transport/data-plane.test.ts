@@ -14,14 +14,16 @@ import {
 } from '../../src/common/errors.js';
 import { DataPlaneClient, DataPlaneServer, type DataPlaneServerOptions } from '../../src/transport/data-plane/index.js';
 import {
-  FrameDecoder,
+  DATA_PLANE,
   FrameError,
   FrameType,
   HEADER_BYTES,
   encodeFrame,
   encodeHeader,
   encodeLength,
+  frameRules,
 } from '../../src/transport/data-plane/frames.js';
+import { FrameParser } from '../../src/transport/framing/index.js';
 
 const TOKEN = 'test-token';
 const MiB = 1024 * 1024;
@@ -127,12 +129,12 @@ describe('data plane', () => {
   it('moves 256 MiB between two processes intact (SHA-256), read straight into the destination', async () => {
     const child = await startServerChild({ big: 256 * MiB });
     cleanup.push(() => child.proc.kill('SIGKILL'));
-    // Bytes the socket placed in the destination itself, which the decoder only skips.
+    // Bytes the socket placed in the destination itself, which the parser only moves past.
     let placed = 0;
-    const realSkip = FrameDecoder.prototype.skipData;
-    const skip = vi.spyOn(FrameDecoder.prototype, 'skipData').mockImplementation(function (this: FrameDecoder, n: number) {
+    const realAdvance = FrameParser.prototype.advance;
+    const skip = vi.spyOn(FrameParser.prototype, 'advance').mockImplementation(function (this: FrameParser, n: number) {
       placed += n;
-      realSkip.call(this, n);
+      realAdvance.call(this, n);
     });
     cleanup.push(() => skip.mockRestore());
     const got = await client().pull(child.address, 'big', { timeoutMs: 120_000 });
@@ -363,16 +365,14 @@ describe('data plane', () => {
     };
     const fake = net.createServer((socket) => {
       socket.on('error', () => undefined);
-      const decoder = new FrameDecoder(
-        {
-          control: (h, payload) => {
-            if (h.type === FrameType.HELLO) socket.write(encodeFrame(FrameType.HELLO_OK, 0));
-            if (h.type === FrameType.PULL) socket.write(replies[payload.toString()]!(h.requestId));
-          },
-          data: () => undefined,
+      const decoder = new FrameParser(DATA_PLANE, frameRules([FrameType.HELLO, FrameType.PULL, FrameType.CANCEL]), {
+        control: (h, payload) => {
+          if (h.type === FrameType.HELLO) socket.write(encodeFrame(FrameType.HELLO_OK, 0));
+          if (h.type === FrameType.PULL) socket.write(replies[payload.toString()]!(h.word));
         },
-        { accepts: new Set([FrameType.HELLO, FrameType.PULL, FrameType.CANCEL]) },
-      );
+        begin: () => null,
+        end: () => undefined,
+      });
       socket.on('data', (chunk: Buffer) => decoder.push(chunk));
     });
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
@@ -396,26 +396,56 @@ describe('data plane', () => {
   it('tells where a DATA payload stands, and skips bytes placed by the owner', () => {
     const seen: Array<[number, string]> = [];
     const controls: number[] = [];
-    const d = new FrameDecoder(
-      { control: (h) => controls.push(h.type), data: (id, chunk) => seen.push([id, chunk.toString()]) },
-      { accepts: new Set([FrameType.DATA, FrameType.DATA_END]) },
-    );
-    expect(d.dataBytesLeft).toBe(0);
+    let dest = Buffer.alloc(0);
+    const d = new FrameParser(DATA_PLANE, frameRules([FrameType.DATA, FrameType.DATA_END]), {
+      control: (h) => controls.push(h.type),
+      // Each payload lands in a buffer of dots, so what the parser copied shows, and what it skipped does not.
+      begin: (h) => (dest = Buffer.alloc(h.length, '.')),
+      end: (h) => seen.push([h.word, dest.toString()]),
+    });
+    expect(d.payloadLeft).toBe(0);
     const data = encodeFrame(FrameType.DATA, 7, Buffer.from('abcdefghij'));
     d.push(data.subarray(0, HEADER_BYTES - 3)); // a header split across reads
-    expect(d.dataBytesLeft).toBe(0);
+    expect(d.payloadLeft).toBe(0);
     d.push(data.subarray(HEADER_BYTES - 3, HEADER_BYTES + 2));
-    expect([d.dataBytesLeft, d.dataRequestId]).toEqual([8, 7]);
-    d.skipData(5);
-    expect(d.dataBytesLeft).toBe(3);
-    expect(() => d.skipData(4)).toThrow(RangeError);
-    d.skipData(3);
-    expect(d.dataBytesLeft).toBe(0);
+    expect([d.payloadLeft, d.frame?.word]).toEqual([8, 7]);
+    d.advance(5);
+    expect(d.payloadLeft).toBe(3);
+    expect(() => d.advance(4)).toThrow(RangeError);
+    d.advance(3);
+    expect(d.payloadLeft).toBe(0);
     d.push(Buffer.concat([encodeFrame(FrameType.DATA_END, 7), encodeFrame(FrameType.DATA, 9, Buffer.from('xyz'))]));
-    expect([d.dataBytesLeft, d.dataRequestId]).toEqual([0, 0]); // a complete frame leaves nothing under way
-    expect(seen).toEqual([[7, 'ab'], [9, 'xyz']]);
+    expect([d.payloadLeft, d.frame]).toEqual([0, undefined]); // a complete frame leaves nothing under way
+    expect(seen).toEqual([[7, 'ab........'], [9, 'xyz']]);
     expect(controls).toEqual([FrameType.DATA_END]);
     expect(() => d.push(encodeFrame(FrameType.HELLO, 0))).toThrow(FrameError);
+  });
+
+  it('has onread land a long payload in its destination and the rest in scratch', () => {
+    let dest = new Uint8Array(0);
+    const ends: number[] = [];
+    const p = new FrameParser(DATA_PLANE, frameRules([FrameType.DATA, FrameType.DATA_END]), {
+      control: (h) => ends.push(-h.word),
+      begin: (h) => (dest = new Uint8Array(h.length)),
+      end: (h) => ends.push(h.word),
+    });
+    const payload = pattern(100_000, 3);
+    const wire = Buffer.concat([encodeFrame(FrameType.DATA, 4, payload), encodeFrame(FrameType.DATA_END, 4)]);
+    // Plays the socket: fills whatever buffer the parser asks for from `wire`.
+    let at = 0;
+    let direct = 0;
+    while (at < wire.length) {
+      const buf = p.readBuffer();
+      const n = Math.min(buf.length, wire.length - at);
+      buf.set(wire.subarray(at, at + n));
+      if (buf.buffer === dest.buffer) direct += n;
+      at += n;
+      p.onRead(n, buf);
+    }
+    expect(Buffer.from(dest).equals(Buffer.from(payload))).toBe(true);
+    expect(ends).toEqual([4, -4]);
+    // Only the lookahead read with the header went through scratch.
+    expect(direct).toBeGreaterThan(payload.length - 4096);
   });
 
   it('names the object id when it is missing', async () => {
