@@ -393,6 +393,82 @@ describe('data plane', () => {
     }
   });
 
+  it('fails pulls from a raw attacker with an error naming what was wrong, and keeps working', async () => {
+    // After HELLO and PULL, the attacker answers with these bytes and closes the connection.
+    const begin = (id: number) => encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10));
+    const replies: Record<string, (id: number) => Buffer> = {
+      'cut-data': (id) => Buffer.concat([begin(id), encodeHeader(FrameType.DATA, id, 10), Buffer.alloc(4)]),
+      'cut-header': (id) => Buffer.concat([begin(id), encodeHeader(FrameType.DATA, id, 10).subarray(0, 7)]),
+      'cut-control': (id) => encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10)).subarray(0, HEADER_BYTES + 3),
+      oversize: (id) => Buffer.concat([begin(id), encodeHeader(FrameType.DATA, id, 2 ** 40)]),
+      'oversize-control': (id) => encodeHeader(FrameType.ERROR, id, 2 ** 20),
+      garbage: () => Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'),
+    };
+    let accepted = 0;
+    const fake = net.createServer((socket) => {
+      accepted++;
+      socket.on('error', () => undefined);
+      const parser = new FrameParser(DATA_PLANE, frameRules([FrameType.HELLO, FrameType.PULL, FrameType.CANCEL]), {
+        control: (h, payload) => {
+          if (h.type === FrameType.HELLO) socket.write(encodeFrame(FrameType.HELLO_OK, 0));
+          if (h.type === FrameType.PULL) socket.end(replies[payload.toString()]!(h.word));
+        },
+        begin: () => null,
+        end: () => undefined,
+      });
+      socket.on('data', (chunk: Buffer) => parser.push(chunk));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => fake.close(r)));
+    const address = `127.0.0.1:${(fake.address() as net.AddressInfo).port}`;
+    const c = client();
+    for (const [name, why] of [
+      ['cut-data', 'connection closed in the middle of a DATA frame (4 of 10 payload bytes)'],
+      ['cut-header', 'connection closed after 7 of the 20 bytes of a frame header'],
+      ['cut-control', 'connection closed in the middle of a DATA_BEGIN frame (3 of 8 payload bytes)'],
+      ['oversize', 'broke the protocol: DATA frame of 1099511627776 bytes exceeds the cap of 67108864'],
+      ['oversize-control', 'broke the protocol: ERROR frame of 1048576 bytes exceeds the cap of 65536'],
+      ['garbage', "broke the protocol: bad magic 'HTTP' (expected 'TRDP', a data-plane frame)"],
+    ] as const) {
+      const before = accepted;
+      const err = await c.pull(address, name).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message, name).toContain(address);
+      expect((err as Error).message, name).toContain(why);
+      // The broken connection is gone: the next pull dials a new one.
+      expect(accepted, name).toBe(before + 1);
+    }
+    const server = await inProcessServer(new Map([['ok', pattern(10, 1)]]));
+    expect((await c.pull(server.address, 'ok')).byteLength).toBe(10);
+  });
+
+  it('drops raw attackers of the server, saying why, and holds no connection of theirs', async () => {
+    const { log, lines } = capturingLog();
+    const server = await inProcessServer(new Map([['a', pattern(100, 3)]]), log);
+    const hello = encodeFrame(FrameType.HELLO, 0, Buffer.from(TOKEN));
+    const cut = rawSocket(server.address);
+    cut.socket.end(Buffer.concat([hello, encodeFrame(FrameType.PULL, 1, Buffer.from('abc')).subarray(0, HEADER_BYTES + 1)]));
+    await cut.closed;
+    const absurd = rawSocket(server.address);
+    absurd.socket.write(Buffer.concat([hello, encodeHeader(FrameType.PULL, 1, 2 ** 40)]));
+    const garbage = rawSocket(server.address);
+    garbage.socket.write(Buffer.from('\x16\x03\x01 TLS hello, not a frame'));
+    for (const [raw, why] of [
+      [absurd, 'PULL frame of 1099511627776 bytes exceeds the cap of 65536'],
+      [garbage, "bad magic 0x16030120 (expected 'TRDP', a data-plane frame)"],
+    ] as const) {
+      // The attacker is told why, in an ERROR frame for the whole connection.
+      const reply = await raw.closed;
+      const at = reply.lastIndexOf(encodeHeader(FrameType.ERROR, 0, 0).subarray(0, 6));
+      expect(reply.readUInt8(at + 5)).toBe(FrameType.ERROR);
+      expect(reply.toString('utf8', at + HEADER_BYTES + 2)).toBe(`malformed frame: ${why}`);
+    }
+    const text = lines.join('');
+    expect(text).toContain('closed in the middle of a PULL frame (1 of 3 payload bytes)');
+    await vi.waitFor(() => expect(server.stats().connections).toBe(0));
+    expect((await client().pull(server.address, 'a')).byteLength).toBe(100);
+  });
+
   it('tells where a DATA payload stands, and skips bytes placed by the owner', () => {
     const seen: Array<[number, string]> = [];
     const controls: number[] = [];
