@@ -154,7 +154,13 @@ export async function dialUntil(
   }
 }
 
-function dialOnce(host: HandshakeHost, to: number, address: string, timeoutMs: number, maxMessageBytes: number): Promise<void> {
+function dialOnce(
+  host: HandshakeHost,
+  to: number,
+  address: string,
+  timeoutMs: number,
+  maxMessageBytes: number,
+): Promise<void> {
   const i = address.lastIndexOf(':');
   const hostname = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
   const port = Number(address.slice(i + 1));

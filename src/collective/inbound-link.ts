@@ -59,6 +59,10 @@ export class InboundLink implements FrameHandlers {
     const bytes = this.fresh;
     if (!bytes) return;
     this.fresh = undefined;
-    this.mailbox.deliver(this.from, this.tag, this.f64 ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer));
+    this.mailbox.deliver(
+      this.from,
+      this.tag,
+      this.f64 ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer),
+    );
   }
 }

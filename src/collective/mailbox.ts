@@ -44,7 +44,8 @@ export class Mailbox {
   private readonly boxes: Box[] = [];
 
   constructor(size: number) {
-    for (let r = 0; r < size; r++) this.boxes.push({ queues: new Map(), waiters: new Map(), landing: undefined, dead: undefined });
+    for (let r = 0; r < size; r++)
+      this.boxes.push({ queues: new Map(), waiters: new Map(), landing: undefined, dead: undefined });
   }
 
   /** Why messages from `from` can no longer come, once `fail` was called for it. */
@@ -188,7 +189,9 @@ export class Mailbox {
       if (list && i >= 0) list.splice(i, 1);
       if (list && list.length === 0) box.waiters.delete(tag);
       w.reject(
-        new TimeoutError(`rank ${from} did not send within ${w.timeoutMs} ms (tag ${tag})`, { context: { peerRank: String(from) } }),
+        new TimeoutError(`rank ${from} did not send within ${w.timeoutMs} ms (tag ${tag})`, {
+          context: { peerRank: String(from) },
+        }),
       );
       this.arm(box, from, tag);
     }, w.timeoutMs);

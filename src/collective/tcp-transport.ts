@@ -144,7 +144,9 @@ export class TcpPeerTransport implements PeerTransport {
     for (let r = 0; r < this.size; r++) {
       if (r === this.rank) continue;
       const peer = this.peers[r]!;
-      dials.push(dialUntil(this.host, r, addresses[r]!, deadline, this.maxMessageBytes, () => stop || peer.in !== undefined));
+      dials.push(
+        dialUntil(this.host, r, addresses[r]!, deadline, this.maxMessageBytes, () => stop || peer.in !== undefined),
+      );
     }
     try {
       await new Promise<void>((resolve, reject) => {
@@ -198,7 +200,10 @@ export class TcpPeerTransport implements PeerTransport {
   private protocolFailure(from: number, socket: net.Socket, err: unknown): void {
     this.log.warn({ err, from, rank: this.rank }, 'collective peer broke the protocol; dropping it');
     const why = err instanceof Error ? err.message : String(err);
-    this.kill(from, new UnavailableError(`rank ${from} sent a malformed frame: ${why}`, { context: { peerRank: String(from) } }));
+    this.kill(
+      from,
+      new UnavailableError(`rank ${from} sent a malformed frame: ${why}`, { context: { peerRank: String(from) } }),
+    );
     socket.destroy();
   }
 
@@ -207,7 +212,8 @@ export class TcpPeerTransport implements PeerTransport {
     socket.on('close', () => {
       const peer = this.peers[from]!;
       const where = socket === peer.in ? peer.inParser?.midFrame() : undefined;
-      const message = `rank ${from} closed its connection to rank ${this.rank}${where === undefined ? '' : ` ${where}`}`;
+      const cut = where === undefined ? '' : ` ${where}`;
+      const message = `rank ${from} closed its connection to rank ${this.rank}${cut}`;
       this.kill(from, new UnavailableError(message, { context: { peerRank: String(from) } }));
     });
   }
@@ -220,11 +226,16 @@ export class TcpPeerTransport implements PeerTransport {
     this.notifyConnected();
     return new InboundLink(from, this.mailbox, {
       aborted: (reason) =>
-        this.kill(from, new UnavailableError(`rank ${from} gave up: ${reason}`, { context: { peerRank: String(from) } })),
+        this.kill(
+          from,
+          new UnavailableError(`rank ${from} gave up: ${reason}`, { context: { peerRank: String(from) } }),
+        ),
       stalled: () => {
         // Its bytes would land in the destination after we gave it back: stop reading it altogether.
         socket.pause();
-        const err = new UnavailableError(`rank ${from} stalled in the middle of a message`, { context: { peerRank: String(from) } });
+        const err = new UnavailableError(`rank ${from} stalled in the middle of a message`, {
+          context: { peerRank: String(from) },
+        });
         this.kill(from, err);
       },
     });
@@ -336,7 +347,9 @@ export class TcpPeerTransport implements PeerTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const err = new UnavailableError(`rank ${this.rank}: transport closed`, { context: { peerRank: String(this.rank) } });
+    const err = new UnavailableError(`rank ${this.rank}: transport closed`, {
+      context: { peerRank: String(this.rank) },
+    });
     for (const s of this.pending) s.destroy();
     this.pending.clear();
     for (let r = 0; r < this.size; r++) {

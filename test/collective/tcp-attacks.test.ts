@@ -86,10 +86,30 @@ describe('collective link attackers', () => {
       /^rank 0 closed its connection to rank 1 in the middle of a DATA frame \(400 of 4000 payload bytes\)$/,
     ],
     ['a header cut short', data('t', 4000).subarray(0, 7), true, /after 7 of the 20 bytes of a frame header/],
-    ['a DATA header announcing 1 TiB', data('t', 2 ** 40), false, /rank 0 sent a malformed frame: DATA frame of 1099511627776 bytes exceeds the cap/],
-    ['an oversize tag', encodeHeader(COLLECTIVE, CollectiveFrame.DATA, 1 << 20, 4, DTYPE_F32), false, /prefix of 1048576 bytes exceeds the cap of 4096/],
-    ['garbage', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), false, /rank 0 sent a malformed frame: bad magic 'GET ' \(expected 'TRCL'/],
-    ['an unknown dtype', Buffer.concat([encodeHeader(COLLECTIVE, CollectiveFrame.DATA, 0, 4, 9), Buffer.alloc(4)]), false, /unknown dtype 9/],
+    [
+      'a DATA header announcing 1 TiB',
+      data('t', 2 ** 40),
+      false,
+      /rank 0 sent a malformed frame: DATA frame of 1099511627776 bytes exceeds the cap/,
+    ],
+    [
+      'an oversize tag',
+      encodeHeader(COLLECTIVE, CollectiveFrame.DATA, 1 << 20, 4, DTYPE_F32),
+      false,
+      /prefix of 1048576 bytes exceeds the cap of 4096/,
+    ],
+    [
+      'garbage',
+      Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+      false,
+      /rank 0 sent a malformed frame: bad magic 'GET ' \(expected 'TRCL'/,
+    ],
+    [
+      'an unknown dtype',
+      Buffer.concat([encodeHeader(COLLECTIVE, CollectiveFrame.DATA, 0, 4, 9), Buffer.alloc(4)]),
+      false,
+      /unknown dtype 9/,
+    ],
   ];
   for (const [what, bytes, close, why] of cases) {
     for (const how of ['recv', 'recvInto'] as const) {
@@ -97,7 +117,9 @@ describe('collective link attackers', () => {
         const real = await transport(1, 2, pino({ level: 'silent' }));
         const peer = await fakeRankZero(real);
         const dest = new Float32Array(1000);
-        const pending = (how === 'recv' ? real.recv(0, 't', 10_000) : real.recvInto(0, 't', dest, 10_000)).catch((e: unknown) => e);
+        const pending = (how === 'recv' ? real.recv(0, 't', 10_000) : real.recvInto(0, 't', dest, 10_000)).catch(
+          (e: unknown) => e,
+        );
         peer.attack(bytes, close);
         const err = await pending;
         expect(err).toBeInstanceOf(UnavailableError);

@@ -85,7 +85,9 @@ export function transportContract(subject: TransportSubject): void {
       await a!.send(1, 'm', sent);
       const err = await got.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InvalidArgumentError);
-      expect((err as Error).message).toMatch(/^rank 0 sent a Float(32|64)Array of \d+ \(tag m\), expected a Float32Array of 4/);
+      expect((err as Error).message).toMatch(
+        /^rank 0 sent a Float(32|64)Array of \d+ \(tag m\), expected a Float32Array of 4/,
+      );
     }
     await a!.send(1, 'ok', Float32Array.of(7));
     expect(Array.from(await b!.recv(0, 'ok', 1000))).toEqual([7]);

@@ -447,7 +447,8 @@ describe('data plane', () => {
     const server = await inProcessServer(new Map([['a', pattern(100, 3)]]), log);
     const hello = encodeFrame(FrameType.HELLO, 0, Buffer.from(TOKEN));
     const cut = rawSocket(server.address);
-    cut.socket.end(Buffer.concat([hello, encodeFrame(FrameType.PULL, 1, Buffer.from('abc')).subarray(0, HEADER_BYTES + 1)]));
+    const pull = encodeFrame(FrameType.PULL, 1, Buffer.from('abc'));
+    cut.socket.end(Buffer.concat([hello, pull.subarray(0, HEADER_BYTES + 1)]));
     await cut.closed;
     const absurd = rawSocket(server.address);
     absurd.socket.write(Buffer.concat([hello, encodeHeader(FrameType.PULL, 1, 2 ** 40)]));

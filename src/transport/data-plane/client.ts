@@ -30,7 +30,13 @@ export interface PullOptions {
   timeoutMs?: number;
 }
 
-const CLIENT_RULES = frameRules([FrameType.HELLO_OK, FrameType.DATA_BEGIN, FrameType.DATA, FrameType.DATA_END, FrameType.ERROR]);
+const CLIENT_RULES = frameRules([
+  FrameType.HELLO_OK,
+  FrameType.DATA_BEGIN,
+  FrameType.DATA,
+  FrameType.DATA_END,
+  FrameType.ERROR,
+]);
 
 /** Pulls objects from DataPlaneServers; one TCP connection per server address, reused. */
 export class DataPlaneClient {
@@ -128,9 +134,8 @@ class Connection {
       this.parser.onRead(n, buf);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
-      this.fail(
-        new UnavailableError(`data-plane peer ${this.address} broke the protocol: ${err.message}`, { context: { address: this.address } }),
-      );
+      const message = `data-plane peer ${this.address} broke the protocol: ${err.message}`;
+      this.fail(new UnavailableError(message, { context: { address: this.address } }));
     }
     return true;
   }
@@ -192,7 +197,8 @@ class Connection {
       }
       case FrameType.DATA_END:
         if (!p.dest || p.received !== p.dest.byteLength) {
-          throw new FrameError(`DATA_END for request ${h.word} after ${p.received} of ${p.dest?.byteLength ?? '?'} bytes`);
+          const of = p.dest?.byteLength ?? '?';
+          throw new FrameError(`DATA_END for request ${h.word} after ${p.received} of ${of} bytes`);
         }
         this.settle(h.word, p).resolve(p.dest);
         return;

@@ -5,7 +5,13 @@
  * Control frames (everything but DATA) are small and collected whole; a DATA payload is streamed:
  * the client names the slice of the pull's destination it lands in, and the socket reads it there.
  */
-import { FrameError, encodeFrame as frame, encodeHeader as header, type FrameProtocol, type FrameRule } from '../framing/index.js';
+import {
+  FrameError,
+  encodeFrame as frame,
+  encodeHeader as header,
+  type FrameProtocol,
+  type FrameRule,
+} from '../framing/index.js';
 
 export { FrameError, HEADER_BYTES } from '../framing/index.js';
 export const MAGIC = 0x54524450; // 'TRDP'
@@ -34,7 +40,12 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 const TYPE_NAMES = new Map<number, string>(Object.entries(FrameType).map(([k, v]) => [v, k]));
 export const frameTypeName = (t: number): string => TYPE_NAMES.get(t) ?? `unknown(${t})`;
 
-export const DATA_PLANE: FrameProtocol = { name: 'data-plane', magic: MAGIC, version: VERSION, typeName: frameTypeName };
+export const DATA_PLANE: FrameProtocol = {
+  name: 'data-plane',
+  magic: MAGIC,
+  version: VERSION,
+  typeName: frameTypeName,
+};
 
 export const WireErrorCode = {
   NOT_FOUND: 1,
@@ -57,7 +68,10 @@ export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
  * Which frames one side accepts, and how each is read: DATA streamed, the rest collected whole.
  * `maxDataBytes` caps a DATA frame (default MAX_DATA_FRAME_BYTES).
  */
-export function frameRules(accepts: readonly FrameType[], maxDataBytes = MAX_DATA_FRAME_BYTES): Record<number, FrameRule> {
+export function frameRules(
+  accepts: readonly FrameType[],
+  maxDataBytes = MAX_DATA_FRAME_BYTES,
+): Record<number, FrameRule> {
   const rules: Record<number, FrameRule> = {};
   for (const t of accepts) {
     const streamed = t === FrameType.DATA;

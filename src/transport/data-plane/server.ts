@@ -153,7 +153,8 @@ class Connection {
   ) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     const noData = () => null;
-    this.parser = new FrameParser(DATA_PLANE, SERVER_RULES, { control: (h, p) => this.onControl(h, p), begin: noData, end: noData });
+    const control = (h: FrameHeader, p: Buffer) => this.onControl(h, p);
+    this.parser = new FrameParser(DATA_PLANE, SERVER_RULES, { control, begin: noData, end: noData });
     socket.on('data', (chunk: Buffer) => {
       if (this.closing) return;
       try {
@@ -166,7 +167,9 @@ class Connection {
     socket.on('error', (err) => this.opts.log.debug({ peer: this.peer, err: err.message }, 'data-plane connection error'));
     socket.on('close', () => {
       const where = this.closing ? undefined : this.parser.midFrame();
-      if (where !== undefined) this.opts.log.warn({ peer: this.peer, reason: `closed ${where}` }, 'data-plane connection cut');
+      if (where !== undefined) {
+        this.opts.log.warn({ peer: this.peer, reason: `closed ${where}` }, 'data-plane connection cut');
+      }
       this.transfers.clear();
       this.queue = [];
     });

@@ -96,7 +96,8 @@ export class FrameParser {
       return this.headFill === 0 ? undefined : `after ${this.headFill} of the ${HEADER_BYTES} bytes of a frame header`;
     }
     const what = `a ${this.protocol.typeName(this.header.type)} frame`;
-    if (this.stage === PREFIX) return `in the middle of ${what} (${this.prefixFill} of ${this.prefixLength} prefix bytes)`;
+    if (this.stage === PREFIX)
+      return `in the middle of ${what} (${this.prefixFill} of ${this.prefixLength} prefix bytes)`;
     return `in the middle of ${what} (${this.fill} of ${this.header.length} payload bytes)`;
   }
 
@@ -171,13 +172,17 @@ export class FrameParser {
     const rule = this.rules[h.type];
     if (!rule) throw new FrameError(`unexpected frame type ${this.protocol.typeName(h.type)}`);
     if (h.length > rule.maxBytes) {
-      throw new FrameError(`${this.protocol.typeName(h.type)} frame of ${h.length} bytes exceeds the cap of ${rule.maxBytes}`);
+      throw new FrameError(
+        `${this.protocol.typeName(h.type)} frame of ${h.length} bytes exceeds the cap of ${rule.maxBytes}`,
+      );
     }
     this.streamed = rule.streamed;
     const maxPrefix = this.protocol.maxPrefixBytes;
     this.prefixLength = maxPrefix === undefined ? 0 : h.word;
     if (maxPrefix !== undefined && h.word > maxPrefix) {
-      throw new FrameError(`${this.protocol.typeName(h.type)} frame prefix of ${h.word} bytes exceeds the cap of ${maxPrefix}`);
+      throw new FrameError(
+        `${this.protocol.typeName(h.type)} frame prefix of ${h.word} bytes exceeds the cap of ${maxPrefix}`,
+      );
     }
     this.prefixFill = 0;
     if (this.prefixLength > 0) this.stage = PREFIX;
