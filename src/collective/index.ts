@@ -1,6 +1,7 @@
 /** Collective groups: ring algorithms over a PeerTransport, independent of how bytes travel. */
-export type { PeerTransport, Tensor, MemoryGroup } from './transport.js';
-export { memoryGroup } from './transport.js';
+export type { PeerTransport, Tensor } from './transport.js';
+export type { MemoryGroup } from './memory-group.js';
+export { memoryGroup } from './memory-group.js';
 export type { CollectiveOptions } from './steps.js';
 export { DEFAULT_TIMEOUT_MS } from './steps.js';
 export type { ReduceOp, ReduceOptions, AllgatherOptions, BroadcastOptions } from './ring.js';

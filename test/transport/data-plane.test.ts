@@ -15,14 +15,16 @@ import {
 } from '../../src/common/errors.js';
 import { DataPlaneClient, DataPlaneServer, type DataPlaneServerOptions } from '../../src/transport/data-plane/index.js';
 import {
-  FrameDecoder,
+  DATA_PLANE,
   FrameError,
   FrameType,
   HEADER_BYTES,
   encodeFrame,
   encodeHeader,
   encodeLength,
+  frameRules,
 } from '../../src/transport/data-plane/frames.js';
+import { FrameParser } from '../../src/transport/framing/index.js';
 
 const TOKEN = 'test-token';
 const MiB = 1024 * 1024;
@@ -128,12 +130,12 @@ describe('data plane', () => {
   it('moves 256 MiB between two processes intact (SHA-256), read straight into the destination', async () => {
     const child = await startServerChild({ big: 256 * MiB });
     cleanup.push(() => child.proc.kill('SIGKILL'));
-    // Bytes the socket placed in the destination itself, which the decoder only skips.
+    // Bytes the socket placed in the destination itself, which the parser only moves past.
     let placed = 0;
-    const realSkip = FrameDecoder.prototype.skipData;
-    const skip = vi.spyOn(FrameDecoder.prototype, 'skipData').mockImplementation(function (this: FrameDecoder, n: number) {
+    const realAdvance = FrameParser.prototype.advance;
+    const skip = vi.spyOn(FrameParser.prototype, 'advance').mockImplementation(function (this: FrameParser, n: number) {
       placed += n;
-      realSkip.call(this, n);
+      realAdvance.call(this, n);
     });
     cleanup.push(() => skip.mockRestore());
     const got = await client().pull(child.address, 'big', { timeoutMs: 120_000 });
@@ -364,16 +366,14 @@ describe('data plane', () => {
     };
     const fake = net.createServer((socket) => {
       socket.on('error', () => undefined);
-      const decoder = new FrameDecoder(
-        {
-          control: (h, payload) => {
-            if (h.type === FrameType.HELLO) socket.write(encodeFrame(FrameType.HELLO_OK, 0));
-            if (h.type === FrameType.PULL) socket.write(replies[payload.toString()]!(h.requestId));
-          },
-          data: () => undefined,
+      const decoder = new FrameParser(DATA_PLANE, frameRules([FrameType.HELLO, FrameType.PULL, FrameType.CANCEL]), {
+        control: (h, payload) => {
+          if (h.type === FrameType.HELLO) socket.write(encodeFrame(FrameType.HELLO_OK, 0));
+          if (h.type === FrameType.PULL) socket.write(replies[payload.toString()]!(h.word));
         },
-        { accepts: new Set([FrameType.HELLO, FrameType.PULL, FrameType.CANCEL]) },
-      );
+        begin: () => null,
+        end: () => undefined,
+      });
       socket.on('data', (chunk: Buffer) => decoder.push(chunk));
     });
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
@@ -394,29 +394,136 @@ describe('data plane', () => {
     }
   });
 
+  it('fails pulls from a raw attacker with an error naming what was wrong, and keeps working', async () => {
+    // After HELLO and PULL, the attacker answers with these bytes and closes the connection.
+    const begin = (id: number) => encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10));
+    const replies: Record<string, (id: number) => Buffer> = {
+      'cut-data': (id) => Buffer.concat([begin(id), encodeHeader(FrameType.DATA, id, 10), Buffer.alloc(4)]),
+      'cut-header': (id) => Buffer.concat([begin(id), encodeHeader(FrameType.DATA, id, 10).subarray(0, 7)]),
+      'cut-control': (id) => encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10)).subarray(0, HEADER_BYTES + 3),
+      oversize: (id) => Buffer.concat([begin(id), encodeHeader(FrameType.DATA, id, 2 ** 40)]),
+      'oversize-control': (id) => encodeHeader(FrameType.ERROR, id, 2 ** 20),
+      garbage: () => Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'),
+    };
+    let accepted = 0;
+    const fake = net.createServer((socket) => {
+      accepted++;
+      socket.on('error', () => undefined);
+      const parser = new FrameParser(DATA_PLANE, frameRules([FrameType.HELLO, FrameType.PULL, FrameType.CANCEL]), {
+        control: (h, payload) => {
+          if (h.type === FrameType.HELLO) socket.write(encodeFrame(FrameType.HELLO_OK, 0));
+          if (h.type === FrameType.PULL) socket.end(replies[payload.toString()]!(h.word));
+        },
+        begin: () => null,
+        end: () => undefined,
+      });
+      socket.on('data', (chunk: Buffer) => parser.push(chunk));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => fake.close(r)));
+    const address = `127.0.0.1:${(fake.address() as net.AddressInfo).port}`;
+    const c = client();
+    for (const [name, why] of [
+      ['cut-data', 'connection closed in the middle of a DATA frame (4 of 10 payload bytes)'],
+      ['cut-header', 'connection closed after 7 of the 20 bytes of a frame header'],
+      ['cut-control', 'connection closed in the middle of a DATA_BEGIN frame (3 of 8 payload bytes)'],
+      ['oversize', 'broke the protocol: DATA frame of 1099511627776 bytes exceeds the cap of 67108864'],
+      ['oversize-control', 'broke the protocol: ERROR frame of 1048576 bytes exceeds the cap of 65536'],
+      ['garbage', "broke the protocol: bad magic 'HTTP' (expected 'TRDP', a data-plane frame)"],
+    ] as const) {
+      const before = accepted;
+      const err = await c.pull(address, name).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message, name).toContain(address);
+      expect((err as Error).message, name).toContain(why);
+      // The broken connection is gone: the next pull dials a new one.
+      expect(accepted, name).toBe(before + 1);
+    }
+    const server = await inProcessServer(new Map([['ok', pattern(10, 1)]]));
+    expect((await c.pull(server.address, 'ok')).byteLength).toBe(10);
+  });
+
+  it('drops raw attackers of the server, saying why, and holds no connection of theirs', async () => {
+    const { log, lines } = capturingLog();
+    const server = await inProcessServer(new Map([['a', pattern(100, 3)]]), log);
+    const hello = encodeFrame(FrameType.HELLO, 0, Buffer.from(TOKEN));
+    const cut = rawSocket(server.address);
+    const pull = encodeFrame(FrameType.PULL, 1, Buffer.from('abc'));
+    cut.socket.end(Buffer.concat([hello, pull.subarray(0, HEADER_BYTES + 1)]));
+    await cut.closed;
+    const absurd = rawSocket(server.address);
+    absurd.socket.write(Buffer.concat([hello, encodeHeader(FrameType.PULL, 1, 2 ** 40)]));
+    const garbage = rawSocket(server.address);
+    garbage.socket.write(Buffer.from('\x16\x03\x01 TLS hello, not a frame'));
+    for (const [raw, why] of [
+      [absurd, 'PULL frame of 1099511627776 bytes exceeds the cap of 65536'],
+      [garbage, "bad magic 0x16030120 (expected 'TRDP', a data-plane frame)"],
+    ] as const) {
+      // The attacker is told why, in an ERROR frame for the whole connection.
+      const reply = await raw.closed;
+      const at = reply.lastIndexOf(encodeHeader(FrameType.ERROR, 0, 0).subarray(0, 6));
+      expect(reply.readUInt8(at + 5)).toBe(FrameType.ERROR);
+      expect(reply.toString('utf8', at + HEADER_BYTES + 2)).toBe(`malformed frame: ${why}`);
+    }
+    const text = lines.join('');
+    expect(text).toContain('closed in the middle of a PULL frame (1 of 3 payload bytes)');
+    await vi.waitFor(() => expect(server.stats().connections).toBe(0));
+    expect((await client().pull(server.address, 'a')).byteLength).toBe(100);
+  });
+
   it('tells where a DATA payload stands, and skips bytes placed by the owner', () => {
     const seen: Array<[number, string]> = [];
     const controls: number[] = [];
-    const d = new FrameDecoder(
-      { control: (h) => controls.push(h.type), data: (id, chunk) => seen.push([id, chunk.toString()]) },
-      { accepts: new Set([FrameType.DATA, FrameType.DATA_END]) },
-    );
-    expect(d.dataBytesLeft).toBe(0);
+    let dest = Buffer.alloc(0);
+    const d = new FrameParser(DATA_PLANE, frameRules([FrameType.DATA, FrameType.DATA_END]), {
+      control: (h) => controls.push(h.type),
+      // Each payload lands in a buffer of dots, so what the parser copied shows, and what it skipped does not.
+      begin: (h) => (dest = Buffer.alloc(h.length, '.')),
+      end: (h) => seen.push([h.word, dest.toString()]),
+    });
+    expect(d.payloadLeft).toBe(0);
     const data = encodeFrame(FrameType.DATA, 7, Buffer.from('abcdefghij'));
     d.push(data.subarray(0, HEADER_BYTES - 3)); // a header split across reads
-    expect(d.dataBytesLeft).toBe(0);
+    expect(d.payloadLeft).toBe(0);
     d.push(data.subarray(HEADER_BYTES - 3, HEADER_BYTES + 2));
-    expect([d.dataBytesLeft, d.dataRequestId]).toEqual([8, 7]);
-    d.skipData(5);
-    expect(d.dataBytesLeft).toBe(3);
-    expect(() => d.skipData(4)).toThrow(RangeError);
-    d.skipData(3);
-    expect(d.dataBytesLeft).toBe(0);
+    expect([d.payloadLeft, d.frame?.word]).toEqual([8, 7]);
+    d.advance(5);
+    expect(d.payloadLeft).toBe(3);
+    expect(() => d.advance(4)).toThrow(RangeError);
+    d.advance(3);
+    expect(d.payloadLeft).toBe(0);
     d.push(Buffer.concat([encodeFrame(FrameType.DATA_END, 7), encodeFrame(FrameType.DATA, 9, Buffer.from('xyz'))]));
-    expect([d.dataBytesLeft, d.dataRequestId]).toEqual([0, 0]); // a complete frame leaves nothing under way
-    expect(seen).toEqual([[7, 'ab'], [9, 'xyz']]);
+    expect([d.payloadLeft, d.frame]).toEqual([0, undefined]); // a complete frame leaves nothing under way
+    expect(seen).toEqual([[7, 'ab........'], [9, 'xyz']]);
     expect(controls).toEqual([FrameType.DATA_END]);
     expect(() => d.push(encodeFrame(FrameType.HELLO, 0))).toThrow(FrameError);
+  });
+
+  it('has onread land a long payload in its destination and the rest in scratch', () => {
+    let dest = new Uint8Array(0);
+    const ends: number[] = [];
+    const p = new FrameParser(DATA_PLANE, frameRules([FrameType.DATA, FrameType.DATA_END]), {
+      control: (h) => ends.push(-h.word),
+      begin: (h) => (dest = new Uint8Array(h.length)),
+      end: (h) => ends.push(h.word),
+    });
+    const payload = pattern(100_000, 3);
+    const wire = Buffer.concat([encodeFrame(FrameType.DATA, 4, payload), encodeFrame(FrameType.DATA_END, 4)]);
+    // Plays the socket: fills whatever buffer the parser asks for from `wire`.
+    let at = 0;
+    let direct = 0;
+    while (at < wire.length) {
+      const buf = p.readBuffer();
+      const n = Math.min(buf.length, wire.length - at);
+      buf.set(wire.subarray(at, at + n));
+      if (buf.buffer === dest.buffer) direct += n;
+      at += n;
+      p.onRead(n, buf);
+    }
+    expect(Buffer.from(dest).equals(Buffer.from(payload))).toBe(true);
+    expect(ends).toEqual([4, -4]);
+    // Only the lookahead read with the header went through scratch.
+    expect(direct).toBeGreaterThan(payload.length - 4096);
   });
 
   it('names the object id when it is missing', async () => {

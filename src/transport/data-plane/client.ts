@@ -7,8 +7,9 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from '../../common/errors.js';
+import { FrameParser, type FrameHeader } from '../framing/index.js';
 import {
-  FrameDecoder,
+  DATA_PLANE,
   FrameError,
   FrameType,
   MAX_OBJECT_ID_BYTES,
@@ -16,7 +17,7 @@ import {
   decodeError,
   decodeLength,
   encodeFrame,
-  type FrameHeader,
+  frameRules,
 } from './frames.js';
 
 export interface DataPlaneClientOptions {
@@ -29,16 +30,7 @@ export interface PullOptions {
   timeoutMs?: number;
 }
 
-/** Scratch for reads that cannot land in a destination: headers, control frames, DATA of pulls given up. */
-const READ_BUFFER_BYTES = 1024 * 1024;
-/**
- * The most read into scratch while a frame header or control payload is next: enough for the
- * control frames of small pulls in one read, small enough that little of a following DATA payload
- * is copied instead of read into place.
- */
-const CONTROL_READ_BYTES = 4 * 1024;
-
-const CLIENT_ACCEPTS = new Set<FrameType>([
+const CLIENT_RULES = frameRules([
   FrameType.HELLO_OK,
   FrameType.DATA_BEGIN,
   FrameType.DATA,
@@ -102,10 +94,7 @@ function splitAddress(address: string): { host: string; port: number } {
 class Connection {
   private readonly socket: net.Socket | undefined;
   private readonly pending = new Map<number, Pending>();
-  private readonly decoder: FrameDecoder;
-  private readonly scratch = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  /** The pull whose destination the socket's next read lands in; undefined: it lands in scratch. */
-  private direct: Pending | undefined;
+  private readonly parser: FrameParser;
   private nextId = 1;
   private dead: Error | undefined;
 
@@ -114,10 +103,11 @@ class Connection {
     token: string,
     private readonly onGone: () => void,
   ) {
-    this.decoder = new FrameDecoder(
-      { control: (h, p) => this.onControl(h, p), data: (id, chunk) => this.onData(id, chunk) },
-      { accepts: CLIENT_ACCEPTS },
-    );
+    this.parser = new FrameParser(DATA_PLANE, CLIENT_RULES, {
+      control: (h, p) => this.onControl(h, p),
+      begin: (h) => this.onDataBegin(h),
+      end: (h) => this.onDataEnd(h),
+    });
     let target: { host: string; port: number };
     try {
       target = splitAddress(address);
@@ -126,13 +116,12 @@ class Connection {
       queueMicrotask(onGone);
       return;
     }
-    // Node asks for the buffer of each next read just before it (and once when the handle is
-    // made), after the previous read's callback: inside a DATA payload of a pull with a
-    // destination, that is the destination itself, so object bytes are never copied in userland.
+    // Inside a DATA payload of a pull with a destination, the parser has the socket read straight
+    // into that destination, so object bytes are never copied in userland.
     const socket = net.connect({
       ...target,
       noDelay: true,
-      onread: { buffer: () => this.nextReadBuffer(), callback: (n) => this.onRead(n) },
+      onread: { buffer: () => this.parser.readBuffer(), callback: (n, buf) => this.onRead(n, buf) },
     });
     this.socket = socket;
     socket.write(encodeFrame(FrameType.HELLO, 0, Buffer.from(token, 'utf8')));
@@ -140,30 +129,13 @@ class Connection {
     socket.on('close', () => this.fail(this.lost()));
   }
 
-  private nextReadBuffer(): Uint8Array {
-    this.direct = undefined;
-    const left = this.decoder.dataBytesLeft;
-    if (left === 0) return this.scratch.subarray(0, CONTROL_READ_BYTES);
-    const p = this.pending.get(this.decoder.dataRequestId);
-    // A payload that overruns its destination goes through the decoder, which refuses it.
-    if (!p?.dest || p.received + left > p.dest.byteLength) return this.scratch;
-    this.direct = p;
-    return p.dest.subarray(p.received, p.received + left);
-  }
-
-  private onRead(n: number): boolean {
-    const p = this.direct;
-    if (p) {
-      // Already in place; at most the rest of the current DATA payload (the buffer's length).
-      this.decoder.skipData(n);
-      p.received += n;
-      return true;
-    }
+  private onRead(n: number, buf: Uint8Array): boolean {
     try {
-      this.decoder.push(this.scratch.subarray(0, n)); // not direct: the read landed at scratch[0]
+      this.parser.onRead(n, buf);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
-      this.fail(new UnavailableError(`data-plane peer ${this.address} broke the protocol: ${err.message}`, { context: { address: this.address } }));
+      const message = `data-plane peer ${this.address} broke the protocol: ${err.message}`;
+      this.fail(new UnavailableError(message, { context: { address: this.address } }));
     }
     return true;
   }
@@ -202,47 +174,55 @@ class Connection {
   }
 
   private lost(cause?: Error): UnavailableError {
-    const why = cause ? `: ${cause.message}` : ' (connection closed)';
+    const where = this.parser.midFrame();
+    const closed = where === undefined ? 'connection closed' : `connection closed ${where}`;
+    const why = cause ? `: ${cause.message}` : ` (${closed})`;
     return new UnavailableError(`data-plane peer ${this.address} is unavailable${why}`, { cause, context: { address: this.address } });
   }
 
   private onControl(h: FrameHeader, payload: Buffer): void {
     if (h.type === FrameType.HELLO_OK) return;
-    if (h.type === FrameType.ERROR && h.requestId === 0) {
+    if (h.type === FrameType.ERROR && h.word === 0) {
       this.fail(this.remoteError(decodeError(payload), undefined));
       return;
     }
-    const p = this.pending.get(h.requestId);
+    const p = this.pending.get(h.word);
     if (!p) return; // timed out and cancelled; its remaining frames are dropped
     switch (h.type) {
       case FrameType.DATA_BEGIN: {
-        if (p.dest) throw new FrameError(`second DATA_BEGIN for request ${h.requestId}`);
+        if (p.dest) throw new FrameError(`second DATA_BEGIN for request ${h.word}`);
         // A fresh ArrayBuffer: offset 0, exact size, aligned for any typed-array view.
         p.dest = new Uint8Array(new ArrayBuffer(decodeLength(payload)));
         return;
       }
       case FrameType.DATA_END:
         if (!p.dest || p.received !== p.dest.byteLength) {
-          throw new FrameError(`DATA_END for request ${h.requestId} after ${p.received} of ${p.dest?.byteLength ?? '?'} bytes`);
+          const of = p.dest?.byteLength ?? '?';
+          throw new FrameError(`DATA_END for request ${h.word} after ${p.received} of ${of} bytes`);
         }
-        this.settle(h.requestId, p).resolve(p.dest);
+        this.settle(h.word, p).resolve(p.dest);
         return;
       case FrameType.ERROR:
-        this.settle(h.requestId, p).reject(this.remoteError(decodeError(payload), p.objectId));
+        this.settle(h.word, p).reject(this.remoteError(decodeError(payload), p.objectId));
         return;
       default:
         throw new FrameError(`unexpected ${h.type} frame`);
     }
   }
 
-  private onData(id: number, chunk: Buffer): void {
-    const p = this.pending.get(id);
-    if (!p) return;
-    if (!p.dest || p.received + chunk.length > p.dest.byteLength) {
-      throw new FrameError(`DATA for request ${id} beyond its announced length`);
+  /** Where a DATA payload lands: the next slice of its pull's destination; null for a pull given up. */
+  private onDataBegin(h: FrameHeader): Uint8Array | null {
+    const p = this.pending.get(h.word);
+    if (!p) return null;
+    if (!p.dest || p.received + h.length > p.dest.byteLength) {
+      throw new FrameError(`DATA for request ${h.word} beyond its announced length`);
     }
-    p.dest.set(chunk, p.received);
-    p.received += chunk.length;
+    return p.dest.subarray(p.received, p.received + h.length);
+  }
+
+  private onDataEnd(h: FrameHeader): void {
+    const p = this.pending.get(h.word);
+    if (p) p.received += h.length;
   }
 
   private settle(id: number, p: Pending): Pending {

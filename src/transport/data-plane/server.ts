@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { logger, type Logger } from '../../common/logger.js';
+import { FrameParser, type FrameHeader } from '../framing/index.js';
 import {
+  DATA_PLANE,
   DEFAULT_CHUNK_BYTES,
-  FrameDecoder,
   FrameError,
   FrameType,
   MAX_OBJECT_ID_BYTES,
@@ -12,8 +13,8 @@ import {
   encodeFrame,
   encodeHeader,
   encodeLength,
+  frameRules,
   frameTypeName,
-  type FrameHeader,
 } from './frames.js';
 
 export interface DataPlaneServerOptions {
@@ -45,7 +46,7 @@ export interface DataPlaneServerStats {
   peakQueuedBytes: number;
 }
 
-const SERVER_ACCEPTS = new Set<FrameType>([FrameType.HELLO, FrameType.PULL, FrameType.CANCEL]);
+const SERVER_RULES = frameRules([FrameType.HELLO, FrameType.PULL, FrameType.CANCEL]);
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /** Serves object pulls over framed TCP (see frames.ts); never buffers a whole object in a socket. */
@@ -142,7 +143,7 @@ class Connection {
   private waitingDrain = false;
   private readonly transfers = new Map<number, Transfer>();
   private queue: Transfer[] = [];
-  private readonly decoder: FrameDecoder;
+  private readonly parser: FrameParser;
   private readonly peer: string;
 
   constructor(
@@ -151,11 +152,13 @@ class Connection {
     private readonly opts: Pick<DataPlaneServerOptions, 'provider' | 'onServed'> & { log: Logger; chunkBytes: number },
   ) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.decoder = new FrameDecoder({ control: (h, p) => this.onControl(h, p), data: () => undefined }, { accepts: SERVER_ACCEPTS });
+    const noData = () => null;
+    const control = (h: FrameHeader, p: Buffer) => this.onControl(h, p);
+    this.parser = new FrameParser(DATA_PLANE, SERVER_RULES, { control, begin: noData, end: noData });
     socket.on('data', (chunk: Buffer) => {
       if (this.closing) return;
       try {
-        this.decoder.push(chunk);
+        this.parser.push(chunk);
       } catch (err) {
         if (!(err instanceof FrameError)) throw err;
         if (!this.closing) this.refuse(WireErrorCode.BAD_REQUEST, `malformed frame: ${err.message}`);
@@ -163,6 +166,10 @@ class Connection {
     });
     socket.on('error', (err) => this.opts.log.debug({ peer: this.peer, err: err.message }, 'data-plane connection error'));
     socket.on('close', () => {
+      const where = this.closing ? undefined : this.parser.midFrame();
+      if (where !== undefined) {
+        this.opts.log.warn({ peer: this.peer, reason: `closed ${where}` }, 'data-plane connection cut');
+      }
       this.transfers.clear();
       this.queue = [];
     });
@@ -186,10 +193,10 @@ class Connection {
         this.refuse(WireErrorCode.BAD_REQUEST, 'HELLO sent twice');
         return;
       case FrameType.CANCEL:
-        this.transfers.delete(h.requestId);
+        this.transfers.delete(h.word);
         return;
       case FrameType.PULL:
-        this.onPull(h.requestId, payload);
+        this.onPull(h.word, payload);
         return;
       default:
         this.refuse(WireErrorCode.BAD_REQUEST, `unexpected frame type ${frameTypeName(h.type)}`);
