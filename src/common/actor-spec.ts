@@ -61,8 +61,12 @@ const nonNegative = z.number().finite().min(0);
 const NAME = /^[\w.\-:/@]{1,200}$/;
 const NAME_RULE = 'a string of 1-200 letters, digits and _ . - : / @';
 
+/** Names of actors and placement groups. */
+export const NAME_FIELD = field(z.string().regex(NAME), NAME_RULE);
 /** Namespaces of actors and placement groups, and the namespace of a cluster handle. */
 export const NAMESPACE_FIELD = field(z.string().regex(NAME), NAME_RULE);
+/** `lifetime` of actors and placement groups. */
+export const LIFETIME_FIELD = field(z.literal('detached'), "'detached'");
 
 // The order is the order of the checks: a spec with several bad fields is refused for the first.
 const FIELDS: Fields<ActorOptions> = {
@@ -73,7 +77,7 @@ const FIELDS: Fields<ActorOptions> = {
   ),
   memory: field(nonNegative, 'a number of bytes >= 0'),
   resources: field(z.record(z.string().min(1), nonNegative), 'an object of resource names to numbers >= 0'),
-  name: field(z.string().regex(NAME), NAME_RULE),
+  name: NAME_FIELD,
   namespace: NAMESPACE_FIELD,
   isolation: field(z.enum(['process', 'shared']), "'process' or 'shared'"),
   schedulingStrategy: field(z.enum(['DEFAULT', 'SPREAD']), "'DEFAULT' or 'SPREAD'"),
@@ -81,7 +85,7 @@ const FIELDS: Fields<ActorOptions> = {
     z.strictObject({ nodeId: z.string().min(1), soft: z.boolean().optional() }),
     '{ nodeId: string, soft?: boolean }',
   ),
-  lifetime: field(z.literal('detached'), "'detached'"),
+  lifetime: LIFETIME_FIELD,
   maxConcurrency: field(z.number().int().min(1).max(100_000), 'an integer from 1 to 100000'),
   maxRestarts: field(z.number().int().min(-1), 'an integer >= -1'),
   maxTaskRetries: field(z.number().int().min(-1), 'an integer >= -1'),
