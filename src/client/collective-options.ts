@@ -30,12 +30,16 @@ export function validateCollectiveOptions(
   isHandle: (m: unknown) => m is { readonly id: string },
 ): Required<CollectiveGroupOptions> {
   if (!Array.isArray(members) || members.length === 0 || !members.every(isHandle)) {
-    throw new InvalidArgumentError('collectiveGroup takes a non-empty array of actor handles', { context: { field: 'members' } });
+    throw new InvalidArgumentError('collectiveGroup takes a non-empty array of actor handles', {
+      context: { field: 'members' },
+    });
   }
   const ids = members.map((m) => m.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) {
-    throw new InvalidArgumentError(`actor ${dup} appears twice among the members; each actor takes one rank`, { context: { field: 'members' } });
+    throw new InvalidArgumentError(`actor ${dup} appears twice among the members; each actor takes one rank`, {
+      context: { field: 'members' },
+    });
   }
   if (options === undefined) options = {};
   const opts = checkOptions<CollectiveGroupOptions>(options, FIELDS, { what: 'collectiveGroup' });

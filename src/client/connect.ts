@@ -38,7 +38,10 @@ const FIELDS: Fields<ConnectOptions> = {
   namespace: NAMESPACE_FIELD,
   numCpus: count,
   numGpus: count,
-  resources: field(z.record(z.string().min(1), z.number().finite().min(0)), 'an object of resource names to numbers >= 0'),
+  resources: field(
+    z.record(z.string().min(1), z.number().finite().min(0)),
+    'an object of resource names to numbers >= 0',
+  ),
   warmPoolSize: field(z.number().int().min(0), 'an integer >= 0'),
   maxMessageBytes: field(z.number().int().min(1), 'an integer number of bytes >= 1'),
   headTimeoutMs: count,

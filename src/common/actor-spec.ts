@@ -9,9 +9,15 @@ import { checkOptions, field, type Fields } from './validate.js';
 
 /** Options of `ActorClass.spawn`. All optional; the defaults are given on each. */
 export interface ActorOptions {
-  /** CPUs reserved for the actor while it lives. Default 0 (as Ray's actors hold 0 CPUs once running), so light actors never starve the node. */
+  /**
+   * CPUs reserved for the actor while it lives. Default 0 (as Ray's actors hold 0 CPUs once running),
+   * so light actors never starve the node.
+   */
   numCpus?: number;
-  /** GPUs: a whole number, or a fraction below 1 to share one device. Default 0. The actor's process sees only its GPUs through CUDA_VISIBLE_DEVICES. */
+  /**
+   * GPUs: a whole number, or a fraction below 1 to share one device. Default 0. The actor's process
+   * sees only its GPUs through CUDA_VISIBLE_DEVICES.
+   */
   numGpus?: number;
   /** Memory reserved, in bytes. Default 0. */
   memory?: number;
@@ -23,7 +29,10 @@ export interface ActorOptions {
   name?: string;
   /** Namespace of the name. Default: the cluster handle's namespace (`'default'`). */
   namespace?: string;
-  /** `'process'` (default): a process of its own. `'shared'`: lives with other light actors in one process; not for GPU actors. */
+  /**
+   * `'process'` (default): a process of its own. `'shared'`: lives with other light actors in one
+   * process; not for GPU actors.
+   */
   isolation?: 'process' | 'shared';
   /** `'DEFAULT'` packs nodes up to half full, then spreads; `'SPREAD'` spreads. */
   schedulingStrategy?: 'DEFAULT' | 'SPREAD';
@@ -109,7 +118,8 @@ function checkCombinations(opts: ActorOptions, gpus: number): void {
   }
   if (opts.placementGroup !== undefined && (opts.nodeAffinity || opts.schedulingStrategy === 'SPREAD')) {
     throw new InvalidArgumentError(
-      'placementGroup cannot be combined with nodeAffinity or schedulingStrategy: the group decides where its bundles are',
+      'placementGroup cannot be combined with nodeAffinity or schedulingStrategy: ' +
+        'the group decides where its bundles are',
       { context: { field: 'placementGroup' } },
     );
   }
@@ -191,7 +201,9 @@ export function toWireActorSpec(options: ActorOptions, parts: SpecParts): WireAc
     maxConcurrency: options.maxConcurrency ?? ACTOR_DEFAULTS.maxConcurrency,
     isolation: options.isolation ?? ACTOR_DEFAULTS.isolation,
     schedulingStrategy: options.schedulingStrategy ?? ACTOR_DEFAULTS.schedulingStrategy,
-    nodeAffinity: options.nodeAffinity ? { nodeId: options.nodeAffinity.nodeId, soft: options.nodeAffinity.soft ?? false } : null,
+    nodeAffinity: options.nodeAffinity
+      ? { nodeId: options.nodeAffinity.nodeId, soft: options.nodeAffinity.soft ?? false }
+      : null,
     lifetime: options.lifetime ?? '',
     maxRestarts: options.maxRestarts ?? ACTOR_DEFAULTS.maxRestarts,
     maxTaskRetries: options.maxTaskRetries ?? ACTOR_DEFAULTS.maxTaskRetries,
@@ -203,7 +215,8 @@ export function toWireActorSpec(options: ActorOptions, parts: SpecParts): WireAc
 }
 
 /** A spec the head accepted: defaults filled in, `resources` as the head's check returned them. */
-export interface CheckedActorSpec extends Omit<WireActorSpec, 'resources' | 'nodeAffinity' | 'isolation' | 'schedulingStrategy'> {
+export interface CheckedActorSpec
+  extends Omit<WireActorSpec, 'resources' | 'nodeAffinity' | 'isolation' | 'schedulingStrategy'> {
   resources: Record<string, number>;
   isolation: 'process' | 'shared';
   schedulingStrategy: 'DEFAULT' | 'SPREAD';
@@ -211,8 +224,23 @@ export interface CheckedActorSpec extends Omit<WireActorSpec, 'resources' | 'nod
 }
 
 const WIRE_KEYS: ReadonlyArray<keyof WireActorSpec> = [
-  'module', 'exportName', 'args', 'resources', 'name', 'namespace', 'maxConcurrency', 'isolation', 'schedulingStrategy',
-  'nodeAffinity', 'lifetime', 'maxRestarts', 'maxTaskRetries', 'env', 'execArgv', 'placementGroupId', 'bundleIndex',
+  'module',
+  'exportName',
+  'args',
+  'resources',
+  'name',
+  'namespace',
+  'maxConcurrency',
+  'isolation',
+  'schedulingStrategy',
+  'nodeAffinity',
+  'lifetime',
+  'maxRestarts',
+  'maxTaskRetries',
+  'env',
+  'execArgv',
+  'placementGroupId',
+  'bundleIndex',
 ];
 
 const required = (f: string, what: string): InvalidArgumentError =>
@@ -231,12 +259,17 @@ export function checkWireActorSpec(
   if (!spec) throw new InvalidArgumentError('spec is required', { context: { field: 'spec' } });
   const unknown = Object.keys(spec).filter((k) => !(WIRE_KEYS as readonly string[]).includes(k));
   if (unknown.length) {
-    throw new InvalidArgumentError(`unknown actor spec field '${unknown[0]}'; valid fields are: ${WIRE_KEYS.join(', ')}`, {
-      context: { field: unknown[0] },
-    });
+    throw new InvalidArgumentError(
+      `unknown actor spec field '${unknown[0]}'; valid fields are: ${WIRE_KEYS.join(', ')}`,
+      {
+        context: { field: unknown[0] },
+      },
+    );
   }
-  if (!spec.module || typeof spec.module !== 'string') throw required('spec.module', 'a file URL, path or package name');
-  if (!spec.exportName || typeof spec.exportName !== 'string') throw required('spec.exportName', 'the name of the exported class');
+  if (!spec.module || typeof spec.module !== 'string')
+    throw required('spec.module', 'a file URL, path or package name');
+  if (!spec.exportName || typeof spec.exportName !== 'string')
+    throw required('spec.exportName', 'the name of the exported class');
   const resources = checkResources(spec.resources?.amounts ?? {});
   const pg = spec.placementGroupId || undefined;
   const opts: ActorOptions = {
@@ -263,7 +296,9 @@ export function checkWireActorSpec(
     maxConcurrency: opts.maxConcurrency!,
     isolation: opts.isolation ?? ACTOR_DEFAULTS.isolation,
     schedulingStrategy: opts.schedulingStrategy ?? ACTOR_DEFAULTS.schedulingStrategy,
-    nodeAffinity: spec.nodeAffinity ? { nodeId: spec.nodeAffinity.nodeId, soft: spec.nodeAffinity.soft ?? false } : undefined,
+    nodeAffinity: spec.nodeAffinity
+      ? { nodeId: spec.nodeAffinity.nodeId, soft: spec.nodeAffinity.soft ?? false }
+      : undefined,
     lifetime: spec.lifetime ?? '',
     maxRestarts: opts.maxRestarts!,
     maxTaskRetries: opts.maxTaskRetries!,

@@ -35,7 +35,11 @@ export function fieldError(name: string, rule: string, value: unknown): InvalidA
 }
 
 /** "unknown `what` option 'a'; valid options are: …", naming the first unknown key as the field. */
-export function unknownKeysError(what: string, unknown: readonly string[], valid: readonly string[]): InvalidArgumentError {
+export function unknownKeysError(
+  what: string,
+  unknown: readonly string[],
+  valid: readonly string[],
+): InvalidArgumentError {
   const s = unknown.length > 1 ? 's' : '';
   const listed = unknown.map((k) => `'${k}'`).join(', ');
   return new InvalidArgumentError(`unknown ${what} option${s} ${listed}; valid options are: ${valid.join(', ')}`, {
@@ -83,13 +87,16 @@ export function checkOptions<T extends object>(input: unknown, fields: Fields<T>
   const result = schemaOf(table).safeParse(input);
   if (result.success) {
     for (const key of opts.required ?? []) {
-      if ((input as Record<string, unknown>)[key] === undefined) throw fieldError(`${opts.prefix ?? ''}${key}`, table[key]!.rule, undefined);
+      if ((input as Record<string, unknown>)[key] === undefined)
+        throw fieldError(`${opts.prefix ?? ''}${key}`, table[key]!.rule, undefined);
     }
     return input as T;
   }
   const issues = result.error.issues;
   if (issues[0]!.path.length === 0 && issues[0]!.code === 'invalid_type') {
-    throw new InvalidArgumentError(`${opts.what} options must be an object, got ${showValue(input)}`, { context: { field: 'options' } });
+    throw new InvalidArgumentError(`${opts.what} options must be an object, got ${showValue(input)}`, {
+      context: { field: 'options' },
+    });
   }
   const unknown = issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []));
   if (unknown.length) throw unknownKeysError(opts.what, unknown, Object.keys(table));

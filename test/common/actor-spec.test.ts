@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { ACTOR_DEFAULTS, checkActorOptions, toWireActorSpec } from '../../src/common/actor-spec.js';
 
-const parts = { module: 'file:///a.js', exportName: 'A', args: Buffer.alloc(0), resources: {}, namespace: 'team', execArgv: [] };
+const parts = {
+  module: 'file:///a.js',
+  exportName: 'A',
+  args: Buffer.alloc(0),
+  resources: {},
+  namespace: 'team',
+  execArgv: [],
+};
 
 describe('actor spec defaults', () => {
   it('empty options become the spec the client has always sent', () => {
@@ -26,7 +33,12 @@ describe('actor spec defaults', () => {
   });
 
   it('given options win over the defaults; a group handle travels as its id', () => {
-    const opts = checkActorOptions({ maxConcurrency: 4, placementGroup: { id: 'pg-1' }, bundleIndex: 0, nodeAffinity: undefined });
+    const opts = checkActorOptions({
+      maxConcurrency: 4,
+      placementGroup: { id: 'pg-1' },
+      bundleIndex: 0,
+      nodeAffinity: undefined,
+    });
     expect(toWireActorSpec(opts, parts)).toMatchObject({ maxConcurrency: 4, placementGroupId: 'pg-1', bundleIndex: 0 });
   });
 });

@@ -37,7 +37,9 @@ describe('checkOptions', () => {
     expect(one.message).toBe("unknown test option 'numCPUs'; valid options are: numCpus, maxRestarts, name, handle");
     expect(one.field).toBe('numCPUs');
     const two = refusal(() => check({ numCpus: 1, numCPUs: 1, nmae: 'x' }));
-    expect(two.message).toBe("unknown test options 'numCPUs', 'nmae'; valid options are: numCpus, maxRestarts, name, handle");
+    expect(two.message).toBe(
+      "unknown test options 'numCPUs', 'nmae'; valid options are: numCpus, maxRestarts, name, handle",
+    );
     expect(two.field).toBe('numCPUs');
   });
 
@@ -48,7 +50,9 @@ describe('checkOptions', () => {
     expect(e.context).toEqual({ field: 'maxRestarts' });
     expect(refusal(() => check({ name: '' })).message).toBe("name must be a non-empty string, got ''");
     expect(refusal(() => check({ handle: { id: 3 } })).message).toBe('handle must be a handle, got {"id":3}');
-    expect(refusal(() => check({ numCpus: -1 }, { prefix: 'SGD ' })).message).toBe('SGD numCpus must be a finite number >= 0, got -1');
+    expect(refusal(() => check({ numCpus: -1 }, { prefix: 'SGD ' })).message).toBe(
+      'SGD numCpus must be a finite number >= 0, got -1',
+    );
   });
 
   it('reports unknown keys before bad values, and bad values in the order of the table', () => {
@@ -83,7 +87,9 @@ describe('checkOptions', () => {
 describe('the smaller pieces', () => {
   it('checkValue names what it is given', () => {
     expect(checkValue('--port', 80, FIELDS.numCpus)).toBe(80);
-    expect(refusal(() => checkValue('--port', -2, FIELDS.numCpus)).message).toBe('--port must be a finite number >= 0, got -2');
+    expect(refusal(() => checkValue('--port', -2, FIELDS.numCpus)).message).toBe(
+      '--port must be a finite number >= 0, got -2',
+    );
   });
 
   it('fieldPath and showValue', () => {

@@ -18,7 +18,11 @@ import type { Counter } from '../fixtures/actors.js';
 import { ACTORS, rejection } from '../fixtures/embedded.js';
 
 /** Where CreateActor lives today; the one line to change when the head's services are renamed. */
-const CREATE_ACTOR = { service: 'troupe.v1.HeadService', proto: 'troupe/v1/head.proto', request: 'troupe.v1.CreateActorRequest' };
+const CREATE_ACTOR = {
+  service: 'troupe.v1.HeadService',
+  proto: 'troupe/v1/head.proto',
+  request: 'troupe.v1.CreateActorRequest',
+};
 
 interface Row {
   /** What the row is about (the option, and the bad value). */
@@ -74,20 +78,94 @@ const ROWS: Row[] = [
     headSays: /resources\.ssd must be a finite number >= 0, got -1/,
     headField: 'resources.ssd',
   },
-  { what: 'maxConcurrency 0', client: { maxConcurrency: 0 }, says: /^maxConcurrency must be an integer from 1 to 100000, got 0$/, field: 'maxConcurrency' },
-  { what: 'maxConcurrency 2.5', client: { maxConcurrency: 2.5 }, says: /^maxConcurrency must be an integer from 1 to 100000, got 2\.5$/, field: 'maxConcurrency', notOnTheWire: 'int32 field: the encoder truncates 2.5 to 2' },
-  { what: 'name with a space', client: { name: 'two words' }, says: /^name must be a string of 1-200 letters, digits and _ \. - : \/ @, got 'two words'$/, field: 'name' },
-  { what: 'a bad namespace', client: { namespace: 'bad namespace!' }, says: /^namespace must be a string of 1-200 letters, digits and _ \. - : \/ @, got 'bad namespace!'$/, field: 'namespace' },
-  { what: "isolation 'thread'", client: { isolation: 'thread' }, says: /^isolation must be 'process' or 'shared', got 'thread'$/, field: 'isolation' },
-  { what: "schedulingStrategy 'PACKED'", client: { schedulingStrategy: 'PACKED' }, says: /^schedulingStrategy must be 'DEFAULT' or 'SPREAD', got 'PACKED'$/, field: 'schedulingStrategy' },
-  { what: 'nodeAffinity without a node', client: { nodeAffinity: { nodeId: '' } }, says: /^nodeAffinity must be \{ nodeId: string, soft\?: boolean \}/, field: 'nodeAffinity' },
-  { what: "lifetime 'forever'", client: { lifetime: 'forever' }, says: /^lifetime must be 'detached', got 'forever'$/, field: 'lifetime' },
-  { what: 'maxRestarts 1.5', client: { maxRestarts: 1.5 }, says: /^maxRestarts must be an integer >= -1, got 1\.5$/, field: 'maxRestarts', notOnTheWire: 'int32 field: the encoder truncates 1.5 to 1' },
-  { what: 'maxRestarts -2', client: { maxRestarts: -2 }, says: /^maxRestarts must be an integer >= -1, got -2$/, field: 'maxRestarts' },
-  { what: 'maxTaskRetries -2', client: { maxTaskRetries: -2 }, says: /^maxTaskRetries must be an integer >= -1, got -2$/, field: 'maxTaskRetries' },
-  { what: 'maxTaskRetries 0.5', client: { maxTaskRetries: 0.5 }, says: /^maxTaskRetries must be an integer >= -1, got 0\.5$/, field: 'maxTaskRetries', notOnTheWire: 'int32 field: the encoder truncates 0.5 to 0' },
-  { what: 'env with a non-string value', client: { env: { A: 1 } }, says: /^env must be an object of string values, got \{"A":1\}$/, field: 'env', notOnTheWire: 'map<string, string>: the encoder turns 1 into "1"' },
-  { what: 'env with an empty name', client: { env: { '': 'x' } }, says: /^env must be an object of string values, got \{"":"x"\}$/, field: 'env' },
+  {
+    what: 'maxConcurrency 0',
+    client: { maxConcurrency: 0 },
+    says: /^maxConcurrency must be an integer from 1 to 100000, got 0$/,
+    field: 'maxConcurrency',
+  },
+  {
+    what: 'maxConcurrency 2.5',
+    client: { maxConcurrency: 2.5 },
+    says: /^maxConcurrency must be an integer from 1 to 100000, got 2\.5$/,
+    field: 'maxConcurrency',
+    notOnTheWire: 'int32 field: the encoder truncates 2.5 to 2',
+  },
+  {
+    what: 'name with a space',
+    client: { name: 'two words' },
+    says: /^name must be a string of 1-200 letters, digits and _ \. - : \/ @, got 'two words'$/,
+    field: 'name',
+  },
+  {
+    what: 'a bad namespace',
+    client: { namespace: 'bad namespace!' },
+    says: /^namespace must be a string of 1-200 letters, digits and _ \. - : \/ @, got 'bad namespace!'$/,
+    field: 'namespace',
+  },
+  {
+    what: "isolation 'thread'",
+    client: { isolation: 'thread' },
+    says: /^isolation must be 'process' or 'shared', got 'thread'$/,
+    field: 'isolation',
+  },
+  {
+    what: "schedulingStrategy 'PACKED'",
+    client: { schedulingStrategy: 'PACKED' },
+    says: /^schedulingStrategy must be 'DEFAULT' or 'SPREAD', got 'PACKED'$/,
+    field: 'schedulingStrategy',
+  },
+  {
+    what: 'nodeAffinity without a node',
+    client: { nodeAffinity: { nodeId: '' } },
+    says: /^nodeAffinity must be \{ nodeId: string, soft\?: boolean \}/,
+    field: 'nodeAffinity',
+  },
+  {
+    what: "lifetime 'forever'",
+    client: { lifetime: 'forever' },
+    says: /^lifetime must be 'detached', got 'forever'$/,
+    field: 'lifetime',
+  },
+  {
+    what: 'maxRestarts 1.5',
+    client: { maxRestarts: 1.5 },
+    says: /^maxRestarts must be an integer >= -1, got 1\.5$/,
+    field: 'maxRestarts',
+    notOnTheWire: 'int32 field: the encoder truncates 1.5 to 1',
+  },
+  {
+    what: 'maxRestarts -2',
+    client: { maxRestarts: -2 },
+    says: /^maxRestarts must be an integer >= -1, got -2$/,
+    field: 'maxRestarts',
+  },
+  {
+    what: 'maxTaskRetries -2',
+    client: { maxTaskRetries: -2 },
+    says: /^maxTaskRetries must be an integer >= -1, got -2$/,
+    field: 'maxTaskRetries',
+  },
+  {
+    what: 'maxTaskRetries 0.5',
+    client: { maxTaskRetries: 0.5 },
+    says: /^maxTaskRetries must be an integer >= -1, got 0\.5$/,
+    field: 'maxTaskRetries',
+    notOnTheWire: 'int32 field: the encoder truncates 0.5 to 0',
+  },
+  {
+    what: 'env with a non-string value',
+    client: { env: { A: 1 } },
+    says: /^env must be an object of string values, got \{"A":1\}$/,
+    field: 'env',
+    notOnTheWire: 'map<string, string>: the encoder turns 1 into "1"',
+  },
+  {
+    what: 'env with an empty name',
+    client: { env: { '': 'x' } },
+    says: /^env must be an object of string values, got \{"":"x"\}$/,
+    field: 'env',
+  },
   {
     what: 'placementGroup 42',
     client: { placementGroup: 42 },
@@ -103,7 +181,12 @@ const ROWS: Row[] = [
     field: 'bundleIndex',
     spec: { placementGroupId: 'pg-x', bundleIndex: -2 },
   },
-  { what: 'bundleIndex without a group', client: { bundleIndex: 2 }, says: /^bundleIndex needs placementGroup$/, field: 'bundleIndex' },
+  {
+    what: 'bundleIndex without a group',
+    client: { bundleIndex: 2 },
+    says: /^bundleIndex needs placementGroup$/,
+    field: 'bundleIndex',
+  },
   {
     what: 'placementGroup with nodeAffinity',
     client: { placementGroup: 'pg-x', nodeAffinity: { nodeId: 'n1' } },
@@ -140,7 +223,17 @@ afterAll(async () => {
 
 /** A spec as proto-loader hands it to the head: every field present, made by the client's own function. */
 function wireSpec(fields: Record<string, unknown>): WireActorSpec {
-  const base = toWireActorSpec({}, { module: ACTORS.href, exportName: 'Counter', args: Buffer.alloc(0), resources: {}, namespace: 'default', execArgv: [] });
+  const base = toWireActorSpec(
+    {},
+    {
+      module: ACTORS.href,
+      exportName: 'Counter',
+      args: Buffer.alloc(0),
+      resources: {},
+      namespace: 'default',
+      execArgv: [],
+    },
+  );
   return { ...base, ...fields } as WireActorSpec;
 }
 
@@ -208,7 +301,7 @@ describe('one actor-spec table on the client and the head', () => {
     expect(validateSpec(wireSpec({})).maxConcurrency).toBe(1);
   });
 
-  it('the head refuses them as raw CreateActor requests past the client, with INVALID_ARGUMENT naming the field', async () => {
+  it('the head refuses them as raw CreateActor requests, with INVALID_ARGUMENT naming the field', async () => {
     const client = new RawHead(cluster.address, grpc.credentials.createInsecure());
     try {
       const onTheWire = ROWS.filter((r) => !r.notOnTheWire);
@@ -218,12 +311,16 @@ describe('one actor-spec table on the client and the head', () => {
         const err = await createRaw(client, spec);
         expect(err?.code, row.what).toBe(grpc.status.INVALID_ARGUMENT);
         expect(err?.details, row.what).toMatch(row.headSays ?? row.says);
-        const info = ErrorInfo.toObject(ErrorInfo.decode(err!.metadata.get('troupe-error-bin')[0] as Buffer)) as { context: Record<string, string> };
+        const info = ErrorInfo.toObject(ErrorInfo.decode(err!.metadata.get('troupe-error-bin')[0] as Buffer)) as {
+          context: Record<string, string>;
+        };
         expect(info.context.field, row.what).toBe(row.headField ?? row.field);
       }
       // maxConcurrency left out reads as 0 on the wire: refused, not quietly taken as 1.
       const { args: _a, maxConcurrency: _m, ...unset } = wireSpec({});
-      expect((await createRaw(client, unset))?.details).toMatch(/maxConcurrency must be an integer from 1 to 100000, got 0/);
+      expect((await createRaw(client, unset))?.details).toMatch(
+        /maxConcurrency must be an integer from 1 to 100000, got 0/,
+      );
     } finally {
       client.close();
     }
@@ -232,8 +329,15 @@ describe('one actor-spec table on the client and the head', () => {
 
   it('the values the wire cannot carry are changed by the encoder, as the rows say', () => {
     const roundTrip = (spec: object) =>
-      (CreateActorRequest.toObject(CreateActorRequest.decode(CreateActorRequest.encode(CreateActorRequest.fromObject({ spec })).finish())) as { spec: Record<string, unknown> }).spec;
-    expect(roundTrip({ maxRestarts: 1.5, maxTaskRetries: 0.5, maxConcurrency: 2.5 })).toMatchObject({ maxRestarts: 1, maxConcurrency: 2 });
+      (
+        CreateActorRequest.toObject(
+          CreateActorRequest.decode(CreateActorRequest.encode(CreateActorRequest.fromObject({ spec })).finish()),
+        ) as { spec: Record<string, unknown> }
+      ).spec;
+    expect(roundTrip({ maxRestarts: 1.5, maxTaskRetries: 0.5, maxConcurrency: 2.5 })).toMatchObject({
+      maxRestarts: 1,
+      maxConcurrency: 2,
+    });
     expect(roundTrip({ env: { A: 1 } }).env).toEqual({ A: '1' });
     expect(roundTrip({ placementGroupId: 42 }).placementGroupId).toBe('42');
   });

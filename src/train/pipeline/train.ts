@@ -98,7 +98,10 @@ const FIELDS: Fields<PipelineOptions> = {
   microbatches: positiveInt,
   chunks: positiveInt,
   dataParallel: positiveInt,
-  data: field(z.union([z.literal('mnist'), z.looseObject({ train: z.unknown() })]), "'mnist' or { train, test? } datasets"),
+  data: field(
+    z.union([z.literal('mnist'), z.looseObject({ train: z.unknown() })]),
+    "'mnist' or { train, test? } datasets",
+  ),
   epochs: number,
   steps: number,
   batchSize: positiveInt,
