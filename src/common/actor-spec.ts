@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { InvalidArgumentError } from './errors.js';
-import { checkOptions, field, type Fields } from './validate.js';
+import { checkOptions, checkValue, field, type Fields } from './validate.js';
 
 /** Options of `ActorClass.spawn`. All optional; the defaults are given on each. */
 export interface ActorOptions {
@@ -243,6 +243,8 @@ const WIRE_KEYS: ReadonlyArray<keyof WireActorSpec> = [
   'bundleIndex',
 ];
 
+const EXEC_ARGV = field(z.array(z.string()), 'an array of strings');
+
 const required = (f: string, what: string): InvalidArgumentError =>
   new InvalidArgumentError(`${f} is required (${what})`, { context: { field: f } });
 
@@ -259,17 +261,18 @@ export function checkWireActorSpec(
   if (!spec) throw new InvalidArgumentError('spec is required', { context: { field: 'spec' } });
   const unknown = Object.keys(spec).filter((k) => !(WIRE_KEYS as readonly string[]).includes(k));
   if (unknown.length) {
-    throw new InvalidArgumentError(
-      `unknown actor spec field '${unknown[0]}'; valid fields are: ${WIRE_KEYS.join(', ')}`,
-      {
-        context: { field: unknown[0] },
-      },
-    );
+    const valid = WIRE_KEYS.join(', ');
+    throw new InvalidArgumentError(`unknown actor spec field '${unknown[0]}'; valid fields are: ${valid}`, {
+      context: { field: unknown[0] },
+    });
   }
-  if (!spec.module || typeof spec.module !== 'string')
+  if (!spec.module || typeof spec.module !== 'string') {
     throw required('spec.module', 'a file URL, path or package name');
-  if (!spec.exportName || typeof spec.exportName !== 'string')
+  }
+  if (!spec.exportName || typeof spec.exportName !== 'string') {
     throw required('spec.exportName', 'the name of the exported class');
+  }
+  if (spec.execArgv !== undefined) checkValue('execArgv', spec.execArgv, EXEC_ARGV);
   const resources = checkResources(spec.resources?.amounts ?? {});
   const pg = spec.placementGroupId || undefined;
   const opts: ActorOptions = {

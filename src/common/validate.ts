@@ -86,10 +86,8 @@ export function checkOptions<T extends object>(input: unknown, fields: Fields<T>
   const table = fields as Record<string, Field>;
   const result = schemaOf(table).safeParse(input);
   if (result.success) {
-    for (const key of opts.required ?? []) {
-      if ((input as Record<string, unknown>)[key] === undefined)
-        throw fieldError(`${opts.prefix ?? ''}${key}`, table[key]!.rule, undefined);
-    }
+    const missing = opts.required?.find((key) => (input as Record<string, unknown>)[key] === undefined);
+    if (missing !== undefined) throw fieldError(`${opts.prefix ?? ''}${missing}`, table[missing]!.rule, undefined);
     return input as T;
   }
   const issues = result.error.issues;
