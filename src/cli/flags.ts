@@ -1,15 +1,24 @@
+/** Parsers of flag values, over the shared zod helper: each names the flag and the rule it broke. */
+import { z } from 'zod';
 import { InvalidArgumentError } from '../common/errors.js';
+import { checkValue, field, fieldError } from '../common/validate.js';
 
 /** Parses a flag value as a number ≥ min, naming the flag when it is not. */
 export function numberFlag(flag: string, min = 0, integer = false) {
+  const rule = field(
+    (integer ? z.number().int() : z.number()).min(min),
+    `${integer ? 'an integer' : 'a number'} >= ${min}`,
+  );
   return (raw: string): number => {
+    if (raw.trim() === '') throw fieldError(flag, rule.rule, raw);
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(`${flag} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${raw}'`, { context: { field: flag } });
-    }
+    if (!rule.schema.safeParse(n).success) throw fieldError(flag, rule.rule, raw);
     return n;
   };
 }
+
+const RESOURCES = z.record(z.string(), z.unknown());
+const AMOUNT = field(z.number().min(0), 'a number >= 0');
 
 /** `--resources '{"ssd": 2}'`: a JSON object of names to numbers ≥ 0. */
 export function resourcesFlag(raw: string): Record<string, number> {
@@ -17,26 +26,36 @@ export function resourcesFlag(raw: string): Record<string, number> {
   try {
     parsed = JSON.parse(raw);
   } catch (err) {
-    throw new InvalidArgumentError(`--resources must be a JSON object such as '{"ssd": 2}': ${(err as Error).message}`, { context: { field: '--resources' } });
+    throw new InvalidArgumentError(
+      `--resources must be a JSON object such as '{"ssd": 2}': ${(err as Error).message}`,
+      { context: { field: '--resources' } },
+    );
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidArgumentError(`--resources must be a JSON object such as '{"ssd": 2}', got ${raw}`, { context: { field: '--resources' } });
+  if (!RESOURCES.safeParse(parsed).success) {
+    throw new InvalidArgumentError(`--resources must be a JSON object such as '{"ssd": 2}', got ${raw}`, {
+      context: { field: '--resources' },
+    });
   }
-  for (const [k, v] of Object.entries(parsed)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new InvalidArgumentError(`--resources: '${k}' must be a number >= 0, got ${JSON.stringify(v)}`, { context: { field: `--resources.${k}` } });
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!AMOUNT.schema.safeParse(v).success) {
+      throw new InvalidArgumentError(`--resources: '${k}' must be ${AMOUNT.rule}, got ${JSON.stringify(v)}`, {
+        context: { field: `--resources.${k}` },
+      });
     }
   }
   return parsed as Record<string, number>;
 }
 
+const ADDRESS = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/)
+  .refine((a) => {
+    const port = Number(a.slice(a.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65535;
+  });
+
 /** `host:port` with a port from 1 to 65535. */
 export function addressFlag(flag: string) {
-  return (raw: string): string => {
-    const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(raw);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
-      throw new InvalidArgumentError(`${flag} must be HOST:PORT, got '${raw}'`, { context: { field: flag } });
-    }
-    return raw;
-  };
+  const rule = field(ADDRESS, 'HOST:PORT');
+  return (raw: string): string => checkValue<string>(flag, raw, rule);
 }

@@ -23,6 +23,7 @@ import { MuxClient } from '../transport/mux-stream.js';
 import { resourceRequest, validateActorOptions, type ActorOptions } from './options.js';
 import type { ActorClassType, CallProxy, RefProxy } from './types.js';
 import { toActorInfo, toClusterStatus, toPlacementGroupInfo, type ActorInfo, type ClusterStatus, type PlacementGroupInfo, type WireActorInfo, type WirePlacementGroupInfo } from './status.js';
+import { validateCollectiveOptions, type CollectiveGroupOptions } from './collective-options.js';
 import { PlacementGroup, validateGroupOptions as validatePgOptions, wireBundles, type GroupHost, type GroupOp, type PlacementGroupOptions } from './placement-group.js';
 
 /** How long a caller whose stream broke waits for the head to say the actor restarted or died. */
@@ -604,14 +605,7 @@ export class ActorHandle<C extends ActorClassType> {
 
 const EMPTY = Buffer.alloc(0);
 
-export interface CollectiveGroupOptions {
-  /** 'tcp' (default), or 'nccl' where the native core provides it. */
-  backend?: string;
-  /** The group's name inside the actors; default 'default'. An actor can be in several groups. */
-  name?: string;
-  /** How long members wait for each other to connect. Default 30000 ms. */
-  timeoutMs?: number;
-}
+export type { CollectiveGroupOptions } from './collective-options.js';
 
 /** A group formed by `cluster.collectiveGroup`. */
 export interface CollectiveGroupHandle {
@@ -623,29 +617,8 @@ export interface CollectiveGroupHandle {
   destroy(): Promise<void>;
 }
 
-const GROUP_OPTION_KEYS = ['backend', 'name', 'timeoutMs'];
-
 function validateGroupOptions(members: readonly unknown[], options: CollectiveGroupOptions): Required<CollectiveGroupOptions> {
-  if (!Array.isArray(members) || members.length === 0 || !members.every((m) => m instanceof ActorHandle)) {
-    throw new InvalidArgumentError('collectiveGroup takes a non-empty array of actor handles', { context: { field: 'members' } });
-  }
-  const ids = members.map((m) => (m as ActorHandle<ActorClassType>).id);
-  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (dup) throw new InvalidArgumentError(`actor ${dup} appears twice among the members; each actor takes one rank`, { context: { field: 'members' } });
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('collectiveGroup options must be an object', { context: { field: 'options' } });
-  const unknownKey = Object.keys(options).find((k) => !GROUP_OPTION_KEYS.includes(k));
-  if (unknownKey) {
-    throw new InvalidArgumentError(`unknown collectiveGroup option '${unknownKey}'; valid options are: ${GROUP_OPTION_KEYS.join(', ')}`, {
-      context: { field: unknownKey },
-    });
-  }
-  const { backend = 'tcp', name = 'default', timeoutMs = 30_000 } = options;
-  if (typeof backend !== 'string' || backend.length === 0) throw new InvalidArgumentError('backend must be a non-empty string', { context: { field: 'backend' } });
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-    throw new InvalidArgumentError('name must be a string of 1 to 200 characters', { context: { field: 'name' } });
-  }
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new InvalidArgumentError(`timeoutMs must be a number > 0, got ${timeoutMs}`, { context: { field: 'timeoutMs' } });
-  return { backend, name, timeoutMs };
+  return validateCollectiveOptions(members, options, (m): m is ActorHandle<ActorClassType> => m instanceof ActorHandle);
 }
 
 /** The local address this process uses to reach `address` (host:port), found with one TCP connection. */

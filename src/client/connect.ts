@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_NAMESPACE, NAMESPACE_FIELD } from '../common/actor-spec.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import { configureLogging } from '../common/logger.js';
 import { newSession } from '../common/session.js';
+import { checkOptions, field, type Fields } from '../common/validate.js';
 import { HeadServer } from '../head/index.js';
 import { WorkerAgent } from '../worker/index.js';
 import { Cluster } from './cluster.js';
@@ -28,20 +31,29 @@ export interface ConnectOptions {
   headTimeoutMs?: number;
 }
 
-const KEYS = ['address', 'token', 'namespace', 'numCpus', 'numGpus', 'resources', 'warmPoolSize', 'maxMessageBytes', 'headTimeoutMs'];
+const count = field(z.number().finite().min(0), 'a finite number >= 0');
+const FIELDS: Fields<ConnectOptions> = {
+  address: field(z.string(), 'a string host:port'),
+  token: field(z.string(), 'a string'),
+  namespace: NAMESPACE_FIELD,
+  numCpus: count,
+  numGpus: count,
+  resources: field(
+    z.record(z.string().min(1), z.number().finite().min(0)),
+    'an object of resource names to numbers >= 0',
+  ),
+  warmPoolSize: field(z.number().int().min(0), 'an integer >= 0'),
+  maxMessageBytes: field(z.number().int().min(1), 'an integer number of bytes >= 1'),
+  headTimeoutMs: count,
+};
 
 /**
  * Connects to a cluster. With no address (and no `TROUPE_ADDRESS`) starts an embedded one — a head
  * and one worker in this process, in-memory state — like `ray.init()`.
  */
 export async function connect(options: ConnectOptions = {}): Promise<Cluster> {
-  const unknown = Object.keys(options).filter((k) => !KEYS.includes(k));
-  if (unknown.length) {
-    throw new InvalidArgumentError(`unknown connect option ${unknown.map((k) => `'${k}'`).join(', ')}; valid options are: ${KEYS.join(', ')}`, {
-      context: { field: unknown[0] },
-    });
-  }
-  const namespace = options.namespace ?? 'default';
+  checkOptions<ConnectOptions>(options, FIELDS, { what: 'connect' });
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const ownerId = `driver-${randomBytes(6).toString('hex')}`;
   const execArgv = loaderArgv();
   const address = options.address ?? (process.env.TROUPE_ADDRESS || undefined);

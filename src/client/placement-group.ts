@@ -1,4 +1,7 @@
+import { z } from 'zod';
+import { LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD } from '../common/actor-spec.js';
 import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/errors.js';
+import { checkOptions, checkValue, field, fieldPath, type Fields } from '../common/validate.js';
 import { toPlacementGroupInfo, type PlacementGroupInfo, type WirePlacementGroupInfo } from './status.js';
 
 export type PlacementStrategy = 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD';
@@ -14,7 +17,14 @@ export interface PlacementGroupOptions {
   lifetime?: 'detached';
 }
 
-const KEYS = ['strategy', 'name', 'namespace', 'lifetime'];
+const STRATEGIES = ['PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD'] as const;
+const FIELDS: Fields<PlacementGroupOptions> = {
+  strategy: field(z.enum(STRATEGIES), `one of ${STRATEGIES.join(', ')}`),
+  name: NAME_FIELD,
+  namespace: NAMESPACE_FIELD,
+  lifetime: LIFETIME_FIELD,
+};
+const TIMEOUT = field(z.number().min(0), 'a number >= 0');
 
 /** One operation on placement groups, as the head's PlacementGroupOps stream takes it. */
 export type GroupOp =
@@ -60,7 +70,7 @@ export class PlacementGroup {
    */
   async ready(options: { timeoutMs?: number } = {}): Promise<PlacementGroupInfo> {
     const timeoutMs = options.timeoutMs ?? 30_000;
-    if (!(timeoutMs >= 0)) throw new InvalidArgumentError(`timeoutMs must be a number >= 0, got ${timeoutMs}`, { context: { field: 'timeoutMs' } });
+    checkValue('timeoutMs', timeoutMs, TIMEOUT);
     // Created is final until removed: a handle that saw it created needs no round trip.
     if (this.info.state === 'CREATED') return this.info;
     const deadline = Date.now() + timeoutMs;
@@ -97,31 +107,29 @@ export class PlacementGroup {
   }
 }
 
-/** Checks the options' keys and types here; the head checks bundles and values again for any caller. */
+/** Checks the options here; the head checks bundles and values again for any caller. */
 export function validateGroupOptions(options: unknown): PlacementGroupOptions {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidArgumentError('placement group options must be an object', { context: { field: 'options' } });
-  }
-  const unknown = Object.keys(options).filter((k) => !KEYS.includes(k));
-  if (unknown.length) {
-    throw new InvalidArgumentError(`unknown placement group option '${unknown[0]}'; valid options are: ${KEYS.join(', ')}`, { context: { field: unknown[0] } });
-  }
-  return options as PlacementGroupOptions;
+  return checkOptions<PlacementGroupOptions>(options, FIELDS, { what: 'placement group' });
 }
 
-/** Bundles as the head takes them: each a ResourceMap message. */
+const BUNDLES = z.array(z.record(z.string(), z.number()));
+
+/** Bundles as the head takes them: each a ResourceMap message. The head checks the amounts. */
 export function wireBundles(bundles: unknown): Array<{ amounts: Record<string, number> }> {
-  if (!Array.isArray(bundles)) {
-    throw new InvalidArgumentError('bundles must be a non-empty array of resource maps, e.g. [{ CPU: 1 }, { CPU: 1, GPU: 1 }]', { context: { field: 'bundles' } });
+  const parsed = BUNDLES.safeParse(bundles);
+  if (!parsed.success) {
+    const p = parsed.error.issues[0]!.path;
+    const f = fieldPath(['bundles', ...p]);
+    const rule =
+      p.length === 0
+        ? 'a non-empty array of resource maps, e.g. [{ CPU: 1 }, { CPU: 1, GPU: 1 }]'
+        : p.length === 1
+          ? 'an object of resource amounts, e.g. { CPU: 1 }'
+          : 'a number';
+    const value = p.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)[k], bundles);
+    throw new InvalidArgumentError(`${f} must be ${rule}${p.length === 2 ? `, got ${JSON.stringify(value)}` : ''}`, {
+      context: { field: f },
+    });
   }
-  return bundles.map((b, i) => {
-    if (b === null || typeof b !== 'object' || Array.isArray(b)) {
-      throw new InvalidArgumentError(`bundles[${i}] must be an object of resource amounts, e.g. { CPU: 1 }`, { context: { field: `bundles[${i}]` } });
-    }
-    for (const [k, v] of Object.entries(b as Record<string, unknown>)) {
-      if (typeof v !== 'number') throw new InvalidArgumentError(`bundles[${i}].${k} must be a number, got ${JSON.stringify(v)}`, { context: { field: `bundles[${i}].${k}` } });
-    }
-    return { amounts: b as Record<string, number> };
-  });
+  return (bundles as Array<Record<string, number>>).map((amounts) => ({ amounts }));
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_NAMESPACE } from '../common/actor-spec.js';
 import { randomBytes } from 'node:crypto';
 import {
   ActorNotFoundError,
@@ -239,9 +240,9 @@ export class ActorManager {
       return rec;
     }
     if (!name) throw new InvalidArgumentError('GetActor needs actor_id or name', { context: { field: 'name' } });
-    const rec = this.directory.byNameLookup(namespace || 'default', name);
+    const rec = this.directory.byNameLookup(namespace || DEFAULT_NAMESPACE, name);
     if (!rec) {
-      throw new ActorNotFoundError(`no live actor named '${name}' in namespace '${namespace || 'default'}'`, { context: { field: 'name' } });
+      throw new ActorNotFoundError(`no live actor named '${name}' in namespace '${namespace || DEFAULT_NAMESPACE}'`, { context: { field: 'name' } });
     }
     return rec;
   }

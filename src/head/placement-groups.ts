@@ -14,8 +14,11 @@
  * free pool.
  */
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { DEFAULT_NAMESPACE, LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD } from '../common/actor-spec.js';
 import { InvalidArgumentError, NameTakenError, ResourcesInfeasibleError, StateCorruptError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import { checkValue, field } from '../common/validate.js';
 import type { OpaqueRow } from '../state/index.js';
 import { formatResources, validateResourceRequest, type ResourceMap } from './resources.js';
 import { BUNDLE_STRATEGIES, type BundleStrategy } from './bundle-planner.js';
@@ -57,7 +60,7 @@ export interface GroupHooks {
   capacityChanged(): void;
 }
 
-const NAME = /^[\w.\-:/@]{1,200}$/;
+const STRATEGY_FIELD = field(z.enum(BUNDLE_STRATEGIES), `one of ${BUNDLE_STRATEGIES.join(', ')}`);
 const MAX_BUNDLES = 1024;
 
 const bundleKey = (groupId: string, index: number): string => `${groupId}#${index}`;
@@ -79,7 +82,7 @@ export class PlacementGroupManager {
   /** Validates, reserves (or queues) and stores a new group. Throws when it can never fit. */
   async create(req: CreateGroupRequest): Promise<PlacementGroupRecord> {
     const { bundles, strategy } = validateGroup(req);
-    const namespace = req.namespace || 'default';
+    const namespace = req.namespace || DEFAULT_NAMESPACE;
     if (req.name && this.byName(req.name, namespace)) {
       throw new NameTakenError(`a placement group named '${req.name}' already exists in namespace '${namespace}'; remove it or pick another name`, {
         context: { field: 'name' },
@@ -129,10 +132,10 @@ export class PlacementGroupManager {
   }
 
   get(id: string, name: string, namespace: string): PlacementGroupRecord {
-    const g = id ? this.groups.get(id) : name ? this.byName(name, namespace || 'default') : undefined;
+    const g = id ? this.groups.get(id) : name ? this.byName(name, namespace || DEFAULT_NAMESPACE) : undefined;
     if (!id && !name) throw new InvalidArgumentError('GetPlacementGroup needs placement_group_id or name', { context: { field: 'placement_group_id' } });
     if (!g) {
-      throw new InvalidArgumentError(id ? `no placement group with id ${id}` : `no placement group named '${name}' in namespace '${namespace || 'default'}'`, {
+      throw new InvalidArgumentError(id ? `no placement group with id ${id}` : `no placement group named '${name}' in namespace '${namespace || DEFAULT_NAMESPACE}'`, {
         context: { field: id ? 'placement_group_id' : 'name' },
       });
     }
@@ -358,11 +361,11 @@ export function validateGroup(req: CreateGroupRequest): { bundles: ResourceMap[]
     }
     return r;
   });
-  if (!BUNDLE_STRATEGIES.includes(req.strategy as BundleStrategy)) {
-    throw new InvalidArgumentError(`strategy must be one of ${BUNDLE_STRATEGIES.join(', ')}, got '${req.strategy}'`, { context: { field: 'strategy' } });
-  }
-  if (req.name && !NAME.test(req.name)) throw new InvalidArgumentError('name must be 1-200 characters of letters, digits and _ . - : / @', { context: { field: 'name' } });
-  if (req.lifetime && req.lifetime !== 'detached') throw new InvalidArgumentError(`lifetime must be 'detached' or empty, got '${req.lifetime}'`, { context: { field: 'lifetime' } });
+  // The client's rules for the same options; '' is "not set" on the wire.
+  checkValue('strategy', req.strategy, STRATEGY_FIELD);
+  if (req.name) checkValue('name', req.name, NAME_FIELD);
+  if (req.namespace) checkValue('namespace', req.namespace, NAMESPACE_FIELD);
+  if (req.lifetime) checkValue('lifetime', req.lifetime, LIFETIME_FIELD);
   return { bundles, strategy: req.strategy as BundleStrategy };
 }
 

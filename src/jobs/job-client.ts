@@ -7,7 +7,9 @@
  *   for await (const text of jobs.tailLogs(id)) process.stdout.write(text);
  */
 import type * as grpc from '@grpc/grpc-js';
+import { z } from 'zod';
 import { InvalidArgumentError, ShutDownError } from '../common/errors.js';
+import { checkOptions, field, fieldError, type Fields } from '../common/validate.js';
 import { services } from '../transport/protos.js';
 import { callUnary, fromServiceError, makeClient } from '../transport/grpc.js';
 import { packWorkingDir } from './pack.js';
@@ -39,7 +41,24 @@ export interface SubmitJobOptions {
   maxPackageBytes?: number;
 }
 
-const SUBMIT_KEYS = ['entrypoint', 'workingDir', 'env', 'numCpus', 'jobId', 'metadata', 'maxPackageBytes'];
+const CLIENT_FIELDS: Fields<JobClientOptions> = {
+  address: field(z.string(), 'a string host:port'),
+  token: field(z.string(), 'a string'),
+  maxMessageBytes: field(z.number().int().min(1), 'an integer number of bytes >= 1'),
+};
+
+const strings = z.record(z.string(), z.string());
+const ENTRYPOINT_RULE = 'a non-empty array of strings, e.g. ["node", "main.js"]';
+// Names and values of env and jobId get their own checks (validateEnv, validateJobId), shared with the head.
+const SUBMIT_FIELDS: Fields<SubmitJobOptions> = {
+  entrypoint: field(z.union([z.string(), z.array(z.string()).min(1)]), ENTRYPOINT_RULE),
+  workingDir: field(z.string().min(1), 'a path to a folder'),
+  env: field(strings, 'an object of string values'),
+  numCpus: field(z.number().finite().min(0), 'a finite number >= 0'),
+  jobId: field(z.string(), 'a string'),
+  metadata: field(strings, 'an object of string values'),
+  maxPackageBytes: field(z.number().int().min(1), 'an integer number of bytes >= 1'),
+};
 
 export interface TailOptions {
   /** Keep reading until the job ends. Default true. */
@@ -54,8 +73,7 @@ export class JobClient {
   private closed = false;
 
   constructor(options: JobClientOptions = {}) {
-    const unknown = Object.keys(options).filter((k) => !['address', 'token', 'maxMessageBytes'].includes(k));
-    if (unknown.length) throw new InvalidArgumentError(`unknown JobClient option '${unknown[0]}'; valid options are: address, token, maxMessageBytes`, { context: { field: unknown[0] } });
+    checkOptions<JobClientOptions>(options, CLIENT_FIELDS, { what: 'JobClient' });
     const address = options.address ?? (process.env.TROUPE_ADDRESS || undefined);
     const token = options.token ?? (process.env.TROUPE_TOKEN || undefined);
     if (!address) throw new InvalidArgumentError('JobClient needs the head address: pass { address } or set TROUPE_ADDRESS', { context: { field: 'address' } });
@@ -66,16 +84,10 @@ export class JobClient {
 
   /** Packs and uploads the working directory, submits the job; resolves with its id once the head has it. */
   async submit(options: SubmitJobOptions): Promise<string> {
-    const unknown = Object.keys(options).filter((k) => !SUBMIT_KEYS.includes(k));
-    if (unknown.length) throw new InvalidArgumentError(`unknown submit option '${unknown[0]}'; valid options are: ${SUBMIT_KEYS.join(', ')}`, { context: { field: unknown[0] } });
+    checkOptions<SubmitJobOptions>(options, SUBMIT_FIELDS, { what: 'submit', required: ['entrypoint'] });
     const entrypoint = typeof options.entrypoint === 'string' ? options.entrypoint.split(/\s+/).filter(Boolean) : options.entrypoint;
-    if (!Array.isArray(entrypoint) || entrypoint.length === 0 || entrypoint.some((a) => typeof a !== 'string')) {
-      throw new InvalidArgumentError('entrypoint must be a non-empty array of strings, e.g. ["node", "main.js"]', { context: { field: 'entrypoint' } });
-    }
+    if (entrypoint.length === 0) throw fieldError('entrypoint', ENTRYPOINT_RULE, options.entrypoint);
     const numCpus = options.numCpus ?? 0;
-    if (typeof numCpus !== 'number' || !Number.isFinite(numCpus) || numCpus < 0) {
-      throw new InvalidArgumentError(`numCpus must be a finite number >= 0, got ${String(numCpus)}`, { context: { field: 'numCpus' } });
-    }
     if (options.jobId !== undefined) validateJobId(options.jobId, 'jobId');
     const env = validateEnv(options.env ?? {});
     let packageId = '';

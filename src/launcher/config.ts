@@ -1,5 +1,6 @@
 /**
- * `cluster.yaml`: the machines of a cluster and how to reach them, validated with a schema. Every
+ * `cluster.yaml`: the machines of a cluster and how to reach them, validated with a zod schema (the
+ * project's one way to validate; YAML adds the line of each field to the message). Every
  * error names the file, the line and the field (`cluster.yaml:12:5: workers[1].num_cpus: ...`),
  * and unknown keys are refused with the list of valid ones. See deploy/cluster.yaml.
  */
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../common/errors.js';
+import { fieldPath as issuePath } from '../common/validate.js';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, _ . - (starting with a letter or digit)');
 const hostName = z.string().regex(/^[A-Za-z0-9_.:-]{1,253}$/, 'must be a host name or an IP address');
@@ -140,11 +142,7 @@ export function parseClusterConfig(text: string, file = 'cluster.yaml'): Cluster
   return resolve(parsed.data, file, doc, lineCounter);
 }
 
-function fieldPath(p: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const k of p) out += typeof k === 'number' ? `[${k}]` : out ? `.${String(k)}` : String(k);
-  return out || '(top level)';
-}
+const fieldPath = (p: ReadonlyArray<PropertyKey>): string => issuePath(p) || '(top level)';
 
 /** `file:line:col` of the value at `p` (or of key `key` inside it), as close as the document allows. */
 function where(doc: Document, lc: LineCounter, file: string, p: ReadonlyArray<PropertyKey>, key?: string): string {

@@ -1,9 +1,12 @@
 /**
  * How rows are written and read back by every store: a JSON envelope `{"v":1,"row":{...}}` with a
- * schema version, checked field by field on read so that corrupt or foreign data is reported with
- * the key that holds it instead of surfacing later as a confusing failure in the head.
+ * schema version, checked field by field (zod schemas, through the shared validation helper's
+ * Field) on read so that corrupt or foreign data is reported with the key that holds it instead
+ * of surfacing later as a confusing failure in the head.
  */
+import { z } from 'zod';
 import { InvalidArgumentError, StateCorruptError } from '../common/errors.js';
+import { field, type Field, type Fields } from '../common/validate.js';
 import type { ActorRow, NodeRow, RowTypes, TableName } from './types.js';
 
 export const ROW_SCHEMA_VERSION = 1;
@@ -27,55 +30,22 @@ export interface RowLocation {
   fix: string;
 }
 
-/** A check on one value: undefined when fine, otherwise what is wrong ("must be a string"). */
-type Check = (v: unknown) => string | undefined;
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str: Check = (v) => (typeof v === 'string' ? undefined : 'must be a string');
-const num: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : 'must be a finite number');
-const int: Check = (v) => (Number.isSafeInteger(v) ? undefined : 'must be an integer');
-const obj: Check = (v) => (isObject(v) ? undefined : 'must be an object');
-const nullOr =
-  (check: Check): Check =>
-  (v) => {
-    if (v === null) return undefined;
-    const wrong = check(v);
-    return wrong && `${wrong} (or be null)`;
-  };
-const oneOf = (...allowed: string[]): Check => {
-  const set = new Set(allowed);
-  const wrong = `must be one of ${allowed.join(', ')}`;
-  return (v) => (typeof v === 'string' && set.has(v) ? undefined : wrong);
-};
-// Loops below are plain for/for-in: this runs on every read and write of a row (the hot path).
-const recordOf = (check: Check, what: string): Check => {
-  const wrong = `must be an object of ${what}`;
-  return (v) => {
-    if (!isObject(v)) return wrong;
-    for (const k in v) if (check(v[k]) !== undefined) return wrong;
-    return undefined;
-  };
-};
-const shape = (fields: Record<string, Check>): Check => {
-  const list = Object.entries(fields);
-  return (v) => {
-    if (!isObject(v)) return 'must be an object';
-    for (let i = 0; i < list.length; i++) {
-      const wrong = list[i]![1](v[list[i]![0]]);
-      if (wrong) return `.${list[i]![0]} ${wrong}`;
-    }
-    return undefined;
-  };
-};
 
-const resources = recordOf(num, 'numbers');
+const str = field(z.string(), 'a string');
+const num = field(z.number(), 'a finite number');
+const int = field(z.int(), 'an integer');
+const obj = field(z.custom(isObject), 'an object');
+const oneOf = (...allowed: [string, ...string[]]): Field => field(z.enum(allowed), `one of ${allowed.join(', ')}`);
+const nullOr = (f: Field): Field => field(f.schema.nullable(), `${f.rule} (or null)`);
+const resources = field(z.record(z.string(), z.number()), 'an object of numbers');
 
-const NODE_FIELDS: Record<keyof NodeRow, Check> = {
+const NODE_FIELDS: Fields<NodeRow> = {
   nodeId: str,
   incarnation: int,
   address: str,
   hostname: str,
-  labels: recordOf(str, 'strings'),
+  labels: field(z.record(z.string(), z.string()), 'an object of strings'),
   total: resources,
   numGpuDevices: int,
   state: oneOf('ALIVE', 'DEAD'),
@@ -83,7 +53,7 @@ const NODE_FIELDS: Record<keyof NodeRow, Check> = {
   registeredAtMs: num,
 };
 
-const ACTOR_FIELDS: Record<keyof ActorRow, Check> = {
+const ACTOR_FIELDS: Fields<ActorRow> = {
   actorId: str,
   spec: obj,
   ownerId: str,
@@ -92,11 +62,10 @@ const ACTOR_FIELDS: Record<keyof ActorRow, Check> = {
   address: str,
   pid: int,
   allocation: nullOr(
-    shape({
-      nodeId: str,
-      resources,
-      gpuIds: (v) => (Array.isArray(v) && v.every((x) => Number.isSafeInteger(x)) ? undefined : 'must be an array of integers'),
-    }),
+    field(
+      z.looseObject({ nodeId: z.string(), resources: resources.schema, gpuIds: z.array(z.int()) }),
+      'an object { nodeId: string, resources: an object of numbers, gpuIds: an array of integers }',
+    ),
   ),
   death: nullOr(obj),
   numRestarts: int,
@@ -105,7 +74,7 @@ const ACTOR_FIELDS: Record<keyof ActorRow, Check> = {
 
 const OPAQUE_FIELDS = { id: str };
 
-const FIELDS: Record<TableName, Array<[string, Check]>> = {
+const FIELDS: Record<TableName, Array<[string, Field]>> = {
   nodes: Object.entries(NODE_FIELDS),
   actors: Object.entries(ACTOR_FIELDS),
   placementGroups: Object.entries(OPAQUE_FIELDS),
@@ -113,14 +82,19 @@ const FIELDS: Record<TableName, Array<[string, Check]>> = {
   sweeps: Object.entries(OPAQUE_FIELDS),
 };
 
+// One object schema per table for the common case (a good row: one pass, which zod compiles);
+// the fields are looked at one by one only to name the first bad one. Other fields are kept.
+const ROW_SCHEMAS = Object.fromEntries(
+  TABLES.map((t) => [t, z.looseObject(Object.fromEntries(FIELDS[t].map(([name, f]) => [name, f.schema])))]),
+) as unknown as Record<TableName, z.ZodType>;
+
 /** Why `row` is not a valid row of `table` stored under `id`, or undefined when it is. */
 export function rowProblem(table: TableName, id: string, row: unknown): string | undefined {
   if (!isObject(row)) return 'the row is not a JSON object';
-  const fields = FIELDS[table];
-  for (let i = 0; i < fields.length; i++) {
-    const [name, check] = fields[i]!;
-    const wrong = check(row[name]);
-    if (wrong) return `field "${name}" ${wrong}, got ${preview(row[name])}`;
+  if (!ROW_SCHEMAS[table].safeParse(row).success) {
+    for (const [name, f] of FIELDS[table]) {
+      if (!f.schema.safeParse(row[name]).success) return `field "${name}" must be ${f.rule}, got ${preview(row[name])}`;
+    }
   }
   const idField = ID_FIELD[table];
   if (row[idField] !== id) return `field "${idField}" is ${preview(row[idField])}, not the id it is stored under`;

@@ -4,7 +4,8 @@
  */
 import { nativeAddon } from '../../native/index.js';
 import { InvalidArgumentError } from '../common/errors.js';
-import { flag, nonNegative, positive, unit, validate, type Rule } from './options.js';
+import { z } from 'zod';
+import { checkOptions, field, type Fields } from '../common/validate.js';
 import { Tensor, type Parameter } from './tensor.js';
 
 /** The state an optimizer saves: per-parameter tensors by slot name, and plain settings. */
@@ -83,7 +84,12 @@ export interface SgdOptions {
   nesterov?: boolean;
 }
 
-const SGD_RULES: Record<keyof SgdOptions, Rule> = {
+const nonNegative = field(z.number().finite().min(0), 'a finite number >= 0');
+const positive = field(z.number().finite().positive(), 'a finite number > 0');
+const unit = field(z.number().min(0).lt(1), 'a number in [0, 1)');
+const flag = field(z.boolean(), 'a boolean');
+
+const SGD_RULES: Fields<SgdOptions> = {
   lr: positive,
   momentum: unit,
   dampening: unit,
@@ -97,7 +103,7 @@ export class SGD extends Optimizer {
 
   constructor(params: Iterable<Parameter>, options: SgdOptions) {
     super(params);
-    const o = validate<SgdOptions>('SGD', options, SGD_RULES);
+    const o = checkOptions<SgdOptions>(options, SGD_RULES, { what: 'SGD', prefix: 'SGD ' });
     if (o.lr === undefined) throw new InvalidArgumentError('SGD lr is required', { context: { field: 'lr' } });
     this.options = { lr: o.lr, momentum: o.momentum ?? 0, dampening: o.dampening ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false };
     if (this.options.nesterov && (this.options.momentum <= 0 || this.options.dampening !== 0)) {
@@ -154,9 +160,9 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
-const ADAMW_RULES: Record<keyof AdamWOptions, Rule> = {
+const ADAMW_RULES: Fields<AdamWOptions> = {
   lr: positive,
-  betas: { schema: unit.schema.array().length(2), rule: 'two numbers in [0, 1)' },
+  betas: field(unit.schema.array().length(2), 'two numbers in [0, 1)'),
   eps: positive,
   weightDecay: nonNegative,
 };
@@ -170,7 +176,7 @@ export class AdamW extends Optimizer {
 
   constructor(params: Iterable<Parameter>, options: AdamWOptions = {}) {
     super(params);
-    const o = validate<AdamWOptions>('AdamW', options, ADAMW_RULES);
+    const o = checkOptions<AdamWOptions>(options, ADAMW_RULES, { what: 'AdamW', prefix: 'AdamW ' });
     this.options = { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0.01 };
     this.#m = this.params.map(() => null);
     this.#v = this.params.map(() => null);

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import os from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ACTOR_DEFAULTS } from '../common/actor-spec.js';
 import { ActorNotFoundError, InvalidArgumentError, TroupeError, type DeathCause } from '../common/errors.js';
 import { logger, type Logger } from '../common/logger.js';
 import { services } from '../transport/protos.js';
@@ -230,7 +231,7 @@ export class WorkerAgent {
         module: spec.module,
         exportName: spec.exportName,
         args: spec.args,
-        maxConcurrency: spec.maxConcurrency || 1,
+        maxConcurrency: spec.maxConcurrency || ACTOR_DEFAULTS.maxConcurrency,
         env,
       });
     } catch (err) {

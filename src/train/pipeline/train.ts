@@ -5,7 +5,9 @@
  * Also `trainSingleProcess`, the same training in this process (the correctness reference and the
  * benchmark's baseline), and `accuracy`.
  */
+import { z } from 'zod';
 import { InvalidArgumentError, TimeoutError, TroupeError, UnavailableError } from '../../common/errors.js';
+import { checkOptions, field, type Fields } from '../../common/validate.js';
 import type { ActorHandle, Cluster } from '../../client/cluster.js';
 import type { PlacementGroup } from '../../client/placement-group.js';
 import type { ActorClassType } from '../../client/types.js';
@@ -85,16 +87,34 @@ export interface PipelineResult {
   weights: Map<string, Float32Array>;
 }
 
-const KEYS = [
-  'model', 'stages', 'schedule', 'microbatches', 'chunks', 'dataParallel', 'data', 'epochs', 'steps', 'batchSize', 'optimizer',
-  'seed', 'partition', 'stageResources', 'threadsPerStage', 'stepTimeoutMs', 'onStep', 'backend',
-];
-
-function positiveInt(o: Record<string, unknown>, key: string, dflt?: number): number {
-  const v = o[key] ?? dflt;
-  if (!Number.isInteger(v) || (v as number) < 1) throw new InvalidArgumentError(`${key} must be an integer >= 1, got ${JSON.stringify(v)}`, { context: { field: key } });
-  return v as number;
-}
+const positiveInt = field(z.number().int().min(1), 'an integer >= 1');
+const object = (rule: string) => field(z.custom((v) => typeof v === 'object' && v !== null), rule);
+// Infinity is a fine number of steps.
+const number = field(z.custom((v) => typeof v === 'number' && !Number.isNaN(v)), 'a number');
+const FIELDS: Fields<PipelineOptions> = {
+  model: object('a Sequential model'),
+  stages: positiveInt,
+  schedule: field(z.string(), 'a schedule name'),
+  microbatches: positiveInt,
+  chunks: positiveInt,
+  dataParallel: positiveInt,
+  data: field(
+    z.union([z.literal('mnist'), z.looseObject({ train: z.unknown() })]),
+    "'mnist' or { train, test? } datasets",
+  ),
+  epochs: number,
+  steps: number,
+  batchSize: positiveInt,
+  optimizer: object("an optimizer spec, e.g. { type: 'sgd', lr: 0.1 }"),
+  seed: number,
+  partition: object("a partition spec, e.g. { method: 'balanced' }"),
+  stageResources: field(z.record(z.string(), z.number()), 'an object of resource names to numbers'),
+  threadsPerStage: positiveInt,
+  stepTimeoutMs: field(z.number().positive(), 'a number > 0'),
+  onStep: field(z.custom((v) => typeof v === 'function'), 'a function'),
+  backend: field(z.string().min(1), 'a non-empty string'),
+};
+const REQUIRED = ['model', 'stages', 'schedule', 'microbatches', 'data', 'optimizer'];
 
 interface Plan {
   p: number;
@@ -108,13 +128,11 @@ interface Plan {
 }
 
 function plan(options: PipelineOptions): Plan {
-  const o = options as unknown as Record<string, unknown>;
-  const unknown = Object.keys(o).filter((k) => !KEYS.includes(k));
-  if (unknown.length) throw new InvalidArgumentError(`unknown pipeline option '${unknown[0]}'; valid options are: ${KEYS.join(', ')}`, { context: { field: unknown[0] } });
-  const p = positiveInt(o, 'stages');
-  const m = positiveInt(o, 'microbatches');
-  const d = positiveInt(o, 'dataParallel', 1);
-  const v = options.schedule === 'interleaved' ? positiveInt(o, 'chunks', 2) : 1;
+  checkOptions<PipelineOptions>(options, FIELDS, { what: 'pipeline', required: REQUIRED });
+  const p = options.stages;
+  const m = options.microbatches;
+  const d = options.dataParallel ?? 1;
+  const v = options.schedule === 'interleaved' ? (options.chunks ?? 2) : 1;
   if (options.schedule !== 'interleaved' && options.chunks !== undefined && options.chunks !== 1) {
     throw new InvalidArgumentError(`chunks applies to the 'interleaved' schedule only, not '${options.schedule}'`, { context: { field: 'chunks' } });
   }
@@ -124,7 +142,7 @@ function plan(options: PipelineOptions): Plan {
       context: { field: 'schedule' },
     });
   }
-  const batch = positiveInt(o, 'batchSize', 128);
+  const batch = options.batchSize ?? 128;
   if (batch % m !== 0) throw new InvalidArgumentError(`batchSize ${batch} must be a multiple of microbatches (${m})`, { context: { field: 'batchSize' } });
   const data = options.data === 'mnist' ? loadMnist({ seed: options.seed ?? 1 }) : options.data;
   if (!data || typeof data !== 'object' || !data.train) throw new InvalidArgumentError("data must be 'mnist' or { train, test? } datasets", { context: { field: 'data' } });
