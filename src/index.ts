@@ -28,7 +28,7 @@ export {
   type EndpointOptions,
   type P2POptions,
 } from './collective/group.js';
-export type { ReduceOp, ReduceOptions, AllgatherOptions, BroadcastOptions, CollectiveOptions, Tensor } from './collective/index.js';
+export type { ReduceOp, ReduceOptions, AllgatherOptions, BroadcastOptions, CollectiveOptions, FloatArray } from './collective/index.js';
 export { segmentBounds } from './collective/index.js';
 export type { WaitOptions } from './objects/owner.js';
 export type { RefProxy, RefArgs } from './client/types.js';

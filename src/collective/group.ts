@@ -12,16 +12,16 @@ import type { Logger } from '../common/logger.js';
 import { allgather, allreduce, barrier, broadcast, reduceScatter, type AllgatherOptions, type BroadcastOptions, type ReduceOp, type ReduceOptions } from './ring.js';
 import type { CollectiveOptions } from './steps.js';
 import { TcpPeerTransport } from './tcp-transport.js';
-import type { Tensor } from './transport.js';
+import type { FloatArray } from './transport.js';
 
 /** The collectives one rank runs; what a backend implements. */
 export interface CollectiveOps {
-  allreduce<T extends Tensor>(data: T, opts?: ReduceOptions): Promise<T>;
-  reduceScatter<T extends Tensor>(data: T, op?: ReduceOp, opts?: CollectiveOptions & { chunkElems?: number }): Promise<T>;
-  allgather<T extends Tensor>(segment: T, opts?: AllgatherOptions): Promise<T>;
-  broadcast<T extends Tensor>(data: T | undefined, root: number, opts?: BroadcastOptions): Promise<T>;
-  send(data: Tensor, to: number, opts?: P2POptions): Promise<void>;
-  recv(from: number, opts?: P2POptions & { into?: Tensor }): Promise<Tensor>;
+  allreduce<T extends FloatArray>(data: T, opts?: ReduceOptions): Promise<T>;
+  reduceScatter<T extends FloatArray>(data: T, op?: ReduceOp, opts?: CollectiveOptions & { chunkElems?: number }): Promise<T>;
+  allgather<T extends FloatArray>(segment: T, opts?: AllgatherOptions): Promise<T>;
+  broadcast<T extends FloatArray>(data: T | undefined, root: number, opts?: BroadcastOptions): Promise<T>;
+  send(data: FloatArray, to: number, opts?: P2POptions): Promise<void>;
+  recv(from: number, opts?: P2POptions & { into?: FloatArray }): Promise<FloatArray>;
   barrier(opts?: CollectiveOptions): Promise<void>;
   /** Leaves the group: peers' pending collectives fail naming this rank. */
   close(reason?: Error): Promise<void>;
@@ -114,25 +114,25 @@ export class CollectiveGroup {
   ) {}
 
   /** Combines `data` across ranks (sum, mean or max); every rank gets the result. */
-  allreduce<T extends Tensor>(data: T, opts?: ReduceOptions): Promise<T> {
+  allreduce<T extends FloatArray>(data: T, opts?: ReduceOptions): Promise<T> {
     return this.run(() => this.ops.allreduce(data, opts));
   }
   /** Reduces across ranks; rank r gets segment r of the result (see segmentBounds). */
-  reduceScatter<T extends Tensor>(data: T, op?: ReduceOp, opts?: CollectiveOptions & { chunkElems?: number }): Promise<T> {
+  reduceScatter<T extends FloatArray>(data: T, op?: ReduceOp, opts?: CollectiveOptions & { chunkElems?: number }): Promise<T> {
     return this.run(() => this.ops.reduceScatter(data, op, opts));
   }
   /** Concatenates every rank's segment, in rank order. */
-  allgather<T extends Tensor>(segment: T, opts?: AllgatherOptions): Promise<T> {
+  allgather<T extends FloatArray>(segment: T, opts?: AllgatherOptions): Promise<T> {
     return this.run(() => this.ops.allgather(segment, opts));
   }
   /** Rank `root`'s data, on every rank (others pass undefined or an array to receive into). */
-  broadcast<T extends Tensor>(data: T | undefined, root: number, opts?: BroadcastOptions): Promise<T> {
+  broadcast<T extends FloatArray>(data: T | undefined, root: number, opts?: BroadcastOptions): Promise<T> {
     return this.run(() => this.ops.broadcast(data, root, opts));
   }
-  send(data: Tensor, to: number, opts?: P2POptions): Promise<void> {
+  send(data: FloatArray, to: number, opts?: P2POptions): Promise<void> {
     return this.run(() => this.ops.send(data, to, opts));
   }
-  recv(from: number, opts?: P2POptions & { into?: Tensor }): Promise<Tensor> {
+  recv(from: number, opts?: P2POptions & { into?: FloatArray }): Promise<FloatArray> {
     return this.run(() => this.ops.recv(from, opts));
   }
   barrier(opts?: CollectiveOptions): Promise<void> {

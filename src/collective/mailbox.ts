@@ -17,21 +17,21 @@
  * (the sender stalled mid-message) it rejects and the owner must stop reading into the destination.
  */
 import { TimeoutError, type UnavailableError } from '../common/errors.js';
-import { copyInto, kindOf, shapeError, type Tensor } from './transport.js';
+import { copyInto, kindOf, shapeError, type FloatArray } from './transport.js';
 
 interface Waiter {
   tag: string;
   /** recvInto's destination; undefined for a plain recv. */
-  into: Tensor | undefined;
+  into: FloatArray | undefined;
   timeoutMs: number;
-  resolve(data: Tensor): void;
+  resolve(data: FloatArray): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout | undefined;
 }
 
 /** What one rank holds from one sending rank. */
 interface Box {
-  queues: Map<string, Tensor[]>;
+  queues: Map<string, FloatArray[]>;
   /** Per tag, FIFO; only the first one's timer runs. */
   waiters: Map<string, Waiter[]>;
   /** The claimed recvInto whose destination a message is landing in now. */
@@ -54,7 +54,7 @@ export class Mailbox {
   }
 
   /** A whole message from `from`: to the oldest recv waiting for its tag, or queued. */
-  deliver(from: number, tag: string, data: Tensor): void {
+  deliver(from: number, tag: string, data: FloatArray): void {
     const box = this.boxes[from]!;
     if (box.dead) return;
     const w = this.take(box, from, tag);
@@ -77,7 +77,7 @@ export class Mailbox {
   }
 
   /** The next message from `from` with `tag`; rejects with TimeoutError (see the contract above). */
-  recv(from: number, tag: string, timeoutMs: number): Promise<Tensor> {
+  recv(from: number, tag: string, timeoutMs: number): Promise<FloatArray> {
     const box = this.boxes[from]!;
     if (box.dead) return Promise.reject(box.dead);
     const data = this.dequeue(box, tag);
@@ -85,7 +85,7 @@ export class Mailbox {
   }
 
   /** As recv, into `dest` (which must match the message's length and element type). */
-  async recvInto(from: number, tag: string, dest: Tensor, timeoutMs: number): Promise<void> {
+  async recvInto(from: number, tag: string, dest: FloatArray, timeoutMs: number): Promise<void> {
     const box = this.boxes[from]!;
     if (box.dead) throw box.dead;
     const data = this.dequeue(box, tag);
@@ -162,8 +162,8 @@ export class Mailbox {
     return landing !== undefined;
   }
 
-  private wait(box: Box, from: number, tag: string, into: Tensor | undefined, timeoutMs: number): Promise<Tensor> {
-    return new Promise<Tensor>((resolve, reject) => {
+  private wait(box: Box, from: number, tag: string, into: FloatArray | undefined, timeoutMs: number): Promise<FloatArray> {
+    return new Promise<FloatArray>((resolve, reject) => {
       const w: Waiter = { tag, into, timeoutMs, resolve, reject, timer: undefined };
       const list = box.waiters.get(tag);
       if (list) list.push(w);
@@ -172,7 +172,7 @@ export class Mailbox {
     });
   }
 
-  private dequeue(box: Box, tag: string): Tensor | undefined {
+  private dequeue(box: Box, tag: string): FloatArray | undefined {
     const q = box.queues.get(tag);
     const data = q?.shift();
     if (q && q.length === 0) box.queues.delete(tag);

@@ -18,7 +18,7 @@ import { DeviceUnavailableError, InvalidArgumentError, TimeoutError, TroupeError
 import { registerCollectiveBackend, type BackendEndpoint, type CollectiveBackend, type CollectiveOps, type EndpointOptions, type P2POptions } from './group.js';
 import { segmentBounds, type AllgatherOptions, type BroadcastOptions, type ReduceOp, type ReduceOptions } from './ring.js';
 import { DEFAULT_TIMEOUT_MS, type CollectiveOptions } from './steps.js';
-import type { Tensor } from './transport.js';
+import type { FloatArray } from './transport.js';
 
 const ID_BYTES = 128;
 const REDUCE: Record<ReduceOp, NcclReduceOp> = { sum: 'sum', mean: 'avg', max: 'max' };
@@ -78,8 +78,8 @@ function timeoutOf(opts: CollectiveOptions | undefined): number {
   return t;
 }
 
-const alloc = (f64: boolean, n: number): Tensor => (f64 ? new Float64Array(n) : new Float32Array(n));
-const header = (data: Tensor): Float64Array => Float64Array.of(data.length, data instanceof Float64Array ? 1 : 0);
+const alloc = (f64: boolean, n: number): FloatArray => (f64 ? new Float64Array(n) : new Float32Array(n));
+const header = (data: FloatArray): Float64Array => Float64Array.of(data.length, data instanceof Float64Array ? 1 : 0);
 
 class NcclOps implements CollectiveOps {
   #chain: Promise<unknown> = Promise.resolve();
@@ -98,13 +98,13 @@ class NcclOps implements CollectiveOps {
     return run;
   }
 
-  private reduceInPlace(data: Tensor, op: ReduceOp, timeoutMs: number): Promise<void> {
+  private reduceInPlace(data: FloatArray, op: ReduceOp, timeoutMs: number): Promise<void> {
     const nop = REDUCE[op];
     if (!nop) throw new InvalidArgumentError(`op must be 'sum', 'mean' or 'max', got '${op}'`, { context: { field: 'op' } });
     return this.native.ncclAllreduce(this.comm, data, nop, timeoutMs);
   }
 
-  allreduce<T extends Tensor>(data: T, opts: ReduceOptions = {}): Promise<T> {
+  allreduce<T extends FloatArray>(data: T, opts: ReduceOptions = {}): Promise<T> {
     return this.serial(async () => {
       const { out } = opts;
       if (!opts.inPlace && out && (out === data || out.length !== data.length || out.constructor !== data.constructor)) {
@@ -117,7 +117,7 @@ class NcclOps implements CollectiveOps {
     });
   }
 
-  reduceScatter<T extends Tensor>(data: T, op: ReduceOp = 'sum', opts: CollectiveOptions & { chunkElems?: number; inPlace?: boolean } = {}): Promise<T> {
+  reduceScatter<T extends FloatArray>(data: T, op: ReduceOp = 'sum', opts: CollectiveOptions & { chunkElems?: number; inPlace?: boolean } = {}): Promise<T> {
     return this.serial(async () => {
       const buf = (opts.inPlace ? data : data.slice()) as T;
       await this.reduceInPlace(buf, op, timeoutOf(opts));
@@ -127,7 +127,7 @@ class NcclOps implements CollectiveOps {
     });
   }
 
-  allgather<T extends Tensor>(segment: T, opts: AllgatherOptions = {}): Promise<T> {
+  allgather<T extends FloatArray>(segment: T, opts: AllgatherOptions = {}): Promise<T> {
     return this.serial(async () => {
       const { rank: r, size: n } = this;
       const lengths = opts.lengths ?? new Array<number>(n).fill(segment.length);
@@ -149,7 +149,7 @@ class NcclOps implements CollectiveOps {
     });
   }
 
-  broadcast<T extends Tensor>(data: T | undefined, root: number, opts: BroadcastOptions = {}): Promise<T> {
+  broadcast<T extends FloatArray>(data: T | undefined, root: number, opts: BroadcastOptions = {}): Promise<T> {
     return this.serial(async () => {
       if (!Number.isInteger(root) || root < 0 || root >= this.size) {
         throw new InvalidArgumentError(`root must be a rank in [0, ${this.size}), got ${root}`, { context: { field: 'root' } });
@@ -177,7 +177,7 @@ class NcclOps implements CollectiveOps {
     });
   }
 
-  send(data: Tensor, to: number, opts?: P2POptions): Promise<void> {
+  send(data: FloatArray, to: number, opts?: P2POptions): Promise<void> {
     return this.serial(async () => {
       const timeoutMs = timeoutOf(opts);
       await this.native.ncclSend(this.comm, header(data), to, timeoutMs);
@@ -185,7 +185,7 @@ class NcclOps implements CollectiveOps {
     });
   }
 
-  recv(from: number, opts?: P2POptions & { into?: Tensor }): Promise<Tensor> {
+  recv(from: number, opts?: P2POptions & { into?: FloatArray }): Promise<FloatArray> {
     return this.serial(async () => {
       const timeoutMs = timeoutOf(opts);
       const head = new Float64Array(2);

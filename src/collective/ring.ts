@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../common/errors.js';
-import type { PeerTransport, Tensor } from './transport.js';
+import type { PeerTransport, FloatArray } from './transport.js';
 import {
   alloc,
   annotate,
@@ -26,7 +26,7 @@ export interface ReduceOptions extends CollectiveOptions {
    * the input itself) instead of a new one; reusing it across calls saves allocating and faulting
    * in fresh memory each time. Ignored with `inPlace`.
    */
-  out?: Tensor;
+  out?: FloatArray;
   /** Values per ring message; every rank must pass the same. Default 1 MiB's worth. */
   chunkElems?: number;
 }
@@ -52,7 +52,7 @@ export function segmentBounds(length: number, size: number): number[] {
   return off;
 }
 
-const seg = (buf: Tensor, off: readonly number[], i: number): Tensor => buf.subarray(off[i]!, off[i + 1]!);
+const seg = (buf: FloatArray, off: readonly number[], i: number): FloatArray => buf.subarray(off[i]!, off[i + 1]!);
 
 // One loop per element type and op, so each stays monomorphic for V8; unrolled by 8, which
 // measured about twice as fast as the plain loop on the development machine.
@@ -112,10 +112,10 @@ function maxF64(d: Float64Array, x: Float64Array): void {
 }
 
 /** d op= x, element-wise; both of `like`'s type. Sum and max commute, so operand order is free. */
-function combiner(op: ReduceOp, like: Tensor): (d: Tensor, x: Tensor) => void {
+function combiner(op: ReduceOp, like: FloatArray): (d: FloatArray, x: FloatArray) => void {
   const f64 = like instanceof Float64Array;
-  if (op === 'max') return (f64 ? maxF64 : maxF32) as (d: Tensor, x: Tensor) => void;
-  return (f64 ? sumF64 : sumF32) as (d: Tensor, x: Tensor) => void;
+  if (op === 'max') return (f64 ? maxF64 : maxF32) as (d: FloatArray, x: FloatArray) => void;
+  return (f64 ? sumF64 : sumF32) as (d: FloatArray, x: FloatArray) => void;
 }
 
 function checkOp(op: ReduceOp): void {
@@ -137,11 +137,11 @@ function allgatherSteps(r: number, n: number): RingStep[] {
   return Array.from({ length: n - 1 }, (_, s) => ({ send: mod(r - s, n), recv: mod(r - s - 1, n), reduce: false }));
 }
 
-function divide(x: Tensor, n: number): void {
+function divide(x: FloatArray, n: number): void {
   for (let i = 0; i < x.length; i++) x[i]! /= n;
 }
 
-function outputFor<T extends Tensor>(data: T, opts: ReduceOptions): T {
+function outputFor<T extends FloatArray>(data: T, opts: ReduceOptions): T {
   if (opts.inPlace) return data;
   const out = opts.out;
   if (out === undefined) return alloc(data instanceof Float64Array, data.length) as T;
@@ -159,7 +159,7 @@ function outputFor<T extends Tensor>(data: T, opts: ReduceOptions): T {
  * array in total, the bandwidth optimum. Returns a new array (or `out`) unless `inPlace`; each
  * element of the result is written once, so out of place costs no extra copy of the input.
  */
-export function allreduce<T extends Tensor>(t: PeerTransport, data: T, opts: ReduceOptions = {}): Promise<T> {
+export function allreduce<T extends FloatArray>(t: PeerTransport, data: T, opts: ReduceOptions = {}): Promise<T> {
   return run(t, async () => {
     const op = opts.op ?? 'sum';
     checkOp(op);
@@ -191,7 +191,7 @@ export function allreduce<T extends Tensor>(t: PeerTransport, data: T, opts: Red
  * Reduces `data` across ranks and returns this rank's segment of the result: the range
  * `segmentBounds(data.length, size)[rank..rank+1]`. A copy, or a view of `data` when `inPlace`.
  */
-export function reduceScatter<T extends Tensor>(
+export function reduceScatter<T extends FloatArray>(
   t: PeerTransport,
   data: T,
   op: ReduceOp = 'sum',
@@ -219,7 +219,7 @@ export function reduceScatter<T extends Tensor>(
  * Concatenates every rank's `segment` in rank order. Segments have equal lengths unless
  * `lengths` gives each rank's length (for example from `segmentBounds`, after reduceScatter).
  */
-export function allgather<T extends Tensor>(t: PeerTransport, segment: T, opts: AllgatherOptions = {}): Promise<T> {
+export function allgather<T extends FloatArray>(t: PeerTransport, segment: T, opts: AllgatherOptions = {}): Promise<T> {
   return run(t, async () => {
     const { rank: r, size: n } = t;
     const lengths = opts.lengths ?? new Array<number>(n).fill(segment.length);
@@ -253,7 +253,7 @@ export interface BroadcastOptions extends CollectiveOptions {
  * The root gets its own array back; other ranks may pass an array of the right length and type
  * to receive into, or undefined.
  */
-export function broadcast<T extends Tensor = Tensor>(
+export function broadcast<T extends FloatArray = FloatArray>(
   t: PeerTransport,
   data: T | undefined,
   root: number,
@@ -303,7 +303,7 @@ export function broadcast<T extends Tensor = Tensor>(
   });
 }
 
-async function send(c: Ctx, to: number, part: string, data: Tensor): Promise<void> {
+async function send(c: Ctx, to: number, part: string, data: FloatArray): Promise<void> {
   try {
     await c.t.send(to, `${c.tag}:${part}`, data);
   } catch (err) {
@@ -311,7 +311,7 @@ async function send(c: Ctx, to: number, part: string, data: Tensor): Promise<voi
   }
 }
 
-async function recv(c: Ctx, from: number, part: string): Promise<Tensor> {
+async function recv(c: Ctx, from: number, part: string): Promise<FloatArray> {
   try {
     return await c.t.recv(from, `${c.tag}:${part}`, c.timeoutMs);
   } catch (err) {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/errors.js';
-import { copyInto, type PeerTransport, type Tensor } from './transport.js';
+import { copyInto, type PeerTransport, type FloatArray } from './transport.js';
 
 /** Options every collective takes. */
 export interface CollectiveOptions {
@@ -53,14 +53,14 @@ export async function run<T>(t: PeerTransport, body: () => Promise<T>): Promise<
   }
 }
 
-export function alloc(f64: boolean, length: number): Tensor {
+export function alloc(f64: boolean, length: number): FloatArray {
   return f64 ? new Float64Array(length) : new Float32Array(length);
 }
 
-const kindOf = (x: Tensor): string => (x instanceof Float64Array ? 'Float64Array' : 'Float32Array');
+const kindOf = (x: FloatArray): string => (x instanceof Float64Array ? 'Float64Array' : 'Float32Array');
 
 /** Peers that disagree on length or element type are a caller bug: say so rather than corrupt data. */
-export function checkShape(what: string, from: number, got: Tensor, length: number, like: Tensor): void {
+export function checkShape(what: string, from: number, got: FloatArray, length: number, like: FloatArray): void {
   if (got.length !== length || kindOf(got) !== kindOf(like)) {
     throw new InvalidArgumentError(
       `${what}: rank ${from} sent a ${kindOf(got)} of ${got.length}, expected a ${kindOf(like)} of ${length}; ` +
@@ -71,7 +71,7 @@ export function checkShape(what: string, from: number, got: Tensor, length: numb
 }
 
 /** recvInto when the transport has it, else recv and a copy. */
-export function recvInto(t: PeerTransport, from: number, tag: string, dest: Tensor, timeoutMs: number): Promise<void> {
+export function recvInto(t: PeerTransport, from: number, tag: string, dest: FloatArray, timeoutMs: number): Promise<void> {
   if (t.recvInto) return t.recvInto(from, tag, dest, timeoutMs);
   return t.recv(from, tag, timeoutMs).then((got) => copyInto(from, tag, got, dest));
 }
@@ -80,7 +80,7 @@ export function recvInto(t: PeerTransport, from: number, tag: string, dest: Tens
 export const DEFAULT_RING_CHUNK_BYTES = 1024 * 1024;
 
 /** Elements per ring message: `chunkElems` if given (validated), else 1 MiB's worth. */
-export function chunkElemsOf(opts: { chunkElems?: number }, like: Tensor): number {
+export function chunkElemsOf(opts: { chunkElems?: number }, like: FloatArray): number {
   const chunk = opts.chunkElems ?? DEFAULT_RING_CHUNK_BYTES / like.BYTES_PER_ELEMENT;
   if (!Number.isInteger(chunk) || chunk < 1) {
     throw new InvalidArgumentError(`chunkElems must be an integer ≥ 1, got ${chunk}`, { context: { field: 'chunkElems' } });
@@ -98,18 +98,18 @@ export interface RingStep {
 
 export interface RingPlan {
   /** Step 0's outgoing values and each reduction's local operand. */
-  src: Tensor;
+  src: FloatArray;
   /** Where arriving values land; may be `src` (in place). */
-  out: Tensor;
+  out: FloatArray;
   /** Segment i is [off[i], off[i+1]) of src and out. */
   off: readonly number[];
   steps: readonly RingStep[];
   /** Number of steps[0] in tags and messages (≥ 1: number 0 is the shape exchange); step j's tag is `${tag}:${first + j}`. */
   first: number;
   /** out[lo, hi) op= x[lo, hi) for reduce steps. */
-  combine(dst: Tensor, x: Tensor): void;
+  combine(dst: FloatArray, x: FloatArray): void;
   /** Called once a chunk [lo, hi) of step j is complete, before it is forwarded. */
-  after?(j: number, chunk: Tensor): void;
+  after?(j: number, chunk: FloatArray): void;
   chunkElems: number;
 }
 
@@ -121,7 +121,7 @@ function chunksOf(lo: number, hi: number, elems: number): Array<[number, number]
   return out;
 }
 
-const kindName = (x: Tensor): string => (x instanceof Float64Array ? 'Float64Array' : 'Float32Array');
+const kindName = (x: FloatArray): string => (x instanceof Float64Array ? 'Float64Array' : 'Float32Array');
 
 /**
  * Runs a ring as a pipeline of chunks. Step j+1 forwards exactly the segment step j received, so
@@ -147,7 +147,7 @@ export async function ringPipeline(c: Ctx, plan: RingPlan): Promise<void> {
   failed.catch(() => {});
 
   // In place, a reduce step cannot land its chunks in `out` (they would overwrite the operand).
-  let scratch: Tensor[] = [];
+  let scratch: FloatArray[] = [];
   if (out === src && steps.some((s) => s.reduce)) {
     let most = 0;
     for (let i = 0; i < n; i++) most = Math.max(most, off[i + 1]! - off[i]!);
@@ -155,14 +155,14 @@ export async function ringPipeline(c: Ctx, plan: RingPlan): Promise<void> {
   }
 
   const sends: Promise<void>[] = [];
-  const send = (j: number, view: Tensor) => {
+  const send = (j: number, view: FloatArray) => {
     const p = t.send(next, tagOf(j), view);
     p.catch((err: unknown) => failWith(annotate(stepName(j), err)));
     sends.push(p);
   };
 
   // Where chunk [lo, hi) of step j lands.
-  const landing = (j: number, lo: number, hi: number): Tensor => {
+  const landing = (j: number, lo: number, hi: number): FloatArray => {
     const step = steps[j]!;
     if (!step.reduce || out !== src) return out.subarray(lo, hi);
     const base = off[step.recv]!;

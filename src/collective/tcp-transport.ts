@@ -14,7 +14,7 @@ import type { FrameHandlers, FrameParser } from '../transport/framing/index.js';
 import { acceptPeer, dialUntil, Greeting, type HandshakeHost } from './handshake.js';
 import { InboundLink } from './inbound-link.js';
 import { Mailbox } from './mailbox.js';
-import type { PeerTransport, Tensor } from './transport.js';
+import type { PeerTransport, FloatArray } from './transport.js';
 import { CollectiveFrame, DTYPE_F32, DTYPE_F64, MAX_TAG_BYTES, controlFrame, dataHeader } from './wire.js';
 
 /** Largest tensor accepted by default (bytes). */
@@ -34,7 +34,7 @@ export interface TcpPeerTransportOptions {
   log?: Logger;
 }
 
-export interface ConnectOptions {
+export interface TcpConnectOptions {
   /** How long to wait for every peer to be connected. Default 30000 ms. */
   timeoutMs?: number;
 }
@@ -129,7 +129,7 @@ export class TcpPeerTransport implements PeerTransport {
    * dial in (for the messages this rank sends it). `addresses[r]` is rank r's `address`. Rejects
    * with TimeoutError naming the ranks not connected both ways in time.
    */
-  async connect(addresses: readonly string[], opts: ConnectOptions = {}): Promise<void> {
+  async connect(addresses: readonly string[], opts: TcpConnectOptions = {}): Promise<void> {
     if (addresses.length !== this.size) {
       throw new InvalidArgumentError(`addresses must have ${this.size} entries, got ${addresses.length}`, {
         context: { field: 'addresses' },
@@ -254,7 +254,7 @@ export class TcpPeerTransport implements PeerTransport {
     }
   }
 
-  async send(to: number, tag: string, data: Tensor): Promise<void> {
+  async send(to: number, tag: string, data: FloatArray): Promise<void> {
     this.checkRank(to, 'to');
     if (this.aborted) throw this.aborted;
     if (this.closed) throw new UnavailableError(`rank ${this.rank}: transport closed`);
@@ -313,13 +313,13 @@ export class TcpPeerTransport implements PeerTransport {
   }
 
   /** The next message from `from` with `tag`; the timeout counts as mailbox.ts says. */
-  recv(from: number, tag: string, timeoutMs: number): Promise<Tensor> {
+  recv(from: number, tag: string, timeoutMs: number): Promise<FloatArray> {
     const no = this.refusal(from);
     return no ? Promise.reject(no) : this.mailbox.recv(from, tag, timeoutMs);
   }
 
   /** As recv, but into `dest`: a payload that arrives after this call is read straight into it. */
-  async recvInto(from: number, tag: string, dest: Tensor, timeoutMs: number): Promise<void> {
+  async recvInto(from: number, tag: string, dest: FloatArray, timeoutMs: number): Promise<void> {
     const no = this.refusal(from);
     if (no) throw no;
     await this.mailbox.recvInto(from, tag, dest, timeoutMs);

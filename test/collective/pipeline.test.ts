@@ -13,7 +13,7 @@ import {
   segmentBounds,
   TcpPeerTransport,
   type PeerTransport,
-  type Tensor,
+  type FloatArray,
 } from '../../src/collective/index.js';
 
 const TOKEN = 'test-collective-token';
@@ -32,13 +32,13 @@ async function connected(size: number): Promise<TcpPeerTransport[]> {
 }
 
 /** Integer-valued inputs so sums are exact in either precision and any order. */
-function input(f64: boolean, rank: number, length: number): Tensor {
+function input(f64: boolean, rank: number, length: number): FloatArray {
   const x = f64 ? new Float64Array(length) : new Float32Array(length);
   for (let i = 0; i < length; i++) x[i] = ((rank * 31 + i * 7) % 23) - 11;
   return x;
 }
 
-function local(inputs: Tensor[], op: 'sum' | 'mean' | 'max'): Tensor {
+function local(inputs: FloatArray[], op: 'sum' | 'mean' | 'max'): FloatArray {
   const out = inputs[0]!.slice();
   for (let i = 0; i < out.length; i++) {
     let sum = 0;
@@ -52,14 +52,14 @@ function local(inputs: Tensor[], op: 'sum' | 'mean' | 'max'): Tensor {
   return out;
 }
 
-function expectClose(got: Tensor, want: Tensor): void {
+function expectClose(got: FloatArray, want: FloatArray): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     if (Math.abs(got[i]! - want[i]!) > 1e-5 * Math.max(1, Math.abs(want[i]!))) expect.fail(`index ${i}: got ${got[i]}, want ${want[i]}`);
   }
 }
 
-function expectEqual(got: Tensor, want: Tensor): void {
+function expectEqual(got: FloatArray, want: FloatArray): void {
   expect(got.constructor).toBe(want.constructor);
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {

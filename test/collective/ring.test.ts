@@ -10,7 +10,7 @@ import {
   reduceScatter,
   segmentBounds,
   type PeerTransport,
-  type Tensor,
+  type FloatArray,
 } from '../../src/collective/index.js';
 
 const SIZES = [2, 3, 4];
@@ -22,13 +22,13 @@ const KINDS = [
 const FAST = { timeoutMs: 2000 };
 
 /** Integer-valued inputs so sums are exact in either precision. */
-function input(make: (n: number) => Tensor, rank: number, length: number): Tensor {
+function input(make: (n: number) => FloatArray, rank: number, length: number): FloatArray {
   const x = make(length);
   for (let i = 0; i < length; i++) x[i] = ((rank * 31 + i * 7) % 23) - 11;
   return x;
 }
 
-function local(inputs: Tensor[], op: 'sum' | 'mean' | 'max'): number[] {
+function local(inputs: FloatArray[], op: 'sum' | 'mean' | 'max'): number[] {
   const out: number[] = [];
   for (let i = 0; i < inputs[0]!.length; i++) {
     const col = inputs.map((x) => x[i]!);
@@ -38,7 +38,7 @@ function local(inputs: Tensor[], op: 'sum' | 'mean' | 'max'): number[] {
   return out;
 }
 
-function expectClose(got: Tensor, want: number[]): void {
+function expectClose(got: FloatArray, want: number[]): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     if (Math.abs(got[i]! - want[i]!) > 1e-5 * Math.max(1, Math.abs(want[i]!))) {

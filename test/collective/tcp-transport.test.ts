@@ -7,7 +7,7 @@ import {
   broadcast,
   TcpPeerTransport,
   type PeerTransport,
-  type Tensor,
+  type FloatArray,
 } from '../../src/collective/index.js';
 
 const TOKEN = 'test-collective-token';
@@ -40,7 +40,7 @@ function input(rank: number, length: number): Float32Array {
   return x;
 }
 
-function sameBytes(a: Tensor, b: Tensor): boolean {
+function sameBytes(a: FloatArray, b: FloatArray): boolean {
   return (
     a.constructor === b.constructor &&
     Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0
