@@ -3,7 +3,6 @@
  * echo actors from bench/actors/echo.ts, each figure set beside the raw baseline measured in the
  * same run. Every section catches its own failure (see lib/sections.ts).
  */
-import type { CallsOptions } from './calls.js';
 import { startChild, type Child } from './lib/children.js';
 import { percentile, sleep, type Report, measureRate } from './lib/report.js';
 import { section, withTimeout } from './lib/sections.js';
@@ -12,6 +11,14 @@ import { connect, type ActorHandle, type Cluster } from '../src/index.js';
 type EchoActor = typeof import('./actors/echo.js').EchoActor;
 
 /** Raw figures from the same run; null when not measured (--only troupe) or failed. */
+export interface CallsOptions {
+  durationMs: number;
+  warmupMs: number;
+  /** Calls/messages kept in flight by the pipelined sections. */
+  window: number;
+  only: 'all' | 'raw' | 'troupe';
+}
+
 export interface Baselines {
   unary: number | null;
   bidi: number | null;

@@ -12,15 +12,9 @@ import { coldStartRate, coldStartSamples } from './raw/spawn.js';
 import { percentile, Report } from './lib/report.js';
 import { choice, int, parseFlags } from './lib/flags.js';
 import { section } from './lib/sections.js';
-import { runTroupeSections, type Baselines } from './calls-troupe.js';
+import { runTroupeSections, type Baselines, type CallsOptions } from './calls-troupe.js';
 
-export interface CallsOptions {
-  durationMs: number;
-  warmupMs: number;
-  /** Calls/messages kept in flight by the pipelined sections. */
-  window: number;
-  only: 'all' | 'raw' | 'troupe';
-}
+export type { CallsOptions };
 
 export const usage =
   'usage: calls [--duration-ms N (3000)] [--warmup-ms N (500)] [--window N (256)] [--only raw|troupe]';
