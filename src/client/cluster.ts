@@ -30,7 +30,15 @@ import { ActorRoute, type RouteHost } from './actor-route.js';
 import { MuxClient } from '../transport/mux-stream.js';
 import { resourceRequest, validateActorOptions, type ActorOptions } from './options.js';
 import type { ActorClassType, CallProxy, RefProxy } from './types.js';
-import { present, toActorInfo, toClusterStatus, toPlacementGroupInfo, type ActorInfo, type ClusterStatus, type PlacementGroupInfo } from './status.js';
+import {
+  present,
+  toActorInfo,
+  toClusterStatus,
+  toPlacementGroupInfo,
+  type ActorInfo,
+  type ClusterStatus,
+  type PlacementGroupInfo,
+} from './status.js';
 import { PlacementGroup, validateGroupOptions as validatePgOptions, wireBundles, type GroupHost, type GroupOp, type PlacementGroupOptions } from './placement-group.js';
 
 /** How long a caller whose stream broke waits for the head to say the actor restarted or died. */

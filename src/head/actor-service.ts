@@ -21,7 +21,10 @@ export interface ActorServiceDeps {
 
 /** ActorService: drivers create, look up and kill actors, and read the cluster status. */
 export function actorService(d: ActorServiceDeps): ActorServiceHandlers {
-  const create = async (req: CreateActorRequest__Output, onCancel: (cb: () => void) => void): Promise<CreateActorReply> => {
+  const create = async (
+    req: CreateActorRequest__Output,
+    onCancel: (cb: () => void) => void,
+  ): Promise<CreateActorReply> => {
     const spec = validateSpec(req.spec);
     return { actor: actorInfo(await d.actors.create(spec, req.ownerId, onCancel)) };
   };

@@ -98,9 +98,11 @@ export class HeadServer {
     // One port, one token check, one service per resource.
     const { NodeService, ActorService, PlacementGroupService, JobService, DriverService } = troupeV1;
     const { nodes, scheduler, state, actors, heartbeatPeriodMs } = this;
+    const status = (): GetClusterStatusReply => this.status();
+    const groups = this.groups;
     this.server.addService(NodeService.service, nodeService({ log, nodes, scheduler, state, actors, heartbeatPeriodMs }));
-    this.server.addService(ActorService.service, actorService({ log, actors, status: () => this.status(), maxMessageBytes }));
-    this.server.addService(PlacementGroupService.service, placementGroupService({ log, groups: this.groups, maxMessageBytes }));
+    this.server.addService(ActorService.service, actorService({ log, actors, status, maxMessageBytes }));
+    this.server.addService(PlacementGroupService.service, placementGroupService({ log, groups, maxMessageBytes }));
     this.server.addService(JobService.service, this.jobs.handlers());
     this.server.addService(DriverService.service, driverService(this.drivers));
   }

@@ -60,7 +60,13 @@ export class NodeRegistry {
       lastHeartbeatMs: Date.now(),
       resumed,
       client,
-      starts: new MuxClient<StartActorRequest, StartActorReply__Output>(() => client.StartActors(), 'StartActors', 'worker', fields.address, this.maxMessageBytes),
+      starts: new MuxClient<StartActorRequest, StartActorReply__Output>(
+        () => client.StartActors(),
+        'StartActors',
+        'worker',
+        fields.address,
+        this.maxMessageBytes,
+      ),
     };
     this.nodes.set(entry.nodeId, entry);
     return entry;

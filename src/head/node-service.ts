@@ -76,17 +76,25 @@ async function resumeNode(d: NodeServiceDeps, req: RegisterNodeRequest__Output):
   for (const r of req.running ?? []) {
     const rec = actors.directory.get(r.actorId);
     const creating = rec?.state === 'CREATING' || rec?.state === 'RESTARTING';
-    if (rec?.restored && rec.nodeId === node.nodeId && creating && rec.allocation) actors.confirm(rec, r.address, r.pid);
+    if (rec?.restored && rec.nodeId === node.nodeId && creating && rec.allocation)
+      actors.confirm(rec, r.address, r.pid);
   }
   const stale: string[] = [];
   for (const id of reported) {
     const rec = actors.directory.get(id);
-    const here = rec && rec.nodeId === node.nodeId && (rec.state === 'ALIVE' || rec.state === 'CREATING' || rec.state === 'RESTARTING');
+    const here =
+      rec &&
+      rec.nodeId === node.nodeId &&
+      (rec.state === 'ALIVE' || rec.state === 'CREATING' || rec.state === 'RESTARTING');
     if (!here) stale.push(id);
   }
   for (const rec of actors.directory.onNode(node.nodeId)) {
     // Only what the previous head knew: actors this head placed since are not in the report yet.
-    if (rec.restored && (rec.state === 'ALIVE' || (rec.allocation && rec.state !== 'PENDING')) && !reported.has(rec.actorId)) {
+    if (
+      rec.restored &&
+      (rec.state === 'ALIVE' || (rec.allocation && rec.state !== 'PENDING')) &&
+      !reported.has(rec.actorId)
+    ) {
       actors.exited(rec.actorId, node.nodeId, {
         type: 'lost',
         detail: `node ${node.nodeId} no longer runs it (it exited while the node was out of touch with the head)`,
@@ -96,7 +104,12 @@ async function resumeNode(d: NodeServiceDeps, req: RegisterNodeRequest__Output):
   // The node vouched for what it runs: from now on those records are this head's own.
   for (const rec of actors.directory.onNode(node.nodeId)) if (reported.has(rec.actorId)) rec.restored = false;
   d.log.info({ nodeId: node.nodeId, actors: reported.size, stale: stale.length }, 'node resumed');
-  return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: d.heartbeatPeriodMs, staleActorIds: stale };
+  return {
+    nodeId: node.nodeId,
+    incarnation: node.incarnation,
+    heartbeatPeriodMs: d.heartbeatPeriodMs,
+    staleActorIds: stale,
+  };
 }
 
 function parseCause(raw: string): DeathCause {

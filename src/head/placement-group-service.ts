@@ -51,7 +51,9 @@ export function placementGroupService(d: PlacementGroupServiceDeps): PlacementGr
         if (op.create) return create(op.create);
         if (op.get) return get(op.get);
         if (op.remove) return remove(op.remove);
-        throw new InvalidArgumentError('a placement group operation needs create, get or remove', { context: { field: 'op' } });
+        throw new InvalidArgumentError('a placement group operation needs create, get or remove', {
+          context: { field: 'op' },
+        });
       },
       d.maxMessageBytes,
     ),

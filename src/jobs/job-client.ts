@@ -10,7 +10,14 @@ import { InternalError, InvalidArgumentError, ShutDownError } from '../common/er
 import type { JobInfo__Output } from '../generated/troupe/v1/JobInfo.js';
 import type { JobServiceClient } from '../generated/troupe/v1/JobService.js';
 import { troupeV1 } from '../transport/protos.js';
-import { callUnary, fromServiceError, makeClient, type ReplyOf, type RequestOf, type UnaryName } from '../transport/grpc.js';
+import {
+  callUnary,
+  fromServiceError,
+  makeClient,
+  type ReplyOf,
+  type RequestOf,
+  type UnaryName,
+} from '../transport/grpc.js';
 import { packWorkingDir } from './pack.js';
 import { PACKAGE_CHUNK_BYTES, validateEnv, validateJobId, type JobInfo, type JobState } from './types.js';
 
@@ -84,7 +91,8 @@ export class JobClient {
       const pkg = await packWorkingDir(options.workingDir, { maxPackageBytes: options.maxPackageBytes });
       packageId = await this.upload(pkg.bytes, pkg.packageId);
     }
-    const reply = await this.call('SubmitJob', { entrypoint, packageId, env, numCpus, jobId: options.jobId ?? '', metadata: options.metadata ?? {} });
+    const jobId = options.jobId ?? '';
+    const reply = await this.call('SubmitJob', { entrypoint, packageId, env, numCpus, jobId, metadata: options.metadata ?? {} });
     return toJobInfo(reply.job).jobId;
   }
 
@@ -151,9 +159,11 @@ export class JobClient {
   private upload(bytes: Buffer, packageId: string): Promise<string> {
     if (this.closed) return Promise.reject(new ShutDownError('this JobClient was closed'));
     return new Promise((resolve, reject) => {
-      const call = this.client.UploadJobPackage((err, reply) =>
-        err || !reply ? reject(err ? fromServiceError(err, 'head', this.address) : new InternalError('the head answered the upload with nothing')) : resolve(reply.packageId),
-      );
+      const call = this.client.UploadJobPackage((err, reply) => {
+        if (err) reject(fromServiceError(err, 'head', this.address));
+        else if (!reply) reject(new InternalError('the head answered the upload with nothing'));
+        else resolve(reply.packageId);
+      });
       const write = async (): Promise<void> => {
         for (let i = 0; i < bytes.length || i === 0; i += PACKAGE_CHUNK_BYTES) {
           const ok = call.write({ packageId, totalBytes: bytes.length, data: bytes.subarray(i, i + PACKAGE_CHUNK_BYTES) });

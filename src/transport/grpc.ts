@@ -219,19 +219,21 @@ export function bindServer(server: grpc.Server, host: string, port: number): Pro
 
 // A generated client's unary method: its last overload is `(argument, callback)`, which is the one
 // conditional types match, so the request and reply types are read from it.
+// biome-ignore lint/suspicious/noExplicitAny: matches any request and reply, to find the unary methods
+type UnaryShape = (argument: any, callback: grpc.requestCallback<any>) => grpc.ClientUnaryCall;
 type UnaryWithOptions<Req, Rep> = (
   argument: Req,
   options: grpc.CallOptions,
   callback: grpc.requestCallback<Rep>,
 ) => grpc.ClientUnaryCall;
-/** Names of the unary RPCs of a generated client. */
+/** Names of the unary RPCs of a generated client (a client-streaming one's last overload takes one argument). */
 export type UnaryName<C> = {
-  [K in keyof C]: C[K] extends (argument: infer _Req, callback: grpc.requestCallback<infer _Rep>) => grpc.ClientUnaryCall
-    ? K
-    : never;
+  [K in keyof C]: C[K] extends UnaryShape ? (Parameters<C[K]>['length'] extends 2 ? K : never) : never;
 }[keyof C] &
   string;
+/** The request a unary RPC of a generated client takes. */
 export type RequestOf<C, M extends keyof C> = C[M] extends (argument: infer Req, callback: never) => unknown ? Req : never;
+/** The reply a unary RPC of a generated client resolves to. */
 export type ReplyOf<C, M extends keyof C> = C[M] extends (argument: never, callback: grpc.requestCallback<infer Rep>) => unknown
   ? Rep
   : never;

@@ -74,7 +74,12 @@ export class WorkerAgent {
     this.server = new grpc.Server(serverOptions({ token: options.token, log: this.log }, options.maxMessageBytes));
     const handlers: WorkerServiceHandlers = {
       StartActor: unary(this.log, 'WorkerService.StartActor', (req) => this.startActor(req)),
-      StartActors: muxHandler(this.log, 'WorkerService.StartActors', (req: StartActorRequest__Output) => this.startActor(req), options.maxMessageBytes),
+      StartActors: muxHandler(
+        this.log,
+        'WorkerService.StartActors',
+        (req: StartActorRequest__Output) => this.startActor(req),
+        options.maxMessageBytes,
+      ),
       KillActor: unary(this.log, 'WorkerService.KillActor', (req) => this.killActor(req.actorId)),
     };
     this.server.addService(troupeV1.WorkerService.service, handlers);
@@ -159,7 +164,8 @@ export class WorkerAgent {
     let failures = 0;
     const beat = (): void => {
       if (this.stopped) return;
-      callUnary(this.head, 'Heartbeat', { nodeId: this.nodeId, incarnation: this.incarnation }, 'head', this.options.headAddress, periodMs * 2)
+      const request = { nodeId: this.nodeId, incarnation: this.incarnation };
+      callUnary(this.head, 'Heartbeat', request, 'head', this.options.headAddress, periodMs * 2)
         .then((reply) => {
           failures = 0;
           if (!reply.known && !this.stopped) {

@@ -40,7 +40,10 @@ const RawHead = grpc.makeGenericClientConstructor(
   },
   'ActorService',
 );
-const RawActor = grpc.makeGenericClientConstructor({ Calls: rawMethod('/troupe.v1.ActorHostService/Calls', true) }, 'ActorHostService');
+const RawActor = grpc.makeGenericClientConstructor(
+  { Calls: rawMethod('/troupe.v1.ActorHostService/Calls', true) },
+  'ActorHostService',
+);
 
 type UnaryFn = (req: Buffer, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, reply?: Buffer) => void) => void;
 /** A generic client: its methods are found by name, as a foreign client's would be. */
@@ -61,7 +64,9 @@ function rawClient<T extends grpc.ServiceClientConstructor>(ctor: T, address: st
   });
 }
 
-function unaryRaw(client: RawClient, method: string, body: Buffer, md: grpc.Metadata): Promise<{ err: grpc.ServiceError | null; reply?: Buffer }> {
+type RawReply = { err: grpc.ServiceError | null; reply?: Buffer };
+
+function unaryRaw(client: RawClient, method: string, body: Buffer, md: grpc.Metadata): Promise<RawReply> {
   return new Promise((resolve) => {
     (client[method] as UnaryFn).call(client, body, md, (err, reply) => resolve({ err, reply }));
   });

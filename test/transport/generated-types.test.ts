@@ -32,7 +32,9 @@ describe('generated wire types', () => {
     const committed = files(COMMITTED);
     const missing = fresh.filter((f) => !committed.includes(f));
     const extra = committed.filter((f) => !fresh.includes(f));
-    const stale = fresh.filter((f) => committed.includes(f) && !readFileSync(path.join(tmp, f)).equals(readFileSync(path.join(COMMITTED, f))));
+    const stale = fresh.filter(
+      (f) => committed.includes(f) && !readFileSync(path.join(tmp, f)).equals(readFileSync(path.join(COMMITTED, f))),
+    );
     const problems = [
       ...missing.map((f) => `src/generated/${f} is missing`),
       ...extra.map((f) => `src/generated/${f} has no proto behind it any more`),
