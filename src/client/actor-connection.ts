@@ -1,8 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
-import { TroupeError, UnavailableError, errorFromInfo, type ErrorInfo } from '../common/errors.js';
+import { TroupeError, UnavailableError, errorFromInfo } from '../common/errors.js';
+import type { ActorHostServiceClient } from '../generated/troupe/v1/ActorHostService.js';
+import type { Call } from '../generated/troupe/v1/Call.js';
+import type { CallBatch } from '../generated/troupe/v1/CallBatch.js';
+import type { ResultBatch__Output } from '../generated/troupe/v1/ResultBatch.js';
 import type { ObjectLocation } from '../objects/plane.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, fromServiceError, makeClient } from '../transport/grpc.js';
-import { services } from '../transport/protos.js';
+import { troupeV1 } from '../transport/protos.js';
 import { messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
 
 interface Pending {
@@ -10,14 +14,6 @@ interface Pending {
   method: string;
   resolve: (v: CallOutcome) => void;
   reject: (e: unknown) => void;
-}
-
-interface WireResult {
-  seq: number;
-  value?: Buffer;
-  error?: ErrorInfo;
-  stored?: ObjectLocation | null;
-  outcome?: 'value' | 'error' | 'stored';
 }
 
 /** One call as it goes out: inline arguments, or the location of an object holding them; and whether to keep the result. */
@@ -30,11 +26,8 @@ export interface OutgoingCall {
 /** What came back: the encoded value, or where a large one waits to be pulled. */
 export type CallOutcome = { value: Buffer } | { stored: ObjectLocation };
 
-interface WireCall extends OutgoingCall {
-  seq: number;
-  actorId: string;
-  method: string;
-}
+/** A queued call: the `troupe.v1.Call` message, its sequence number known. */
+type QueuedCall = Call & { seq: number };
 
 /**
  * A call was on a stream that broke (the actor's process died, or the network failed): it may or
@@ -57,10 +50,10 @@ export class StreamBrokenError extends UnavailableError {
  * which calls go out in the order made (batched per tick) and results come back by sequence number.
  */
 export class ActorConnection {
-  private readonly client: grpc.Client;
-  private stream: grpc.ClientDuplexStream<unknown, unknown> | undefined;
+  private readonly client: ActorHostServiceClient;
+  private stream: grpc.ClientDuplexStream<CallBatch, ResultBatch__Output> | undefined;
   private readonly pending = new Map<number, Pending>();
-  private outgoing: WireCall[] = [];
+  private outgoing: QueuedCall[] = [];
   private freeing: string[] = [];
   private outgoingSizes: number[] = [];
   private readonly maxBytes: number;
@@ -75,7 +68,7 @@ export class ActorConnection {
     /** Sent on each stream, so the host can drop this caller's objects when it goes away. */
     private readonly ownerId = '',
   ) {
-    this.client = makeClient(services.ActorService, address, token, maxMessageBytes);
+    this.client = makeClient(troupeV1.ActorHostService, address, token, maxMessageBytes);
     this.maxBytes = maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
@@ -141,15 +134,15 @@ export class ActorConnection {
     }
   }
 
-  private ensureStream(): grpc.ClientDuplexStream<unknown, unknown> {
+  private ensureStream(): grpc.ClientDuplexStream<CallBatch, ResultBatch__Output> {
     if (this.stream) return this.stream;
-    const stream = (this.client as unknown as { Calls: () => grpc.ClientDuplexStream<unknown, unknown> }).Calls();
+    const stream = this.client.Calls();
     this.stream = stream;
     // Calls sent on this stream; if it breaks, exactly these fail.
     const mine = new Set<number>();
     const origWrite = stream.write.bind(stream);
     let named = false;
-    (stream as { write: (chunk: { calls: { seq: number }[]; ownerId?: string }) => boolean }).write = (chunk) => {
+    (stream as { write: (chunk: { calls: QueuedCall[]; ownerId?: string }) => boolean }).write = (chunk) => {
       for (const c of chunk.calls) mine.add(c.seq);
       if (!named) {
         // The first batch of each stream says whose calls these are.
@@ -162,7 +155,7 @@ export class ActorConnection {
     stream.on('metadata', () => {
       connected = true;
     });
-    stream.on('data', (batch: { results: WireResult[] }) => {
+    stream.on('data', (batch: ResultBatch__Output) => {
       connected = true;
       for (const r of batch.results) {
         const p = this.pending.get(r.seq);

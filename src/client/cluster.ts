@@ -1,4 +1,12 @@
 import { connectivityState, status as grpcStatus, type Client, type ClientDuplexStream } from '@grpc/grpc-js';
+import type { ActorServiceClient } from '../generated/troupe/v1/ActorService.js';
+import type { CreateActorReply__Output } from '../generated/troupe/v1/CreateActorReply.js';
+import type { CreateActorRequest } from '../generated/troupe/v1/CreateActorRequest.js';
+import type { DriverMessage } from '../generated/troupe/v1/DriverMessage.js';
+import type { DriverServiceClient } from '../generated/troupe/v1/DriverService.js';
+import type { HeadMessage__Output } from '../generated/troupe/v1/HeadMessage.js';
+import type { PlacementGroupReply__Output } from '../generated/troupe/v1/PlacementGroupReply.js';
+import type { PlacementGroupServiceClient } from '../generated/troupe/v1/PlacementGroupService.js';
 
 import path from 'node:path';
 import {
@@ -15,14 +23,22 @@ import { decode } from '../transport/codec.js';
 import { ObjectPlane } from '../objects/plane.js';
 import { ObjectTable, type EncodedArgs, type OwnedObject, type WaitOptions } from '../objects/owner.js';
 import { ObjectRef } from '../objects/ref.js';
-import { callUnary, makeClient } from '../transport/grpc.js';
-import { services } from '../transport/protos.js';
+import { callUnary, makeClient, type ReplyOf, type RequestOf, type UnaryName } from '../transport/grpc.js';
+import { troupeV1 } from '../transport/protos.js';
 import { ActorConnection, type OutgoingCall } from './actor-connection.js';
 import { ActorRoute, type RouteHost } from './actor-route.js';
 import { MuxClient } from '../transport/mux-stream.js';
 import { resourceRequest, validateActorOptions, type ActorOptions } from './options.js';
 import type { ActorClassType, CallProxy, RefProxy } from './types.js';
-import { toActorInfo, toClusterStatus, toPlacementGroupInfo, type ActorInfo, type ClusterStatus, type PlacementGroupInfo, type WireActorInfo, type WirePlacementGroupInfo } from './status.js';
+import {
+  present,
+  toActorInfo,
+  toClusterStatus,
+  toPlacementGroupInfo,
+  type ActorInfo,
+  type ClusterStatus,
+  type PlacementGroupInfo,
+} from './status.js';
 import { validateCollectiveOptions, type CollectiveGroupOptions } from './collective-options.js';
 import { PlacementGroup, validateGroupOptions as validatePgOptions, wireBundles, type GroupHost, type GroupOp, type PlacementGroupOptions } from './placement-group.js';
 
@@ -53,13 +69,16 @@ export class Cluster {
   readonly token: string;
   readonly namespace: string;
   private readonly headTimeoutMs: number;
-  private readonly head: Client;
+  /** The head's services, on one shared channel: actors (and its readiness), groups, this driver. */
+  private readonly head: ActorServiceClient;
+  private readonly groups: PlacementGroupServiceClient;
+  private readonly driver: DriverServiceClient;
   private readonly connections = new Map<string, ActorConnection>();
   private readonly routes = new Map<string, ActorRoute>();
-  private attachment: ClientDuplexStream<object, object> | undefined;
+  private attachment: ClientDuplexStream<DriverMessage, HeadMessage__Output> | undefined;
   private attachDelayMs = 50;
-  private readonly creations: MuxClient<object, { actor: WireActorInfo }>;
-  private readonly groupOps: MuxClient<GroupOp, { group: WirePlacementGroupInfo }>;
+  private readonly creations: MuxClient<CreateActorRequest, CreateActorReply__Output>;
+  private readonly groupOps: MuxClient<GroupOp, PlacementGroupReply__Output>;
   /** The objects this driver owns (refs it handed out), and its own data plane. */
   private readonly objects: ObjectTable;
   private argsSeq = 0;
@@ -70,9 +89,26 @@ export class Cluster {
     this.token = init.token;
     this.namespace = init.namespace;
     this.headTimeoutMs = init.headTimeoutMs ?? 30_000;
-    this.head = makeClient(services.HeadService, init.address, init.token, init.maxMessageBytes);
-    this.creations = new MuxClient(this.head, 'CreateActors', 'head', init.address, init.maxMessageBytes);
-    this.groupOps = new MuxClient(this.head, 'PlacementGroupOps', 'head', init.address, init.maxMessageBytes);
+    const head = makeClient(troupeV1.ActorService, init.address, init.token, init.maxMessageBytes);
+    const channel = head.getChannel();
+    this.head = head;
+    this.groups = makeClient(troupeV1.PlacementGroupService, init.address, init.token, init.maxMessageBytes, channel);
+    this.driver = makeClient(troupeV1.DriverService, init.address, init.token, init.maxMessageBytes, channel);
+    const groups = this.groups;
+    this.creations = new MuxClient<CreateActorRequest, CreateActorReply__Output>(
+      () => head.CreateActors(),
+      'CreateActors',
+      'head',
+      init.address,
+      init.maxMessageBytes,
+    );
+    this.groupOps = new MuxClient<GroupOp, PlacementGroupReply__Output>(
+      () => groups.PlacementGroupOps(),
+      'PlacementGroupOps',
+      'head',
+      init.address,
+      init.maxMessageBytes,
+    );
     const plane = new ObjectPlane({
       token: init.token,
       // Served on the interface this process uses to reach the head, so the cluster's nodes can reach it too.
@@ -106,8 +142,8 @@ export class Cluster {
   /** A handle to a live named actor, created by any driver. */
   async getActor<C extends ActorClassType>(name: string, options: { namespace?: string } = {}): Promise<ActorHandle<C>> {
     this.assertOpen();
-    const reply = await this.headCall<{ actor: WireActorInfo }>('GetActor', { name, namespace: options.namespace ?? this.namespace });
-    return new ActorHandle<C>(this, toActorInfo(reply.actor));
+    const reply = await this.headCall(this.head, 'GetActor', { name, namespace: options.namespace ?? this.namespace });
+    return new ActorHandle<C>(this, toActorInfo(present(reply.actor, 'actor')));
   }
 
   /**
@@ -128,7 +164,7 @@ export class Cluster {
         ownerId: this.init.ownerId,
       },
     });
-    return new PlacementGroup(this.groupHost, toPlacementGroupInfo(reply.group));
+    return new PlacementGroup(this.groupHost, toPlacementGroupInfo(present(reply.group, 'group')));
   }
 
   /** Every placement group the head knows, removed ones included. */
@@ -143,13 +179,13 @@ export class Cluster {
     const reply = await this.groupOp({
       get: { placementGroupId: byId ? nameOrId : '', name: byId ? '' : nameOrId, namespace: options.namespace ?? this.namespace, waitReadyMs: 0 },
     });
-    return new PlacementGroup(this.groupHost, toPlacementGroupInfo(reply.group));
+    return new PlacementGroup(this.groupHost, toPlacementGroupInfo(present(reply.group, 'group')));
   }
 
   private readonly groupHost: GroupHost = { groupOp: (op) => this.groupOp(op) };
 
   /** Placement group operations share one stream to the head (a unary RPC each would cap them near 1k/s). */
-  private async groupOp(op: GroupOp): Promise<{ group: WirePlacementGroupInfo }> {
+  private async groupOp(op: GroupOp): Promise<PlacementGroupReply__Output> {
     this.assertOpen();
     await this.headReady();
     return this.groupOps.request(op, 'the placement group request');
@@ -158,7 +194,7 @@ export class Cluster {
   /** Nodes with their resources, and actors by state. */
   async status(): Promise<ClusterStatus> {
     this.assertOpen();
-    return toClusterStatus(await this.headCall('GetClusterStatus', {}));
+    return toClusterStatus(await this.headCall(this.head, 'GetClusterStatus', {}));
   }
 
   /**
@@ -246,6 +282,8 @@ export class Cluster {
     this.attachment = undefined;
     this.creations.close();
     this.groupOps.close();
+    this.driver.close();
+    this.groups.close();
     this.head.close();
     await this.init.embedded?.stop();
   }
@@ -307,20 +345,20 @@ export class Cluster {
     };
     await this.headReady();
     const reply = await this.creations.request({ spec, ownerId: this.init.ownerId }, `the spawn request for ${exportName} (with its constructor arguments)`);
-    return toActorInfo(reply.actor);
+    return toActorInfo(present(reply.actor, 'actor'));
   }
 
   /** @internal */
   async killActor(actorId: string): Promise<void> {
     this.assertOpen();
-    await this.headCall('KillActor', { actorId });
+    await this.headCall(this.head, 'KillActor', { actorId });
   }
 
   /** @internal */
   async actorInfo(actorId: string): Promise<ActorInfo> {
     this.assertOpen();
-    const reply = await this.headCall<{ actor: WireActorInfo }>('GetActor', { actorId });
-    return toActorInfo(reply.actor);
+    const reply = await this.headCall(this.head, 'GetActor', { actorId });
+    return toActorInfo(present(reply.actor, 'actor'));
   }
 
   /** @internal */
@@ -435,7 +473,7 @@ export class Cluster {
       return conn;
     },
     awaitRestart: async (actorId, knownRestarts) => {
-      const reply = await callUnary<object, { actor: WireActorInfo }>(
+      const reply = await callUnary(
         this.head,
         'GetActor',
         { actorId, waitForRestartMs: RESTART_WAIT_MS, knownNumRestarts: knownRestarts },
@@ -443,14 +481,14 @@ export class Cluster {
         this.address,
         RESTART_WAIT_MS + 10_000,
       );
-      return toActorInfo(reply.actor);
+      return toActorInfo(present(reply.actor, 'actor'));
     },
   };
 
   /** Keeps the driver attached to the head, so its non-detached actors die with it. */
   private attach(): void {
     if (this.closed) return;
-    const stream = (this.head as unknown as { AttachDriver: () => ClientDuplexStream<object, object> }).AttachDriver();
+    const stream = this.driver.AttachDriver();
     this.attachment = stream;
     stream.write({ ownerId: this.init.ownerId });
     stream.on('data', () => undefined);
@@ -478,12 +516,16 @@ export class Cluster {
    * An idempotent call to the head. While the head is down (restarting), it waits for it up to
    * `headTimeoutMs`, then fails with HeadUnavailableError saying what to do.
    */
-  private async headCall<Rep>(method: string, request: object): Promise<Rep> {
+  private async headCall<C extends Client, M extends UnaryName<C>>(
+    client: C,
+    method: M,
+    request: RequestOf<C, M>,
+  ): Promise<ReplyOf<C, M>> {
     const deadline = Date.now() + this.headTimeoutMs;
     for (;;) {
       await this.headReady(deadline);
       try {
-        return await callUnary<object, Rep>(this.head, method, request, 'head', this.address, Math.max(1000, deadline - Date.now()));
+        return await callUnary(client, method, request, 'head', this.address, Math.max(1000, deadline - Date.now()));
       } catch (err) {
         if (!(err instanceof TroupeError) || err.code !== 'HEAD_UNAVAILABLE' || Date.now() >= deadline) throw err;
       }

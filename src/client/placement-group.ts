@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD } from '../common/actor-spec.js';
 import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/errors.js';
 import { checkOptions, checkValue, field, fieldPath, type Fields } from '../common/validate.js';
-import { toPlacementGroupInfo, type PlacementGroupInfo, type WirePlacementGroupInfo } from './status.js';
+import type { PlacementGroupOp } from '../generated/troupe/v1/PlacementGroupOp.js';
+import type { PlacementGroupReply__Output } from '../generated/troupe/v1/PlacementGroupReply.js';
+import { present, toPlacementGroupInfo, type PlacementGroupInfo } from './status.js';
 
 export type PlacementStrategy = 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD';
 
@@ -27,14 +29,11 @@ const FIELDS: Fields<PlacementGroupOptions> = {
 const TIMEOUT = field(z.number().min(0), 'a number >= 0');
 
 /** One operation on placement groups, as the head's PlacementGroupOps stream takes it. */
-export type GroupOp =
-  | { create: object }
-  | { get: { placementGroupId: string; name?: string; namespace?: string; waitReadyMs: number } }
-  | { remove: { placementGroupId: string } };
+export type GroupOp = PlacementGroupOp;
 
 /** What a group handle needs from its cluster handle. */
 export interface GroupHost {
-  groupOp(op: GroupOp): Promise<{ group: WirePlacementGroupInfo }>;
+  groupOp(op: GroupOp): Promise<PlacementGroupReply__Output>;
 }
 
 /**
@@ -97,12 +96,12 @@ export class PlacementGroup {
   /** Kills the actors inside the group and frees its bundles. */
   async remove(): Promise<void> {
     const reply = await this.host.groupOp({ remove: { placementGroupId: this.id } });
-    this.info = toPlacementGroupInfo(reply.group);
+    this.info = toPlacementGroupInfo(present(reply.group, 'group'));
   }
 
   private async fetch(waitReadyMs: number): Promise<PlacementGroupInfo> {
     const reply = await this.host.groupOp({ get: { placementGroupId: this.id, waitReadyMs } });
-    this.info = toPlacementGroupInfo(reply.group);
+    this.info = toPlacementGroupInfo(present(reply.group, 'group'));
     return this.info;
   }
 }

@@ -1,4 +1,7 @@
-import type { DeathCause, ErrorInfo } from '../common/errors.js';
+import { InternalError, type DeathCause } from '../common/errors.js';
+import type { ActorInfo__Output } from '../generated/troupe/v1/ActorInfo.js';
+import type { GetClusterStatusReply__Output } from '../generated/troupe/v1/GetClusterStatusReply.js';
+import type { PlacementGroupInfo__Output } from '../generated/troupe/v1/PlacementGroupInfo.js';
 
 export type ActorState = 'PENDING' | 'CREATING' | 'ALIVE' | 'RESTARTING' | 'DEAD';
 
@@ -44,14 +47,16 @@ export interface PlacementGroupInfo {
   createdAtMs: number;
 }
 
-export interface WirePlacementGroupInfo extends Omit<PlacementGroupInfo, 'bundles' | 'createdAtMs' | 'state' | 'strategy'> {
-  state: string;
-  strategy: string;
-  bundles: Array<{ resources: { amounts: Record<string, number> } | null; nodeId: string }>;
-  createdAtMs: number | string;
+/**
+ * A message field the head always sets. proto3 cannot say so (message fields may be absent, and
+ * arrive as null), so a reply without it is a broken peer, not a user error.
+ */
+export function present<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new InternalError(`the head's reply has no ${what}`);
+  return value;
 }
 
-export function toPlacementGroupInfo(w: WirePlacementGroupInfo): PlacementGroupInfo {
+export function toPlacementGroupInfo(w: PlacementGroupInfo__Output): PlacementGroupInfo {
   return {
     placementGroupId: w.placementGroupId,
     name: w.name,
@@ -94,31 +99,7 @@ export interface ClusterStatus {
   placementGroups: PlacementGroupInfo[];
 }
 
-export interface WireActorInfo {
-  actorId: string;
-  className: string;
-  name: string;
-  namespace: string;
-  state: string;
-  nodeId: string;
-  address: string;
-  pid: number;
-  resources: { amounts: Record<string, number> } | null;
-  gpuIds: number[];
-  deathCause: string;
-  deathError: ErrorInfo | null;
-  isolation: string;
-  createdAtMs: number;
-  maxRestarts: number;
-  maxTaskRetries: number;
-  numRestarts: number;
-  ownerId: string;
-  lifetime: string;
-  placementGroupId?: string;
-  bundleIndex?: number;
-}
-
-export function toActorInfo(w: WireActorInfo): ActorInfo {
+export function toActorInfo(w: ActorInfo__Output): ActorInfo {
   let death: DeathCause | undefined;
   if (w.deathCause) {
     try {
@@ -151,18 +132,7 @@ export function toActorInfo(w: WireActorInfo): ActorInfo {
   };
 }
 
-interface WireStatus {
-  headAddress: string;
-  stateStore: string;
-  startedAtMs: number;
-  pendingActors: number;
-  nodes: Array<Omit<NodeStatus, 'total' | 'available' | 'state'> & { state: string; total: { amounts: Record<string, number> } | null; available: { amounts: Record<string, number> } | null }>;
-  actors: WireActorInfo[];
-  placementGroups?: WirePlacementGroupInfo[];
-}
-
-export function toClusterStatus(raw: unknown): ClusterStatus {
-  const w = raw as WireStatus;
+export function toClusterStatus(w: GetClusterStatusReply__Output): ClusterStatus {
   const actors = w.actors.map(toActorInfo);
   const actorsByState: Record<ActorState, number> = { PENDING: 0, CREATING: 0, ALIVE: 0, RESTARTING: 0, DEAD: 0 };
   for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
@@ -182,7 +152,7 @@ export function toClusterStatus(raw: unknown): ClusterStatus {
       numActors: n.numActors,
       lastHeartbeatMs: Number(n.lastHeartbeatMs),
       deathReason: n.deathReason,
-      awaitingWorker: Boolean((n as { awaitingWorker?: boolean }).awaitingWorker),
+      awaitingWorker: Boolean(n.awaitingWorker),
     })),
     actors,
     actorsByState,

@@ -1,5 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/logger.js';
+import type { DriverMessage__Output } from '../generated/troupe/v1/DriverMessage.js';
+import type { HeadMessage } from '../generated/troupe/v1/HeadMessage.js';
+
+type DriverStream = grpc.ServerDuplexStream<DriverMessage__Output, HeadMessage>;
 
 /**
  * Drivers attached to the head by a long-lived stream. When a driver's last stream closes (it
@@ -7,7 +11,7 @@ import type { Logger } from '../common/logger.js';
  * non-detached actors are killed, as Ray ties actors to the lifetime of their owner.
  */
 export class DriverRegistry {
-  private readonly streams = new Map<string, Set<grpc.ServerDuplexStream<unknown, unknown>>>();
+  private readonly streams = new Map<string, Set<DriverStream>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(
@@ -16,23 +20,22 @@ export class DriverRegistry {
     private readonly onGone: (ownerId: string) => void,
   ) {}
 
-  attach(call: grpc.ServerDuplexStream<{ ownerId: string }, object>): void {
-    const raw = call as unknown as grpc.ServerDuplexStream<unknown, unknown>;
+  attach(call: DriverStream): void {
     let ownerId = '';
-    call.on('data', (msg: { ownerId: string }) => {
+    call.on('data', (msg: DriverMessage__Output) => {
       if (ownerId || !msg.ownerId) return;
       ownerId = msg.ownerId;
       clearTimeout(this.timers.get(ownerId));
       this.timers.delete(ownerId);
       let set = this.streams.get(ownerId);
       if (!set) this.streams.set(ownerId, (set = new Set()));
-      set.add(raw);
+      set.add(call);
       this.log.debug({ ownerId }, 'driver attached');
     });
     const detach = (): void => {
       if (!ownerId) return;
       const set = this.streams.get(ownerId);
-      if (!set?.delete(raw)) return;
+      if (!set?.delete(call)) return;
       if (set.size > 0) return;
       this.streams.delete(ownerId);
       const id = ownerId;

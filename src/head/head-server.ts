@@ -1,21 +1,23 @@
 import * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError, type DeathCause } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/errors.js';
 import { logger, type Logger } from '../common/logger.js';
-import { services } from '../transport/protos.js';
-import { bindServer, closeServer, serverOptions, unary } from '../transport/grpc.js';
-import { muxHandler } from '../transport/mux-stream.js';
+import type { GetClusterStatusReply } from '../generated/troupe/v1/GetClusterStatusReply.js';
+import { troupeV1 } from '../transport/protos.js';
+import { bindServer, closeServer, serverOptions } from '../transport/grpc.js';
 import { ActorManager } from './actor-manager.js';
-import type { ActorRecord } from './actor-directory.js';
 import { NodeRegistry } from './node-registry.js';
 import { HeadState, recordFromRow } from './head-state.js';
 import { MemoryStore, type StateStore } from '../state/index.js';
 import { DriverRegistry } from './driver-registry.js';
-import { validateResourceRequest } from './resources.js';
 import { Scheduler } from './scheduler.js';
-import { PlacementGroupManager, type CreateGroupRequest, type PlacementGroupRecord } from './placement-groups.js';
-import { validateSpec, type WireActorSpec } from './spec.js';
+import { PlacementGroupManager } from './placement-groups.js';
 import { JobManager } from './job-manager.js';
 import { jobService } from './job-service.js';
+import { actorService } from './actor-service.js';
+import { driverService } from './driver-service.js';
+import { nodeService } from './node-service.js';
+import { placementGroupService } from './placement-group-service.js';
+import { actorInfo, groupInfo } from './wire-info.js';
 
 export interface HeadOptions {
   /** Cluster token every RPC must carry. */
@@ -41,7 +43,7 @@ export interface HeadOptions {
   maxJobPackageBytes?: number;
 }
 
-/** The head node: HeadService over gRPC, the scheduler, the node registry and the actor table. */
+/** The head node: its gRPC services on one port, the scheduler, the node registry and the actor table. */
 export class HeadServer {
   address = '';
   readonly startedAtMs = Date.now();
@@ -92,55 +94,18 @@ export class HeadServer {
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 1000;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? this.heartbeatPeriodMs * 10;
     this.server = new grpc.Server(serverOptions({ token: options.token, log: this.log }, options.maxMessageBytes));
-    const u = <Req, Rep>(name: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Rep>) => Promise<Rep> | Rep) =>
-      unary<Req, Rep>(this.log, `HeadService.${name}`, fn);
-    this.server.addService(services.HeadService.service, {
-      RegisterNode: u('RegisterNode', (req: RegisterNodeRequest) => this.registerNode(req)),
-      Heartbeat: u('Heartbeat', (req: { nodeId: string; incarnation: number }) => ({ known: this.nodes.beat(req.nodeId, req.incarnation) })),
-      ReportActorExit: u('ReportActorExit', (req: { nodeId: string; actorId: string; deathCause: string }) => {
-        this.actors.exited(req.actorId, req.nodeId, parseCause(req.deathCause));
-        return {};
-      }),
-      CreateActor: u('CreateActor', async (req: { spec: WireActorSpec; ownerId: string }, call) => {
-        const spec = validateSpec(req.spec);
-        const rec = await this.actors.create(spec, req.ownerId, (cb) => call.on('cancelled', cb));
-        return { actor: this.actorInfo(rec) };
-      }),
-      CreateActors: muxHandler(this.log, 'HeadService.CreateActors', async (req: { spec: WireActorSpec; ownerId: string }, onCancel) => {
-        const spec = validateSpec(req.spec);
-        const rec = await this.actors.create(spec, req.ownerId, onCancel);
-        return { actor: this.actorInfo(rec) };
-      }, options.maxMessageBytes),
-      GetActor: u('GetActor', async (req: { actorId: string; name: string; namespace: string; waitForDeathMs: number; waitForRestartMs: number; knownNumRestarts: number }) => {
-        const rec = this.actors.lookup(req.actorId, req.name, req.namespace);
-        if (req.waitForRestartMs > 0) {
-          await this.actors.directory.waitForRestart(rec, req.knownNumRestarts, Math.min(req.waitForRestartMs, 5 * 60_000));
-        } else if (req.waitForDeathMs > 0) {
-          await this.actors.directory.waitForDeath(rec, Math.min(req.waitForDeathMs, 60_000));
-        }
-        return { actor: this.actorInfo(rec) };
-      }),
-      KillActor: u('KillActor', async (req: { actorId: string }) => {
-        if (!req.actorId) throw new InvalidArgumentError('KillActor needs actor_id', { context: { field: 'actor_id' } });
-        await this.actors.kill(req.actorId);
-        return {};
-      }),
-      GetClusterStatus: u('GetClusterStatus', () => this.status()),
-      CreatePlacementGroup: u('CreatePlacementGroup', (req: CreateGroupRequest) => this.createGroup(req)),
-      GetPlacementGroup: u('GetPlacementGroup', (req: GetGroupRequest) => this.getGroup(req)),
-      RemovePlacementGroup: u('RemovePlacementGroup', async (req: { placementGroupId: string }) => {
-        await this.removeGroup(req);
-        return {};
-      }),
-      PlacementGroupOps: muxHandler(this.log, 'HeadService.PlacementGroupOps', async (op: { create?: CreateGroupRequest; get?: GetGroupRequest; remove?: { placementGroupId: string } }) => {
-        if (op.create) return this.createGroup(op.create);
-        if (op.get) return this.getGroup(op.get);
-        if (op.remove) return this.removeGroup(op.remove);
-        throw new InvalidArgumentError('a placement group operation needs create, get or remove', { context: { field: 'op' } });
-      }, options.maxMessageBytes),
-      AttachDriver: (call: grpc.ServerDuplexStream<{ ownerId: string }, object>) => this.drivers.attach(call),
-      ...jobService(this.jobs, this.log),
-    });
+    const log = this.log;
+    const maxMessageBytes = options.maxMessageBytes;
+    // One port, one token check, one service per resource.
+    const { NodeService, ActorService, PlacementGroupService, JobService, DriverService } = troupeV1;
+    const { nodes, scheduler, state, actors, heartbeatPeriodMs } = this;
+    const status = (): GetClusterStatusReply => this.status();
+    const groups = this.groups;
+    this.server.addService(NodeService.service, nodeService({ log, nodes, scheduler, state, actors, heartbeatPeriodMs }));
+    this.server.addService(ActorService.service, actorService({ log, actors, status, maxMessageBytes }));
+    this.server.addService(PlacementGroupService.service, placementGroupService({ log, groups, maxMessageBytes }));
+    this.server.addService(JobService.service, jobService(this.jobs, this.log));
+    this.server.addService(DriverService.service, driverService(this.drivers));
   }
 
   async start(): Promise<string> {
@@ -162,66 +127,6 @@ export class HeadServer {
     this.drivers.close();
     await closeServer(this.server, 500);
     this.nodes.closeAll();
-  }
-
-  private async registerNode(req: RegisterNodeRequest): Promise<object> {
-    if (!req.address) throw new InvalidArgumentError('RegisterNode needs address', { context: { field: 'address' } });
-    const total = validateResourceRequest(req.resources?.amounts ?? {}, 'resources');
-    if (!Number.isInteger(req.numGpuDevices) || req.numGpuDevices < 0) {
-      throw new InvalidArgumentError(`num_gpu_devices must be an integer >= 0, got ${req.numGpuDevices}`, { context: { field: 'num_gpu_devices' } });
-    }
-    if (req.nodeId) return this.resumeNode(req);
-    const incarnation = await this.state.nextIncarnation();
-    const node = this.nodes.add(incarnation, req.address, req.hostname, total, req.numGpuDevices, req.labels ?? {});
-    this.scheduler.addNode(node.nodeId, total, req.numGpuDevices);
-    await this.state.saveNode(node);
-    this.log.info({ nodeId: node.nodeId, address: req.address, resources: total }, 'node registered');
-    this.actors.drain();
-    return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: this.heartbeatPeriodMs };
-  }
-
-  /**
-   * A worker that lost touch asks to be taken back. A node declared dead (or unknown, or of another
-   * incarnation) is fenced: its actors were already given up on, and must not run twice.
-   */
-  private async resumeNode(req: RegisterNodeRequest): Promise<object> {
-    const node = this.nodes.get(req.nodeId);
-    let fencedReason = '';
-    if (!node) fencedReason = `the head does not know node ${req.nodeId} (it restarted without its state)`;
-    else if (node.state === 'DEAD') fencedReason = `node ${req.nodeId} was declared dead: ${node.deathReason}`;
-    else if (Number(req.incarnation) !== node.incarnation) fencedReason = `node ${req.nodeId} incarnation ${req.incarnation} is not the current one (${node.incarnation})`;
-    if (fencedReason || !node) {
-      this.log.warn({ nodeId: req.nodeId, reason: fencedReason }, 'fencing a returning node');
-      return { fenced: true, fencedReason, heartbeatPeriodMs: this.heartbeatPeriodMs };
-    }
-    node.lastHeartbeatMs = Date.now();
-    node.resumed = true;
-    node.address = req.address;
-    await this.state.saveNode(node);
-    const reported = new Set(req.actorIds ?? []);
-    // Creations the previous head started but never heard back about: the node says how they went.
-    for (const r of req.running ?? []) {
-      const rec = this.actors.directory.get(r.actorId);
-      if (rec?.restored && rec.nodeId === node.nodeId && (rec.state === 'CREATING' || rec.state === 'RESTARTING') && rec.allocation) {
-        this.actors.confirm(rec, r.address, r.pid);
-      }
-    }
-    const stale: string[] = [];
-    for (const id of reported) {
-      const rec = this.actors.directory.get(id);
-      const here = rec && rec.nodeId === node.nodeId && (rec.state === 'ALIVE' || rec.state === 'CREATING' || rec.state === 'RESTARTING');
-      if (!here) stale.push(id);
-    }
-    for (const rec of this.actors.directory.onNode(node.nodeId)) {
-      // Only what the previous head knew: actors this head placed since are not in the report yet.
-      if (rec.restored && (rec.state === 'ALIVE' || (rec.allocation && rec.state !== 'PENDING')) && !reported.has(rec.actorId)) {
-        this.actors.exited(rec.actorId, node.nodeId, { type: 'lost', detail: `node ${node.nodeId} no longer runs it (it exited while the node was out of touch with the head)` });
-      }
-    }
-    // The node vouched for what it runs: from now on those records are this head's own.
-    for (const rec of this.actors.directory.onNode(node.nodeId)) if (reported.has(rec.actorId)) rec.restored = false;
-    this.log.info({ nodeId: node.nodeId, actors: reported.size, stale: stale.length }, 'node resumed');
-    return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: this.heartbeatPeriodMs, staleActorIds: stale };
   }
 
   /** Reloads nodes and actors from the store (a no-op on a new, empty store). */
@@ -266,7 +171,7 @@ export class HeadServer {
     }
   }
 
-  private status(): object {
+  private status(): GetClusterStatusReply {
     // One pass over the actors, not one per node.
     const perNode = new Map<string, number>();
     for (const a of this.actors.directory.all()) if (a.state !== 'DEAD' && a.nodeId) perNode.set(a.nodeId, (perNode.get(a.nodeId) ?? 0) + 1);
@@ -286,98 +191,12 @@ export class HeadServer {
     }));
     return {
       nodes,
-      actors: this.actors.directory.all().map((a) => this.actorInfo(a)),
+      actors: this.actors.directory.all().map(actorInfo),
       pendingActors: this.actors.pendingCount,
       headAddress: this.address,
       startedAtMs: this.startedAtMs,
       stateStore: this.state.store.description,
-      placementGroups: this.groups.list().map((g) => this.groupInfo(g)),
+      placementGroups: this.groups.list().map(groupInfo),
     };
   }
-
-  private async createGroup(req: CreateGroupRequest): Promise<object> {
-    return { group: this.groupInfo(await this.groups.create(req)) };
-  }
-
-  private async getGroup(req: GetGroupRequest): Promise<object> {
-    const g = this.groups.get(req.placementGroupId, req.name, req.namespace);
-    await this.groups.waitSettled(g, Math.min(Math.max(0, req.waitReadyMs || 0), 5 * 60_000));
-    return { group: this.groupInfo(g) };
-  }
-
-  private async removeGroup(req: { placementGroupId: string }): Promise<object> {
-    if (!req.placementGroupId) throw new InvalidArgumentError('removing a placement group needs placement_group_id', { context: { field: 'placement_group_id' } });
-    await this.groups.remove(req.placementGroupId);
-    return { group: this.groupInfo(this.groups.get(req.placementGroupId, '', '')) };
-  }
-
-  private groupInfo(g: PlacementGroupRecord): object {
-    return {
-      placementGroupId: g.id,
-      name: g.name,
-      namespace: g.namespace,
-      strategy: g.strategy,
-      state: g.state,
-      bundles: g.bundles.map((b, i) => ({ resources: { amounts: b }, nodeId: g.allocations[i]?.nodeId ?? '' })),
-      reason: g.reason,
-      ownerId: g.ownerId,
-      lifetime: g.lifetime,
-      createdAtMs: g.createdAtMs,
-    };
-  }
-
-  private actorInfo(a: ActorRecord): object {
-    return {
-      actorId: a.actorId,
-      className: a.spec.exportName,
-      name: a.spec.name,
-      namespace: a.spec.namespace,
-      state: a.state,
-      nodeId: a.nodeId,
-      address: a.address,
-      pid: a.pid,
-      resources: { amounts: a.spec.resources },
-      gpuIds: a.allocation?.gpuIds ?? [],
-      deathCause: a.death ? JSON.stringify(a.death) : '',
-      deathError: a.deathError ?? null,
-      isolation: a.spec.isolation,
-      createdAtMs: a.createdAtMs,
-      maxRestarts: a.spec.maxRestarts,
-      maxTaskRetries: a.spec.maxTaskRetries,
-      numRestarts: a.numRestarts,
-      ownerId: a.ownerId,
-      lifetime: a.spec.lifetime,
-      placementGroupId: a.spec.placementGroupId,
-      bundleIndex: a.allocation?.bundle?.index ?? a.spec.bundleIndex,
-    };
-  }
-}
-
-interface GetGroupRequest {
-  placementGroupId: string;
-  name: string;
-  namespace: string;
-  waitReadyMs: number;
-}
-
-interface RegisterNodeRequest {
-  nodeId: string;
-  incarnation: number;
-  actorIds: string[];
-  running: Array<{ actorId: string; address: string; pid: number }>;
-  address: string;
-  hostname: string;
-  resources: { amounts: Record<string, number> } | null;
-  labels: Record<string, string>;
-  numGpuDevices: number;
-}
-
-function parseCause(raw: string): DeathCause {
-  try {
-    const cause = JSON.parse(raw) as DeathCause;
-    if (cause && typeof cause === 'object' && typeof cause.type === 'string') return cause;
-  } catch {
-    // fall through
-  }
-  throw new InvalidArgumentError(`death_cause must be a JSON DeathCause, got ${JSON.stringify(raw).slice(0, 100)}`, { context: { field: 'death_cause' } });
 }

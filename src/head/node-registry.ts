@@ -1,8 +1,10 @@
-import type * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { makeClient } from '../transport/grpc.js';
 import { MuxClient } from '../transport/mux-stream.js';
-import { services } from '../transport/protos.js';
+import { troupeV1 } from '../transport/protos.js';
+import type { StartActorReply__Output } from '../generated/troupe/v1/StartActorReply.js';
+import type { StartActorRequest } from '../generated/troupe/v1/StartActorRequest.js';
+import type { WorkerServiceClient } from '../generated/troupe/v1/WorkerService.js';
 import type { NodeRow } from '../state/index.js';
 import type { ResourceMap } from './resources.js';
 
@@ -20,9 +22,9 @@ export interface NodeEntry {
   registeredAtMs: number;
   /** False for a node reloaded by a restarted head until its worker registers again and reports its actors. */
   resumed: boolean;
-  client: grpc.Client;
+  client: WorkerServiceClient;
   /** StartActor requests on one long-lived stream. */
-  starts: MuxClient<object, { address: string; pid: number }>;
+  starts: MuxClient<StartActorRequest, StartActorReply__Output>;
 }
 
 /** Registered worker nodes, their WorkerService clients and heartbeat deadlines. */
@@ -52,13 +54,20 @@ export class NodeRegistry {
   }
 
   private insert(fields: Omit<NodeEntry, 'client' | 'starts' | 'lastHeartbeatMs' | 'resumed'>, resumed: boolean): NodeEntry {
-    const entry = {
+    const client = makeClient(troupeV1.WorkerService, fields.address, this.token, this.maxMessageBytes);
+    const entry: NodeEntry = {
       ...fields,
       lastHeartbeatMs: Date.now(),
       resumed,
-      client: makeClient(services.WorkerService, fields.address, this.token, this.maxMessageBytes),
-    } as NodeEntry;
-    entry.starts = new MuxClient(entry.client, 'StartActors', 'worker', fields.address, this.maxMessageBytes);
+      client,
+      starts: new MuxClient<StartActorRequest, StartActorReply__Output>(
+        () => client.StartActors(),
+        'StartActors',
+        'worker',
+        fields.address,
+        this.maxMessageBytes,
+      ),
+    };
     this.nodes.set(entry.nodeId, entry);
     return entry;
   }

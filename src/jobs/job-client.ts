@@ -8,12 +8,21 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
-import { InvalidArgumentError, ShutDownError } from '../common/errors.js';
+import { InternalError, InvalidArgumentError, ShutDownError } from '../common/errors.js';
 import { checkOptions, field, fieldError, type Fields } from '../common/validate.js';
-import { services } from '../transport/protos.js';
-import { callUnary, fromServiceError, makeClient } from '../transport/grpc.js';
+import type { JobInfo__Output } from '../generated/troupe/v1/JobInfo.js';
+import type { JobServiceClient } from '../generated/troupe/v1/JobService.js';
+import { troupeV1 } from '../transport/protos.js';
+import {
+  callUnary,
+  fromServiceError,
+  makeClient,
+  type ReplyOf,
+  type RequestOf,
+  type UnaryName,
+} from '../transport/grpc.js';
 import { packWorkingDir } from './pack.js';
-import { PACKAGE_CHUNK_BYTES, validateEnv, validateJobId, type JobInfo } from './types.js';
+import { PACKAGE_CHUNK_BYTES, validateEnv, validateJobId, type JobInfo, type JobState } from './types.js';
 
 export interface JobClientOptions {
   /** host:port of the head. Default: `TROUPE_ADDRESS`. */
@@ -69,7 +78,7 @@ export interface TailOptions {
 
 export class JobClient {
   readonly address: string;
-  private readonly client: grpc.Client;
+  private readonly client: JobServiceClient;
   private closed = false;
 
   constructor(options: JobClientOptions = {}) {
@@ -79,7 +88,7 @@ export class JobClient {
     if (!address) throw new InvalidArgumentError('JobClient needs the head address: pass { address } or set TROUPE_ADDRESS', { context: { field: 'address' } });
     if (!token) throw new InvalidArgumentError(`talking to ${address} needs the cluster token: pass { token } or set TROUPE_TOKEN`, { context: { field: 'token' } });
     this.address = address;
-    this.client = makeClient(services.HeadService, address, token, options.maxMessageBytes);
+    this.client = makeClient(troupeV1.JobService, address, token, options.maxMessageBytes);
   }
 
   /** Packs and uploads the working directory, submits the job; resolves with its id once the head has it. */
@@ -95,12 +104,13 @@ export class JobClient {
       const pkg = await packWorkingDir(options.workingDir, { maxPackageBytes: options.maxPackageBytes });
       packageId = await this.upload(pkg.bytes, pkg.packageId);
     }
-    const reply = await this.call<{ job: JobInfo }>('SubmitJob', { entrypoint, packageId, env, numCpus, jobId: options.jobId ?? '', metadata: options.metadata ?? {} });
-    return reply.job.jobId;
+    const jobId = options.jobId ?? '';
+    const reply = await this.call('SubmitJob', { entrypoint, packageId, env, numCpus, jobId, metadata: options.metadata ?? {} });
+    return toJobInfo(reply.job).jobId;
   }
 
   async status(jobId: string): Promise<JobInfo> {
-    return (await this.call<{ job: JobInfo }>('GetJob', { jobId, waitMs: 0 })).job;
+    return toJobInfo((await this.call('GetJob', { jobId, waitMs: 0 })).job);
   }
 
   /** Resolves when the job has ended (or after `timeoutMs`, with its state then). */
@@ -108,18 +118,19 @@ export class JobClient {
     const deadline = Date.now() + (options.timeoutMs ?? 24 * 3600_000);
     for (;;) {
       const left = deadline - Date.now();
-      const job = (await this.call<{ job: JobInfo }>('GetJob', { jobId, waitMs: Math.max(0, Math.min(left, 60_000)) }, Math.min(left, 60_000) + 10_000)).job;
+      const waitMs = Math.max(0, Math.min(left, 60_000));
+      const job = toJobInfo((await this.call('GetJob', { jobId, waitMs }, Math.min(left, 60_000) + 10_000)).job);
       if (job.state === 'SUCCEEDED' || job.state === 'FAILED' || job.state === 'STOPPED' || Date.now() >= deadline) return job;
     }
   }
 
   async list(): Promise<JobInfo[]> {
-    return (await this.call<{ jobs: JobInfo[] }>('ListJobs', {})).jobs;
+    return (await this.call('ListJobs', {})).jobs.map(toJobInfo);
   }
 
   /** Asks the job to stop (SIGTERM to the driver's process group, SIGKILL after 5 s). */
   async stop(jobId: string): Promise<JobInfo> {
-    return (await this.call<{ job: JobInfo }>('StopJob', { jobId })).job;
+    return toJobInfo((await this.call('StopJob', { jobId })).job);
   }
 
   /** The job's log so far, as text. */
@@ -135,7 +146,7 @@ export class JobClient {
     let offset = options.offset ?? 0;
     const decoder = new TextDecoder();
     for (;;) {
-      const r = await this.call<{ data: Buffer; nextOffset: number; eof: boolean }>('GetJobLogs', { jobId, offset, waitMs: follow ? 20_000 : 0, maxBytes: 0 }, 40_000);
+      const r = await this.call('GetJobLogs', { jobId, offset, waitMs: follow ? 20_000 : 0, maxBytes: 0 }, 40_000);
       offset = Number(r.nextOffset);
       if (r.data.length) yield decoder.decode(r.data, { stream: true });
       if (r.eof || (!follow && r.data.length === 0)) break;
@@ -149,17 +160,23 @@ export class JobClient {
     this.client.close();
   }
 
-  private call<T>(method: string, req: object, timeoutMs = 30_000): Promise<T> {
+  private call<M extends UnaryName<JobServiceClient>>(
+    method: M,
+    req: RequestOf<JobServiceClient, M>,
+    timeoutMs = 30_000,
+  ): Promise<ReplyOf<JobServiceClient, M>> {
     if (this.closed) return Promise.reject(new ShutDownError('this JobClient was closed'));
-    return callUnary<object, T>(this.client, method, req, 'head', this.address, timeoutMs);
+    return callUnary(this.client, method, req, 'head', this.address, timeoutMs);
   }
 
   private upload(bytes: Buffer, packageId: string): Promise<string> {
     if (this.closed) return Promise.reject(new ShutDownError('this JobClient was closed'));
     return new Promise((resolve, reject) => {
-      const call = (this.client as unknown as {
-        UploadJobPackage(cb: (err: grpc.ServiceError | null, reply: { packageId: string }) => void): grpc.ClientWritableStream<object>;
-      }).UploadJobPackage((err, reply) => (err ? reject(fromServiceError(err, 'head', this.address)) : resolve(reply.packageId)));
+      const call = this.client.UploadJobPackage((err, reply) => {
+        if (err) reject(fromServiceError(err, 'head', this.address));
+        else if (!reply) reject(new InternalError('the head answered the upload with nothing'));
+        else resolve(reply.packageId);
+      });
       const write = async (): Promise<void> => {
         for (let i = 0; i < bytes.length || i === 0; i += PACKAGE_CHUNK_BYTES) {
           const ok = call.write({ packageId, totalBytes: bytes.length, data: bytes.subarray(i, i + PACKAGE_CHUNK_BYTES) });
@@ -171,4 +188,10 @@ export class JobClient {
       void write();
     });
   }
+}
+
+/** A job as the head describes it; its state is one of the JobState names. */
+function toJobInfo(w: JobInfo__Output | null): JobInfo {
+  if (!w) throw new InternalError("the head's reply has no job");
+  return { ...w, state: w.state as JobState };
 }

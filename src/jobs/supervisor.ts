@@ -12,10 +12,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, TroupeError } from '../common/errors.js';
+import type { JobPackageChunk__Output } from '../generated/troupe/v1/JobPackageChunk.js';
+import type { JobServiceClient } from '../generated/troupe/v1/JobService.js';
 import { troupeRoot } from '../common/session.js';
-import { services } from '../transport/protos.js';
+import { troupeV1 } from '../transport/protos.js';
 import { callUnary, makeClient } from '../transport/grpc.js';
 import { unpackPackage } from './unpack.js';
 import { SUPERVISOR_TOKEN_ENV, type SupervisorArgs } from './supervisor-args.js';
@@ -31,13 +32,8 @@ const MAX_REPORT_BYTES = 1024 * 1024;
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 const STOP_GRACE_MS = 5_000;
 
-interface ReportReply {
-  logOffset: number;
-  stop: boolean;
-}
-
 export class JobSupervisor {
-  private readonly head: grpc.Client;
+  private readonly head: JobServiceClient;
   private readonly token: string;
   private driver: ChildProcess | undefined;
   private pending: Buffer = Buffer.alloc(0);
@@ -56,7 +52,7 @@ export class JobSupervisor {
     this.token = process.env[SUPERVISOR_TOKEN_ENV] ?? '';
     delete process.env[SUPERVISOR_TOKEN_ENV];
     if (!this.token) throw new InvalidArgumentError(`the job supervisor needs the cluster token in ${SUPERVISOR_TOKEN_ENV}`, { context: { field: SUPERVISOR_TOKEN_ENV } });
-    this.head = makeClient(services.HeadService, args.headAddress, this.token);
+    this.head = makeClient(troupeV1.JobService, args.headAddress, this.token);
     this.dir = path.join(troupeRoot(), 'jobs', `${args.jobId}-${args.supervisorId}`);
     process.once('exit', () => this.killDriver('SIGKILL'));
     this.done = this.run();
@@ -99,11 +95,11 @@ export class JobSupervisor {
   private download(): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const call = (this.head as unknown as { GetJobPackage(req: object): grpc.ClientReadableStream<{ data: Buffer }> }).GetJobPackage({
+      const call = this.head.GetJobPackage({
         packageId: this.args.packageId,
         jobId: this.args.jobId,
       });
-      call.on('data', (c: { data: Buffer }) => chunks.push(c.data));
+      call.on('data', (c: JobPackageChunk__Output) => chunks.push(c.data));
       call.on('error', (err: Error) => reject(new InvalidArgumentError(`could not fetch the job's working directory from the head: ${err.message}`)));
       call.on('end', () => {
         const bytes = Buffer.concat(chunks);
@@ -178,7 +174,7 @@ export class JobSupervisor {
       const data = this.pending.subarray(0, MAX_REPORT_BYTES);
       // A final state goes out only with the last of the output.
       const sendState = isTerminal(this.state) && data.length < this.pending.length ? 'RUNNING' : this.state;
-      const reply = await callUnary<object, ReportReply>(
+      const reply = await callUnary(
         this.head,
         'ReportJob',
         {

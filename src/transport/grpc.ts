@@ -60,16 +60,29 @@ export function tokenInterceptor(token: string): grpc.Interceptor {
     });
 }
 
+/** What a generated service constructor (`troupeV1.XxxService`) is. */
+export type ClientConstructor<C extends grpc.Client> = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ClientOptions,
+) => C;
+
+/**
+ * A client of one service that sends the cluster token on every call. Pass `channel` (another
+ * client's `getChannel()`) to share its connection: the head's services all live on one port.
+ */
 export function makeClient<C extends grpc.Client>(
-  ctor: grpc.ServiceClientConstructor,
+  ctor: ClientConstructor<C>,
   address: string,
   token: string,
   maxMessageBytes?: number,
+  channel?: ReturnType<grpc.Client['getChannel']>,
 ): C {
   return new ctor(address, grpc.credentials.createInsecure(), {
     ...channelOptions(maxMessageBytes),
     interceptors: [tokenInterceptor(token)],
-  }) as unknown as C;
+    ...(channel ? { channelOverride: channel } : {}),
+  });
 }
 
 /**
@@ -204,26 +217,43 @@ export function bindServer(server: grpc.Server, host: string, port: number): Pro
   });
 }
 
-/** Promisified unary call with an optional deadline. */
-export function callUnary<Req, Rep>(
-  client: grpc.Client,
-  method: string,
-  request: Req,
+// A generated client's unary method: its last overload is `(argument, callback)`, which is the one
+// conditional types match, so the request and reply types are read from it.
+// biome-ignore lint/suspicious/noExplicitAny: matches any request and reply, to find the unary methods
+type UnaryShape = (argument: any, callback: grpc.requestCallback<any>) => grpc.ClientUnaryCall;
+type UnaryWithOptions<Req, Rep> = (
+  argument: Req,
+  options: grpc.CallOptions,
+  callback: grpc.requestCallback<Rep>,
+) => grpc.ClientUnaryCall;
+/** Names of the unary RPCs of a generated client (a client-streaming one's last overload takes one argument). */
+export type UnaryName<C> = {
+  [K in keyof C]: C[K] extends UnaryShape ? (Parameters<C[K]>['length'] extends 2 ? K : never) : never;
+}[keyof C] &
+  string;
+/** The request a unary RPC of a generated client takes. */
+export type RequestOf<C, M extends keyof C> = C[M] extends (argument: infer Req, callback: never) => unknown ? Req : never;
+/** The reply a unary RPC of a generated client resolves to. */
+export type ReplyOf<C, M extends keyof C> = C[M] extends (argument: never, callback: grpc.requestCallback<infer Rep>) => unknown
+  ? Rep
+  : never;
+
+/** Promisified unary call of a generated client, with an optional deadline. */
+export function callUnary<C extends grpc.Client, M extends UnaryName<C>>(
+  client: C,
+  method: M,
+  request: RequestOf<C, M>,
   peer: Peer,
   address: string,
   timeoutMs?: number,
-): Promise<Rep> {
+): Promise<ReplyOf<C, M>> {
   return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, Function>)[method];
-    if (typeof fn !== 'function') {
-      reject(new InternalError(`no RPC named ${method}`));
-      return;
-    }
+    const fn = client[method] as UnaryWithOptions<RequestOf<C, M>, ReplyOf<C, M>>;
     const options: grpc.CallOptions = {};
     if (timeoutMs !== undefined && timeoutMs > 0) options.deadline = Date.now() + timeoutMs;
-    fn.call(client, request, options, (err: grpc.ServiceError | null, reply: Rep) => {
+    fn.call(client, request, options, (err, reply) => {
       if (err) reject(fromServiceError(err, peer, address));
-      else resolve(reply);
+      else resolve(reply as ReplyOf<C, M>);
     });
   });
 }

@@ -8,6 +8,7 @@ import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from './wire-
  * Request/reply over one long-lived bidi stream: `{ items: [{ id, request }] }` out,
  * `{ outcomes: [{ id, reply | error }] }` back, batched per tick, answered in any order. A unary
  * RPC costs a new HTTP/2 stream each (~7k/s at best on two cores); this carries tens of thousands.
+ * The shapes below are what every generated `XxxBatch` / `XxxOutcomeBatch` pair has in common.
  */
 interface Item<Req> {
   id: number;
@@ -17,13 +18,12 @@ interface Outcome<Rep> {
   id: number;
   reply?: Rep | null;
   error?: ErrorInfo | null;
-  outcome?: string;
 }
-
-type Duplex = grpc.ClientDuplexStream<{ items: Item<unknown>[] }, { outcomes: Outcome<unknown>[] }>;
+/** A mux stream as the client sees it (`client.CreateActors()` and the like). */
+export type MuxDuplex<Req, Rep> = grpc.ClientDuplexStream<{ items: Item<Req>[] }, { outcomes: Outcome<Rep>[] }>;
 
 export class MuxClient<Req, Rep> {
-  private stream: Duplex | undefined;
+  private stream: MuxDuplex<Req, Rep> | undefined;
   private readonly pending = new Map<number, { resolve: (r: Rep) => void; reject: (e: unknown) => void }>();
   private outgoing: Item<Req>[] = [];
   private outgoingSizes: number[] = [];
@@ -31,7 +31,9 @@ export class MuxClient<Req, Rep> {
   private nextId = 0;
 
   constructor(
-    private readonly client: grpc.Client,
+    /** Opens the stream: `() => client.CreateActors()`. */
+    private readonly openStream: () => MuxDuplex<Req, Rep>,
+    /** The RPC's name, for messages. */
     private readonly method: string,
     private readonly peer: Peer,
     private readonly address: string,
@@ -71,14 +73,13 @@ export class MuxClient<Req, Rep> {
     for (const batch of splitBySize(items, sizes, this.maxMessageBytes)) stream.write({ items: batch });
   }
 
-  private open(): Duplex {
+  private open(): MuxDuplex<Req, Rep> {
     if (this.stream) return this.stream;
-    const open = (this.client as unknown as Record<string, () => Duplex>)[this.method]!;
-    const stream = open.call(this.client);
+    const stream = this.openStream();
     this.stream = stream;
     const mine = new Set<number>();
     const write = stream.write.bind(stream);
-    (stream as { write: (chunk: { items: Item<unknown>[] }) => boolean }).write = (chunk) => {
+    (stream as { write: (chunk: { items: Item<Req>[] }) => boolean }).write = (chunk) => {
       for (const it of chunk.items) mine.add(it.id);
       return write(chunk);
     };

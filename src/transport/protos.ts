@@ -1,9 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import type { ProtoGrpcType as ActorProto } from '../generated/actor.js';
+import type { ProtoGrpcType as ActorHostProto } from '../generated/actor_host.js';
+import type { ProtoGrpcType as DriverProto } from '../generated/driver.js';
+import type { ProtoGrpcType as JobProto } from '../generated/job.js';
+import type { ProtoGrpcType as NodeProto } from '../generated/node.js';
+import type { ProtoGrpcType as PlacementGroupProto } from '../generated/placement_group.js';
+import type { ProtoGrpcType as WorkerProto } from '../generated/worker.js';
 
 /** Finds `proto/` whether this file runs from `src/transport` (tsx) or `dist/src/transport`. */
 function protoRoot(): string {
@@ -17,8 +24,13 @@ function protoRoot(): string {
 }
 
 const ROOT = protoRoot();
-const FILES = ['troupe/v1/common.proto', 'troupe/v1/head.proto', 'troupe/v1/worker.proto', 'troupe/v1/actor.proto'];
+// Every file of the package, as scripts/gen-wire-types.mjs generates them.
+const FILES = readdirSync(path.join(ROOT, 'troupe', 'v1'))
+  .filter((f) => f.endsWith('.proto'))
+  .sort()
+  .map((f) => `troupe/v1/${f}`);
 
+// These options must match scripts/gen-wire-types.mjs: src/generated describes what they produce.
 const packageDefinition = protoLoader.loadSync(FILES, {
   includeDirs: [ROOT],
   keepCase: false,
@@ -28,15 +40,27 @@ const packageDefinition = protoLoader.loadSync(FILES, {
   oneofs: true,
 });
 
-interface TroupeV1 {
-  HeadService: grpc.ServiceClientConstructor;
-  WorkerService: grpc.ServiceClientConstructor;
-  ActorService: grpc.ServiceClientConstructor;
-}
+/** The typed `troupe.v1` package: one generated view per proto file, merged. */
+type TroupeV1 = ActorProto['troupe']['v1'] &
+  ActorHostProto['troupe']['v1'] &
+  DriverProto['troupe']['v1'] &
+  JobProto['troupe']['v1'] &
+  NodeProto['troupe']['v1'] &
+  PlacementGroupProto['troupe']['v1'] &
+  WorkerProto['troupe']['v1'];
 
+// The one place the loaded package meets its generated description (grpc-js returns an untyped
+// GrpcObject; the generated ProtoGrpcType is how its docs say to type it).
 const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as { troupe: { v1: TroupeV1 } };
 
-export const services = loaded.troupe.v1;
+/** Service constructors of `troupe.v1` (typed clients) with their `.service` definitions. */
+export const troupeV1 = loaded.troupe.v1;
+
+/**
+ * @deprecated The names actor-host.ts used before the head's services were split: `ActorService`
+ * here is the actor host's `ActorHostService`. Use `troupeV1`; this goes once actor-host.ts does.
+ */
+export const services = { ActorService: troupeV1.ActorHostService };
 
 // protobufjs view of the same files, used to encode ErrorInfo into trailing metadata.
 const pbRoot = new protobuf.Root();

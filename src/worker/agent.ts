@@ -5,7 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ACTOR_DEFAULTS } from '../common/actor-spec.js';
 import { ActorNotFoundError, InvalidArgumentError, TroupeError, type DeathCause } from '../common/errors.js';
 import { logger, type Logger } from '../common/logger.js';
-import { services } from '../transport/protos.js';
+import type { NodeServiceClient } from '../generated/troupe/v1/NodeService.js';
+import type { StartActorReply } from '../generated/troupe/v1/StartActorReply.js';
+import type { StartActorRequest__Output } from '../generated/troupe/v1/StartActorRequest.js';
+import type { WorkerServiceHandlers } from '../generated/troupe/v1/WorkerService.js';
+import { troupeV1 } from '../transport/protos.js';
 import {
   bindServer,
   callUnary,
@@ -48,30 +52,6 @@ export interface WorkerOptions extends ResourceOverrides {
   fenceOnSilence?: boolean;
 }
 
-interface RegisterReply {
-  nodeId: string;
-  incarnation: number;
-  heartbeatPeriodMs: number;
-  fenced: boolean;
-  fencedReason: string;
-  staleActorIds: string[];
-}
-
-interface StartActorRequest {
-  actorId: string;
-  spec: {
-    module: string;
-    exportName: string;
-    args: Buffer;
-    isolation: string;
-    maxConcurrency: number;
-    env: Record<string, string>;
-    execArgv: string[];
-  };
-  gpuIds: number[];
-  incarnation: number;
-}
-
 /**
  * The worker agent of one machine: registers the machine's resources with the head, heartbeats,
  * starts actors in host processes (warm pool, shared hosts), and reports their exits.
@@ -82,7 +62,7 @@ export class WorkerAgent {
   address = '';
   private readonly log: Logger;
   private readonly server: grpc.Server;
-  private readonly head: grpc.Client;
+  private readonly head: NodeServiceClient;
   private readonly pool: HostPool;
   private readonly actors = new Map<string, HostProcess>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -92,13 +72,19 @@ export class WorkerAgent {
 
   constructor(private readonly options: WorkerOptions) {
     this.log = logger('worker');
-    this.head = makeClient(services.HeadService, options.headAddress, options.token, options.maxMessageBytes);
+    this.head = makeClient(troupeV1.NodeService, options.headAddress, options.token, options.maxMessageBytes);
     this.server = new grpc.Server(serverOptions({ token: options.token, log: this.log }, options.maxMessageBytes));
-    this.server.addService(services.WorkerService.service, {
-      StartActor: unary(this.log, 'WorkerService.StartActor', (req: StartActorRequest) => this.startActor(req)),
-      StartActors: muxHandler(this.log, 'WorkerService.StartActors', (req: StartActorRequest) => this.startActor(req), options.maxMessageBytes),
-      KillActor: unary(this.log, 'WorkerService.KillActor', (req: { actorId: string }) => this.killActor(req.actorId)),
-    });
+    const handlers: WorkerServiceHandlers = {
+      StartActor: unary(this.log, 'WorkerService.StartActor', (req) => this.startActor(req)),
+      StartActors: muxHandler(
+        this.log,
+        'WorkerService.StartActors',
+        (req: StartActorRequest__Output) => this.startActor(req),
+        options.maxMessageBytes,
+      ),
+      KillActor: unary(this.log, 'WorkerService.KillActor', (req) => this.killActor(req.actorId)),
+    };
+    this.server.addService(troupeV1.WorkerService.service, handlers);
     mkdirSync(options.logDir, { recursive: true });
     this.pool = new HostPool({
       token: options.token,
@@ -132,7 +118,7 @@ export class WorkerAgent {
     let delay = 100;
     for (;;) {
       try {
-        const reply = await callUnary<object, RegisterReply>(
+        const reply = await callUnary(
           this.head,
           'RegisterNode',
           {
@@ -180,7 +166,8 @@ export class WorkerAgent {
     let failures = 0;
     const beat = (): void => {
       if (this.stopped) return;
-      callUnary<object, { known: boolean }>(this.head, 'Heartbeat', { nodeId: this.nodeId, incarnation: this.incarnation }, 'head', this.options.headAddress, periodMs * 2)
+      const request = { nodeId: this.nodeId, incarnation: this.incarnation };
+      callUnary(this.head, 'Heartbeat', request, 'head', this.options.headAddress, periodMs * 2)
         .then((reply) => {
           failures = 0;
           if (!reply.known && !this.stopped) {
@@ -213,7 +200,7 @@ export class WorkerAgent {
     this.tickTimer.unref();
   }
 
-  private async startActor(req: StartActorRequest): Promise<{ address: string; pid: number }> {
+  private async startActor(req: StartActorRequest__Output): Promise<StartActorReply> {
     const spec = req.spec;
     if (!spec?.module || !spec.exportName) {
       throw new InvalidArgumentError('StartActor needs spec.module and spec.exportName', { context: { field: 'spec.module' } });

@@ -36,15 +36,20 @@ const rawMethod = (path: string, stream = false) => ({
 });
 const RawHead = grpc.makeGenericClientConstructor(
   {
-    GetClusterStatus: rawMethod('/troupe.v1.HeadService/GetClusterStatus'),
-    CreateActor: rawMethod('/troupe.v1.HeadService/CreateActor'),
-    CreateActors: rawMethod('/troupe.v1.HeadService/CreateActors', true),
+    GetClusterStatus: rawMethod('/troupe.v1.ActorService/GetClusterStatus'),
+    CreateActor: rawMethod('/troupe.v1.ActorService/CreateActor'),
+    CreateActors: rawMethod('/troupe.v1.ActorService/CreateActors', true),
   },
-  'HeadService',
+  'ActorService',
 );
-const RawActor = grpc.makeGenericClientConstructor({ Calls: rawMethod('/troupe.v1.ActorService/Calls', true) }, 'ActorService');
+const RawActor = grpc.makeGenericClientConstructor(
+  { Calls: rawMethod('/troupe.v1.ActorHostService/Calls', true) },
+  'ActorHostService',
+);
 
 type UnaryFn = (req: Buffer, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, reply?: Buffer) => void) => void;
+/** A generic client: its methods are found by name, as a foreign client's would be. */
+type RawClient = InstanceType<grpc.ServiceClientConstructor>;
 type StreamFn = (md: grpc.Metadata) => grpc.ClientDuplexStream<Buffer, Buffer>;
 
 function bearer(token: string): grpc.Metadata {
@@ -54,23 +59,25 @@ function bearer(token: string): grpc.Metadata {
 }
 
 /** A raw client that sends anything: no size limit on its side, so the server's limit is what is tested. */
-function rawClient<T extends grpc.ServiceClientConstructor>(ctor: T, address: string): grpc.Client {
+function rawClient<T extends grpc.ServiceClientConstructor>(ctor: T, address: string): RawClient {
   return new ctor(address, grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': -1,
     'grpc.max_receive_message_length': -1,
   });
 }
 
-function unaryRaw(client: grpc.Client, method: string, body: Buffer, md: grpc.Metadata): Promise<{ err: grpc.ServiceError | null; reply?: Buffer }> {
+type RawReply = { err: grpc.ServiceError | null; reply?: Buffer };
+
+function unaryRaw(client: RawClient, method: string, body: Buffer, md: grpc.Metadata): Promise<RawReply> {
   return new Promise((resolve) => {
-    (client as unknown as Record<string, UnaryFn>)[method]!.call(client, body, md, (err, reply) => resolve({ err, reply }));
+    (client[method] as UnaryFn).call(client, body, md, (err, reply) => resolve({ err, reply }));
   });
 }
 
 /** Writes `frames` on a raw stream and resolves with the final status. */
-function streamRaw(client: grpc.Client, method: string, frames: Buffer[], md: grpc.Metadata): Promise<grpc.StatusObject> {
+function streamRaw(client: RawClient, method: string, frames: Buffer[], md: grpc.Metadata): Promise<grpc.StatusObject> {
   return new Promise((resolve) => {
-    const stream = (client as unknown as Record<string, StreamFn>)[method]!.call(client, md);
+    const stream = (client[method] as StreamFn).call(client, md);
     stream.on('data', () => undefined);
     stream.on('error', () => undefined);
     stream.on('status', resolve);
@@ -82,7 +89,7 @@ function streamRaw(client: grpc.Client, method: string, frames: Buffer[], md: gr
 const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
 const protoRoot = new protobuf.Root();
 protoRoot.resolvePath = (_origin, target) => protoDir + target;
-protoRoot.loadSync(['troupe/v1/head.proto'], { keepCase: false });
+protoRoot.loadSync(['troupe/v1/actor.proto'], { keepCase: false });
 const CreateActorRequest = protoRoot.lookupType('troupe.v1.CreateActorRequest');
 const GetClusterStatusReply = protoRoot.lookupType('troupe.v1.GetClusterStatusReply');
 const ErrorInfo = protoRoot.lookupType('troupe.v1.ErrorInfo');

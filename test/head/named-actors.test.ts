@@ -97,7 +97,7 @@ describe('cluster token', () => {
     const Client = grpc.makeGenericClientConstructor(
       {
         Calls: {
-          path: '/troupe.v1.ActorService/Calls',
+          path: '/troupe.v1.ActorHostService/Calls',
           requestStream: true,
           responseStream: true,
           requestSerialize: identity,
@@ -106,13 +106,13 @@ describe('cluster token', () => {
           responseDeserialize: identity,
         },
       },
-      'ActorService',
+      'ActorHostService',
     );
     const client = new Client(address, grpc.credentials.createInsecure());
     try {
       const metadata = new grpc.Metadata();
       metadata.set('authorization', 'Bearer wrong');
-      const stream = (client as unknown as { Calls: (m: grpc.Metadata) => grpc.ClientDuplexStream<Buffer, Buffer> }).Calls(metadata);
+      const stream = (client.Calls as (m: grpc.Metadata) => grpc.ClientDuplexStream<Buffer, Buffer>)(metadata);
       const status = await new Promise<grpc.StatusObject>((resolve) => {
         stream.on('data', () => undefined);
         stream.on('error', () => undefined);

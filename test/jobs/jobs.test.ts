@@ -4,11 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobClient, JobNotFoundError, UnauthenticatedError, type JobInfo } from '../../src/index.js';
+import { JobClient, JobNotFoundError, UnauthenticatedError } from '../../src/index.js';
 import { callUnary, makeClient } from '../../src/transport/grpc.js';
-import { services } from '../../src/transport/protos.js';
+import { troupeV1 } from '../../src/transport/protos.js';
 import { rawTar } from '../fixtures/raw-tar.js';
 import { describeRedis, redisDatabase, redisForTests } from '../state/redis-harness.js';
 import { startTestCluster, type TestCluster } from '../fixtures/cluster.js';
@@ -134,13 +133,11 @@ setInterval(() => {}, 1000);`,
   });
 
   it('refuses a package holding ../x, an absolute path or an escaping link, writing nothing outside its folder', async () => {
-    const head = makeClient<grpc.Client>(services.HeadService, cluster.address, cluster.token);
+    const head = makeClient(troupeV1.JobService, cluster.address, cluster.token);
     const upload = (bytes: Buffer): Promise<string> =>
       new Promise((resolve, reject) => {
         const id = createHash('sha256').update(bytes).digest('hex');
-        const call = (head as unknown as { UploadJobPackage(cb: (e: Error | null, r: { packageId: string }) => void): grpc.ClientWritableStream<object> }).UploadJobPackage((e, r) =>
-          e ? reject(e) : resolve(r.packageId),
-        );
+        const call = head.UploadJobPackage((e, r) => (e ? reject(e) : resolve(r?.packageId ?? '')));
         call.write({ packageId: id, totalBytes: bytes.length, data: bytes });
         call.end();
       });
@@ -152,8 +149,9 @@ setInterval(() => {}, 1000);`,
     ];
     for (const [entries, message] of bad) {
       const packageId = await upload(rawTar(entries));
-      const { job } = await callUnary<object, { job: JobInfo }>(head, 'SubmitJob', { entrypoint: ['node', 'main.mjs'], packageId, env: {}, numCpus: 0, jobId: '', metadata: {} }, 'head', cluster.address);
-      const info = await jobs.wait(job.jobId, { timeoutMs: 15_000 });
+      const submit = { entrypoint: ['node', 'main.mjs'], packageId, env: {}, numCpus: 0, jobId: '', metadata: {} };
+      const { job } = await callUnary(head, 'SubmitJob', submit, 'head', cluster.address);
+      const info = await jobs.wait(job?.jobId ?? '', { timeoutMs: 15_000 });
       expect(info.state).toBe('FAILED');
       expect(info.message).toMatch(message);
     }
@@ -164,7 +162,7 @@ setInterval(() => {}, 1000);`,
     // A package that does not match its id, or overruns what it announced, is refused at upload.
     const wrong = await rejection(
       new Promise((resolve, reject) => {
-        const call = (head as unknown as { UploadJobPackage(cb: (e: Error | null, r: unknown) => void): grpc.ClientWritableStream<object> }).UploadJobPackage((e, r) => (e ? reject(e) : resolve(r)));
+        const call = head.UploadJobPackage((e, r) => (e ? reject(e) : resolve(r)));
         call.write({ packageId: 'a'.repeat(64), totalBytes: 3, data: Buffer.from('abc') });
         call.end();
       }),

@@ -18,6 +18,7 @@ import {
 } from '../../src/index.js';
 import type { Counter, OrderLog, Tensors } from '../fixtures/actors.js';
 import { ACTORS, eventually, rejection, startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
+import type { ResultBatch__Output } from '../../src/generated/troupe/v1/ResultBatch.js';
 
 let embedded: EmbeddedCluster;
 let cluster: Cluster;
@@ -267,16 +268,16 @@ function makeBatch(n: number, seed: number): Float32Array {
 describe('malformed object requests', () => {
   it('a raw caller sending a broken ref, an unreachable argument object or an oversize store id gets clear errors; the actor keeps serving', async () => {
     const { makeClient } = await import('../../src/transport/grpc.js');
-    const { services } = await import('../../src/transport/protos.js');
+    const { troupeV1 } = await import('../../src/transport/protos.js');
     const { encode } = await import('../../src/transport/codec.js');
     const { ObjectRef } = await import('../../src/objects/ref.js');
     const { errorFromInfo } = await import('../../src/common/errors.js');
     const info = await consumer.state();
-    const client = makeClient(services.ActorService, info.address, cluster.token);
-    const stream = (client as unknown as { Calls: () => import('@grpc/grpc-js').ClientDuplexStream<object, { results: { seq: number; error?: never; value?: Buffer }[] }> }).Calls();
-    const results = new Map<number, { error?: never; value?: Buffer }>();
+    const client = makeClient(troupeV1.ActorHostService, info.address, cluster.token);
+    const stream = client.Calls();
+    const results = new Map<number, ResultBatch__Output['results'][number]>();
     stream.on('error', () => undefined); // the stream ends with the client below
-    stream.on('data', (b: { results: { seq: number; error?: never; value?: Buffer }[] }) => b.results.forEach((r) => results.set(r.seq, r)));
+    stream.on('data', (b: ResultBatch__Output) => b.results.forEach((r) => results.set(r.seq, r)));
     const brokenRef = encode([new ObjectRef({ id: 'x', descriptor: () => 5 as never })]);
     stream.write({
       ownerId: 'raw-test',

@@ -1,0 +1,10 @@
+// Original file: proto/troupe/v1/driver.proto
+
+
+export interface DriverMessage {
+  'ownerId'?: (string);
+}
+
+export interface DriverMessage__Output {
+  'ownerId': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/troupe/v1/job.proto
+
+
+export interface GetJobRequest {
+  'jobId'?: (string);
+  'waitMs'?: (number);
+}
+
+export interface GetJobRequest__Output {
+  'jobId': (string);
+  'waitMs': (number);
+}

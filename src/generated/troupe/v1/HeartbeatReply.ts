@@ -1,0 +1,10 @@
+// Original file: proto/troupe/v1/node.proto
+
+
+export interface HeartbeatReply {
+  'known'?: (boolean);
+}
+
+export interface HeartbeatReply__Output {
+  'known': (boolean);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/troupe/v1/actor.proto
+
+
+export interface KillActorRequest {
+  'actorId'?: (string);
+}
+
+export interface KillActorRequest__Output {
+  'actorId': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/troupe/v1/common.proto
+
+
+export interface NodeAffinity {
+  'nodeId'?: (string);
+  'soft'?: (boolean);
+}
+
+export interface NodeAffinity__Output {
+  'nodeId': (string);
+  'soft': (boolean);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/troupe/v1/placement_group.proto
+
+
+export interface RemovePlacementGroupRequest {
+  'placementGroupId'?: (string);
+}
+
+export interface RemovePlacementGroupRequest__Output {
+  'placementGroupId': (string);
+}

@@ -1,0 +1,8 @@
+// Original file: proto/troupe/v1/node.proto
+
+
+export interface ReportActorExitReply {
+}
+
+export interface ReportActorExitReply__Output {
+}
