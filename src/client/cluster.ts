@@ -19,7 +19,7 @@ import {
 } from '../common/errors.js';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { decode } from '../transport/codec.js';
+import { decode } from '../objects/codec.js';
 import { ObjectPlane } from '../objects/plane.js';
 import { ObjectTable, type EncodedArgs, type OwnedObject, type WaitOptions } from '../objects/owner.js';
 import { ObjectRef } from '../objects/ref.js';
@@ -39,6 +39,8 @@ import {
   type ClusterStatus,
   type PlacementGroupInfo,
 } from './status.js';
+import { toWireActorSpec } from '../common/actor-spec.js';
+import { normalizeModule } from '../common/module-specifier.js';
 import { validateCollectiveOptions, type CollectiveGroupOptions } from './collective-options.js';
 import { PlacementGroup, validateGroupOptions as validatePgOptions, wireBundles, type GroupHost, type GroupOp, type PlacementGroupOptions } from './placement-group.js';
 
@@ -324,25 +326,14 @@ export class Cluster {
     resources: Record<string, number>,
     options: ActorOptions,
   ): Promise<ActorInfo> {
-    const spec = {
+    const spec = toWireActorSpec(options, {
       module,
       exportName,
       args,
-      resources: { amounts: resources },
-      name: options.name ?? '',
-      namespace: options.namespace ?? this.namespace,
-      maxConcurrency: options.maxConcurrency ?? 1,
-      isolation: options.isolation ?? 'process',
-      schedulingStrategy: options.schedulingStrategy ?? 'DEFAULT',
-      nodeAffinity: options.nodeAffinity ? { nodeId: options.nodeAffinity.nodeId, soft: options.nodeAffinity.soft ?? false } : null,
-      lifetime: options.lifetime ?? '',
-      maxRestarts: options.maxRestarts ?? 0,
-      maxTaskRetries: options.maxTaskRetries ?? 0,
-      env: options.env ?? {},
+      resources,
+      namespace: this.namespace,
       execArgv: this.init.execArgv,
-      placementGroupId: typeof options.placementGroup === 'string' ? options.placementGroup : (options.placementGroup?.id ?? ''),
-      bundleIndex: options.bundleIndex ?? -1,
-    };
+    });
     await this.headReady();
     const reply = await this.creations.request({ spec, ownerId: this.init.ownerId }, `the spawn request for ${exportName} (with its constructor arguments)`);
     return toActorInfo(present(reply.actor, 'actor'));
@@ -677,14 +668,6 @@ function localAddressTowards(address: string): Promise<string> {
     socket.once('error', () => done('127.0.0.1'));
     socket.setTimeout(5000, () => done('127.0.0.1'));
   });
-}
-
-function normalizeModule(module: URL | string): string {
-  if (module instanceof URL) return module.href;
-  if (module.startsWith('file:')) return module;
-  if (path.isAbsolute(module)) return module;
-  if (module.startsWith('./') || module.startsWith('../')) return path.resolve(module);
-  return module;
 }
 
 export type { DeathCause };

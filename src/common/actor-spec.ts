@@ -3,6 +3,7 @@
  * The client checks options with it before sending; the head checks every spec it receives from the
  * wire with the same table, so the head never accepts what the client refuses.
  */
+import type { ActorSpec__Output } from '../generated/troupe/v1/ActorSpec.js';
 import { z } from 'zod';
 import { InvalidArgumentError } from './errors.js';
 import { checkOptions, checkValue, field, type Fields } from './validate.js';
@@ -156,25 +157,8 @@ export function resourceRequest(opts: ActorOptions): Record<string, number> {
 }
 
 /** An ActorSpec as it travels (proto-loader objects: every field present, '' and 0 when unset). */
-export interface WireActorSpec {
-  module: string;
-  exportName: string;
-  args: Buffer;
-  resources: { amounts: Record<string, number> } | null;
-  name: string;
-  namespace: string;
-  maxConcurrency: number;
-  isolation: string;
-  schedulingStrategy: string;
-  nodeAffinity: { nodeId: string; soft: boolean } | null;
-  lifetime: string;
-  maxRestarts: number;
-  maxTaskRetries: number;
-  env: Record<string, string>;
-  execArgv: string[];
-  placementGroupId: string;
-  bundleIndex: number;
-}
+/** An actor spec as it travels (troupe.v1.ActorSpec, every field present as the head decodes it). */
+export type WireActorSpec = ActorSpec__Output;
 
 /** What the client adds to the options to make a spec. */
 export interface SpecParts {

@@ -1,27 +1,26 @@
 /** The job RPCs: gRPC handlers over the head's JobManager, its package store and its logs. */
 import type * as grpc from '@grpc/grpc-js';
+import type { JobServiceHandlers } from '../generated/troupe/v1/JobService.js';
 import type { Logger } from '../common/logger.js';
 import { toServiceError, unary } from '../transport/grpc.js';
 import type { JobManager, JobRow, LogsRequest, ReportRequest, SubmitRequest } from './job-manager.js';
 import type { PackageChunk } from './job-packages.js';
 
 /** gRPC handlers of the job RPCs, logged as `JobService.<Method>`. */
-export function jobService(jobs: JobManager, log: Logger): grpc.UntypedServiceImplementation {
-  const u = <Req, Rep>(name: string, fn: (req: Req) => Promise<Rep> | Rep) =>
-    unary<Req, Rep>(log, `JobService.${name}`, fn);
+export function jobService(jobs: JobManager, log: Logger): JobServiceHandlers {
   return {
     UploadJobPackage: (call: grpc.ServerReadableStream<PackageChunk, object>, cb: grpc.sendUnaryData<object>) =>
       upload(jobs, call, cb),
     GetJobPackage: (call: grpc.ServerWritableStream<{ packageId: string; jobId: string }, object>) =>
       download(jobs, call),
-    SubmitJob: u('SubmitJob', async (req: SubmitRequest) => ({ job: info(await jobs.submit(req)) })),
-    GetJob: u('GetJob', async (req: { jobId: string; waitMs: number }) => ({
+    SubmitJob: unary(log, 'JobService.SubmitJob', async (req: SubmitRequest) => ({ job: info(await jobs.submit(req)) })),
+    GetJob: unary(log, 'JobService.GetJob', async (req: { jobId: string; waitMs: number }) => ({
       job: info(await jobs.wait(req.jobId, req.waitMs)),
     })),
-    ListJobs: u('ListJobs', () => ({ jobs: jobs.list().map(info) })),
-    StopJob: u('StopJob', async (req: { jobId: string }) => ({ job: info(await jobs.stop(req.jobId)) })),
-    GetJobLogs: u('GetJobLogs', (req: LogsRequest) => jobs.readLogs(req)),
-    ReportJob: u('ReportJob', (req: ReportRequest) => jobs.report(req)),
+    ListJobs: unary(log, 'JobService.ListJobs', () => ({ jobs: jobs.list().map(info) })),
+    StopJob: unary(log, 'JobService.StopJob', async (req: { jobId: string }) => ({ job: info(await jobs.stop(req.jobId)) })),
+    GetJobLogs: unary(log, 'JobService.GetJobLogs', (req: LogsRequest) => jobs.readLogs(req)),
+    ReportJob: unary(log, 'JobService.ReportJob', (req: ReportRequest) => jobs.report(req)),
   };
 }
 

@@ -14,8 +14,8 @@
  * comes back as a view (no copy) of the type it was sent as.
  */
 import { SerializationError } from '../common/errors.js';
-import { decode, encode } from '../transport/codec.js';
-import type { SplitValue } from '../transport/out-of-band.js';
+import { decode, encode } from './codec.js';
+import type { SplitValue } from './out-of-band.js';
 
 const VERSION = 1;
 const HEADER_BYTES = 8;

@@ -14,8 +14,8 @@ import {
   errorFromInfo,
   type ErrorInfo,
 } from '../common/errors.js';
-import { decode, encode } from '../transport/codec.js';
-import { hasLargeParts, DEFAULT_OUT_OF_BAND_BYTES, split, type SplitValue } from '../transport/out-of-band.js';
+import { decode, encode } from './codec.js';
+import { hasLargeParts, DEFAULT_OUT_OF_BAND_BYTES, split, type SplitValue } from './out-of-band.js';
 import { ObjectPlane, type ObjectLocation } from './plane.js';
 import { ObjectRef, collectingRefs, type RefDescriptor, type RefState } from './ref.js';
 

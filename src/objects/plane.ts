@@ -6,8 +6,8 @@
 import { ObjectFreedError, OwnerDiedError, TroupeError } from '../common/errors.js';
 import { logger, type Logger } from '../common/logger.js';
 import { DataPlaneClient, DataPlaneServer } from '../transport/data-plane/index.js';
-import { join, split, type SplitValue } from '../transport/out-of-band.js';
-import { decode } from '../transport/codec.js';
+import { join, split, type SplitValue } from './out-of-band.js';
+import { decode } from './codec.js';
 import { parse } from './layout.js';
 import { RefArg, decodingRefs, type RefDescriptor } from './ref.js';
 import { ObjectStore } from './store.js';

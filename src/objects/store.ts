@@ -1,6 +1,6 @@
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { SplitValue } from '../transport/out-of-band.js';
+import type { SplitValue } from './out-of-band.js';
 import { segments } from './layout.js';
 
 /** One object held by this process, ready to be served on its data plane. */

@@ -56,12 +56,6 @@ const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as { tro
 /** Service constructors of `troupe.v1` (typed clients) with their `.service` definitions. */
 export const troupeV1 = loaded.troupe.v1;
 
-/**
- * @deprecated The names actor-host.ts used before the head's services were split: `ActorService`
- * here is the actor host's `ActorHostService`. Use `troupeV1`; this goes once actor-host.ts does.
- */
-export const services = { ActorService: troupeV1.ActorHostService };
-
 // protobufjs view of the same files, used to encode ErrorInfo into trailing metadata.
 const pbRoot = new protobuf.Root();
 pbRoot.resolvePath = (_origin, target) => path.join(ROOT, target);

@@ -6,15 +6,15 @@
 import * as grpc from '@grpc/grpc-js';
 import { ActorConstructorError, ActorDiedError, TroupeError, type DeathCause } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { decode, encode } from '../transport/codec.js';
+import { decode, encode } from '../objects/codec.js';
 import { ObjectPlane } from '../objects/plane.js';
 import { decodingRefs } from '../objects/ref.js';
-import { services } from '../transport/protos.js';
+import { troupeV1 } from '../transport/protos.js';
 import { bindServer, serverOptions, closeServer, makeClient, DEFAULT_MAX_MESSAGE_BYTES } from '../transport/grpc.js';
 import { ActorInstance, type Outcome } from './actor-runtime.js';
 import { ActorLoader } from './actor-loader.js';
 import { CallStreams } from './call-stream.js';
-import type { WireBatch, WireResult } from './call-wire.js';
+import type { ActorHostServiceHandlers } from '../generated/troupe/v1/ActorHostService.js';
 import { CollectiveMembership } from './collective-member.js';
 import { OwnerLeases } from './owner-leases.js';
 import type { SystemRequest } from './system-requests.js';
@@ -51,9 +51,8 @@ export class ActorHost {
     this.groups = new CollectiveMembership(options.host, options.log);
     const streams = new CallStreams(this, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     this.server = new grpc.Server(serverOptions({ token: options.token, log: options.log }, options.maxMessageBytes));
-    this.server.addService(services.ActorService.service, {
-      Calls: (call: grpc.ServerDuplexStream<WireBatch, { results: WireResult[] }>) => streams.serve(call),
-    });
+    const handlers: ActorHostServiceHandlers = { Calls: (call) => streams.serve(call) };
+    this.server.addService(troupeV1.ActorHostService.service, handlers);
   }
 
   async listen(): Promise<number> {
@@ -64,15 +63,10 @@ export class ActorHost {
   /** Sends one call to a missing actor through our own server and waits for its answer. */
   async warmUp(port: number): Promise<void> {
     const address = `${this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host}:${port}`;
-    const client = makeClient<grpc.Client>(
-      services.ActorService,
-      address,
-      this.options.token,
-      this.options.maxMessageBytes,
-    );
+    const client = makeClient(troupeV1.ActorHostService, address, this.options.token, this.options.maxMessageBytes);
     try {
       await new Promise<void>((resolve, reject) => {
-        const stream = (client as unknown as { Calls: () => grpc.ClientDuplexStream<unknown, unknown> }).Calls();
+        const stream = client.Calls();
         const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
         stream.on('data', () => {
           clearTimeout(timer);

@@ -5,14 +5,14 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, errorToInfo, type TroupeError } from '../common/errors.js';
-import { decode, encode } from '../transport/codec.js';
-import { hasLargeParts, split } from '../transport/out-of-band.js';
+import { decode, encode } from '../objects/codec.js';
+import { hasLargeParts, split } from '../objects/out-of-band.js';
 import { MAX_OBJECT_ID_BYTES } from '../transport/data-plane/index.js';
 import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
 import { ObjectPlane } from '../objects/plane.js';
 import { decodedRefCount } from '../objects/ref.js';
 import type { ActorInstance, CallRequest, Outcome, Reply } from './actor-runtime.js';
-import type { WireBatch, WireCall, WireResult } from './call-wire.js';
+import type { CallsStream, WireBatch, WireCall, WireResult } from './call-wire.js';
 import type { OwnerLeases } from './owner-leases.js';
 import { decodeSystemRequest, isSystemMethod, type SystemRequest } from './system-requests.js';
 
@@ -36,7 +36,7 @@ export class CallStreams {
     private readonly maxBytes: number,
   ) {}
 
-  serve(call: grpc.ServerDuplexStream<WireBatch, { results: WireResult[] }>): void {
+  serve(call: CallsStream): void {
     const maxBytes = this.maxBytes;
     let pending: WireResult[] = [];
     let sizes: number[] = [];

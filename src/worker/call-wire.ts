@@ -1,28 +1,17 @@
 /**
- * The messages of ActorService.Calls as this process reads and writes them (troupe.v1.CallBatch,
- * Call and Result). Declared by hand for now; generated wire types replace them.
+ * The messages of ActorHostService.Calls as this process reads and writes them: the generated
+ * troupe.v1 types, named for their role here.
  */
-import type { ErrorInfo } from '../common/errors.js';
-import type { ObjectLocation } from '../objects/plane.js';
+import type { ActorHostServiceHandlers } from '../generated/troupe/v1/ActorHostService.js';
+import type { Call__Output } from '../generated/troupe/v1/Call.js';
+import type { CallBatch__Output } from '../generated/troupe/v1/CallBatch.js';
+import type { Result } from '../generated/troupe/v1/Result.js';
 
-export interface WireCall {
-  seq: number;
-  actorId: string;
-  method: string;
-  args: Buffer;
-  argsObject?: ObjectLocation | null;
-  storeAs?: string;
-}
-
-export interface WireBatch {
-  calls: WireCall[];
-  free?: string[];
-  ownerId?: string;
-}
-
-export interface WireResult {
-  seq: number;
-  value?: Buffer;
-  error?: ErrorInfo;
-  stored?: ObjectLocation;
-}
+/** One call as it arrives. */
+export type WireCall = Call__Output;
+/** One batch of calls as it arrives. */
+export type WireBatch = CallBatch__Output;
+/** One result as this host sends it. */
+export type WireResult = Result;
+/** The server side of one caller's Calls stream. */
+export type CallsStream = Parameters<ActorHostServiceHandlers['Calls']>[0];

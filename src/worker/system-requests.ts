@@ -5,7 +5,7 @@
  * tagged variant with named fields, decoded and checked once where it arrives.
  */
 import { InvalidArgumentError, MethodNotFoundError } from '../common/errors.js';
-import { decode } from '../transport/codec.js';
+import { decode } from '../objects/codec.js';
 
 /** Method names of runtime requests (not the actor's own methods) start with this. */
 export const SYSTEM_PREFIX = '~troupe.';

@@ -19,8 +19,8 @@ import { ACTORS, rejection } from '../fixtures/embedded.js';
 
 /** Where CreateActor lives today; the one line to change when the head's services are renamed. */
 const CREATE_ACTOR = {
-  service: 'troupe.v1.HeadService',
-  proto: 'troupe/v1/head.proto',
+  service: 'troupe.v1.ActorService',
+  proto: 'troupe/v1/actor.proto',
   request: 'troupe.v1.CreateActorRequest',
 };
 

@@ -269,7 +269,7 @@ describe('malformed object requests', () => {
   it('a raw caller sending a broken ref, an unreachable argument object or an oversize store id gets clear errors; the actor keeps serving', async () => {
     const { makeClient } = await import('../../src/transport/grpc.js');
     const { troupeV1 } = await import('../../src/transport/protos.js');
-    const { encode } = await import('../../src/transport/codec.js');
+    const { encode } = await import('../../src/objects/codec.js');
     const { ObjectRef } = await import('../../src/objects/ref.js');
     const { errorFromInfo } = await import('../../src/common/errors.js');
     const info = await consumer.state();
@@ -298,7 +298,7 @@ describe('malformed object requests', () => {
     expect(err(2).message).toMatch(/127\.0\.0\.1:1/);
     expect(err(3)).toBeInstanceOf(InvalidArgumentError);
     expect((err(3) as InvalidArgumentError).field).toBe('store_as');
-    const { decode } = await import('../../src/transport/codec.js');
+    const { decode } = await import('../../src/objects/codec.js');
     expect(decode(results.get(4)!.value!)).toBe('still here');
   });
 });

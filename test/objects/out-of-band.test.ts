@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SerializationError } from '../../src/common/errors.js';
-import { join, split } from '../../src/transport/out-of-band.js';
+import { join, split } from '../../src/objects/out-of-band.js';
 
 /** What the data plane delivers: each part in its own fresh, exactly sized ArrayBuffer. */
 const received = (parts: Uint8Array[]): Uint8Array[] => parts.map((p) => new Uint8Array(p));

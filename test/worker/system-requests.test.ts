@@ -14,9 +14,9 @@ import {
   type ErrorInfo,
 } from '../../src/common/errors.js';
 import { connect, type Cluster } from '../../src/index.js';
-import { decode, encode } from '../../src/transport/codec.js';
+import { decode, encode } from '../../src/objects/codec.js';
 import { makeClient } from '../../src/transport/grpc.js';
-import { services } from '../../src/transport/protos.js';
+import { troupeV1 } from '../../src/transport/protos.js';
 import { decodeSystemRequest, systemCall, type SystemRequest } from '../../src/worker/system-requests.js';
 import type { Counter } from '../fixtures/actors.js';
 import { ACTORS } from '../fixtures/embedded.js';
@@ -130,7 +130,7 @@ describe('a malformed runtime request on an actor host’s call stream', () => {
 
   it('fails that call only, with the field named; the stream and the actor go on serving', async () => {
     const c = await cluster.actorClass<typeof Counter>(ACTORS, 'Counter').spawn([5], { isolation: 'shared' });
-    const client = makeClient<grpc.Client>(services.ActorService, (await c.state()).address, cluster.token);
+    const client = makeClient(troupeV1.ActorHostService, (await c.state()).address, cluster.token);
     const stream = (
       client as unknown as { Calls: () => grpc.ClientDuplexStream<unknown, { results: Result[] }> }
     ).Calls();

@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr';
 import { SerializationError } from '../common/errors.js';
 // Registers the ObjectRef msgpack extension in every process that encodes or decodes calls.
-import '../objects/ref.js';
+import './ref.js';
 
 // Records are off: encoder and decoder live in different processes with no shared structures.
 const packr = new Packr({ useRecords: false, moreTypes: true, int64AsType: 'number' });
