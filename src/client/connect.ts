@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_NAMESPACE, NAMESPACE_FIELD } from '../common/actor-spec.js';
 import { InvalidArgumentError } from '../common/errors.js';
-import { configureLogging } from '../common/logger.js';
-import { newSession } from '../common/session.js';
 import { checkOptions, field, type Fields } from '../common/validate.js';
-import { HeadServer } from '../head/index.js';
-import { WorkerAgent } from '../worker/index.js';
 import { Cluster } from './cluster.js';
 
 export interface ConnectOptions {
@@ -71,47 +66,9 @@ export async function connect(options: ConnectOptions = {}): Promise<Cluster> {
     }
     return cluster;
   }
+  // Loaded only here, so a driver that joins a cluster never loads the head or the state store.
+  const { startEmbedded } = await import('./embedded.js');
   return startEmbedded(options, namespace, ownerId, execArgv);
-}
-
-async function startEmbedded(options: ConnectOptions, namespace: string, ownerId: string, execArgv: string[]): Promise<Cluster> {
-  const token = options.token ?? randomBytes(24).toString('base64url');
-  const session = newSession('embedded');
-  if (!process.env.TROUPE_LOG_TO_STDERR) configureLogging({ file: path.join(session.logs, `embedded-${process.pid}.log`), name: 'embedded' });
-  const head = new HeadServer({ token, maxMessageBytes: options.maxMessageBytes });
-  const headAddress = await head.start();
-  const worker = new WorkerAgent({
-    headAddress,
-    token,
-    logDir: session.logs,
-    numCpus: options.numCpus,
-    numGpus: options.numGpus,
-    resources: options.resources,
-    warmPoolSize: options.warmPoolSize,
-    fenceOnSilence: false,
-    maxMessageBytes: options.maxMessageBytes,
-    driverExecArgv: execArgv,
-  });
-  try {
-    await worker.start();
-  } catch (err) {
-    await head.stop();
-    throw err;
-  }
-  return new Cluster({
-    address: headAddress,
-    token,
-    namespace,
-    maxMessageBytes: options.maxMessageBytes,
-    execArgv,
-    ownerId,
-    embedded: {
-      async stop() {
-        await worker.stop();
-        await head.stop();
-      },
-    },
-  });
 }
 
 /** Module loader flags of this process (`--import tsx` and the like) that actors need too. */
