@@ -1,7 +1,7 @@
 /** `troupe cluster up | down | status FILE`. */
 import { Command } from 'commander';
 import { clusterDown, clusterStatus, clusterUp, loadClusterConfig, type Progress, type UpResult } from '../launcher/index.js';
-import { UnavailableError } from '../common/errors.js';
+import { UnavailableError } from '../common/index.js';
 import { formatResources } from '../head/index.js';
 import { formatStatus } from './status.js';
 

@@ -1,6 +1,6 @@
 /** `troupe job submit | logs | status | stop | list`. */
 import { Command, Option } from 'commander';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { JobClient, parseEnvPairs, type JobInfo } from '../jobs/index.js';
 import { addressFlag, numberFlag } from './flags.js';
 import { resolveTarget } from './status.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `troupe` command: start and stop nodes, ask a cluster for its status. */
 import { Command, Option } from 'commander';
-import { TroupeError } from '../common/errors.js';
+import { TroupeError } from '../common/index.js';
 import { addressFlag, numberFlag, resourcesFlag } from './flags.js';
 import { startCommand, DEFAULT_HEAD_PORT, type StartFlags } from './start.js';
 import { statusCommand } from './status.js';

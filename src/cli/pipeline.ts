@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { InvalidArgumentError } from '../common/errors.js';
-import { asciiGrid, makeSchedule, scheduleToJson, simulate, svgTimeline, theoreticalBubble } from '../train/pipeline/index.js';
+import { InvalidArgumentError } from '../common/index.js';
+import { asciiGrid, makeSchedule, scheduleToJson, simulate, svgTimeline, theoreticalBubble } from '../train/index.js';
 
 export interface PipelineShowFlags {
   schedule: string;

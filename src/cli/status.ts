@@ -1,6 +1,6 @@
 import { connect, type ClusterStatus } from '../client/index.js';
-import { InvalidArgumentError } from '../common/errors.js';
-import { latestSession, readIfExists } from '../common/session.js';
+import { InvalidArgumentError } from '../common/index.js';
+import { latestSession, readIfExists } from '../common/index.js';
 import { compareResourceNames, formatAmount } from '../head/index.js';
 
 /** Address and token from flags, then TROUPE_ADDRESS / TROUPE_TOKEN, then the latest local head session. */

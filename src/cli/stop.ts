@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { troupeRoot } from '../common/session.js';
+import { troupeRoot } from '../common/index.js';
 
 interface Target {
   pid: number;

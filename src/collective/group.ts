@@ -7,8 +7,8 @@
  * A backend is the implementation of the collectives: 'tcp' runs ring algorithms over a
  * TcpPeerTransport; 'nccl' plugs in from the native core through `registerCollectiveBackend`.
  */
-import { InvalidArgumentError, UnavailableError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { InvalidArgumentError, UnavailableError } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import { allgather, allreduce, barrier, broadcast, reduceScatter, type AllgatherOptions, type BroadcastOptions, type ReduceOp, type ReduceOptions } from './ring.js';
 import type { CollectiveOptions } from './steps.js';
 import { TcpPeerTransport } from './tcp-transport.js';

@@ -12,9 +12,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UnavailableError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import { FrameError, FrameParser, type FrameHandlers, type FrameHeader } from '../transport/framing/index.js';
+import { UnavailableError } from '../common/index.js';
+import type { Logger } from '../common/index.js';
+import { FrameError, FrameParser, type FrameHandlers, type FrameHeader } from '../transport/index.js';
 import { COLLECTIVE, CollectiveFrame, WRITER_RULES, controlFrame, readerRules } from './wire.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;

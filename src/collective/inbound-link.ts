@@ -3,7 +3,7 @@
  * to the mailbox — straight into the destination of the recvInto waiting for them when there is
  * one, else into a buffer of their own — and ABORT tells that the peer gave up.
  */
-import { FrameError, type FrameHandlers, type FrameHeader } from '../transport/framing/index.js';
+import { FrameError, type FrameHandlers, type FrameHeader } from '../transport/index.js';
 import type { Mailbox } from './mailbox.js';
 import { COLLECTIVE, CollectiveFrame, DTYPE_F64, dtypeName, dtypeWidth } from './wire.js';
 

@@ -16,7 +16,7 @@
  * arriving; from then the claimed recv has a fresh timeout for the rest, and when that runs out
  * (the sender stalled mid-message) it rejects and the owner must stop reading into the destination.
  */
-import { TimeoutError, type UnavailableError } from '../common/errors.js';
+import { TimeoutError, type UnavailableError } from '../common/index.js';
 import { copyInto, kindOf, shapeError, type FloatArray } from './transport.js';
 
 interface Waiter {

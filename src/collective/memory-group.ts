@@ -1,5 +1,5 @@
 /** An in-process collective group over the shared Mailbox, for tests and single-process use. */
-import { InvalidArgumentError, UnavailableError } from '../common/errors.js';
+import { InvalidArgumentError, UnavailableError } from '../common/index.js';
 import { Mailbox } from './mailbox.js';
 import type { PeerTransport } from './transport.js';
 

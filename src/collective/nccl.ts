@@ -14,7 +14,7 @@
  * or timed-out call aborts the communicator; every later call then fails naming why.
  */
 import { nativeAddon, type NativeAddon, type NcclComm, type NcclReduceOp } from '../../native/index.js';
-import { DeviceUnavailableError, InvalidArgumentError, TimeoutError, TroupeError } from '../common/errors.js';
+import { DeviceUnavailableError, InvalidArgumentError, TimeoutError, TroupeError } from '../common/index.js';
 import { registerCollectiveBackend, type BackendEndpoint, type CollectiveBackend, type CollectiveOps, type EndpointOptions, type P2POptions } from './group.js';
 import { segmentBounds, type AllgatherOptions, type BroadcastOptions, type ReduceOp, type ReduceOptions } from './ring.js';
 import { DEFAULT_TIMEOUT_MS, type CollectiveOptions } from './steps.js';

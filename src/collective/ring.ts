@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import type { PeerTransport, FloatArray } from './transport.js';
 import {
   alloc,

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/errors.js';
+import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/index.js';
 import { copyInto, type PeerTransport, type FloatArray } from './transport.js';
 
 /** Options every collective takes. */

@@ -8,9 +8,9 @@
  * destination, with nothing allocated per message. Messages wait in the shared Mailbox.
  */
 import net from 'node:net';
-import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/errors.js';
-import { logger, type Logger } from '../common/logger.js';
-import type { FrameHandlers, FrameParser } from '../transport/framing/index.js';
+import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/index.js';
+import { logger, type Logger } from '../common/index.js';
+import type { FrameHandlers, FrameParser } from '../transport/index.js';
 import { acceptPeer, dialUntil, Greeting, type HandshakeHost } from './handshake.js';
 import { InboundLink } from './inbound-link.js';
 import { Mailbox } from './mailbox.js';

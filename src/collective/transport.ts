@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 
 /** The element types collectives move. */
 export type FloatArray = Float32Array | Float64Array;

@@ -7,7 +7,7 @@
  *   DATA   tag, then one tensor's bytes
  *   ABORT  payload: utf-8 reason (the sender gave up on the group)
  */
-import { encodeFrame, encodeHeader, type FrameProtocol, type FrameRule } from '../transport/framing/index.js';
+import { encodeFrame, encodeHeader, type FrameProtocol, type FrameRule } from '../transport/index.js';
 
 export const COLLECTIVE_MAGIC = 0x5452434c; // 'TRCL'
 export const COLLECTIVE_VERSION = 2;

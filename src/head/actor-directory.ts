@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { DeathCause, ErrorInfo } from '../common/errors.js';
+import type { DeathCause, ErrorInfo } from '../common/index.js';
 import type { Allocation } from './scheduler.js';
 import type { ValidSpec } from './spec.js';
 

@@ -1,4 +1,4 @@
-import { DEFAULT_NAMESPACE } from '../common/actor-spec.js';
+import { DEFAULT_NAMESPACE } from '../common/index.js';
 import { randomBytes } from 'node:crypto';
 import {
   ActorNotFoundError,
@@ -9,9 +9,9 @@ import {
   TroupeError,
   errorToInfo,
   type DeathCause,
-} from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import { callUnary } from '../transport/grpc.js';
+} from '../common/index.js';
+import type { Logger } from '../common/index.js';
+import { callUnary } from '../transport/index.js';
 import { ActorDirectory, type ActorRecord } from './actor-directory.js';
 import type { NodeRegistry } from './node-registry.js';
 import type { Allocation, PlaceResult, PlacementRequest } from './scheduler.js';

@@ -1,11 +1,11 @@
-import { InvalidArgumentError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { InvalidArgumentError } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import type { ActorServiceHandlers } from '../generated/troupe/v1/ActorService.js';
 import type { CreateActorReply } from '../generated/troupe/v1/CreateActorReply.js';
 import type { CreateActorRequest__Output } from '../generated/troupe/v1/CreateActorRequest.js';
 import type { GetClusterStatusReply } from '../generated/troupe/v1/GetClusterStatusReply.js';
-import { unary } from '../transport/grpc.js';
-import { muxHandler } from '../transport/mux-stream.js';
+import { unary } from '../transport/index.js';
+import { muxHandler } from '../transport/index.js';
 import type { ActorManager } from './actor-manager.js';
 import { validateSpec } from './spec.js';
 import { actorInfo } from './wire-info.js';

@@ -3,7 +3,7 @@
  * the group's strategy (Ray's PACK, SPREAD, STRICT_PACK, STRICT_SPREAD), on copies of the ledgers,
  * and says why when no assignment exists now or ever. Pure; the scheduler takes a plan's resources.
  */
-import { ResourcesInfeasibleError } from '../common/errors.js';
+import { ResourcesInfeasibleError } from '../common/index.js';
 import { type FixedMap, type ResourceMap, toFixedMap } from './resources.js';
 import {
   GPU,

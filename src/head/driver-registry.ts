@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { Logger } from '../common/logger.js';
+import type { Logger } from '../common/index.js';
 import type { DriverMessage__Output } from '../generated/troupe/v1/DriverMessage.js';
 import type { HeadMessage } from '../generated/troupe/v1/HeadMessage.js';
 

@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError } from '../common/errors.js';
-import { logger, type Logger } from '../common/logger.js';
+import { InvalidArgumentError } from '../common/index.js';
+import { logger, type Logger } from '../common/index.js';
 import type { GetClusterStatusReply } from '../generated/troupe/v1/GetClusterStatusReply.js';
-import { troupeV1 } from '../transport/protos.js';
-import { bindServer, closeServer, serverOptions } from '../transport/grpc.js';
+import { troupeV1 } from '../transport/index.js';
+import { bindServer, closeServer, serverOptions } from '../transport/index.js';
 import { ActorManager } from './actor-manager.js';
 import { NodeRegistry } from './node-registry.js';
 import { HeadState, recordFromRow } from './head-state.js';

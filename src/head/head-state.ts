@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NameTakenError, TroupeError, type DeathCause } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { NameTakenError, TroupeError, type DeathCause } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import type { ActorRow, Mutation, NodeRow, OpaqueRow, StateStore } from '../state/index.js';
 import type { ActorRecord } from './actor-directory.js';
 import type { ActorPersistence } from './actor-manager.js';

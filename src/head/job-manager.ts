@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidArgumentError, JobNotFoundError, describeDeath, type DeathCause } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { InvalidArgumentError, JobNotFoundError, describeDeath, type DeathCause } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import type { Mutation, OpaqueRow, StateStore } from '../state/index.js';
-import { encode } from '../objects/codec.js';
+import { encode } from '../objects/index.js';
 import {
   SUPERVISOR_MODULE,
   SUPERVISOR_TOKEN_ENV,

@@ -3,8 +3,8 @@
  * state store in chunks (`package/<sha256>/<n>`), so a restarted head still serves it to the supervisor.
  */
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError, MessageTooLargeError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { InvalidArgumentError, MessageTooLargeError } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import type { Mutation, StateStore } from '../state/index.js';
 import { DEFAULT_MAX_PACKAGE_BYTES, PACKAGE_CHUNK_BYTES, formatBytes } from '../jobs/index.js';
 

@@ -1,8 +1,8 @@
 /** The job RPCs: gRPC handlers over the head's JobManager, its package store and its logs. */
 import type * as grpc from '@grpc/grpc-js';
 import type { JobServiceHandlers } from '../generated/troupe/v1/JobService.js';
-import type { Logger } from '../common/logger.js';
-import { toServiceError, unary } from '../transport/grpc.js';
+import type { Logger } from '../common/index.js';
+import { toServiceError, unary } from '../transport/index.js';
 import type { JobManager, JobRow, LogsRequest, ReportRequest, SubmitRequest } from './job-manager.js';
 import type { PackageChunk } from './job-packages.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { makeClient } from '../transport/grpc.js';
-import { MuxClient } from '../transport/mux-stream.js';
-import { troupeV1 } from '../transport/protos.js';
+import { makeClient } from '../transport/index.js';
+import { MuxClient } from '../transport/index.js';
+import { troupeV1 } from '../transport/index.js';
 import type { StartActorReply__Output } from '../generated/troupe/v1/StartActorReply.js';
 import type { StartActorRequest } from '../generated/troupe/v1/StartActorRequest.js';
 import type { WorkerServiceClient } from '../generated/troupe/v1/WorkerService.js';

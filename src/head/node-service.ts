@@ -1,9 +1,9 @@
-import { InvalidArgumentError, type DeathCause } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { InvalidArgumentError, type DeathCause } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import type { NodeServiceHandlers } from '../generated/troupe/v1/NodeService.js';
 import type { RegisterNodeReply } from '../generated/troupe/v1/RegisterNodeReply.js';
 import type { RegisterNodeRequest__Output } from '../generated/troupe/v1/RegisterNodeRequest.js';
-import { unary } from '../transport/grpc.js';
+import { unary } from '../transport/index.js';
 import type { ActorManager } from './actor-manager.js';
 import type { HeadState } from './head-state.js';
 import type { NodeRegistry } from './node-registry.js';

@@ -1,13 +1,13 @@
-import { InvalidArgumentError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { InvalidArgumentError } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import type { CreatePlacementGroupRequest__Output } from '../generated/troupe/v1/CreatePlacementGroupRequest.js';
 import type { GetPlacementGroupRequest__Output } from '../generated/troupe/v1/GetPlacementGroupRequest.js';
 import type { PlacementGroupOp__Output } from '../generated/troupe/v1/PlacementGroupOp.js';
 import type { PlacementGroupReply } from '../generated/troupe/v1/PlacementGroupReply.js';
 import type { PlacementGroupServiceHandlers } from '../generated/troupe/v1/PlacementGroupService.js';
 import type { RemovePlacementGroupRequest__Output } from '../generated/troupe/v1/RemovePlacementGroupRequest.js';
-import { unary } from '../transport/grpc.js';
-import { muxHandler } from '../transport/mux-stream.js';
+import { unary } from '../transport/index.js';
+import { muxHandler } from '../transport/index.js';
 import type { PlacementGroupManager } from './placement-groups.js';
 import { groupInfo } from './wire-info.js';
 

@@ -15,10 +15,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_NAMESPACE, LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD } from '../common/actor-spec.js';
-import { InvalidArgumentError, NameTakenError, ResourcesInfeasibleError, StateCorruptError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import { checkValue, field } from '../common/validate.js';
+import { DEFAULT_NAMESPACE, LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD } from '../common/index.js';
+import { InvalidArgumentError, NameTakenError, ResourcesInfeasibleError, StateCorruptError } from '../common/index.js';
+import type { Logger } from '../common/index.js';
+import { checkValue, field } from '../common/index.js';
 import type { OpaqueRow } from '../state/index.js';
 import { formatResources, validateResourceRequest, type ResourceMap } from './resources.js';
 import { BUNDLE_STRATEGIES, type BundleStrategy } from './bundle-planner.js';

@@ -3,7 +3,7 @@
  * Amounts are kept internally as integers of 1/10000 unit, as Ray does, so that ten requests of
  * 0.1 CPU add up to exactly 1 CPU and a node never looks over- or under-committed by drift.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 
 /** Resource name → amount. 'memory' is in bytes; fractional amounts are allowed. */
 export type ResourceMap = Record<string, number>;

@@ -5,7 +5,7 @@
  * share a single device. The ledger operations are in node-ledger.ts, the placement group planner
  * in bundle-planner.ts, and the messages for requests that do not fit in shortfall.ts.
  */
-import { InvalidArgumentError, ResourcesInfeasibleError } from '../common/errors.js';
+import { InvalidArgumentError, ResourcesInfeasibleError } from '../common/index.js';
 import {
   type FixedMap,
   type ResourceMap,

@@ -3,7 +3,7 @@
  * much, and against what ("missing GPU (needs 2, the most any node has is 1)"), most severe first.
  * Pure functions of the ledgers; the `missing` context field lists the short resource names.
  */
-import { ResourcesInfeasibleError } from '../common/errors.js';
+import { ResourcesInfeasibleError } from '../common/index.js';
 import {
   type FixedMap,
   compareResourceNames,

@@ -8,11 +8,11 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
-import { InternalError, InvalidArgumentError, ShutDownError } from '../common/errors.js';
-import { checkOptions, field, fieldError, type Fields } from '../common/validate.js';
+import { InternalError, InvalidArgumentError, ShutDownError } from '../common/index.js';
+import { checkOptions, field, fieldError, type Fields } from '../common/index.js';
 import type { JobInfo__Output } from '../generated/troupe/v1/JobInfo.js';
 import type { JobServiceClient } from '../generated/troupe/v1/JobService.js';
-import { troupeV1 } from '../transport/protos.js';
+import { troupeV1 } from '../transport/index.js';
 import {
   callUnary,
   fromServiceError,
@@ -20,7 +20,7 @@ import {
   type ReplyOf,
   type RequestOf,
   type UnaryName,
-} from '../transport/grpc.js';
+} from '../transport/index.js';
 import { packWorkingDir } from './pack.js';
 import { PACKAGE_CHUNK_BYTES, validateEnv, validateJobId, type JobInfo, type JobState } from './types.js';
 

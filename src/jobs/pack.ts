@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { create } from 'tar';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { IgnoreRules, IGNORE_FILE } from './ignore.js';
 import { DEFAULT_MAX_PACKAGE_BYTES, DEFAULT_MAX_UNPACKED_BYTES, MAX_PACKAGE_ENTRIES, formatBytes } from './types.js';
 

@@ -12,12 +12,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidArgumentError, TroupeError } from '../common/errors.js';
+import { InvalidArgumentError, TroupeError } from '../common/index.js';
 import type { JobPackageChunk__Output } from '../generated/troupe/v1/JobPackageChunk.js';
 import type { JobServiceClient } from '../generated/troupe/v1/JobService.js';
-import { troupeRoot } from '../common/session.js';
-import { troupeV1 } from '../transport/protos.js';
-import { callUnary, makeClient } from '../transport/grpc.js';
+import { troupeRoot } from '../common/index.js';
+import { troupeV1 } from '../transport/index.js';
+import { callUnary, makeClient } from '../transport/index.js';
 import { unpackPackage } from './unpack.js';
 import { SUPERVISOR_TOKEN_ENV, type SupervisorArgs } from './supervisor-args.js';
 

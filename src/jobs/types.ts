@@ -1,5 +1,5 @@
 /** Jobs as users see them: a driver program, its state, and the limits on what may be uploaded. */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 
 /** PENDING: its supervisor is being placed; RUNNING: the driver runs; then one of the three ends. */
 export type JobState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'STOPPED';

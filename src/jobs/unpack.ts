@@ -9,7 +9,7 @@
 import { lstatSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { DEFAULT_MAX_UNPACKED_BYTES, MAX_PACKAGE_ENTRIES, formatBytes } from './types.js';
 
 export interface UnpackOptions {

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { InvalidArgumentError } from '../common/errors.js';
-import { fieldPath as issuePath } from '../common/validate.js';
+import { InvalidArgumentError } from '../common/index.js';
+import { fieldPath as issuePath } from '../common/index.js';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, _ . - (starting with a letter or digit)');
 const hostName = z.string().regex(/^[A-Za-z0-9_.:-]{1,253}$/, 'must be a host name or an IP address');

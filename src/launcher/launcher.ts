@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Cluster, type ClusterStatus } from '../client/index.js';
-import { TroupeError, UnavailableError } from '../common/errors.js';
+import { TroupeError, UnavailableError } from '../common/index.js';
 import type { ClusterConfig, NodeConfig } from './config.js';
 import { parseProbe, probeCommand, setupCommand, startHeadCommand, startWorkerCommand, stopCommand, type Probe } from './remote.js';
 import { SshHost } from './ssh.js';

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, type ClientChannel } from 'ssh2';
-import { InvalidArgumentError, TimeoutError, UnauthenticatedError, UnavailableError } from '../common/errors.js';
+import { InvalidArgumentError, TimeoutError, UnauthenticatedError, UnavailableError } from '../common/index.js';
 import type { SshTarget } from './config.js';
 
 export interface ExecResult {

@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import { SerializationError } from '../common/errors.js';
+import { SerializationError } from '../common/index.js';
 // Registers the ObjectRef msgpack extension in every process that encodes or decodes calls.
 import './ref.js';
 

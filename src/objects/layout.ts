@@ -13,7 +13,7 @@
  * side the whole object lands in one fresh ArrayBuffer, so every part starts 8-byte aligned and
  * comes back as a view (no copy) of the type it was sent as.
  */
-import { SerializationError } from '../common/errors.js';
+import { SerializationError } from '../common/index.js';
 import { decode, encode } from './codec.js';
 import type { SplitValue } from './out-of-band.js';
 

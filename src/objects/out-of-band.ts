@@ -4,7 +4,7 @@
  * bytes beside the msgpack envelope, so they can go over the data plane without being copied into
  * a message; `join` puts views of the received bytes back, as the same types, aligned.
  */
-import { SerializationError } from '../common/errors.js';
+import { SerializationError } from '../common/index.js';
 import { decode, encode } from './codec.js';
 
 /** Arrays at or above this size leave the envelope (the data plane beats msgpack from here). */

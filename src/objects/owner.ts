@@ -13,7 +13,7 @@ import {
   errorToInfo,
   errorFromInfo,
   type ErrorInfo,
-} from '../common/errors.js';
+} from '../common/index.js';
 import { decode, encode } from './codec.js';
 import { hasLargeParts, DEFAULT_OUT_OF_BAND_BYTES, split, type SplitValue } from './out-of-band.js';
 import { ObjectPlane, type ObjectLocation } from './plane.js';

@@ -3,9 +3,9 @@
  * server) and a client that pulls objects held elsewhere. Actor host processes start theirs at
  * once; a driver starts its server the first time it holds a large object.
  */
-import { ObjectFreedError, OwnerDiedError, TroupeError } from '../common/errors.js';
-import { logger, type Logger } from '../common/logger.js';
-import { DataPlaneClient, DataPlaneServer } from '../transport/data-plane/index.js';
+import { ObjectFreedError, OwnerDiedError, TroupeError } from '../common/index.js';
+import { logger, type Logger } from '../common/index.js';
+import { DataPlaneClient, DataPlaneServer } from '../transport/index.js';
 import { join, split, type SplitValue } from './out-of-band.js';
 import { decode } from './codec.js';
 import { parse } from './layout.js';

@@ -4,7 +4,7 @@
  * envelopes RedisStore writes and checked the same way when read, so both stores behave alike,
  * including on a corrupt snapshot.
  */
-import { ShutDownError } from '../common/errors.js';
+import { ShutDownError } from '../common/index.js';
 import { decodeRow, encodeRow, type RowLocation } from './rows.js';
 import { emptyState, readSnapshot, snapshotText, SnapshotWriter, type SnapshotState } from './snapshot.js';
 import type { CommitResult, Mutation, NamedActor, RowTypes, StateStore, TableName } from './types.js';

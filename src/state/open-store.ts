@@ -3,7 +3,7 @@
  * `memory:///path/to/snapshot.json` for a MemoryStore kept in that file, a Redis URL for RedisStore.
  */
 import { fileURLToPath } from 'node:url';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 import { RedisStore, type RedisStoreOptions } from './redis-store.js';
 import { isRedisUrl, redactUrl, REDIS_URL_FORMS } from './redis-url.js';

@@ -4,8 +4,8 @@
  * queueing it forever, and turning ioredis errors into Troupe errors that say what to do.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { InternalError, StateCorruptError, StateUnavailableError, TroupeError } from '../common/errors.js';
-import { logger } from '../common/logger.js';
+import { InternalError, StateCorruptError, StateUnavailableError, TroupeError } from '../common/index.js';
+import { logger } from '../common/index.js';
 import { COMMIT_LUA, COMMIT_SCRIPT_NAME } from './redis-commit.js';
 import type { RedisUrl } from './redis-url.js';
 

@@ -8,7 +8,7 @@
  * KEYS), field, value. Replies: {1} applied; {0, i, holder} mutation i (0-based) claims a name that
  * `holder` has; {-1, k, type} KEYS[k] holds a `type`, not a hash.
  */
-import { StateCorruptError } from '../common/errors.js';
+import { StateCorruptError } from '../common/index.js';
 import { encodeRow } from './rows.js';
 import { nameField, type RedisKeys } from './redis-keys.js';
 import type { CommitResult, Mutation } from './types.js';

@@ -7,7 +7,7 @@
  *   <prefix>kv:<ns>       hash: key -> binary value, one per key-value namespace
  *   <prefix>counters      hash: counter name -> integer
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import type { TableName } from './types.js';
 
 export const DEFAULT_KEY_PREFIX = 'troupe:{default}:';

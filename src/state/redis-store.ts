@@ -4,7 +4,7 @@
  * with StateUnavailableError and the client keeps reconnecting, so the same instance works again
  * once Redis is back. See redis-keys.ts for the key layout.
  */
-import { ShutDownError, StateCorruptError, StateUnavailableError } from '../common/errors.js';
+import { ShutDownError, StateCorruptError, StateUnavailableError } from '../common/index.js';
 import { commitCall, commitResult, COMMIT_SCRIPT_NAME } from './redis-commit.js';
 import { createRedisClient, redisFailure, type ConnectionWatch, type RedisClient, type RedisClientOptions } from './redis-client.js';
 import { DEFAULT_KEY_PREFIX, nameField, RedisKeys, splitNameField } from './redis-keys.js';

@@ -2,7 +2,7 @@
  * Parses the Redis URL forms the state store accepts into a connection target. Passwords come from
  * the URL or `TROUPE_REDIS_PASSWORD` and never appear in `description` or in error messages.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 
 export const REDIS_URL_FORMS =
   'redis://[user:password@]host[:port][/db], rediss://... (TLS), ' +

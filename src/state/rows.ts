@@ -5,8 +5,8 @@
  * of surfacing later as a confusing failure in the head.
  */
 import { z } from 'zod';
-import { InvalidArgumentError, StateCorruptError } from '../common/errors.js';
-import { field, type Field, type Fields } from '../common/validate.js';
+import { InvalidArgumentError, StateCorruptError } from '../common/index.js';
+import { field, type Field, type Fields } from '../common/index.js';
 import type { ActorRow, NodeRow, RowTypes, TableName } from './types.js';
 
 export const ROW_SCHEMA_VERSION = 1;

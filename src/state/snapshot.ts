@@ -10,8 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { StateCorruptError } from '../common/errors.js';
-import { logger } from '../common/logger.js';
+import { StateCorruptError } from '../common/index.js';
+import { logger } from '../common/index.js';
 import { TABLES } from './rows.js';
 import type { TableName } from './types.js';
 

@@ -6,7 +6,7 @@
  * and in the metadata: format = "troupe-checkpoint", version = "1", optimizer = JSON of
  * { type, step, hyper, paramSteps }, plus the caller's own string metadata.
  */
-import { InvalidArgumentError, SerializationError } from '../common/errors.js';
+import { InvalidArgumentError, SerializationError } from '../common/index.js';
 import type { Module } from './module.js';
 import type { Optimizer, OptimizerState } from './optim.js';
 import { Tensor, type Parameter } from './tensor.js';

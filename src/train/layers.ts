@@ -1,5 +1,5 @@
 /** Layers: Linear, ReLU, GELU, LayerNorm, and the `mlp` builder. */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { Module, Sequential } from './module.js';
 import { gelu, layerNorm, linear, relu } from './ops.js';
 import { Random } from './random.js';

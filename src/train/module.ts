@@ -3,7 +3,7 @@
  * are found on the instance's own fields (in the order they were assigned) and named with dots,
  * as in PyTorch's state_dict: `0.weight`, `2.bias`.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { Parameter, shapeText, type Tensor } from './tensor.js';
 
 export abstract class Module {

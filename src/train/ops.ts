@@ -3,7 +3,7 @@
  * requires grad, records a GradNode whose backward runs the matching native backward kernel.
  */
 import { nativeAddon, type NativeTensor } from '../../native/index.js';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { Tensor, type GradNode } from './tensor.js';
 
 type Grads = Array<Tensor | null>;

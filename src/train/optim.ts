@@ -3,9 +3,9 @@
  * and weight decay, and AdamW, both with PyTorch's update rules; and global-norm clipping.
  */
 import { nativeAddon } from '../../native/index.js';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { z } from 'zod';
-import { checkOptions, field, type Fields } from '../common/validate.js';
+import { checkOptions, field, type Fields } from '../common/index.js';
 import { Tensor, type Parameter } from './tensor.js';
 
 /** The state an optimizer saves: per-parameter tensors by slot name, and plain settings. */

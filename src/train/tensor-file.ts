@@ -13,7 +13,7 @@
  */
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { InvalidArgumentError, SerializationError } from '../common/errors.js';
+import { InvalidArgumentError, SerializationError } from '../common/index.js';
 
 export interface StoredTensor {
   dtype: 'float32' | 'int32';

@@ -3,7 +3,7 @@
  * device, and, when it takes part in training, a gradient and the node that made it.
  */
 import { nativeAddon, type DType, type NativeTensor } from '../../native/index.js';
-import { InvalidArgumentError, ObjectFreedError } from '../common/errors.js';
+import { InvalidArgumentError, ObjectFreedError } from '../common/index.js';
 
 /** 'cpu', or an NVIDIA GPU by index ('cuda:0'). */
 export type Device = 'cpu' | `cuda:${number}`;

@@ -13,9 +13,9 @@ import {
   errorToInfo,
   errorFromInfo,
   type ErrorInfo,
-} from '../common/errors.js';
+} from '../common/index.js';
 import { ErrorInfoType } from './protos.js';
-import type { Logger } from '../common/logger.js';
+import type { Logger } from '../common/index.js';
 
 /** Metadata key carrying the cluster token on every RPC. */
 export const TOKEN_METADATA_KEY = 'authorization';

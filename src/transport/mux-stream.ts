@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { TroupeError, errorFromInfo, errorToInfo, type ErrorInfo } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { TroupeError, errorFromInfo, errorToInfo, type ErrorInfo } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, fromServiceError, type Peer } from './grpc.js';
 import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from './wire-size.js';
 

@@ -3,7 +3,7 @@
  * refuses them: a refused message fails its whole stream, and with it every call or creation
  * that shared the stream, not only the one that was too large.
  */
-import { MessageTooLargeError, type ErrorContext } from '../common/errors.js';
+import { MessageTooLargeError, type ErrorContext } from '../common/index.js';
 
 // Tag, length prefix and map-entry framing of one field, generously: the estimate must not be low.
 const FIELD_OVERHEAD = 12;

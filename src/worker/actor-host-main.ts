@@ -3,8 +3,8 @@
  * own and takes create/destroy orders over the IPC channel. Exits when its agent goes away, so a
  * killed agent never leaves orphans.
  */
-import { configureLogging, flushLogs } from '../common/logger.js';
-import { errorToInfo } from '../common/errors.js';
+import { configureLogging, flushLogs } from '../common/index.js';
+import { errorToInfo } from '../common/index.js';
 import { ActorHost } from './actor-host.js';
 import type { AgentToHost, HostToAgent } from './host-ipc.js';
 

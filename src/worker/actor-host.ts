@@ -4,13 +4,13 @@
  * system-requests.ts and collective-member.ts, and the lifetime of callers' objects in owner-leases.ts.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ActorConstructorError, ActorDiedError, TroupeError, type DeathCause } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import { decode, encode } from '../objects/codec.js';
-import { ObjectPlane } from '../objects/plane.js';
-import { decodingRefs } from '../objects/ref.js';
-import { troupeV1 } from '../transport/protos.js';
-import { bindServer, serverOptions, closeServer, makeClient, DEFAULT_MAX_MESSAGE_BYTES } from '../transport/grpc.js';
+import { ActorConstructorError, ActorDiedError, TroupeError, type DeathCause } from '../common/index.js';
+import type { Logger } from '../common/index.js';
+import { decode, encode } from '../objects/index.js';
+import { ObjectPlane } from '../objects/index.js';
+import { decodingRefs } from '../objects/index.js';
+import { troupeV1 } from '../transport/index.js';
+import { bindServer, serverOptions, closeServer, makeClient, DEFAULT_MAX_MESSAGE_BYTES } from '../transport/index.js';
 import { ActorInstance, type Outcome } from './actor-runtime.js';
 import { ActorLoader } from './actor-loader.js';
 import { CallStreams } from './call-stream.js';

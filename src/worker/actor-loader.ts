@@ -1,6 +1,6 @@
 /** Loads actor classes: imports each module once per process and finds the class it exports. */
-import { ModuleLoadError } from '../common/errors.js';
-import { toImportable } from '../common/module-specifier.js';
+import { ModuleLoadError } from '../common/index.js';
+import { toImportable } from '../common/index.js';
 
 export type ActorClass = new (...args: unknown[]) => Record<string, unknown>;
 

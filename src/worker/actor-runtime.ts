@@ -6,8 +6,8 @@ import {
   errorToInfo,
   type DeathCause,
   type ErrorInfo,
-} from '../common/errors.js';
-import type { ObjectLocation } from '../objects/plane.js';
+} from '../common/index.js';
+import type { ObjectLocation } from '../objects/index.js';
 
 /** What a finished call produces: an encoded value, a large one waiting on the data plane, or an error. */
 export type Outcome = { value: Buffer } | { stored: ObjectLocation } | { error: ErrorInfo };

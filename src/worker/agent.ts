@@ -2,14 +2,14 @@ import * as grpc from '@grpc/grpc-js';
 import os from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTOR_DEFAULTS } from '../common/actor-spec.js';
-import { ActorNotFoundError, InvalidArgumentError, TroupeError, type DeathCause } from '../common/errors.js';
-import { logger, type Logger } from '../common/logger.js';
+import { ACTOR_DEFAULTS } from '../common/index.js';
+import { ActorNotFoundError, InvalidArgumentError, TroupeError, type DeathCause } from '../common/index.js';
+import { logger, type Logger } from '../common/index.js';
 import type { NodeServiceClient } from '../generated/troupe/v1/NodeService.js';
 import type { StartActorReply } from '../generated/troupe/v1/StartActorReply.js';
 import type { StartActorRequest__Output } from '../generated/troupe/v1/StartActorRequest.js';
 import type { WorkerServiceHandlers } from '../generated/troupe/v1/WorkerService.js';
-import { troupeV1 } from '../transport/protos.js';
+import { troupeV1 } from '../transport/index.js';
 import {
   bindServer,
   callUnary,
@@ -18,8 +18,8 @@ import {
   serverOptions,
   unary,
   DEFAULT_MAX_MESSAGE_BYTES,
-} from '../transport/grpc.js';
-import { muxHandler } from '../transport/mux-stream.js';
+} from '../transport/index.js';
+import { muxHandler } from '../transport/index.js';
 import { detectResources, type ResourceOverrides } from './detect.js';
 import { HostPool } from './host-pool.js';
 import { deathFromExit, hostExecArgv, type HostProcess, type HostExit } from './host-process.js';

@@ -4,13 +4,13 @@
  * tick and split so that no message exceeds the limit.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError, errorToInfo, type TroupeError } from '../common/errors.js';
-import { decode, encode } from '../objects/codec.js';
-import { hasLargeParts, split } from '../objects/out-of-band.js';
-import { MAX_OBJECT_ID_BYTES } from '../transport/data-plane/index.js';
-import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
-import { ObjectPlane } from '../objects/plane.js';
-import { decodedRefCount } from '../objects/ref.js';
+import { InvalidArgumentError, errorToInfo, type TroupeError } from '../common/index.js';
+import { decode, encode } from '../objects/index.js';
+import { hasLargeParts, split } from '../objects/index.js';
+import { MAX_OBJECT_ID_BYTES } from '../transport/index.js';
+import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from '../transport/index.js';
+import { ObjectPlane } from '../objects/index.js';
+import { decodedRefCount } from '../objects/index.js';
 import type { ActorInstance, CallRequest, Outcome, Reply } from './actor-runtime.js';
 import type { CallsStream, WireBatch, WireCall, WireResult } from './call-wire.js';
 import type { OwnerLeases } from './owner-leases.js';

@@ -2,16 +2,17 @@
  * The actor side of collective groups: what the runtime requests `collective.open`, `connect` and
  * `close` do for an actor of this process, and the endpoints opened but not yet connected.
  */
-import { ActorDiedError, type TroupeError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { ActorDiedError, type TroupeError } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import {
   CollectiveGroup,
   collectiveBackend,
   groupsOf,
   joinGroup,
   leaveGroup,
+  loadCollectiveBackend,
   type BackendEndpoint,
-} from '../collective/group.js';
+} from '../collective/index.js';
 import type { ActorInstance } from './actor-runtime.js';
 import type { SystemRequest } from './system-requests.js';
 
@@ -33,7 +34,7 @@ export class CollectiveMembership {
   async open(actor: ActorInstance, req: Request<'collective.open'>): Promise<string> {
     const { name, rank, size, backend, token } = req;
     // 'nccl' comes with the native core: loaded, and so registered, only when a group asks for it.
-    if (backend === 'nccl') await import('../collective/nccl.js');
+    await loadCollectiveBackend(backend);
     const open = collectiveBackend(backend);
     const endpoint = await open({ rank, size, token, host: this.host, log: this.log.child({ group: name, rank }) });
     const key = keyOf(actor.actorId, name);

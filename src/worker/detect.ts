@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { execFile } from 'node:child_process';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 
 export interface DetectedResources {
   resources: Record<string, number>;

@@ -1,4 +1,4 @@
-import type { ErrorInfo } from '../common/errors.js';
+import type { ErrorInfo } from '../common/index.js';
 
 /** Messages from the worker agent to an actor host process (over the fork IPC channel). */
 export type AgentToHost =

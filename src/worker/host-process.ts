@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, fstatSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UnavailableError, errorFromInfo, type DeathCause } from '../common/errors.js';
+import { UnavailableError, errorFromInfo, type DeathCause } from '../common/index.js';
 import type { AgentToHost, HostToAgent } from './host-ipc.js';
 
 const SELF = fileURLToPath(import.meta.url);

@@ -3,7 +3,7 @@
  * When its last stream ends they are dropped at once; when it breaks, after a grace period, so a
  * caller that reconnects keeps them.
  */
-import type { Logger } from '../common/logger.js';
+import type { Logger } from '../common/index.js';
 
 /** How long a caller's objects outlive its stream breaking, for it to come back. */
 const OWNER_GRACE_MS = 10_000;

@@ -4,8 +4,8 @@
  * `~troupe.`. On the wire their arguments are a msgpack array in a fixed order; here each is a
  * tagged variant with named fields, decoded and checked once where it arrives.
  */
-import { InvalidArgumentError, MethodNotFoundError } from '../common/errors.js';
-import { decode } from '../objects/codec.js';
+import { InvalidArgumentError, MethodNotFoundError } from '../common/index.js';
+import { decode } from '../objects/index.js';
 
 /** Method names of runtime requests (not the actor's own methods) start with this. */
 export const SYSTEM_PREFIX = '~troupe.';

@@ -3,7 +3,7 @@
  * with a fixed seed and split into 8,000 for training and 2,000 for testing by default.
  */
 import { createRequire } from 'node:module';
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 import { Random } from '../random.js';
 
 export interface Dataset {

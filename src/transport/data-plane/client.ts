@@ -6,7 +6,7 @@ import {
   TroupeError,
   UnauthenticatedError,
   UnavailableError,
-} from '../../common/errors.js';
+} from '../../common/index.js';
 import { FrameParser, type FrameHeader } from '../framing/index.js';
 import {
   DATA_PLANE,

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
-import { logger, type Logger } from '../../common/logger.js';
+import { logger, type Logger } from '../../common/index.js';
 import { FrameParser, type FrameHeader } from '../framing/index.js';
 import {
   DATA_PLANE,

@@ -11,7 +11,7 @@
  * A protocol may declare that `word` is the length of a prefix (the collective's tag) read
  * whole between the header and the payload.
  */
-import { UnavailableError, type TroupeErrorInit } from '../../common/errors.js';
+import { UnavailableError, type TroupeErrorInit } from '../../common/index.js';
 
 export const HEADER_BYTES = 20;
 
