@@ -46,20 +46,41 @@ export async function runTroupeSections(report: Report, opts: CallsOptions, base
   const timing = { durationMs: opts.durationMs, warmupMs: opts.warmupMs };
   const w = opts.window;
   const rows = {
-    sync: { name: 'troupe 1:1 sync calls, 1 in flight', unit: 'calls/s',
-      opts: { baselineName: 'raw unary', target: { on: 'ratio', op: '>=', threshold: 0.85 } } },
-    async: { name: `troupe 1:1 async calls, ${w} in flight`, unit: 'calls/s',
-      opts: { baselineName: 'raw bidi', target: { on: 'ratio', op: '>=', threshold: 0.7 } } },
-    nn: { name: `troupe ${NN}:${NN} async calls, ${NN} caller procs x ${w} in flight`, unit: 'calls/s',
-      opts: { baselineName: 'raw bidi x1 (one stream)' } },
-    p50: { name: `troupe warm-pool actor creation (spawn resolved), p50 of ${CREATE_SAMPLES}`, unit: 'ms',
-      opts: { baselineName: 'raw process start p50', target: { on: 'value', op: '<=', threshold: 15 } } },
-    p99: { name: `troupe warm-pool actor creation (spawn resolved), p99 of ${CREATE_SAMPLES}`, unit: 'ms',
-      opts: { baselineName: 'raw process start p99' } },
-    first: { name: `troupe first call to a new actor (new connection), p50 of ${CREATE_SAMPLES}`, unit: 'ms',
-      opts: {} },
-    shared: { name: `troupe shared actors created + first call, ${SHARED_COUNT} at once`, unit: 'actors/s',
-      opts: { baselineName: 'raw process starts/s', target: { on: 'value', op: '>=', threshold: 1000 } } },
+    sync: {
+      name: 'troupe 1:1 sync calls, 1 in flight',
+      unit: 'calls/s',
+      opts: { baselineName: 'raw unary', target: { on: 'ratio', op: '>=', threshold: 0.85 } },
+    },
+    async: {
+      name: `troupe 1:1 async calls, ${w} in flight`,
+      unit: 'calls/s',
+      opts: { baselineName: 'raw bidi', target: { on: 'ratio', op: '>=', threshold: 0.7 } },
+    },
+    nn: {
+      name: `troupe ${NN}:${NN} async calls, ${NN} caller procs x ${w} in flight`,
+      unit: 'calls/s',
+      opts: { baselineName: 'raw bidi x1 (one stream)' },
+    },
+    p50: {
+      name: `troupe warm-pool actor creation (spawn resolved), p50 of ${CREATE_SAMPLES}`,
+      unit: 'ms',
+      opts: { baselineName: 'raw process start p50', target: { on: 'value', op: '<=', threshold: 15 } },
+    },
+    p99: {
+      name: `troupe warm-pool actor creation (spawn resolved), p99 of ${CREATE_SAMPLES}`,
+      unit: 'ms',
+      opts: { baselineName: 'raw process start p99' },
+    },
+    first: {
+      name: `troupe first call to a new actor (new connection), p50 of ${CREATE_SAMPLES}`,
+      unit: 'ms',
+      opts: {},
+    },
+    shared: {
+      name: `troupe shared actors created + first call, ${SHARED_COUNT} at once`,
+      unit: 'actors/s',
+      opts: { baselineName: 'raw process starts/s', target: { on: 'value', op: '>=', threshold: 1000 } },
+    },
   } as const;
 
   let cluster: Cluster;
@@ -101,9 +122,17 @@ export async function runTroupeSections(report: Report, opts: CallsOptions, base
           actors.push(await Echo.spawn([], { isolation: 'process', name: `echo-${i}`, namespace: NN_NAMESPACE }));
         }
         for (let i = 0; i < NN; i++) {
-          const cfg = { address: cluster.address, token: cluster.token, name: `echo-${i}`,
-            namespace: NN_NAMESPACE, ...timing, window: w };
-          callers.push(startChild(new URL('./nn-caller.js', import.meta.url), [], { BENCH_NN_CONFIG: JSON.stringify(cfg) }));
+          const cfg = {
+            address: cluster.address,
+            token: cluster.token,
+            name: `echo-${i}`,
+            namespace: NN_NAMESPACE,
+            ...timing,
+            window: w,
+          };
+          callers.push(
+            startChild(new URL('./nn-caller.js', import.meta.url), [], { BENCH_NN_CONFIG: JSON.stringify(cfg) }),
+          );
         }
         const results = await Promise.all(callers.map((c) => c.nextLine(limit)));
         let total = 0;

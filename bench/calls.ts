@@ -42,10 +42,15 @@ async function runRawSections(report: Report, opts: CallsOptions): Promise<Basel
   const base: Baselines = { unary: null, bidi: null, coldP50: null, coldP99: null, coldRate: null };
   let peer: EchoPeer | undefined;
   try {
-    [base.unary] = await section(report, [{ name: 'raw grpc-js unary echo, 1 in flight', unit: 'calls/s' }], limit, async () => {
-      peer ??= await startEchoPeer();
-      return [{ value: (await rawUnary(peer, timing)).perSecond }];
-    });
+    [base.unary] = await section(
+      report,
+      [{ name: 'raw grpc-js unary echo, 1 in flight', unit: 'calls/s' }],
+      limit,
+      async () => {
+        peer ??= await startEchoPeer();
+        return [{ value: (await rawUnary(peer, timing)).perSecond }];
+      },
+    );
     // Not a target's baseline: the floor of one call at a time on a stream, which Troupe uses.
     await section(report, [{ name: 'raw grpc-js bidi-stream echo, 1 in flight', unit: 'msgs/s' }], limit, async () => {
       peer ??= await startEchoPeer();

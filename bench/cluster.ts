@@ -30,7 +30,11 @@ function parseArgs(args: string[]): { rounds: number } {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Runs `argv` and resolves with the ms until a stdout line matches `re` (then lets it finish). */
-function timeToLine(argv: string[], re: RegExp, env: Record<string, string> = {}): Promise<{ ms: number; done: Promise<number> }> {
+function timeToLine(
+  argv: string[],
+  re: RegExp,
+  env: Record<string, string> = {},
+): Promise<{ ms: number; done: Promise<number> }> {
   const t0 = performance.now();
   const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const done = new Promise<number>((r) => child.once('exit', (code) => r(code ?? 1)));
@@ -42,7 +46,9 @@ function timeToLine(argv: string[], re: RegExp, env: Record<string, string> = {}
       if (re.test(out)) resolve({ ms: performance.now() - t0, done });
     });
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    void done.then((code) => reject(new Error(`${argv.join(' ')} exited (${code}) before printing ${re}:\n${out}\n${err}`)));
+    void done.then((code) =>
+      reject(new Error(`${argv.join(' ')} exited (${code}) before printing ${re}:\n${out}\n${err}`)),
+    );
   });
 }
 
@@ -79,17 +85,25 @@ async function byHand(lab: ClusterLab, token: string): Promise<number> {
       });
       let err = '';
       child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`troupe start in ${ns} failed: ${err}`))));
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`troupe start in ${ns} failed: ${err}`)),
+      );
     });
   const address = `${head!.ip}:7420`;
   try {
     const t0 = performance.now();
     await run(head!.ns, 'head', ['--head', '--host', head!.ip, '--port', '7420', '--num-cpus', '2']);
-    await Promise.all(workers.map((w, i) => run(w.ns, `w${i}`, ['--address', address, '--host', w.ip, '--num-cpus', '2'])));
+    await Promise.all(
+      workers.map((w, i) => run(w.ns, `w${i}`, ['--address', address, '--host', w.ip, '--num-cpus', '2'])),
+    );
     await waitJoined(address, token, lab.net.nodes.length);
     return performance.now() - t0;
   } finally {
-    await Promise.all(['head', ...workers.map((_, i) => `w${i}`)].map((t) => troupe(['stop', '--grace-ms', '5000'], { TROUPE_TMPDIR: path.join(dir, t) })));
+    await Promise.all(
+      ['head', ...workers.map((_, i) => `w${i}`)].map((t) =>
+        troupe(['stop', '--grace-ms', '5000'], { TROUPE_TMPDIR: path.join(dir, t) }),
+      ),
+    );
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -136,15 +150,35 @@ export async function run(args: string[]): Promise<number> {
           up.push(r.ms);
           const clusterToken = (await troupe(['cluster', 'token', lab.file])).stdout.trim();
           const env = { TROUPE_ADDRESS: lab.headAddress, TROUPE_TOKEN: clusterToken };
-          const submitted = await timeToLine([process.execPath, CLI_JS(), 'job', 'submit', '--working-dir', jobDir, '--follow', '--', 'node', 'main.mjs'], /first line from the driver/, env);
+          const submitted = await timeToLine(
+            [
+              process.execPath,
+              CLI_JS(),
+              'job',
+              'submit',
+              '--working-dir',
+              jobDir,
+              '--follow',
+              '--',
+              'node',
+              'main.mjs',
+            ],
+            /first line from the driver/,
+            env,
+          );
           job.push(submitted.ms);
           await submitted.done;
-          const d = await timeToLine(['ip', 'netns', 'exec', lab.net.nodes[0]!.ns, process.execPath, path.join(jobDir, 'main.mjs')], /first line from the driver/);
+          const d = await timeToLine(
+            ['ip', 'netns', 'exec', lab.net.nodes[0]!.ns, process.execPath, path.join(jobDir, 'main.mjs')],
+            /first line from the driver/,
+          );
           direct.push(d.ms);
           await d.done;
           const down = await troupe(['cluster', 'down', lab.file]);
           if (down.code !== 0) throw new Error(`cluster down failed:\n${down.stdout}${down.stderr}`);
-          process.stderr.write(`[bench] round ${round + 1}: up ${up.at(-1)!.toFixed(0)} ms (by hand ${hand.at(-1)!.toFixed(0)} ms), job ${job.at(-1)!.toFixed(0)} ms (direct ${direct.at(-1)!.toFixed(0)} ms), down ${down.ms.toFixed(0)} ms\n`);
+          process.stderr.write(
+            `[bench] round ${round + 1}: up ${up.at(-1)!.toFixed(0)} ms (by hand ${hand.at(-1)!.toFixed(0)} ms), job ${job.at(-1)!.toFixed(0)} ms (direct ${direct.at(-1)!.toFixed(0)} ms), down ${down.ms.toFixed(0)} ms\n`,
+          );
         }
         return [
           { value: median(up), baseline: median(hand) },

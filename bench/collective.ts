@@ -36,8 +36,6 @@ function parseArgs(args: string[]): Options {
   return parseFlags(args, { mib: ints(1, [1, 16, 64, 256]), runs: int(1, 3), ranks: ints(2, [2, 4]) }, usage);
 }
 
-
-
 function spawn(mode: string, args: string[]): Child {
   return startChild(new URL(import.meta.url), ['--child', mode, ...args], { COLLECTIVE_TOKEN: TOKEN });
 }
@@ -102,7 +100,10 @@ export async function run(args: string[]): Promise<number> {
       rows.push({
         name: `allreduce n=${n}, ${m} MiB f32, busbw, best of ${opts.runs}`,
         unit: 'GB/s',
-        opts: { baselineName: baseName, ...(m >= 16 ? { target: { on: 'ratio', op: '>=', threshold: 0.5 } as const } : {}) },
+        opts: {
+          baselineName: baseName,
+          ...(m >= 16 ? { target: { on: 'ratio', op: '>=', threshold: 0.5 } as const } : {}),
+        },
       });
     }
     await section(report, rows, 600_000, async () => {
@@ -162,7 +163,9 @@ async function rankMain(rank: number, size: number): Promise<void> {
       }
     });
     queue.catch((err: unknown) => {
-      process.stderr.write(`collective rank ${rank}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `collective rank ${rank}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exit(1);
     });
   });

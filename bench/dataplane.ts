@@ -126,13 +126,18 @@ export async function run(args: string[]): Promise<number> {
   const chunks = [256 * 1024, MiB];
   await section(
     report,
-    chunks.map((c) => ({ name: `grpc-js server stream, ${opts.mib} MiB in ${c / 1024} KiB messages, best of ${opts.runs}`, unit: 'GB/s', opts: { baselineName: baseName } })),
+    chunks.map((c) => ({
+      name: `grpc-js server stream, ${opts.mib} MiB in ${c / 1024} KiB messages, best of ${opts.runs}`,
+      unit: 'GB/s',
+      opts: { baselineName: baseName },
+    })),
     limit * 2,
     async () => {
       const { child, line } = await startPeer('grpc-stream');
       try {
         const out = [];
-        for (const c of chunks) out.push({ value: await bestOf(opts.runs, () => grpcStreamOnce(Number(line), opts.mib, c)), baseline: raw });
+        for (const c of chunks)
+          out.push({ value: await bestOf(opts.runs, () => grpcStreamOnce(Number(line), opts.mib, c)), baseline: raw });
         return out;
       } finally {
         await child.stop();
@@ -144,15 +149,23 @@ export async function run(args: string[]): Promise<number> {
   const target = { on: 'ratio', op: '>=', threshold: 0.6 } as const;
   const pulls = await section(
     report,
-    sizes.map((m) => ({ name: `DataPlane pull of a ${m} MiB object, best of ${opts.runs}`, unit: 'GB/s', opts: { baselineName: baseName, target } })),
+    sizes.map((m) => ({
+      name: `DataPlane pull of a ${m} MiB object, best of ${opts.runs}`,
+      unit: 'GB/s',
+      opts: { baselineName: baseName, target },
+    })),
     limit * 2,
     async () => {
-      const { child, line } = await startPeer('dp-server', sizes.map((m) => `o${m}=${m * MiB}`));
+      const { child, line } = await startPeer(
+        'dp-server',
+        sizes.map((m) => `o${m}=${m * MiB}`),
+      );
       const client = new DataPlaneClient({ token: TOKEN });
       try {
         await pullOnce(client, line, `o${sizes[0]}`, sizes[0]! * MiB); // connect, warm up
         const out = [];
-        for (const m of sizes) out.push({ value: await bestOf(opts.runs, () => pullOnce(client, line, `o${m}`, m * MiB)), baseline: raw });
+        for (const m of sizes)
+          out.push({ value: await bestOf(opts.runs, () => pullOnce(client, line, `o${m}`, m * MiB)), baseline: raw });
         return out;
       } finally {
         client.close();
@@ -164,7 +177,10 @@ export async function run(args: string[]): Promise<number> {
   sizes.forEach((m, i) => {
     const value = pulls[i];
     if (value == null || fresh == null) return;
-    report.add(`DataPlane pull of a ${m} MiB object, as above`, value, 'GB/s', { baselineName: 'raw TCP into a new ArrayBuffer', baseline: fresh });
+    report.add(`DataPlane pull of a ${m} MiB object, as above`, value, 'GB/s', {
+      baselineName: 'raw TCP into a new ArrayBuffer',
+      baseline: fresh,
+    });
   });
 
   await actorSections(report, opts, raw, limit);
@@ -186,9 +202,21 @@ async function actorSections(report: Report, opts: Options, raw: number | null, 
     await section(
       report,
       [
-        { name: `troupe driver→actor, a 64 MiB Float32Array as an argument, best of ${opts.runs}`, unit: 'GB/s', opts: rowOpts },
-        { name: `troupe actor→driver, a 64 MiB Float32Array as a result, best of ${opts.runs}`, unit: 'GB/s', opts: rowOpts },
-        { name: `troupe actor→actor, a 64 MiB Float32Array passed as a ref (incl. its snapshot), best of ${opts.runs}`, unit: 'GB/s', opts: rowOpts },
+        {
+          name: `troupe driver→actor, a 64 MiB Float32Array as an argument, best of ${opts.runs}`,
+          unit: 'GB/s',
+          opts: rowOpts,
+        },
+        {
+          name: `troupe actor→driver, a 64 MiB Float32Array as a result, best of ${opts.runs}`,
+          unit: 'GB/s',
+          opts: rowOpts,
+        },
+        {
+          name: `troupe actor→actor, a 64 MiB Float32Array passed as a ref (incl. its snapshot), best of ${opts.runs}`,
+          unit: 'GB/s',
+          opts: rowOpts,
+        },
       ],
       limit * 2,
       async () => {
@@ -218,8 +246,16 @@ async function actorSections(report: Report, opts: Options, raw: number | null, 
     await section(
       report,
       [
-        { name: `troupe put of a small value, ${SMALL_OPS} sequential`, unit: 'puts/s', opts: { baselineName: 'Ray (published, one client)', target: { on: 'value', op: '>=', threshold: 5000 } } },
-        { name: `troupe get of a small value, ${SMALL_OPS} sequential`, unit: 'gets/s', opts: { baselineName: 'Ray (published, one client)', target: { on: 'value', op: '>=', threshold: 10_000 } } },
+        {
+          name: `troupe put of a small value, ${SMALL_OPS} sequential`,
+          unit: 'puts/s',
+          opts: { baselineName: 'Ray (published, one client)', target: { on: 'value', op: '>=', threshold: 5000 } },
+        },
+        {
+          name: `troupe get of a small value, ${SMALL_OPS} sequential`,
+          unit: 'gets/s',
+          opts: { baselineName: 'Ray (published, one client)', target: { on: 'value', op: '>=', threshold: 10_000 } },
+        },
       ],
       limit,
       async () => {
@@ -259,7 +295,8 @@ async function childMain(mode: string | undefined, rest: string[]): Promise<void
           const chunk = call.request.readUInt32BE(4);
           const total = mib * MiB;
           for (let sent = 0; sent < total; sent += chunk) {
-            if (!call.write(payload.subarray(0, Math.min(chunk, total - sent)))) await new Promise((r) => call.once('drain', r));
+            if (!call.write(payload.subarray(0, Math.min(chunk, total - sent))))
+              await new Promise((r) => call.once('drain', r));
           }
           call.end();
         },
@@ -271,8 +308,13 @@ async function childMain(mode: string | undefined, rest: string[]): Promise<void
       return;
     }
     case 'dp-server': {
-      const objects = new Map(rest.map((a) => a.split('=') as [string, string]).map(([id, n]) => [id, new Uint8Array(Number(n)).fill(7)]));
-      const server = await DataPlaneServer.start({ token: process.env.DP_TOKEN ?? '', provider: (id) => objects.get(id) });
+      const objects = new Map(
+        rest.map((a) => a.split('=') as [string, string]).map(([id, n]) => [id, new Uint8Array(Number(n)).fill(7)]),
+      );
+      const server = await DataPlaneServer.start({
+        token: process.env.DP_TOKEN ?? '',
+        provider: (id) => objects.get(id),
+      });
       process.stdout.write(`${server.address}\n`);
       return;
     }

@@ -44,7 +44,9 @@ function linearGemms(batch: number, inF: number, outF: number): Gemm[] {
 }
 
 const mlpGemms = (withFirstDx: boolean): Gemm[] =>
-  MLP_SIZES.slice(0, -1).flatMap((inF, i) => linearGemms(BATCH, inF, MLP_SIZES[i + 1]!).slice(0, i === 0 && !withFirstDx ? 2 : 3));
+  MLP_SIZES.slice(0, -1).flatMap((inF, i) =>
+    linearGemms(BATCH, inF, MLP_SIZES[i + 1]!).slice(0, i === 0 && !withFirstDx ? 2 : 3),
+  );
 
 const flopsOf = (gemms: Gemm[]) => gemms.reduce((s, g) => s + gemmFlops(g), 0);
 const gflops = (flops: number, seconds: number) => flops / seconds / 1e9;
@@ -62,7 +64,14 @@ async function best(reps: number, fn: () => Promise<void>): Promise<number> {
 }
 
 function random(shape: number[], seed: number): Tensor {
-  return Tensor.from(new Random(seed).uniform(shape.reduce((a, b) => a * b, 1), -1, 1), shape);
+  return Tensor.from(
+    new Random(seed).uniform(
+      shape.reduce((a, b) => a * b, 1),
+      -1,
+      1,
+    ),
+    shape,
+  );
 }
 
 const n = () => nativeAddon();
@@ -129,7 +138,9 @@ export async function run(args: string[]): Promise<number> {
   const opts = parseArgs(args);
   setThreads(opts.threads);
   const info = nativeInfo();
-  process.stderr.write(`[bench] native core: blas=${info.blas ?? 'none'}, threads=${info.threads}, fallback kernel ${info.fallbackIsa}\n`);
+  process.stderr.write(
+    `[bench] native core: blas=${info.blas ?? 'none'}, threads=${info.threads}, fallback kernel ${info.fallbackIsa}\n`,
+  );
   const report = new Report('kernels');
   const raw = 'raw cblas_sgemm';
   const big: Gemm = { m: 1024, n: 1024, k: 1024, ta: false, tb: false };
@@ -163,15 +174,28 @@ export async function run(args: string[]): Promise<number> {
   );
 
   if (info.blas) {
-    await section(report, [{ name: 'Troupe matmul 1024x1024x1024 (BLAS backend)', unit: 'GFLOP/s', opts: { baselineName: raw, ...TARGET } }], 300_000, async () => [
-      { value: gflops(gemmFlops(big), await timeMatmul(1024, 'blas', opts.reps)), baseline: rawBig },
-    ]);
+    await section(
+      report,
+      [
+        {
+          name: 'Troupe matmul 1024x1024x1024 (BLAS backend)',
+          unit: 'GFLOP/s',
+          opts: { baselineName: raw, ...TARGET },
+        },
+      ],
+      300_000,
+      async () => [{ value: gflops(gemmFlops(big), await timeMatmul(1024, 'blas', opts.reps)), baseline: rawBig }],
+    );
   }
   await section(
     report,
     [
       { name: 'Troupe Linear fwd+bwd 1024x1024 (batch 1024)', unit: 'GFLOP/s', opts: { baselineName: raw, ...TARGET } },
-      { name: `Troupe Linear fwd+bwd, MLP ${MLP_SIZES.join('→')} (batch ${BATCH})`, unit: 'GFLOP/s', opts: { baselineName: raw, ...TARGET } },
+      {
+        name: `Troupe Linear fwd+bwd, MLP ${MLP_SIZES.join('→')} (batch ${BATCH})`,
+        unit: 'GFLOP/s',
+        opts: { baselineName: raw, ...TARGET },
+      },
     ],
     300_000,
     async () => [
@@ -179,19 +203,33 @@ export async function run(args: string[]): Promise<number> {
       { value: gflops(flopsOf(mlpLinear), await timeLinears(BATCH, MLP_SIZES, opts.reps)), baseline: rawMlp },
     ],
   );
-  await section(report, [{ name: 'Troupe fallback kernel (own, no BLAS) 1024x1024x1024', unit: 'GFLOP/s', opts: { baselineName: raw } }], 300_000, async () => [
-    { value: gflops(gemmFlops(big), await timeMatmul(1024, 'fallback', opts.reps)), baseline: rawBig },
-  ]);
-  await section(report, [{ name: 'naive JavaScript triple loop 512x512x512', unit: 'GFLOP/s', opts: { baselineName: raw } }], 300_000, async () => {
-    const a = new Random(1).uniform(512 * 512, -1, 1);
-    const b = new Random(2).uniform(512 * 512, -1, 1);
-    const t0 = performance.now();
-    naiveMatmul(a, b, 512);
-    return [{ value: gflops(2 * 512 ** 3, (performance.now() - t0) / 1000), baseline: rawBig }];
-  });
   await section(
     report,
-    [{ name: `Troupe MLP training steps, ${MLP_SIZES.join('→')}, batch ${BATCH}, SGD momentum`, unit: 'steps/s', opts: { baselineName: 'raw GEMM bound' } }],
+    [{ name: 'Troupe fallback kernel (own, no BLAS) 1024x1024x1024', unit: 'GFLOP/s', opts: { baselineName: raw } }],
+    300_000,
+    async () => [{ value: gflops(gemmFlops(big), await timeMatmul(1024, 'fallback', opts.reps)), baseline: rawBig }],
+  );
+  await section(
+    report,
+    [{ name: 'naive JavaScript triple loop 512x512x512', unit: 'GFLOP/s', opts: { baselineName: raw } }],
+    300_000,
+    async () => {
+      const a = new Random(1).uniform(512 * 512, -1, 1);
+      const b = new Random(2).uniform(512 * 512, -1, 1);
+      const t0 = performance.now();
+      naiveMatmul(a, b, 512);
+      return [{ value: gflops(2 * 512 ** 3, (performance.now() - t0) / 1000), baseline: rawBig }];
+    },
+  );
+  await section(
+    report,
+    [
+      {
+        name: `Troupe MLP training steps, ${MLP_SIZES.join('→')}, batch ${BATCH}, SGD momentum`,
+        unit: 'steps/s',
+        opts: { baselineName: 'raw GEMM bound' },
+      },
+    ],
     300_000,
     async () => [{ value: await mlpStepsPerSecond(opts.steps), baseline: rawStep }],
   );

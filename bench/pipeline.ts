@@ -25,10 +25,20 @@ export async function run(args: string[]): Promise<number> {
   try {
     cluster = await connect({ numCpus: 8, warmPoolSize: 4 });
     const c = cluster;
-    const [single] = await section(report, [{ name: `single-process training, batch 128, ${steps} steps`, unit: 'samples/s' }], 300_000, async () => {
-      const r = await trainSingleProcess(mlp(SIZES, { seed: 1 }), data.train, { microbatches: 1, batchSize: 128, steps, optimizer });
-      return [{ value: r.samplesPerSecond }];
-    });
+    const [single] = await section(
+      report,
+      [{ name: `single-process training, batch 128, ${steps} steps`, unit: 'samples/s' }],
+      300_000,
+      async () => {
+        const r = await trainSingleProcess(mlp(SIZES, { seed: 1 }), data.train, {
+          microbatches: 1,
+          batchSize: 128,
+          steps,
+          optimizer,
+        });
+        return [{ value: r.samplesPerSecond }];
+      },
+    );
     const results = new Map<string, PipelineResult>();
     for (const schedule of ['gpipe', '1f1b'] as const) {
       for (const p of [2, 4]) {
@@ -37,7 +47,11 @@ export async function run(args: string[]): Promise<number> {
           await section(
             report,
             [
-              { name: `${key}: bubble measured from stage busy time (theory as baseline)`, unit: '%', opts: { baselineName: 'theory (p-1)/(m+p-1)' } },
+              {
+                name: `${key}: bubble measured from stage busy time (theory as baseline)`,
+                unit: '%',
+                opts: { baselineName: 'theory (p-1)/(m+p-1)' },
+              },
               { name: `${key}: samples/s`, unit: 'samples/s', opts: { baselineName: 'single process' } },
             ],
             300_000,

@@ -47,7 +47,12 @@ export async function run(args: string[]): Promise<number> {
     const c = cluster;
     const [baseline] = await section(
       report,
-      [{ name: `single actor reservation: spawn (shared, 1 CPU) + kill, ${opts.actors} with ${opts.concurrency} in flight`, unit: 'cycles/s' }],
+      [
+        {
+          name: `single actor reservation: spawn (shared, 1 CPU) + kill, ${opts.actors} with ${opts.concurrency} in flight`,
+          unit: 'cycles/s',
+        },
+      ],
       300_000,
       async () => {
         const A = c.actorClass(new URL('./actors/echo.js', import.meta.url), 'EchoActor');

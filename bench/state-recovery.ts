@@ -48,10 +48,19 @@ export async function measureRecovery(stateUrl: string, actorCount = 1000): Prom
       await lineMatching(w, /Troupe worker (node-\S+) joined/);
     }
     driver = await connect({ address, token: env.TROUPE_TOKEN });
-    const Echo = driver.actorClass<typeof import('./actors/echo.js').EchoActor>(new URL('./actors/echo.js', import.meta.url), 'EchoActor');
+    const Echo = driver.actorClass<typeof import('./actors/echo.js').EchoActor>(
+      new URL('./actors/echo.js', import.meta.url),
+      'EchoActor',
+    );
     // Detached: the bench's driver stays attached anyway, but the count must not depend on it.
-    await Promise.all(Array.from({ length: actorCount }, () => Echo.spawn([], { isolation: 'shared', lifetime: 'detached' })));
-    const nodes = (await driver.status()).nodes.filter((n) => n.state === 'ALIVE').map((n) => n.nodeId).sort().join();
+    await Promise.all(
+      Array.from({ length: actorCount }, () => Echo.spawn([], { isolation: 'shared', lifetime: 'detached' })),
+    );
+    const nodes = (await driver.status()).nodes
+      .filter((n) => n.state === 'ALIVE')
+      .map((n) => n.nodeId)
+      .sort()
+      .join();
 
     head.proc.kill('SIGKILL');
     await head.exited;
@@ -64,9 +73,19 @@ export async function measureRecovery(stateUrl: string, actorCount = 1000): Prom
       try {
         const s = await driver.status();
         firstStatusMs ||= performance.now() - t0;
-        const alive = s.nodes.filter((n) => n.state === 'ALIVE').map((n) => n.nodeId).sort().join();
+        const alive = s.nodes
+          .filter((n) => n.state === 'ALIVE')
+          .map((n) => n.nodeId)
+          .sort()
+          .join();
         const ids = new Set(s.actors.filter((a) => a.state === 'ALIVE').map((a) => a.actorId));
-        if (alive === nodes && ids.size === actorCount && s.actors.length === actorCount && s.nodes.every((n) => !n.awaitingWorker)) break;
+        if (
+          alive === nodes &&
+          ids.size === actorCount &&
+          s.actors.length === actorCount &&
+          s.nodes.every((n) => !n.awaitingWorker)
+        )
+          break;
       } catch {
         // not serving yet
       }
@@ -80,4 +99,3 @@ export async function measureRecovery(stateUrl: string, actorCount = 1000): Prom
     rmSync(tmp, { recursive: true, force: true });
   }
 }
-

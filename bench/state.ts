@@ -24,7 +24,8 @@ export interface StateBenchOptions {
   rounds: number;
 }
 
-export const usage = 'usage: state [--duration-ms N (2000)] [--warmup-ms N (300)] [--in-flight N (256)] [--rounds N (3)]';
+export const usage =
+  'usage: state [--duration-ms N (2000)] [--warmup-ms N (300)] [--in-flight N (256)] [--rounds N (3)]';
 
 export function parseStateArgs(args: string[]): StateBenchOptions {
   const f = parseFlags(
@@ -132,7 +133,10 @@ export async function run(args: string[]): Promise<number> {
         {
           name: 'head recovery, new head process start → every node back, 1,000 actors listed once',
           unit: 'ms',
-          opts: { baselineName: 'raw HGETALL + JSON.parse of the 1,000 rows', target: { on: 'value', op: '<=', threshold: 2000 } },
+          opts: {
+            baselineName: 'raw HGETALL + JSON.parse of the 1,000 rows',
+            target: { on: 'value', op: '<=', threshold: 2000 },
+          },
         },
       ],
       180_000,
@@ -144,7 +148,8 @@ export async function run(args: string[]): Promise<number> {
           const all = await reader.hgetall('troupe:{default}:actors');
           for (const v of Object.values(all)) JSON.parse(v);
           const rawMs = performance.now() - t0;
-          if (Object.keys(all).length < 1000) throw new Error(`expected 1,000 stored actors, found ${Object.keys(all).length}`);
+          if (Object.keys(all).length < 1000)
+            throw new Error(`expected 1,000 stored actors, found ${Object.keys(all).length}`);
           return [{ value: rec.firstStatusMs }, { value: rec.recoveredMs, baseline: rawMs }];
         } finally {
           reader.disconnect();
@@ -164,7 +169,11 @@ export async function run(args: string[]): Promise<number> {
  * Measures each op `rounds` times, rotating which goes first in each round so that drift in the
  * machine's load falls on all of them alike, and returns the median rate of each.
  */
-async function interleavedMedians(ops: Array<() => Promise<unknown>>, rounds: number, timing: RateOptions): Promise<number[]> {
+async function interleavedMedians(
+  ops: Array<() => Promise<unknown>>,
+  rounds: number,
+  timing: RateOptions,
+): Promise<number[]> {
   const samples = ops.map(() => [] as number[]);
   for (let k = 0; k < rounds; k++) {
     for (let j = 0; j < ops.length; j++) {

@@ -42,7 +42,11 @@ function onPath(cmd) {
 
 const makefile = path.join(root, 'build', 'Makefile');
 const stamp = path.join(root, 'build', 'config.gypi');
-if (!existsSync(makefile) || mtime(path.join(root, 'binding.gyp')) > mtime(stamp) || process.argv.includes('--configure')) {
+if (
+  !existsSync(makefile) ||
+  mtime(path.join(root, 'binding.gyp')) > mtime(stamp) ||
+  process.argv.includes('--configure')
+) {
   nodeGyp(['configure']);
 }
 nodeGyp(['build', `--jobs=${Math.max(1, (await import('node:os')).availableParallelism())}`]);

@@ -9,7 +9,10 @@ import path from 'node:path';
 
 function pkgConfig(flag) {
   try {
-    return execFileSync('pkg-config', [flag, 'openblas'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('pkg-config', [flag, 'openblas'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return null;
   }
@@ -25,7 +28,10 @@ export function detectBlas() {
   const cflags = pkgConfig('--cflags');
   const libs = pkgConfig('--libs');
   const includeDirs = [
-    ...(cflags ?? '').split(/\s+/).filter((f) => f.startsWith('-I')).map((f) => f.slice(2)),
+    ...(cflags ?? '')
+      .split(/\s+/)
+      .filter((f) => f.startsWith('-I'))
+      .map((f) => f.slice(2)),
     `/usr/include/${arch}/openblas-pthread`,
     '/usr/include/openblas',
     `/usr/include/${arch}`,
@@ -34,7 +40,10 @@ export function detectBlas() {
     '/opt/homebrew/opt/openblas/include',
   ];
   const libDirs = [
-    ...(libs ?? '').split(/\s+/).filter((f) => f.startsWith('-L')).map((f) => f.slice(2)),
+    ...(libs ?? '')
+      .split(/\s+/)
+      .filter((f) => f.startsWith('-L'))
+      .map((f) => f.slice(2)),
     `/usr/lib/${arch}/openblas-pthread`,
     `/usr/lib/${arch}`,
     '/usr/lib64',

@@ -144,7 +144,21 @@ export interface NativeAddon {
   ncclClose(comm: NcclComm, abort: boolean): Promise<void>;
 }
 
-const SYNC = ['info', 'setThreads', 'setBackend', 'setCacheLimit', 'create', 'zeros', 'read', 'write', 'view', 'free', 'describe', 'ncclVersion', 'ncclUniqueId'] as const;
+const SYNC = [
+  'info',
+  'setThreads',
+  'setBackend',
+  'setCacheLimit',
+  'create',
+  'zeros',
+  'read',
+  'write',
+  'view',
+  'free',
+  'describe',
+  'ncclVersion',
+  'ncclUniqueId',
+] as const;
 
 /** Turns an error thrown by the addon (an Error with a string `code`) into a TroupeError. */
 export function nativeError(err: unknown): TroupeError {
@@ -222,9 +236,12 @@ export function nativeAddon(): NativeAddon {
   try {
     loaded = wrap(createRequire(import.meta.url)(file) as NativeAddon);
   } catch (err) {
-    throw new ModuleLoadError(`could not load the native addon ${file}: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
+    throw new ModuleLoadError(
+      `could not load the native addon ${file}: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   return loaded;
 }

@@ -30,8 +30,21 @@ export interface CliResult {
 export function troupe(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI_JS(), ...args], { env: { ...process.env, TROUPE_ADDRESS: '', TROUPE_TOKEN: '', ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr, ms: performance.now() - t0 }),
+    execFile(
+      process.execPath,
+      [CLI_JS(), ...args],
+      {
+        env: { ...process.env, TROUPE_ADDRESS: '', TROUPE_TOKEN: '', ...env },
+        timeout: timeoutMs,
+        maxBuffer: 16 << 20,
+      },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+          stdout,
+          stderr,
+          ms: performance.now() - t0,
+        }),
     );
   });
 }

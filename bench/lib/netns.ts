@@ -18,11 +18,13 @@ export interface LabNode {
 export function netnsUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'network namespace tests need root (ip netns)';
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) return `\`ip netns\` is not available (${r.error?.message ?? r.stderr.trim()}); apt-get install iproute2`;
+  if (r.error || r.status !== 0)
+    return `\`ip netns\` is not available (${r.error?.message ?? r.stderr.trim()}); apt-get install iproute2`;
   return undefined;
 }
 
-const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const ip = (...args: string[]): string =>
+  execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 export class NetnsLab {
   readonly nodes: LabNode[] = [];
@@ -80,7 +82,8 @@ export class NetnsLab {
     if (this.destroyed) return;
     this.destroyed = true;
     for (const n of this.nodes) {
-      const pids = spawnSync('ip', ['netns', 'pids', n.ns], { encoding: 'utf8' }).stdout?.split(/\s+/).filter(Boolean) ?? [];
+      const pids =
+        spawnSync('ip', ['netns', 'pids', n.ns], { encoding: 'utf8' }).stdout?.split(/\s+/).filter(Boolean) ?? [];
       for (const pid of pids) {
         try {
           process.kill(Number(pid), 'SIGKILL');

@@ -116,8 +116,23 @@ async function spawnRedis(executable: string, port: number, dir: string, extra: 
   hookExit();
   // A config file, if any, must come first; the options after it override it.
   const conf = extra[0] !== undefined && !extra[0].startsWith('--') ? [extra[0]] : [];
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
-  const proc = spawn(executable, [...conf, ...args, ...extra.slice(conf.length)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+  ];
+  const proc = spawn(executable, [...conf, ...args, ...extra.slice(conf.length)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.add(proc);
   let output = '';
   const collect = (chunk: Buffer) => {

@@ -49,8 +49,7 @@ export class Report {
       row.target = opts.target;
       const subject = opts.target.on === 'ratio' ? row.ratio : value;
       if (subject !== undefined) {
-        row.meetsTarget =
-          opts.target.op === '>=' ? subject >= opts.target.threshold : subject <= opts.target.threshold;
+        row.meetsTarget = opts.target.op === '>=' ? subject >= opts.target.threshold : subject <= opts.target.threshold;
       }
     }
     this.rows.push(row);
@@ -83,7 +82,11 @@ export class Report {
       r.error !== undefined ? 'ERROR' : r.meetsTarget === undefined ? '-' : r.meetsTarget ? 'yes' : 'NO',
     ]);
     const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-    const pad = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+    const pad = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd();
     const out = [pad(head), pad(widths.map((w) => '-'.repeat(w))), ...lines.map(pad)];
     const errors = new Map<string, string[]>();
     for (const r of this.rows) if (r.error !== undefined) errors.set(r.error, [...(errors.get(r.error) ?? []), r.name]);

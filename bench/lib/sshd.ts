@@ -60,7 +60,10 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** Starts sshd on host:port (inside `netns` when given) and resolves once it accepts connections. */
-export async function startSshd(keys: SshKeys, options: { host?: string; port?: number; netns?: string } = {}): Promise<Sshd> {
+export async function startSshd(
+  keys: SshKeys,
+  options: { host?: string; port?: number; netns?: string } = {},
+): Promise<Sshd> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -85,7 +88,9 @@ export async function startSshd(keys: SshKeys, options: { host?: string; port?: 
     ].join('\n'),
   );
   const argv = [SSHD, '-D', '-e', '-f', config];
-  const child = options.netns ? spawn('ip', ['netns', 'exec', options.netns, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = options.netns
+    ? spawn('ip', ['netns', 'exec', options.netns, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + 10_000;

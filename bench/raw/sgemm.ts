@@ -43,7 +43,14 @@ export async function buildRawSgemm(): Promise<RawSgemm> {
   if (!blas) throw new Error('no OpenBLAS found (cblas.h and libopenblas); install libopenblas-dev');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'troupe-sgemm-'));
   const exe = path.join(dir, 'sgemm');
-  const args = ['-O2', ...blas.cflags.split(/\s+/), '-o', exe, path.join(root, 'bench', 'raw', 'sgemm.c'), ...blas.libs.split(/\s+/)];
+  const args = [
+    '-O2',
+    ...blas.cflags.split(/\s+/),
+    '-o',
+    exe,
+    path.join(root, 'bench', 'raw', 'sgemm.c'),
+    ...blas.libs.split(/\s+/),
+  ];
   await run('cc', args.filter(Boolean));
   return {
     async time(gemms, threads, reps) {

@@ -18,7 +18,9 @@ try {
   const t0 = performance.now();
   const results = await Promise.all(Array.from({ length: 1000 }, () => c.call.inc(1)));
   const ms = performance.now() - t0;
-  console.log(`1,000 pipelined calls in ${ms.toFixed(0)} ms, last value ${results.at(-1)} (in order: ${results.every((v, i) => v === 16 + i)})`);
+  console.log(
+    `1,000 pipelined calls in ${ms.toFixed(0)} ms, last value ${results.at(-1)} (in order: ${results.every((v, i) => v === 16 + i)})`,
+  );
 
   const same = await cluster.getActor<typeof CounterClass>('c1', { namespace: 'demo' });
   console.log('found by name, slowDouble(50) ->', await same.call.slowDouble(50));
@@ -30,7 +32,9 @@ try {
 
   const status = await cluster.status();
   const node = status.nodes[0]!;
-  console.log(`status: ${status.nodes.length} node, CPU ${node.total.CPU! - node.available.CPU!}/${node.total.CPU} in use, ${status.actorsByState.ALIVE} actors alive`);
+  console.log(
+    `status: ${status.nodes.length} node, CPU ${node.total.CPU! - node.available.CPU!}/${node.total.CPU} in use, ${status.actorsByState.ALIVE} actors alive`,
+  );
 
   await c.kill();
   await c.call.inc(1).catch((err: unknown) => {

@@ -14,11 +14,17 @@ import { mlp, trainPipeline } from 'troupe/train';
 const epochs = Number(process.env.DEMO_EPOCHS ?? 8);
 const cluster = await connect({ numCpus: 4 }); // embedded: a head and one worker in this process
 const bar = new cliProgress.SingleBar(
-  { format: 'training |{bar}| step {value}/{total}  epoch {epoch}  loss {loss}', hideCursor: true, clearOnComplete: false },
+  {
+    format: 'training |{bar}| step {value}/{total}  epoch {epoch}  loss {loss}',
+    hideCursor: true,
+    clearOnComplete: false,
+  },
   cliProgress.Presets.shades_classic,
 );
 try {
-  console.log(`MNIST (8,000 train / 2,000 test), MLP 784-512-512-256-10, 4 stages, 1F1B, 8 microbatches, ${epochs} epochs, AdamW`);
+  console.log(
+    `MNIST (8,000 train / 2,000 test), MLP 784-512-512-256-10, 4 stages, 1F1B, 8 microbatches, ${epochs} epochs, AdamW`,
+  );
   let started = false;
   const result = await trainPipeline(cluster, {
     model: mlp([784, 512, 512, 256, 10], { seed: 1 }),
@@ -42,8 +48,12 @@ try {
   bar.stop();
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   console.log(`test accuracy: ${pct(result.testAccuracy ?? 0)} on 2,000 held-out digits`);
-  console.log(`bubble: measured ${pct(result.bubble)} (from the stages' busy time), theory ${pct(result.theoreticalBubble)} = (p − 1)/(m + p − 1)`);
-  console.log(`per-stage busy time: ${result.stageBusyMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}; ${result.samplesPerSecond.toFixed(0)} samples/s`);
+  console.log(
+    `bubble: measured ${pct(result.bubble)} (from the stages' busy time), theory ${pct(result.theoreticalBubble)} = (p − 1)/(m + p − 1)`,
+  );
+  console.log(
+    `per-stage busy time: ${result.stageBusyMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}; ${result.samplesPerSecond.toFixed(0)} samples/s`,
+  );
 } finally {
   bar.stop();
   await cluster.shutdown();

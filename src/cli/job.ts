@@ -25,11 +25,20 @@ async function withClient<T>(flags: Target, fn: (c: JobClient) => Promise<T>): P
 
 const targetOptions = (cmd: Command): Command =>
   cmd
-    .addOption(new Option('--address <host:port>', 'head (default: TROUPE_ADDRESS, then the local head)').argParser(addressFlag('--address')))
-    .option('--token <token>', 'cluster token (default: TROUPE_TOKEN, then the local head\'s token file)');
+    .addOption(
+      new Option('--address <host:port>', 'head (default: TROUPE_ADDRESS, then the local head)').argParser(
+        addressFlag('--address'),
+      ),
+    )
+    .option('--token <token>', "cluster token (default: TROUPE_TOKEN, then the local head's token file)");
 
 function when(ms: number): string {
-  return ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
+  return ms
+    ? new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z')
+    : '-';
 }
 
 function describe(j: JobInfo): string {
@@ -55,26 +64,53 @@ async function follow(c: JobClient, jobId: string): Promise<number> {
 export function jobCommand(): Command {
   const cmd = new Command('job').description('run driver programs on a cluster: submit, logs, status, stop, list');
   targetOptions(cmd.command('submit'))
-    .description('pack the working directory, upload it and run the command on a node: troupe job submit [options] -- node main.js')
+    .description(
+      'pack the working directory, upload it and run the command on a node: troupe job submit [options] -- node main.js',
+    )
     .argument('<command...>', 'the driver command, after --')
-    .option('--working-dir <dir>', 'folder to upload as the driver\'s working directory (without .git, node_modules and .troupeignore entries)')
-    .option('--env <K=V>', 'environment variable for the driver (repeatable)', (v: string, all: string[] = []) => [...all, v])
-    .addOption(new Option('--num-cpus <n>', 'CPUs held for the driver while it runs').argParser(numberFlag('--num-cpus')))
+    .option(
+      '--working-dir <dir>',
+      "folder to upload as the driver's working directory (without .git, node_modules and .troupeignore entries)",
+    )
+    .option('--env <K=V>', 'environment variable for the driver (repeatable)', (v: string, all: string[] = []) => [
+      ...all,
+      v,
+    ])
+    .addOption(
+      new Option('--num-cpus <n>', 'CPUs held for the driver while it runs').argParser(numberFlag('--num-cpus')),
+    )
     .option('--job-id <id>', 'an id of your choosing')
-    .option('--follow', 'stream the job\'s logs until it ends, and exit with its outcome')
-    .action(async (command: string[], opts: Target & { workingDir?: string; env?: string[]; numCpus?: number; jobId?: string; follow?: boolean }) => {
-      if (command.length === 0) throw new InvalidArgumentError('troupe job submit needs the command to run after --, e.g. troupe job submit -- node main.js', { context: { field: 'command' } });
-      const env = parseEnvPairs(opts.env ?? []);
-      process.exitCode = await withClient(opts, async (c) => {
-        const jobId = await c.submit({ entrypoint: command, workingDir: opts.workingDir, env, numCpus: opts.numCpus, jobId: opts.jobId });
-        process.stdout.write(`Job ${jobId} submitted to ${c.address}.\n`);
-        if (!opts.follow) {
-          process.stdout.write(`  logs:   troupe job logs ${jobId} --follow\n  status: troupe job status ${jobId}\n  stop:   troupe job stop ${jobId}\n`);
-          return 0;
-        }
-        return follow(c, jobId);
-      });
-    });
+    .option('--follow', "stream the job's logs until it ends, and exit with its outcome")
+    .action(
+      async (
+        command: string[],
+        opts: Target & { workingDir?: string; env?: string[]; numCpus?: number; jobId?: string; follow?: boolean },
+      ) => {
+        if (command.length === 0)
+          throw new InvalidArgumentError(
+            'troupe job submit needs the command to run after --, e.g. troupe job submit -- node main.js',
+            { context: { field: 'command' } },
+          );
+        const env = parseEnvPairs(opts.env ?? []);
+        process.exitCode = await withClient(opts, async (c) => {
+          const jobId = await c.submit({
+            entrypoint: command,
+            workingDir: opts.workingDir,
+            env,
+            numCpus: opts.numCpus,
+            jobId: opts.jobId,
+          });
+          process.stdout.write(`Job ${jobId} submitted to ${c.address}.\n`);
+          if (!opts.follow) {
+            process.stdout.write(
+              `  logs:   troupe job logs ${jobId} --follow\n  status: troupe job status ${jobId}\n  stop:   troupe job stop ${jobId}\n`,
+            );
+            return 0;
+          }
+          return follow(c, jobId);
+        });
+      },
+    );
   targetOptions(cmd.command('logs'))
     .description("print a job's output; --follow keeps printing until it ends")
     .argument('<job-id>')
@@ -115,9 +151,14 @@ export function jobCommand(): Command {
         const jobs = await c.list();
         if (opts.json) return void process.stdout.write(JSON.stringify(jobs, null, 2) + '\n');
         if (jobs.length === 0) return void process.stdout.write('No jobs.\n');
-        const rows = [['JOB', 'STATE', 'NODE', 'CREATED', 'ENTRYPOINT'], ...jobs.map((j) => [j.jobId, j.state, j.nodeId || '-', when(j.createdAtMs), j.entrypoint.join(' ')])];
+        const rows = [
+          ['JOB', 'STATE', 'NODE', 'CREATED', 'ENTRYPOINT'],
+          ...jobs.map((j) => [j.jobId, j.state, j.nodeId || '-', when(j.createdAtMs), j.entrypoint.join(' ')]),
+        ];
         const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-        process.stdout.write(rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n') + '\n');
+        process.stdout.write(
+          rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n') + '\n',
+        );
       });
     });
   return cmd;

@@ -19,31 +19,74 @@ program
   .command('start')
   .description('start a head (--head) or a worker that joins one (--address), in the foreground unless --daemon')
   .option('--head', 'start the head node (and a worker on this machine, unless --no-worker)')
-  .addOption(new Option('--address <host:port>', 'head to join (default: TROUPE_ADDRESS)').argParser(addressFlag('--address')))
+  .addOption(
+    new Option('--address <host:port>', 'head to join (default: TROUPE_ADDRESS)').argParser(addressFlag('--address')),
+  )
   .option('--token <token>', 'cluster token (default: TROUPE_TOKEN; a head generates one when neither is set)')
   .option('--host <ip>', 'address to listen on and advertise (default 127.0.0.1)')
-  .addOption(new Option('--port <n>', `head port, 0 for any free port (default ${DEFAULT_HEAD_PORT})`).argParser(numberFlag('--port', 0, true)))
-  .addOption(new Option('--num-cpus <n>', 'CPUs this node offers (default: detected)').argParser(numberFlag('--num-cpus')))
-  .addOption(new Option('--num-gpus <n>', 'GPUs this node offers (default: nvidia-smi)').argParser(numberFlag('--num-gpus', 0, true)))
-  .addOption(new Option('--memory <bytes>', 'memory this node offers (default: detected)').argParser(numberFlag('--memory')))
+  .addOption(
+    new Option('--port <n>', `head port, 0 for any free port (default ${DEFAULT_HEAD_PORT})`).argParser(
+      numberFlag('--port', 0, true),
+    ),
+  )
+  .addOption(
+    new Option('--num-cpus <n>', 'CPUs this node offers (default: detected)').argParser(numberFlag('--num-cpus')),
+  )
+  .addOption(
+    new Option('--num-gpus <n>', 'GPUs this node offers (default: nvidia-smi)').argParser(
+      numberFlag('--num-gpus', 0, true),
+    ),
+  )
+  .addOption(
+    new Option('--memory <bytes>', 'memory this node offers (default: detected)').argParser(numberFlag('--memory')),
+  )
   .addOption(new Option('--resources <json>', 'custom resources, e.g. \'{"ssd": 2}\'').argParser(resourcesFlag))
   .option('--no-worker', 'with --head: run no worker on this machine')
-  .addOption(new Option('--warm-pool <n>', 'actor processes kept warm (default 2)').argParser(numberFlag('--warm-pool', 0, true)))
-  .addOption(new Option('--heartbeat-period-ms <n>', 'head: worker heartbeat period').argParser(numberFlag('--heartbeat-period-ms', 10, true)))
-  .addOption(new Option('--heartbeat-timeout-ms <n>', 'head: silence before a node is declared dead').argParser(numberFlag('--heartbeat-timeout-ms', 10, true)))
-  .addOption(new Option('--max-message-bytes <n>', 'largest gRPC message (default 16 MiB)').argParser(numberFlag('--max-message-bytes', 1024, true)))
-  .option('--state <url>', 'head: where cluster state lives: memory (default), memory:///file.json, redis://[:pw@]host:port/db, rediss://, redis+sentinel://, redis+cluster:// (default: TROUPE_STATE)')
-  .option('--state-prefix <prefix>', 'head: Redis key prefix with a {hash tag} (default troupe:{default}:), to keep several clusters in one Redis')
+  .addOption(
+    new Option('--warm-pool <n>', 'actor processes kept warm (default 2)').argParser(
+      numberFlag('--warm-pool', 0, true),
+    ),
+  )
+  .addOption(
+    new Option('--heartbeat-period-ms <n>', 'head: worker heartbeat period').argParser(
+      numberFlag('--heartbeat-period-ms', 10, true),
+    ),
+  )
+  .addOption(
+    new Option('--heartbeat-timeout-ms <n>', 'head: silence before a node is declared dead').argParser(
+      numberFlag('--heartbeat-timeout-ms', 10, true),
+    ),
+  )
+  .addOption(
+    new Option('--max-message-bytes <n>', 'largest gRPC message (default 16 MiB)').argParser(
+      numberFlag('--max-message-bytes', 1024, true),
+    ),
+  )
+  .option(
+    '--state <url>',
+    'head: where cluster state lives: memory (default), memory:///file.json, redis://[:pw@]host:port/db, rediss://, redis+sentinel://, redis+cluster:// (default: TROUPE_STATE)',
+  )
+  .option(
+    '--state-prefix <prefix>',
+    'head: Redis key prefix with a {hash tag} (default troupe:{default}:), to keep several clusters in one Redis',
+  )
   .option('--daemon', 'run in the background; write a pid file and log to the session folder')
   .action(async (opts: StartFlags) => {
-    await startCommand({ ...opts, address: opts.address ?? (opts.head ? undefined : process.env.TROUPE_ADDRESS || undefined) }, process.argv.slice(1));
+    await startCommand(
+      { ...opts, address: opts.address ?? (opts.head ? undefined : process.env.TROUPE_ADDRESS || undefined) },
+      process.argv.slice(1),
+    );
   });
 
 program
   .command('stop')
   .description('stop every troupe head and worker started on this machine')
   .option('--force', 'SIGKILL at once instead of SIGTERM')
-  .addOption(new Option('--grace-ms <n>', 'wait this long before SIGKILL').default(10_000).argParser(numberFlag('--grace-ms', 0, true)))
+  .addOption(
+    new Option('--grace-ms <n>', 'wait this long before SIGKILL')
+      .default(10_000)
+      .argParser(numberFlag('--grace-ms', 0, true)),
+  )
   .action(async (opts: { force?: boolean; graceMs: number }) => {
     process.exitCode = await stopCommand(opts);
   });
@@ -51,8 +94,12 @@ program
 program
   .command('status')
   .description('nodes with used/total resources, and actors by state')
-  .addOption(new Option('--address <host:port>', 'head to ask (default: TROUPE_ADDRESS, then the local head)').argParser(addressFlag('--address')))
-  .option('--token <token>', 'cluster token (default: TROUPE_TOKEN, then the local head\'s token file)')
+  .addOption(
+    new Option('--address <host:port>', 'head to ask (default: TROUPE_ADDRESS, then the local head)').argParser(
+      addressFlag('--address'),
+    ),
+  )
+  .option('--token <token>', "cluster token (default: TROUPE_TOKEN, then the local head's token file)")
   .option('--json', 'print the status as JSON')
   .action(async (opts: { address?: string; token?: string; json?: boolean }) => {
     await statusCommand(opts);
@@ -61,11 +108,25 @@ program
 const pipeline = program.command('pipeline').description('pipeline-parallel schedules');
 pipeline
   .command('show')
-  .description('print a schedule as a step × stage grid (or JSON), checked by the simulator; optionally an SVG timeline')
-  .addOption(new Option('--schedule <name>', 'gpipe, 1f1b or interleaved').choices(['gpipe', '1f1b', 'interleaved']).makeOptionMandatory())
-  .addOption(new Option('-p <stages>', 'pipeline stages (ranks)').argParser(numberFlag('-p', 1, true)).makeOptionMandatory())
-  .addOption(new Option('-m <microbatches>', 'microbatches per step').argParser(numberFlag('-m', 1, true)).makeOptionMandatory())
-  .addOption(new Option('-v <chunks>', 'model chunks per rank (interleaved only; default 2)').argParser(numberFlag('-v', 2, true)))
+  .description(
+    'print a schedule as a step × stage grid (or JSON), checked by the simulator; optionally an SVG timeline',
+  )
+  .addOption(
+    new Option('--schedule <name>', 'gpipe, 1f1b or interleaved')
+      .choices(['gpipe', '1f1b', 'interleaved'])
+      .makeOptionMandatory(),
+  )
+  .addOption(
+    new Option('-p <stages>', 'pipeline stages (ranks)').argParser(numberFlag('-p', 1, true)).makeOptionMandatory(),
+  )
+  .addOption(
+    new Option('-m <microbatches>', 'microbatches per step').argParser(numberFlag('-m', 1, true)).makeOptionMandatory(),
+  )
+  .addOption(
+    new Option('-v <chunks>', 'model chunks per rank (interleaved only; default 2)').argParser(
+      numberFlag('-v', 2, true),
+    ),
+  )
   .option('--json', 'print the schedule as JSON: per stage, its actions in text form')
   .option('--svg <file>', 'write an SVG timeline to this file')
   .option('--buffered', 'check with sends that complete at once instead of rendezvous sends')

@@ -15,7 +15,10 @@ export interface PipelineShowFlags {
 /** `troupe pipeline show`: the schedule's step × stage grid, or its JSON, and optionally an SVG timeline. */
 export function pipelineShowCommand(flags: PipelineShowFlags): void {
   if (flags.v !== undefined && flags.schedule !== 'interleaved') {
-    throw new InvalidArgumentError(`-v (model chunks per rank) applies to --schedule interleaved only, not ${flags.schedule}`, { context: { field: '-v' } });
+    throw new InvalidArgumentError(
+      `-v (model chunks per rank) applies to --schedule interleaved only, not ${flags.schedule}`,
+      { context: { field: '-v' } },
+    );
   }
   const schedule = makeSchedule(flags.schedule, flags.p, flags.m, flags.v ?? 2);
   // Interleaving needs asynchronous sends (see generators.ts); the others are checked under rendezvous.
@@ -35,6 +38,8 @@ export function pipelineShowCommand(flags: PipelineShowFlags): void {
     return;
   }
   process.stdout.write(asciiGrid(schedule, result));
-  process.stdout.write(`theoretical bubble (p − 1)/(v·m + p − 1) = ${(theoreticalBubble(schedule.p, schedule.m, schedule.v) * 100).toFixed(1)}%; checked with ${sendMode} sends\n`);
+  process.stdout.write(
+    `theoretical bubble (p − 1)/(v·m + p − 1) = ${(theoreticalBubble(schedule.p, schedule.m, schedule.v) * 100).toFixed(1)}%; checked with ${sendMode} sends\n`,
+  );
   if (flags.svg) process.stdout.write(`timeline written to ${flags.svg}\n`);
 }

@@ -46,24 +46,35 @@ interface Ready {
 
 export async function startCommand(flags: StartFlags, argv: string[]): Promise<void> {
   if (!flags.head && !flags.address) {
-    throw new InvalidArgumentError('troupe start needs --head (start a head) or --address HOST:PORT (join one); TROUPE_ADDRESS also sets the address', {
+    throw new InvalidArgumentError(
+      'troupe start needs --head (start a head) or --address HOST:PORT (join one); TROUPE_ADDRESS also sets the address',
+      {
+        context: { field: '--address' },
+      },
+    );
+  }
+  if (flags.head && flags.address) {
+    throw new InvalidArgumentError('--head and --address exclude each other: a head does not join another head', {
       context: { field: '--address' },
     });
   }
-  if (flags.head && flags.address) {
-    throw new InvalidArgumentError('--head and --address exclude each other: a head does not join another head', { context: { field: '--address' } });
-  }
   if (flags.state && !flags.head) {
-    throw new InvalidArgumentError('--state belongs to the head (troupe start --head --state URL); workers keep no state', { context: { field: '--state' } });
+    throw new InvalidArgumentError(
+      '--state belongs to the head (troupe start --head --state URL); workers keep no state',
+      { context: { field: '--state' } },
+    );
   }
   validateCustomResources(flags.resources);
   let generated = false;
   let token = flags.token ?? (process.env.TROUPE_TOKEN || undefined);
   if (!token) {
     if (!flags.head) {
-      throw new InvalidArgumentError('joining a cluster needs its token: pass --token or set TROUPE_TOKEN (the head printed it and saved it in its session folder)', {
-        context: { field: '--token' },
-      });
+      throw new InvalidArgumentError(
+        'joining a cluster needs its token: pass --token or set TROUPE_TOKEN (the head printed it and saved it in its session folder)',
+        {
+          context: { field: '--token' },
+        },
+      );
     }
     token = randomBytes(24).toString('base64url');
     generated = true;
@@ -111,7 +122,10 @@ async function runNode(flags: StartFlags, token: string, session: SessionPaths):
   try {
     let headAddress = flags.address ?? '';
     if (flags.head) {
-      store = await openStore(flags.state ?? (process.env.TROUPE_STATE || undefined), flags.statePrefix ? { keyPrefix: flags.statePrefix } : {});
+      store = await openStore(
+        flags.state ?? (process.env.TROUPE_STATE || undefined),
+        flags.statePrefix ? { keyPrefix: flags.statePrefix } : {},
+      );
       head = new HeadServer({
         store,
         token,
@@ -161,13 +175,18 @@ function banner(ready: Ready, token: string, printToken: boolean, session: Sessi
   const lines: string[] = [];
   if (ready.role === 'head') {
     lines.push(`Troupe head started at ${ready.address} (pid ${ready.pid})`);
-    if (printToken) lines.push(`  token: ${token}`, `         (shown once; saved to ${session.tokenFile}, readable only by you)`);
+    if (printToken)
+      lines.push(`  token: ${token}`, `         (shown once; saved to ${session.tokenFile}, readable only by you)`);
     if (ready.nodeId) lines.push(`  local worker ${ready.nodeId}: ${formatResources(ready.resources)}`);
     lines.push(`  logs:  ${ready.logs}`);
     lines.push('', 'Join a worker:   troupe start --address ' + ready.address + ' --token <token>');
-    lines.push(`Use it:          TROUPE_ADDRESS=${ready.address} TROUPE_TOKEN=<token> node driver.js   # connect() reads both`);
+    lines.push(
+      `Use it:          TROUPE_ADDRESS=${ready.address} TROUPE_TOKEN=<token> node driver.js   # connect() reads both`,
+    );
   } else {
-    lines.push(`Troupe worker ${ready.nodeId} joined ${ready.address} (pid ${ready.pid}): ${formatResources(ready.resources)}`);
+    lines.push(
+      `Troupe worker ${ready.nodeId} joined ${ready.address} (pid ${ready.pid}): ${formatResources(ready.resources)}`,
+    );
     lines.push(`  logs: ${ready.logs}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
@@ -202,5 +221,7 @@ async function waitReady(session: SessionPaths, timeoutMs: number): Promise<Read
   }
   const outFile = path.join(session.logs, 'daemon.out');
   const tail = existsSync(outFile) ? readFileSync(outFile, 'utf8').split('\n').slice(-15).join('\n') : '';
-  throw new UnavailableError(`the daemon ${daemonExit ?? `did not come up within ${timeoutMs / 1000} s`}; its output (${outFile}):\n${tail}`);
+  throw new UnavailableError(
+    `the daemon ${daemonExit ?? `did not come up within ${timeoutMs / 1000} s`}; its output (${outFile}):\n${tail}`,
+  );
 }

@@ -6,15 +6,21 @@ import { compareResourceNames, formatAmount } from '../head/index.js';
 /** Address and token from flags, then TROUPE_ADDRESS / TROUPE_TOKEN, then the latest local head session. */
 export function resolveTarget(flags: { address?: string; token?: string }): { address: string; token: string } {
   const session = latestSession();
-  const address = flags.address ?? (process.env.TROUPE_ADDRESS || undefined) ?? (session && readIfExists(session.addressFile));
+  const address =
+    flags.address ?? (process.env.TROUPE_ADDRESS || undefined) ?? (session && readIfExists(session.addressFile));
   if (!address) {
-    throw new InvalidArgumentError('no cluster to ask: pass --address HOST:PORT, set TROUPE_ADDRESS, or start a head here with `troupe start --head`', {
-      context: { field: '--address' },
-    });
+    throw new InvalidArgumentError(
+      'no cluster to ask: pass --address HOST:PORT, set TROUPE_ADDRESS, or start a head here with `troupe start --head`',
+      {
+        context: { field: '--address' },
+      },
+    );
   }
   const token = flags.token ?? (process.env.TROUPE_TOKEN || undefined) ?? (session && readIfExists(session.tokenFile));
   if (!token) {
-    throw new InvalidArgumentError(`asking ${address} needs the cluster token: pass --token or set TROUPE_TOKEN`, { context: { field: '--token' } });
+    throw new InvalidArgumentError(`asking ${address} needs the cluster token: pass --token or set TROUPE_TOKEN`, {
+      context: { field: '--token' },
+    });
   }
   return { address, token };
 }
@@ -39,7 +45,18 @@ function duration(ms: number): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => '  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map(
+        (r) =>
+          '  ' +
+          r
+            .map((c, i) => c.padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function formatStatus(s: ClusterStatus): string {
@@ -69,7 +86,14 @@ export function formatStatus(s: ClusterStatus): string {
   if (live.length) {
     const arows = [['ACTOR', 'CLASS', 'NAME', 'STATE', 'NODE', 'PID']];
     for (const a of live.slice(0, 50)) {
-      arows.push([a.actorId, a.className, a.name ? `${a.namespace}/${a.name}` : '-', a.state, a.nodeId || '-', a.pid ? String(a.pid) : '-']);
+      arows.push([
+        a.actorId,
+        a.className,
+        a.name ? `${a.namespace}/${a.name}` : '-',
+        a.state,
+        a.nodeId || '-',
+        a.pid ? String(a.pid) : '-',
+      ]);
     }
     out += table(arows);
     if (live.length > 50) out += `  ... and ${live.length - 50} more (use --json)\n`;
@@ -82,8 +106,21 @@ export function formatStatus(s: ClusterStatus): string {
   if (groups.length) {
     const grows = [['GROUP', 'NAME', 'STRATEGY', 'STATE', 'BUNDLES (resources @ node)']];
     for (const g of groups.slice(0, 50)) {
-      const bundles = g.bundles.map((b) => `{${Object.entries(b.resources).map(([k, v]) => `${k}: ${formatAmount(k, v)}`).join(', ')}} @ ${b.nodeId || '-'}`).join('; ');
-      grows.push([g.placementGroupId, g.name ? `${g.namespace}/${g.name}` : '-', g.strategy, g.reason && g.state !== 'CREATED' ? `${g.state} (${g.reason})` : g.state, bundles]);
+      const bundles = g.bundles
+        .map(
+          (b) =>
+            `{${Object.entries(b.resources)
+              .map(([k, v]) => `${k}: ${formatAmount(k, v)}`)
+              .join(', ')}} @ ${b.nodeId || '-'}`,
+        )
+        .join('; ');
+      grows.push([
+        g.placementGroupId,
+        g.name ? `${g.namespace}/${g.name}` : '-',
+        g.strategy,
+        g.reason && g.state !== 'CREATED' ? `${g.state} (${g.reason})` : g.state,
+        bundles,
+      ]);
     }
     out += table(grows);
     if (groups.length > 50) out += `  ... and ${groups.length - 50} more (use --json)\n`;

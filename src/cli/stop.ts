@@ -72,6 +72,8 @@ export async function stopCommand(flags: { force?: boolean; graceMs: number }): 
   for (const t of stubborn) process.kill(t.pid, 'SIGKILL');
   for (const t of list) rmSync(t.file, { force: true });
   const names = list.map((t) => `${t.role} ${t.pid}`).join(', ');
-  process.stdout.write(`Stopped ${list.length} troupe process${list.length > 1 ? 'es' : ''}: ${names}${stubborn.length ? ` (${stubborn.length} needed SIGKILL)` : ''}\n`);
+  process.stdout.write(
+    `Stopped ${list.length} troupe process${list.length > 1 ? 'es' : ''}: ${names}${stubborn.length ? ` (${stubborn.length} needed SIGKILL)` : ''}\n`,
+  );
   return 0;
 }

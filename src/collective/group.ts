@@ -9,7 +9,17 @@
  */
 import { InvalidArgumentError, UnavailableError } from '../common/index.js';
 import type { Logger } from '../common/index.js';
-import { allgather, allreduce, barrier, broadcast, reduceScatter, type AllgatherOptions, type BroadcastOptions, type ReduceOp, type ReduceOptions } from './ring.js';
+import {
+  allgather,
+  allreduce,
+  barrier,
+  broadcast,
+  reduceScatter,
+  type AllgatherOptions,
+  type BroadcastOptions,
+  type ReduceOp,
+  type ReduceOptions,
+} from './ring.js';
 import type { CollectiveOptions } from './steps.js';
 import { TcpPeerTransport } from './tcp-transport.js';
 import type { FloatArray } from './transport.js';
@@ -17,7 +27,11 @@ import type { FloatArray } from './transport.js';
 /** The collectives one rank runs; what a backend implements. */
 export interface CollectiveOps {
   allreduce<T extends FloatArray>(data: T, opts?: ReduceOptions): Promise<T>;
-  reduceScatter<T extends FloatArray>(data: T, op?: ReduceOp, opts?: CollectiveOptions & { chunkElems?: number }): Promise<T>;
+  reduceScatter<T extends FloatArray>(
+    data: T,
+    op?: ReduceOp,
+    opts?: CollectiveOptions & { chunkElems?: number },
+  ): Promise<T>;
   allgather<T extends FloatArray>(segment: T, opts?: AllgatherOptions): Promise<T>;
   broadcast<T extends FloatArray>(data: T | undefined, root: number, opts?: BroadcastOptions): Promise<T>;
   send(data: FloatArray, to: number, opts?: P2POptions): Promise<void>;
@@ -64,16 +78,26 @@ export function registerCollectiveBackend(name: string, backend: CollectiveBacke
 export function collectiveBackend(name: string): CollectiveBackend {
   const b = backends.get(name);
   if (!b) {
-    const hint = name === 'nccl' ? "; 'nccl' comes with the native core (troupe/train) on machines with NVIDIA GPUs" : '';
-    throw new InvalidArgumentError(`unknown collective backend '${name}'; available here: ${[...backends.keys()].join(', ')}${hint}`, {
-      context: { field: 'backend' },
-    });
+    const hint =
+      name === 'nccl' ? "; 'nccl' comes with the native core (troupe/train) on machines with NVIDIA GPUs" : '';
+    throw new InvalidArgumentError(
+      `unknown collective backend '${name}'; available here: ${[...backends.keys()].join(', ')}${hint}`,
+      {
+        context: { field: 'backend' },
+      },
+    );
   }
   return b;
 }
 
 registerCollectiveBackend('tcp', async (opts) => {
-  const t = await TcpPeerTransport.create({ rank: opts.rank, size: opts.size, token: opts.token, host: opts.host, log: opts.log });
+  const t = await TcpPeerTransport.create({
+    rank: opts.rank,
+    size: opts.size,
+    token: opts.token,
+    host: opts.host,
+    log: opts.log,
+  });
   return {
     rendezvous: t.address,
     async connect(addresses, timeoutMs) {
@@ -118,7 +142,11 @@ export class CollectiveGroup {
     return this.run(() => this.ops.allreduce(data, opts));
   }
   /** Reduces across ranks; rank r gets segment r of the result (see segmentBounds). */
-  reduceScatter<T extends FloatArray>(data: T, op?: ReduceOp, opts?: CollectiveOptions & { chunkElems?: number }): Promise<T> {
+  reduceScatter<T extends FloatArray>(
+    data: T,
+    op?: ReduceOp,
+    opts?: CollectiveOptions & { chunkElems?: number },
+  ): Promise<T> {
     return this.run(() => this.ops.reduceScatter(data, op, opts));
   }
   /** Concatenates every rank's segment, in rank order. */
@@ -177,9 +205,12 @@ export function joinGroup(actor: object, group: CollectiveGroup): void {
   let mine = r.byActor.get(actor);
   if (!mine) r.byActor.set(actor, (mine = new Map()));
   if (mine.has(group.name)) {
-    throw new InvalidArgumentError(`this actor is already a member of collective group '${group.name}'; destroy that group first or pick another name`, {
-      context: { field: 'name' },
-    });
+    throw new InvalidArgumentError(
+      `this actor is already a member of collective group '${group.name}'; destroy that group first or pick another name`,
+      {
+        context: { field: 'name' },
+      },
+    );
   }
   mine.set(group.name, group);
 }
@@ -211,7 +242,8 @@ export function getCollectiveGroup(name = 'default', self?: object): CollectiveG
     if (g) return g;
     const names = [...(r.byActor.get(self)?.keys() ?? [])];
     throw new InvalidArgumentError(
-      `this actor is not a member of collective group '${name}'` + (names.length ? `; its groups: ${names.join(', ')}` : '; it is in no group'),
+      `this actor is not a member of collective group '${name}'` +
+        (names.length ? `; its groups: ${names.join(', ')}` : '; it is in no group'),
       { context: { field: 'name' } },
     );
   }
@@ -225,7 +257,8 @@ export function getCollectiveGroup(name = 'default', self?: object): CollectiveG
   }
   const all = new Set([...r.byActor.values()].flatMap((m) => [...m.keys()]));
   throw new InvalidArgumentError(
-    `no actor of this process is a member of collective group '${name}'` + (all.size ? `; groups here: ${[...all].join(', ')}` : ''),
+    `no actor of this process is a member of collective group '${name}'` +
+      (all.size ? `; groups here: ${[...all].join(', ')}` : ''),
     { context: { field: 'name' } },
   );
 }

@@ -8,7 +8,15 @@ export type { ReduceOp, ReduceOptions, AllgatherOptions, BroadcastOptions } from
 export { allreduce, reduceScatter, allgather, broadcast, barrier, segmentBounds } from './ring.js';
 export type { TcpPeerTransportOptions, TcpConnectOptions } from './tcp-transport.js';
 export { TcpPeerTransport } from './tcp-transport.js';
-export { CollectiveGroup, collectiveBackend, getCollectiveGroup, groupsOf, joinGroup, leaveGroup, registerCollectiveBackend } from './group.js';
+export {
+  CollectiveGroup,
+  collectiveBackend,
+  getCollectiveGroup,
+  groupsOf,
+  joinGroup,
+  leaveGroup,
+  registerCollectiveBackend,
+} from './group.js';
 export type { BackendEndpoint, CollectiveBackend, CollectiveOps, EndpointOptions, P2POptions } from './group.js';
 
 /** Loads (and so registers) a backend that ships apart, when a group first asks for it: 'nccl' needs the native core. */

@@ -162,7 +162,13 @@ export class Mailbox {
     return landing !== undefined;
   }
 
-  private wait(box: Box, from: number, tag: string, into: FloatArray | undefined, timeoutMs: number): Promise<FloatArray> {
+  private wait(
+    box: Box,
+    from: number,
+    tag: string,
+    into: FloatArray | undefined,
+    timeoutMs: number,
+  ): Promise<FloatArray> {
     return new Promise<FloatArray>((resolve, reject) => {
       const w: Waiter = { tag, into, timeoutMs, resolve, reject, timer: undefined };
       const list = box.waiters.get(tag);

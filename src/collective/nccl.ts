@@ -15,8 +15,21 @@
  */
 import { nativeAddon, type NativeAddon, type NcclComm, type NcclReduceOp } from '../../native/index.js';
 import { DeviceUnavailableError, InvalidArgumentError, TimeoutError, TroupeError } from '../common/index.js';
-import { registerCollectiveBackend, type BackendEndpoint, type CollectiveBackend, type CollectiveOps, type EndpointOptions, type P2POptions } from './group.js';
-import { segmentBounds, type AllgatherOptions, type BroadcastOptions, type ReduceOp, type ReduceOptions } from './ring.js';
+import {
+  registerCollectiveBackend,
+  type BackendEndpoint,
+  type CollectiveBackend,
+  type CollectiveOps,
+  type EndpointOptions,
+  type P2POptions,
+} from './group.js';
+import {
+  segmentBounds,
+  type AllgatherOptions,
+  type BroadcastOptions,
+  type ReduceOp,
+  type ReduceOptions,
+} from './ring.js';
 import { DEFAULT_TIMEOUT_MS, type CollectiveOptions } from './steps.js';
 import type { FloatArray } from './transport.js';
 
@@ -49,16 +62,22 @@ function deviceFor(rank: number, devices: number): string {
   const env = process.env.TROUPE_NCCL_DEVICE;
   if (!env) return `cuda:${rank % devices}`;
   const m = /^(?:cuda:)?(\d+)$/.exec(env);
-  if (!m) throw new InvalidArgumentError(`TROUPE_NCCL_DEVICE must be 'cuda:N' or N, got '${env}'`, { context: { field: 'TROUPE_NCCL_DEVICE' } });
+  if (!m)
+    throw new InvalidArgumentError(`TROUPE_NCCL_DEVICE must be 'cuda:N' or N, got '${env}'`, {
+      context: { field: 'TROUPE_NCCL_DEVICE' },
+    });
   return `cuda:${m[1]}`;
 }
 
 function decodeId(text: string | undefined): Uint8Array {
   const id = new Uint8Array(Buffer.from(text ?? '', 'base64'));
   if (id.length !== ID_BYTES) {
-    throw new InvalidArgumentError(`nccl: rank 0's rendezvous must be a base64 NCCL unique id of ${ID_BYTES} bytes, got ${id.length} bytes`, {
-      context: { field: 'rendezvous' },
-    });
+    throw new InvalidArgumentError(
+      `nccl: rank 0's rendezvous must be a base64 NCCL unique id of ${ID_BYTES} bytes, got ${id.length} bytes`,
+      {
+        context: { field: 'rendezvous' },
+      },
+    );
   }
   return id;
 }
@@ -67,7 +86,10 @@ function decodeId(text: string | undefined): Uint8Array {
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`${what} did not finish within ${ms} ms; is every rank up and on its own GPU?`)), ms);
+    timer = setTimeout(
+      () => reject(new TimeoutError(`${what} did not finish within ${ms} ms; is every rank up and on its own GPU?`)),
+      ms,
+    );
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
@@ -100,15 +122,22 @@ class NcclOps implements CollectiveOps {
 
   private reduceInPlace(data: FloatArray, op: ReduceOp, timeoutMs: number): Promise<void> {
     const nop = REDUCE[op];
-    if (!nop) throw new InvalidArgumentError(`op must be 'sum', 'mean' or 'max', got '${op}'`, { context: { field: 'op' } });
+    if (!nop)
+      throw new InvalidArgumentError(`op must be 'sum', 'mean' or 'max', got '${op}'`, { context: { field: 'op' } });
     return this.native.ncclAllreduce(this.comm, data, nop, timeoutMs);
   }
 
   allreduce<T extends FloatArray>(data: T, opts: ReduceOptions = {}): Promise<T> {
     return this.serial(async () => {
       const { out } = opts;
-      if (!opts.inPlace && out && (out === data || out.length !== data.length || out.constructor !== data.constructor)) {
-        throw new InvalidArgumentError('out must be another array of the same length and type as the input', { context: { field: 'out' } });
+      if (
+        !opts.inPlace &&
+        out &&
+        (out === data || out.length !== data.length || out.constructor !== data.constructor)
+      ) {
+        throw new InvalidArgumentError('out must be another array of the same length and type as the input', {
+          context: { field: 'out' },
+        });
       }
       const target = (opts.inPlace ? data : (out ?? data.slice())) as T;
       if (target !== data) target.set(data);
@@ -117,7 +146,11 @@ class NcclOps implements CollectiveOps {
     });
   }
 
-  reduceScatter<T extends FloatArray>(data: T, op: ReduceOp = 'sum', opts: CollectiveOptions & { chunkElems?: number; inPlace?: boolean } = {}): Promise<T> {
+  reduceScatter<T extends FloatArray>(
+    data: T,
+    op: ReduceOp = 'sum',
+    opts: CollectiveOptions & { chunkElems?: number; inPlace?: boolean } = {},
+  ): Promise<T> {
     return this.serial(async () => {
       const buf = (opts.inPlace ? data : data.slice()) as T;
       await this.reduceInPlace(buf, op, timeoutOf(opts));
@@ -143,7 +176,8 @@ class NcclOps implements CollectiveOps {
       out.set(segment, off[r]);
       const timeoutMs = timeoutOf(opts);
       for (let i = 0; i < n; i++) {
-        if (lengths[i]! > 0) await this.native.ncclBroadcast(this.comm, out.subarray(off[i]!, off[i + 1]!), i, timeoutMs);
+        if (lengths[i]! > 0)
+          await this.native.ncclBroadcast(this.comm, out.subarray(off[i]!, off[i + 1]!), i, timeoutMs);
       }
       return out as T;
     });
@@ -152,10 +186,13 @@ class NcclOps implements CollectiveOps {
   broadcast<T extends FloatArray>(data: T | undefined, root: number, opts: BroadcastOptions = {}): Promise<T> {
     return this.serial(async () => {
       if (!Number.isInteger(root) || root < 0 || root >= this.size) {
-        throw new InvalidArgumentError(`root must be a rank in [0, ${this.size}), got ${root}`, { context: { field: 'root' } });
+        throw new InvalidArgumentError(`root must be a rank in [0, ${this.size}), got ${root}`, {
+          context: { field: 'root' },
+        });
       }
       const timeoutMs = timeoutOf(opts);
-      if (this.rank === root && !data) throw new InvalidArgumentError(`the root (rank ${root}) must pass data`, { context: { field: 'data' } });
+      if (this.rank === root && !data)
+        throw new InvalidArgumentError(`the root (rank ${root}) must pass data`, { context: { field: 'data' } });
       // The root's length and type first, so the others can allocate or check theirs.
       const head = this.rank === root ? header(data!) : new Float64Array(2);
       await this.native.ncclBroadcast(this.comm, head, root, timeoutMs);
@@ -231,7 +268,11 @@ export const ncclBackend: CollectiveBackend = async (opts: EndpointOptions): Pro
     async connect(rendezvous, timeoutMs) {
       const shared = decodeId(rendezvous[0]);
       try {
-        comm = await within(native.ncclInit(rank, size, shared, device), timeoutMs, `nccl: rank ${rank} joining the communicator on ${device}`);
+        comm = await within(
+          native.ncclInit(rank, size, shared, device),
+          timeoutMs,
+          `nccl: rank ${rank} joining the communicator on ${device}`,
+        );
       } catch (err) {
         if (err instanceof TroupeError) err.context.rank ??= String(rank);
         throw err;

@@ -120,7 +120,9 @@ function combiner(op: ReduceOp, like: FloatArray): (d: FloatArray, x: FloatArray
 
 function checkOp(op: ReduceOp): void {
   if (!OPS.includes(op)) {
-    throw new InvalidArgumentError(`op must be one of ${OPS.join(', ')}, got ${String(op)}`, { context: { field: 'op' } });
+    throw new InvalidArgumentError(`op must be one of ${OPS.join(', ')}, got ${String(op)}`, {
+      context: { field: 'op' },
+    });
   }
 }
 
@@ -207,7 +209,15 @@ export function reduceScatter<T extends FloatArray>(
     if (n === 1) {
       if (out !== data) out.set(data);
     } else {
-      await ringPipeline(c, { src: data, out, off, steps: reduceScatterSteps(r, n), first: 1, combine: combiner(op, data), chunkElems });
+      await ringPipeline(c, {
+        src: data,
+        out,
+        off,
+        steps: reduceScatterSteps(r, n),
+        first: 1,
+        combine: combiner(op, data),
+        chunkElems,
+      });
     }
     const mine = seg(out, off, r);
     if (op === 'mean') divide(mine, n);
@@ -236,7 +246,15 @@ export function allgather<T extends FloatArray>(t: PeerTransport, segment: T, op
     out.set(segment, off[r]);
     if (n > 1) {
       const c = context(t, 'allgather', opts);
-      await ringPipeline(c, { src: out, out, off, steps: allgatherSteps(r, n), first: 1, combine: () => {}, chunkElems });
+      await ringPipeline(c, {
+        src: out,
+        out,
+        off,
+        steps: allgatherSteps(r, n),
+        first: 1,
+        combine: () => {},
+        chunkElems,
+      });
     }
     return out as T;
   });
@@ -269,10 +287,13 @@ export function broadcast<T extends FloatArray = FloatArray>(
     const prev = mod(r - 1, n);
     const last = mod(r - root, n) === n - 1;
     if (r === root) {
-      if (!data) throw new InvalidArgumentError(`the root (rank ${root}) must pass data`, { context: { field: 'data' } });
+      if (!data)
+        throw new InvalidArgumentError(`the root (rank ${root}) must pass data`, { context: { field: 'data' } });
       const chunk = opts.chunkElems ?? 65_536;
       if (!Number.isInteger(chunk) || chunk < 1) {
-        throw new InvalidArgumentError(`chunkElems must be an integer ≥ 1, got ${chunk}`, { context: { field: 'chunkElems' } });
+        throw new InvalidArgumentError(`chunkElems must be an integer ≥ 1, got ${chunk}`, {
+          context: { field: 'chunkElems' },
+        });
       }
       if (n === 1) return data;
       const header = Float64Array.of(data.length, data instanceof Float64Array ? 1 : 0, chunk);
@@ -332,7 +353,10 @@ export function barrier(t: PeerTransport, opts: CollectiveOptions = {}): Promise
     for (let k = 0, d = 1; d < n; k++, d *= 2) {
       const what = `barrier round ${k}`;
       try {
-        await Promise.all([t.send(mod(r + d, n), `${c.tag}:${k}`, EMPTY), t.recv(mod(r - d, n), `${c.tag}:${k}`, c.timeoutMs)]);
+        await Promise.all([
+          t.send(mod(r + d, n), `${c.tag}:${k}`, EMPTY),
+          t.recv(mod(r - d, n), `${c.tag}:${k}`, c.timeoutMs),
+        ]);
       } catch (err) {
         throw annotate(what, err);
       }

@@ -33,7 +33,8 @@ export const mod = (a: number, n: number): number => ((a % n) + n) % n;
 
 /** Prefixes a peer error with the operation and step, keeping its class so callers can branch. */
 export function annotate(what: string, err: unknown): unknown {
-  if (err instanceof TimeoutError) return new TimeoutError(`${what}: ${err.message}`, { cause: err, context: err.context });
+  if (err instanceof TimeoutError)
+    return new TimeoutError(`${what}: ${err.message}`, { cause: err, context: err.context });
   if (err instanceof UnavailableError) {
     return new UnavailableError(`${what}: ${err.message}`, { cause: err, context: err.context });
   }
@@ -71,7 +72,13 @@ export function checkShape(what: string, from: number, got: FloatArray, length: 
 }
 
 /** recvInto when the transport has it, else recv and a copy. */
-export function recvInto(t: PeerTransport, from: number, tag: string, dest: FloatArray, timeoutMs: number): Promise<void> {
+export function recvInto(
+  t: PeerTransport,
+  from: number,
+  tag: string,
+  dest: FloatArray,
+  timeoutMs: number,
+): Promise<void> {
   if (t.recvInto) return t.recvInto(from, tag, dest, timeoutMs);
   return t.recv(from, tag, timeoutMs).then((got) => copyInto(from, tag, got, dest));
 }
@@ -83,7 +90,9 @@ export const DEFAULT_RING_CHUNK_BYTES = 1024 * 1024;
 export function chunkElemsOf(opts: { chunkElems?: number }, like: FloatArray): number {
   const chunk = opts.chunkElems ?? DEFAULT_RING_CHUNK_BYTES / like.BYTES_PER_ELEMENT;
   if (!Number.isInteger(chunk) || chunk < 1) {
-    throw new InvalidArgumentError(`chunkElems must be an integer ≥ 1, got ${chunk}`, { context: { field: 'chunkElems' } });
+    throw new InvalidArgumentError(`chunkElems must be an integer ≥ 1, got ${chunk}`, {
+      context: { field: 'chunkElems' },
+    });
   }
   return chunk;
 }

@@ -38,7 +38,12 @@ export interface PeerTransport {
 export const kindOf = (x: FloatArray): string => (x instanceof Float64Array ? 'Float64Array' : 'Float32Array');
 
 /** The error for a message whose length or element type is not what the receiver expected. */
-export function shapeError(from: number, tag: string, got: { kind: string; length: number }, want: FloatArray): InvalidArgumentError {
+export function shapeError(
+  from: number,
+  tag: string,
+  got: { kind: string; length: number },
+  want: FloatArray,
+): InvalidArgumentError {
   return new InvalidArgumentError(
     `rank ${from} sent a ${got.kind} of ${got.length} (tag ${tag}), expected a ${kindOf(want)} of ${want.length}; ` +
       'every rank must pass the same length and element type',

@@ -354,7 +354,7 @@ export function errorToInfo(err: unknown, depth = 0): ErrorInfo {
   }
   let text: string;
   try {
-    text = typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+    text = typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err));
   } catch {
     text = String(err);
   }

@@ -1,5 +1,34 @@
 /** The common component's door: what other components may import. */
-export { ActorConstructorError, ActorDiedError, ActorMethodError, ActorNotFoundError, DeviceUnavailableError, ErrorCode, HeadUnavailableError, InternalError, InvalidArgumentError, JobNotFoundError, MessageTooLargeError, MethodNotFoundError, ModuleLoadError, NameTakenError, ObjectFreedError, OwnerDiedError, ResourcesInfeasibleError, SerializationError, ShutDownError, StateCorruptError, StateUnavailableError, TimeoutError, TroupeError, UnauthenticatedError, UnavailableError, describeDeath, errorFromInfo, errorToInfo } from './errors.js';
+export {
+  ActorConstructorError,
+  ActorDiedError,
+  ActorMethodError,
+  ActorNotFoundError,
+  DeviceUnavailableError,
+  ErrorCode,
+  HeadUnavailableError,
+  InternalError,
+  InvalidArgumentError,
+  JobNotFoundError,
+  MessageTooLargeError,
+  MethodNotFoundError,
+  ModuleLoadError,
+  NameTakenError,
+  ObjectFreedError,
+  OwnerDiedError,
+  ResourcesInfeasibleError,
+  SerializationError,
+  ShutDownError,
+  StateCorruptError,
+  StateUnavailableError,
+  TimeoutError,
+  TroupeError,
+  UnauthenticatedError,
+  UnavailableError,
+  describeDeath,
+  errorFromInfo,
+  errorToInfo,
+} from './errors.js';
 export type { DeathCause, ErrorContext, ErrorInfo, TroupeErrorInit } from './errors.js';
 export { checkOptions, checkValue, field, fieldError, fieldPath } from './validate.js';
 export type { Field, Fields } from './validate.js';
@@ -7,6 +36,17 @@ export { configureLogging, flushLogs, logger } from './logger.js';
 export type { Logger } from './logger.js';
 export { latestSession, newSession, readIfExists, troupeRoot } from './session.js';
 export type { SessionPaths } from './session.js';
-export { ACTOR_DEFAULTS, ACTOR_OPTION_KEYS, DEFAULT_NAMESPACE, LIFETIME_FIELD, NAMESPACE_FIELD, NAME_FIELD, checkActorOptions, checkWireActorSpec, resourceRequest, toWireActorSpec } from './actor-spec.js';
+export {
+  ACTOR_DEFAULTS,
+  ACTOR_OPTION_KEYS,
+  DEFAULT_NAMESPACE,
+  LIFETIME_FIELD,
+  NAMESPACE_FIELD,
+  NAME_FIELD,
+  checkActorOptions,
+  checkWireActorSpec,
+  resourceRequest,
+  toWireActorSpec,
+} from './actor-spec.js';
 export type { ActorOptions, CheckedActorSpec, WireActorSpec } from './actor-spec.js';
 export { normalizeModule, toImportable } from './module-specifier.js';

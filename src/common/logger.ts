@@ -23,7 +23,10 @@ export function configureLogging(options: { file?: string; level?: string; name?
 export function logger(component: string): Logger {
   if (!root) {
     // Drivers log only warnings to stderr unless told otherwise.
-    root = pino({ level: process.env.TROUPE_LOG_LEVEL ?? 'warn', base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+    root = pino(
+      { level: process.env.TROUPE_LOG_LEVEL ?? 'warn', base: { pid: process.pid } },
+      pino.destination({ fd: 2, sync: true }),
+    );
   }
   return root.child({ component });
 }

@@ -36,7 +36,8 @@ export class ActorDirectory {
 
   add(record: ActorRecord): void {
     this.byId.set(record.actorId, record);
-    if (record.spec.name && record.state !== 'DEAD') this.byName.set(nameKey(record.spec.namespace, record.spec.name), record.actorId);
+    if (record.spec.name && record.state !== 'DEAD')
+      this.byName.set(nameKey(record.spec.namespace, record.spec.name), record.actorId);
   }
 
   get(actorId: string): ActorRecord | undefined {
@@ -70,7 +71,8 @@ export class ActorDirectory {
 
   /** Resolves when the actor is DEAD, or ALIVE after more than `knownRestarts` restarts, or after `timeoutMs`. */
   waitForRestart(record: ActorRecord, knownRestarts: number, timeoutMs: number): Promise<void> {
-    const settled = (): boolean => record.state === 'DEAD' || (record.state === 'ALIVE' && record.numRestarts > knownRestarts);
+    const settled = (): boolean =>
+      record.state === 'DEAD' || (record.state === 'ALIVE' && record.numRestarts > knownRestarts);
     if (settled()) return Promise.resolve();
     return new Promise((resolve) => {
       const check = (): void => {

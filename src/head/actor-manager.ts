@@ -69,9 +69,12 @@ export class ActorManager {
     if (spec.name) {
       const holder = this.directory.byNameLookup(spec.namespace, spec.name);
       if (holder && holder.state !== 'DEAD') {
-        throw new NameTakenError(`an actor named '${spec.name}' already exists in namespace '${spec.namespace}' (${holder.actorId}); use getActor() to reach it or pick another name`, {
-          context: { actorId: holder.actorId, field: 'name' },
-        });
+        throw new NameTakenError(
+          `an actor named '${spec.name}' already exists in namespace '${spec.namespace}' (${holder.actorId}); use getActor() to reach it or pick another name`,
+          {
+            context: { actorId: holder.actorId, field: 'name' },
+          },
+        );
       }
     }
     const record: ActorRecord = {
@@ -133,7 +136,9 @@ export class ActorManager {
     if (!restarting) record.state = 'CREATING';
     record.nodeId = node.nodeId;
     record.allocation = allocation;
-    void this.persistence.save(record).catch((err) => this.log.warn({ err, actorId: record.actorId }, 'could not save actor placement'));
+    void this.persistence
+      .save(record)
+      .catch((err) => this.log.warn({ err, actorId: record.actorId }, 'could not save actor placement'));
     const spec = record.spec;
     withTimeout(
       node.starts.request({
@@ -156,7 +161,12 @@ export class ActorManager {
         record.address = reply.address;
         record.pid = reply.pid;
         // A restart is news; one more live actor of a fleet of thousands is not.
-        const fields = { actorId: record.actorId, nodeId: node.nodeId, address: reply.address, restarts: record.numRestarts };
+        const fields = {
+          actorId: record.actorId,
+          nodeId: node.nodeId,
+          address: reply.address,
+          restarts: record.numRestarts,
+        };
         if (restarting) this.log.info(fields, 'actor restarted');
         else this.log.debug(fields, 'actor alive');
         this.persistence.save(record).then(
@@ -215,7 +225,9 @@ export class ActorManager {
     rec.address = address;
     rec.pid = pid;
     this.log.info({ actorId: rec.actorId, address }, 'actor confirmed alive after a head restart');
-    void this.persistence.save(rec).catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a confirmed actor'));
+    void this.persistence
+      .save(rec)
+      .catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a confirmed actor'));
     this.directory.changed(rec);
   }
 
@@ -242,7 +254,9 @@ export class ActorManager {
     if (!name) throw new InvalidArgumentError('GetActor needs actor_id or name', { context: { field: 'name' } });
     const rec = this.directory.byNameLookup(namespace || DEFAULT_NAMESPACE, name);
     if (!rec) {
-      throw new ActorNotFoundError(`no live actor named '${name}' in namespace '${namespace || DEFAULT_NAMESPACE}'`, { context: { field: 'name' } });
+      throw new ActorNotFoundError(`no live actor named '${name}' in namespace '${namespace || DEFAULT_NAMESPACE}'`, {
+        context: { field: 'name' },
+      });
     }
     return rec;
   }
@@ -253,7 +267,8 @@ export class ActorManager {
     if (!rec) throw new ActorNotFoundError(`no actor with id ${actorId}`, { context: { actorId } });
     if (rec.state === 'DEAD') return;
     const nodeId = rec.nodeId;
-    const running = rec.state === 'ALIVE' || rec.state === 'CREATING' || (rec.state === 'RESTARTING' && rec.allocation !== undefined);
+    const running =
+      rec.state === 'ALIVE' || rec.state === 'CREATING' || (rec.state === 'RESTARTING' && rec.allocation !== undefined);
     this.queue = this.queue.filter((w) => {
       if (w.record !== rec) return true;
       w.reject(ActorDiedError.of(actorId, cause));
@@ -280,7 +295,8 @@ export class ActorManager {
   /** An actor's process exited (reported by its worker). */
   exited(actorId: string, nodeId: string, cause: DeathCause): void {
     const rec = this.directory.get(actorId);
-    if (!rec || rec.state === 'DEAD' || rec.nodeId !== nodeId || rec.state === 'RESTARTING' && !rec.allocation) return;
+    if (!rec || rec.state === 'DEAD' || rec.nodeId !== nodeId || (rec.state === 'RESTARTING' && !rec.allocation))
+      return;
     this.log.warn({ actorId, nodeId, cause }, 'actor died');
     this.fail(rec, cause);
   }
@@ -296,7 +312,9 @@ export class ActorManager {
   /** A placement group is being removed: the actors inside it die with it, for good. */
   async killInGroup(groupId: string): Promise<void> {
     const inside = this.directory.all().filter((r) => r.spec.placementGroupId === groupId && r.state !== 'DEAD');
-    await Promise.all(inside.map((r) => this.kill(r.actorId, { type: 'placement-group-removed', groupId }).catch(() => undefined)));
+    await Promise.all(
+      inside.map((r) => this.kill(r.actorId, { type: 'placement-group-removed', groupId }).catch(() => undefined)),
+    );
   }
 
   /** The driver that owns these actors went away: the non-detached ones die with it. */
@@ -312,7 +330,11 @@ export class ActorManager {
   private fail(rec: ActorRecord, cause: DeathCause): void {
     this.release(rec);
     const max = rec.spec.maxRestarts;
-    const restartable = cause.type !== 'killed' && cause.type !== 'constructor-failed' && cause.type !== 'owner-died' && cause.type !== 'placement-group-removed';
+    const restartable =
+      cause.type !== 'killed' &&
+      cause.type !== 'constructor-failed' &&
+      cause.type !== 'owner-died' &&
+      cause.type !== 'placement-group-removed';
     if (!restartable || (max !== -1 && rec.numRestarts >= max)) {
       this.markDead(rec, cause);
       this.drain();
@@ -325,7 +347,9 @@ export class ActorManager {
     rec.address = '';
     rec.pid = 0;
     this.log.warn({ actorId: rec.actorId, cause, restart: rec.numRestarts, maxRestarts: max }, 'restarting actor');
-    void this.persistence.save(rec).catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a restarting actor'));
+    void this.persistence
+      .save(rec)
+      .catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a restarting actor'));
     this.directory.changed(rec);
     const done = (): void => undefined;
     const waiting: Waiting = {
@@ -343,7 +367,9 @@ export class ActorManager {
 
   private markDead(rec: ActorRecord, cause: DeathCause, error?: ReturnType<typeof errorToInfo>): Promise<void> {
     this.directory.markDead(rec, cause, error);
-    return this.persistence.save(rec).catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a dead actor'));
+    return this.persistence
+      .save(rec)
+      .catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a dead actor'));
   }
 
   private release(rec: ActorRecord): void {
@@ -355,7 +381,11 @@ export class ActorManager {
 }
 
 function placementOf(spec: ValidSpec): PlacementRequest {
-  const req: PlacementRequest = { resources: spec.resources, strategy: spec.schedulingStrategy, nodeAffinity: spec.nodeAffinity };
+  const req: PlacementRequest = {
+    resources: spec.resources,
+    strategy: spec.schedulingStrategy,
+    nodeAffinity: spec.nodeAffinity,
+  };
   if (spec.placementGroupId) req.placementGroup = { groupId: spec.placementGroupId, bundleIndex: spec.bundleIndex };
   return req;
 }

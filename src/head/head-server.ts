@@ -62,7 +62,8 @@ export class HeadServer {
   private monitor: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: HeadOptions) {
-    if (!options.token) throw new InvalidArgumentError('the head needs a cluster token', { context: { field: 'token' } });
+    if (!options.token)
+      throw new InvalidArgumentError('the head needs a cluster token', { context: { field: 'token' } });
     this.log = logger('head');
     this.nodes = new NodeRegistry(options.token, options.maxMessageBytes);
     this.scheduler = new Scheduler({ spreadThreshold: options.spreadThreshold });
@@ -101,7 +102,10 @@ export class HeadServer {
     const { nodes, scheduler, state, actors, heartbeatPeriodMs } = this;
     const status = (): GetClusterStatusReply => this.status();
     const groups = this.groups;
-    this.server.addService(NodeService.service, nodeService({ log, nodes, scheduler, state, actors, heartbeatPeriodMs }));
+    this.server.addService(
+      NodeService.service,
+      nodeService({ log, nodes, scheduler, state, actors, heartbeatPeriodMs }),
+    );
     this.server.addService(ActorService.service, actorService({ log, actors, status, maxMessageBytes }));
     this.server.addService(PlacementGroupService.service, placementGroupService({ log, groups, maxMessageBytes }));
     this.server.addService(JobService.service, jobService(this.jobs, this.log));
@@ -144,11 +148,25 @@ export class HeadServer {
     const live = actorRows.filter((r) => r.state !== 'DEAD');
     for (const row of actorRows) this.actors.restore(recordFromRow(row));
     this.actors.drain();
-    this.log.info({ nodes: nodeRows.length, actors: actorRows.length, live: live.length, groups: groupRows.length, store: this.state.store.description }, 'state reloaded');
+    this.log.info(
+      {
+        nodes: nodeRows.length,
+        actors: actorRows.length,
+        live: live.length,
+        groups: groupRows.length,
+        store: this.state.store.description,
+      },
+      'state reloaded',
+    );
     // Drivers reattach after a head restart; the actors of those that do not are orphans.
     this.orphanTimer = setTimeout(() => {
       const attached = new Set(this.drivers.attached());
-      const owners = new Set(this.actors.directory.all().filter((a) => a.state !== 'DEAD' && a.spec.lifetime !== 'detached').map((a) => a.ownerId));
+      const owners = new Set(
+        this.actors.directory
+          .all()
+          .filter((a) => a.state !== 'DEAD' && a.spec.lifetime !== 'detached')
+          .map((a) => a.ownerId),
+      );
       for (const g of this.groups.list()) if (g.state !== 'REMOVED' && g.lifetime !== 'detached') owners.add(g.ownerId);
       for (const owner of owners) {
         if (attached.has(owner)) continue;
@@ -164,7 +182,9 @@ export class HeadServer {
       const reason = `no heartbeat for ${Date.now() - node.lastHeartbeatMs} ms (timeout ${this.heartbeatTimeoutMs} ms)`;
       this.log.warn({ nodeId: node.nodeId, reason }, 'node declared dead');
       this.nodes.markDead(node, reason);
-      void this.state.saveNode(node).catch((err) => this.log.warn({ err, nodeId: node.nodeId }, 'could not save a dead node'));
+      void this.state
+        .saveNode(node)
+        .catch((err) => this.log.warn({ err, nodeId: node.nodeId }, 'could not save a dead node'));
       this.scheduler.removeNode(node.nodeId);
       this.groups.nodeLost(node.nodeId);
       this.actors.nodeLost(node.nodeId);
@@ -174,14 +194,17 @@ export class HeadServer {
   private status(): GetClusterStatusReply {
     // One pass over the actors, not one per node.
     const perNode = new Map<string, number>();
-    for (const a of this.actors.directory.all()) if (a.state !== 'DEAD' && a.nodeId) perNode.set(a.nodeId, (perNode.get(a.nodeId) ?? 0) + 1);
+    for (const a of this.actors.directory.all())
+      if (a.state !== 'DEAD' && a.nodeId) perNode.set(a.nodeId, (perNode.get(a.nodeId) ?? 0) + 1);
     const nodes = this.nodes.all().map((n) => ({
       nodeId: n.nodeId,
       address: n.address,
       hostname: n.hostname,
       state: n.state,
       total: { amounts: n.total },
-      available: { amounts: n.state === 'ALIVE' && this.scheduler.hasNode(n.nodeId) ? this.scheduler.available(n.nodeId) : {} },
+      available: {
+        amounts: n.state === 'ALIVE' && this.scheduler.hasNode(n.nodeId) ? this.scheduler.available(n.nodeId) : {},
+      },
       labels: n.labels,
       lastHeartbeatMs: n.lastHeartbeatMs,
       numActors: perNode.get(n.nodeId) ?? 0,

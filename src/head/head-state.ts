@@ -24,12 +24,16 @@ export class HeadState implements ActorPersistence {
     const mutations: Mutation[] = [{ op: 'put', table: 'actors', id: record.actorId, row: actorRow(record) }];
     const { name, namespace } = record.spec;
     if (name && claimName) mutations.push({ op: 'claimName', namespace, name, actorId: record.actorId });
-    if (name && record.state === 'DEAD') mutations.push({ op: 'releaseName', namespace, name, actorId: record.actorId });
+    if (name && record.state === 'DEAD')
+      mutations.push({ op: 'releaseName', namespace, name, actorId: record.actorId });
     const result = await this.retry(`saving actor ${record.actorId}`, () => this.store.commit(mutations));
     if (!result.ok) {
-      throw new NameTakenError(`an actor named '${result.name}' already exists in namespace '${result.namespace}' (${result.holder})`, {
-        context: { actorId: result.holder, field: 'name' },
-      });
+      throw new NameTakenError(
+        `an actor named '${result.name}' already exists in namespace '${result.namespace}' (${result.holder})`,
+        {
+          context: { actorId: result.holder, field: 'name' },
+        },
+      );
     }
   }
 
@@ -88,7 +92,12 @@ export function actorRow(r: ActorRecord): ActorRow {
     address: r.address,
     pid: r.pid,
     allocation: r.allocation
-      ? { nodeId: r.allocation.nodeId, resources: r.allocation.resources, gpuIds: r.allocation.gpuIds, ...(r.allocation.bundle ? { bundle: r.allocation.bundle } : {}) }
+      ? {
+          nodeId: r.allocation.nodeId,
+          resources: r.allocation.resources,
+          gpuIds: r.allocation.gpuIds,
+          ...(r.allocation.bundle ? { bundle: r.allocation.bundle } : {}),
+        }
       : null,
     death: (r.death as Record<string, unknown> | undefined) ?? null,
     numRestarts: r.numRestarts,

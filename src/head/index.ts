@@ -1,2 +1,8 @@
 export { HeadServer, type HeadOptions } from './head-server.js';
-export { validateResourceRequest, formatResources, formatAmount, compareResourceNames, type ResourceMap } from './resources.js';
+export {
+  validateResourceRequest,
+  formatResources,
+  formatAmount,
+  compareResourceNames,
+  type ResourceMap,
+} from './resources.js';

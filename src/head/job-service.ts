@@ -13,12 +13,16 @@ export function jobService(jobs: JobManager, log: Logger): JobServiceHandlers {
       upload(jobs, call, cb),
     GetJobPackage: (call: grpc.ServerWritableStream<{ packageId: string; jobId: string }, object>) =>
       download(jobs, call),
-    SubmitJob: unary(log, 'JobService.SubmitJob', async (req: SubmitRequest) => ({ job: info(await jobs.submit(req)) })),
+    SubmitJob: unary(log, 'JobService.SubmitJob', async (req: SubmitRequest) => ({
+      job: info(await jobs.submit(req)),
+    })),
     GetJob: unary(log, 'JobService.GetJob', async (req: { jobId: string; waitMs: number }) => ({
       job: info(await jobs.wait(req.jobId, req.waitMs)),
     })),
     ListJobs: unary(log, 'JobService.ListJobs', () => ({ jobs: jobs.list().map(info) })),
-    StopJob: unary(log, 'JobService.StopJob', async (req: { jobId: string }) => ({ job: info(await jobs.stop(req.jobId)) })),
+    StopJob: unary(log, 'JobService.StopJob', async (req: { jobId: string }) => ({
+      job: info(await jobs.stop(req.jobId)),
+    })),
     GetJobLogs: unary(log, 'JobService.GetJobLogs', (req: LogsRequest) => jobs.readLogs(req)),
     ReportJob: unary(log, 'JobService.ReportJob', (req: ReportRequest) => jobs.report(req)),
   };

@@ -31,21 +31,34 @@ export interface NodeEntry {
 export class NodeRegistry {
   private readonly nodes = new Map<string, NodeEntry>();
 
-  constructor(private readonly token: string, private readonly maxMessageBytes?: number) {}
+  constructor(
+    private readonly token: string,
+    private readonly maxMessageBytes?: number,
+  ) {}
 
-  add(incarnation: number, address: string, hostname: string, total: ResourceMap, numGpuDevices: number, labels: Record<string, string>): NodeEntry {
-    return this.insert({
-      nodeId: `node-${randomBytes(6).toString('hex')}`,
-      incarnation,
-      address,
-      hostname,
-      labels,
-      total,
-      numGpuDevices,
-      state: 'ALIVE',
-      deathReason: '',
-      registeredAtMs: Date.now(),
-    }, true);
+  add(
+    incarnation: number,
+    address: string,
+    hostname: string,
+    total: ResourceMap,
+    numGpuDevices: number,
+    labels: Record<string, string>,
+  ): NodeEntry {
+    return this.insert(
+      {
+        nodeId: `node-${randomBytes(6).toString('hex')}`,
+        incarnation,
+        address,
+        hostname,
+        labels,
+        total,
+        numGpuDevices,
+        state: 'ALIVE',
+        deathReason: '',
+        registeredAtMs: Date.now(),
+      },
+      true,
+    );
   }
 
   /** A node as the store remembers it; an alive one gets until the heartbeat deadline to come back. */
@@ -53,7 +66,10 @@ export class NodeRegistry {
     return this.insert({ ...row }, false);
   }
 
-  private insert(fields: Omit<NodeEntry, 'client' | 'starts' | 'lastHeartbeatMs' | 'resumed'>, resumed: boolean): NodeEntry {
+  private insert(
+    fields: Omit<NodeEntry, 'client' | 'starts' | 'lastHeartbeatMs' | 'resumed'>,
+    resumed: boolean,
+  ): NodeEntry {
     const client = makeClient(troupeV1.WorkerService, fields.address, this.token, this.maxMessageBytes);
     const entry: NodeEntry = {
       ...fields,

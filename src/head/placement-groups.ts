@@ -84,9 +84,12 @@ export class PlacementGroupManager {
     const { bundles, strategy } = validateGroup(req);
     const namespace = req.namespace || DEFAULT_NAMESPACE;
     if (req.name && this.byName(req.name, namespace)) {
-      throw new NameTakenError(`a placement group named '${req.name}' already exists in namespace '${namespace}'; remove it or pick another name`, {
-        context: { field: 'name' },
-      });
+      throw new NameTakenError(
+        `a placement group named '${req.name}' already exists in namespace '${namespace}'; remove it or pick another name`,
+        {
+          context: { field: 'name' },
+        },
+      );
     }
     const g: PlacementGroupRecord = {
       id: `pg-${randomBytes(8).toString('hex')}`,
@@ -133,11 +136,19 @@ export class PlacementGroupManager {
 
   get(id: string, name: string, namespace: string): PlacementGroupRecord {
     const g = id ? this.groups.get(id) : name ? this.byName(name, namespace || DEFAULT_NAMESPACE) : undefined;
-    if (!id && !name) throw new InvalidArgumentError('GetPlacementGroup needs placement_group_id or name', { context: { field: 'placement_group_id' } });
-    if (!g) {
-      throw new InvalidArgumentError(id ? `no placement group with id ${id}` : `no placement group named '${name}' in namespace '${namespace || DEFAULT_NAMESPACE}'`, {
-        context: { field: id ? 'placement_group_id' : 'name' },
+    if (!id && !name)
+      throw new InvalidArgumentError('GetPlacementGroup needs placement_group_id or name', {
+        context: { field: 'placement_group_id' },
       });
+    if (!g) {
+      throw new InvalidArgumentError(
+        id
+          ? `no placement group with id ${id}`
+          : `no placement group named '${name}' in namespace '${namespace || DEFAULT_NAMESPACE}'`,
+        {
+          context: { field: id ? 'placement_group_id' : 'name' },
+        },
+      );
     }
     return g;
   }
@@ -165,7 +176,8 @@ export class PlacementGroupManager {
   /** Kills the actors inside, frees every bundle, and keeps the group as REMOVED. */
   async remove(id: string, reason = 'removed by the user'): Promise<void> {
     const g = this.groups.get(id);
-    if (!g) throw new InvalidArgumentError(`no placement group with id ${id}`, { context: { field: 'placement_group_id' } });
+    if (!g)
+      throw new InvalidArgumentError(`no placement group with id ${id}`, { context: { field: 'placement_group_id' } });
     if (g.state === 'REMOVED') return;
     g.state = 'REMOVED';
     g.reason = reason;
@@ -186,7 +198,9 @@ export class PlacementGroupManager {
   ownerGone(ownerId: string): void {
     for (const g of this.groups.values()) {
       if (g.ownerId !== ownerId || g.lifetime === 'detached' || g.state === 'REMOVED') continue;
-      void this.remove(g.id, `its driver ${ownerId} went away`).catch((err) => this.log.warn({ err, groupId: g.id }, 'could not remove a group'));
+      void this.remove(g.id, `its driver ${ownerId} went away`).catch((err) =>
+        this.log.warn({ err, groupId: g.id }, 'could not remove a group'),
+      );
     }
   }
 
@@ -218,7 +232,11 @@ export class PlacementGroupManager {
       const still: PlacementGroupRecord[] = [];
       for (const g of this.waiting) {
         if (g.state === 'REMOVED') continue;
-        const r = this.scheduler.placeBundles({ bundles: g.bundles, strategy: g.strategy, placed: g.allocations.map((a) => a?.nodeId) });
+        const r = this.scheduler.placeBundles({
+          bundles: g.bundles,
+          strategy: g.strategy,
+          placed: g.allocations.map((a) => a?.nodeId),
+        });
         if (r.type !== 'placed') {
           g.reason = r.type === 'wait' ? r.reason : r.error.message;
           still.push(g);
@@ -269,20 +287,32 @@ export class PlacementGroupManager {
     const g = this.groups.get(groupId);
     if (!g || g.state === 'REMOVED') {
       const why = g ? `was removed (${g.reason})` : 'does not exist';
-      return { type: 'infeasible', error: new ResourcesInfeasibleError(`placement group ${groupId} ${why}`, { context: { field: 'placementGroup' } }) };
+      return {
+        type: 'infeasible',
+        error: new ResourcesInfeasibleError(`placement group ${groupId} ${why}`, {
+          context: { field: 'placementGroup' },
+        }),
+      };
     }
     const candidates = bundleIndex >= 0 ? [bundleIndex] : g.bundles.map((_, i) => i);
     if (bundleIndex >= g.bundles.length) {
       return {
         type: 'infeasible',
-        error: new ResourcesInfeasibleError(`bundleIndex ${bundleIndex} is out of range: placement group ${groupId} has ${g.bundles.length} bundle(s)`, {
-          context: { field: 'bundleIndex' },
-        }),
+        error: new ResourcesInfeasibleError(
+          `bundleIndex ${bundleIndex} is out of range: placement group ${groupId} has ${g.bundles.length} bundle(s)`,
+          {
+            context: { field: 'bundleIndex' },
+          },
+        ),
       };
     }
-    const fitsTotal = (i: number): boolean => Object.entries(req.resources).every(([k, v]) => v <= (g.bundles[i]![k] ?? 0) + 1e-9);
+    const fitsTotal = (i: number): boolean =>
+      Object.entries(req.resources).every(([k, v]) => v <= (g.bundles[i]![k] ?? 0) + 1e-9);
     if (!candidates.some(fitsTotal)) {
-      const which = bundleIndex >= 0 ? `bundle ${bundleIndex} holds {${formatResources(g.bundles[bundleIndex]!)}}` : `its largest bundles hold ${g.bundles.map((b) => `{${formatResources(b)}}`).join(', ')}`;
+      const which =
+        bundleIndex >= 0
+          ? `bundle ${bundleIndex} holds {${formatResources(g.bundles[bundleIndex]!)}}`
+          : `its largest bundles hold ${g.bundles.map((b) => `{${formatResources(b)}}`).join(', ')}`;
       return {
         type: 'infeasible',
         error: new ResourcesInfeasibleError(
@@ -294,28 +324,48 @@ export class PlacementGroupManager {
     for (const i of candidates) {
       const a = g.allocations[i];
       if (!a || !fitsTotal(i)) continue;
-      const r = this.ledger.place({ resources: req.resources, strategy: 'DEFAULT', nodeAffinity: { nodeId: bundleKey(g.id, i), soft: false } });
+      const r = this.ledger.place({
+        resources: req.resources,
+        strategy: 'DEFAULT',
+        nodeAffinity: { nodeId: bundleKey(g.id, i), soft: false },
+      });
       if (r.type !== 'placed') continue;
       const virtual = r.allocation.gpuIds;
       return {
         type: 'placed',
-        allocation: { nodeId: a.nodeId, resources: r.allocation.resources, gpuIds: virtual.map((v) => a.gpuIds[v]!), bundle: { groupId: g.id, index: i, gpuIds: virtual } },
+        allocation: {
+          nodeId: a.nodeId,
+          resources: r.allocation.resources,
+          gpuIds: virtual.map((v) => a.gpuIds[v]!),
+          bundle: { groupId: g.id, index: i, gpuIds: virtual },
+        },
       };
     }
-    const why = g.state === 'CREATED' ? 'its bundles have no room left' : `it is ${g.state.toLowerCase()}${g.reason ? ` (${g.reason})` : ''}`;
+    const why =
+      g.state === 'CREATED'
+        ? 'its bundles have no room left'
+        : `it is ${g.state.toLowerCase()}${g.reason ? ` (${g.reason})` : ''}`;
     return { type: 'wait', reason: `waiting for placement group ${g.id}: ${why}` };
   }
 
   release(a: Allocation): void {
     if (!a.bundle) return this.scheduler.release(a);
-    this.ledger.release({ nodeId: bundleKey(a.bundle.groupId, a.bundle.index), resources: a.resources, gpuIds: a.bundle.gpuIds });
+    this.ledger.release({
+      nodeId: bundleKey(a.bundle.groupId, a.bundle.index),
+      resources: a.resources,
+      gpuIds: a.bundle.gpuIds,
+    });
   }
 
   reserve(a: Allocation): boolean {
     if (!a.bundle) return this.scheduler.reserve(a);
     const g = this.groups.get(a.bundle.groupId);
     if (g?.allocations[a.bundle.index]?.nodeId !== a.nodeId) return false;
-    return this.ledger.reserve({ nodeId: bundleKey(a.bundle.groupId, a.bundle.index), resources: a.resources, gpuIds: a.bundle.gpuIds });
+    return this.ledger.reserve({
+      nodeId: bundleKey(a.bundle.groupId, a.bundle.index),
+      resources: a.resources,
+      gpuIds: a.bundle.gpuIds,
+    });
   }
 
   /** What is left free in each placed bundle, for status and tests. */
@@ -337,27 +387,37 @@ export class PlacementGroupManager {
   }
 
   private byName(name: string, namespace: string): PlacementGroupRecord | undefined {
-    for (const g of this.groups.values()) if (g.name === name && g.namespace === namespace && g.state !== 'REMOVED') return g;
+    for (const g of this.groups.values())
+      if (g.name === name && g.namespace === namespace && g.state !== 'REMOVED') return g;
     return undefined;
   }
 
   private save(g: PlacementGroupRecord): Promise<void> {
-    return this.hooks.save(groupRow(g)).catch((err) => this.log.warn({ err, groupId: g.id }, 'could not save a placement group'));
+    return this.hooks
+      .save(groupRow(g))
+      .catch((err) => this.log.warn({ err, groupId: g.id }, 'could not save a placement group'));
   }
 }
 
 /** Checks a group request; errors name the field (`bundles[2].CPU`, `strategy`, ...). */
 export function validateGroup(req: CreateGroupRequest): { bundles: ResourceMap[]; strategy: BundleStrategy } {
   if (!Array.isArray(req.bundles) || req.bundles.length === 0) {
-    throw new InvalidArgumentError('bundles must be a non-empty list of resource maps, e.g. [{ CPU: 1 }, { CPU: 1 }]', { context: { field: 'bundles' } });
+    throw new InvalidArgumentError('bundles must be a non-empty list of resource maps, e.g. [{ CPU: 1 }, { CPU: 1 }]', {
+      context: { field: 'bundles' },
+    });
   }
   if (req.bundles.length > MAX_BUNDLES) {
-    throw new InvalidArgumentError(`a placement group holds at most ${MAX_BUNDLES} bundles, got ${req.bundles.length}`, { context: { field: 'bundles' } });
+    throw new InvalidArgumentError(
+      `a placement group holds at most ${MAX_BUNDLES} bundles, got ${req.bundles.length}`,
+      { context: { field: 'bundles' } },
+    );
   }
   const bundles = req.bundles.map((b, i) => {
     const r = validateResourceRequest(b?.amounts ?? b ?? {}, `bundles[${i}]`);
     if (Object.keys(r).length === 0) {
-      throw new InvalidArgumentError(`bundles[${i}] is empty: a bundle must reserve some resource (e.g. { CPU: 1 })`, { context: { field: `bundles[${i}]` } });
+      throw new InvalidArgumentError(`bundles[${i}] is empty: a bundle must reserve some resource (e.g. { CPU: 1 })`, {
+        context: { field: `bundles[${i}]` },
+      });
     }
     return r;
   });
@@ -388,7 +448,9 @@ function groupRow(g: PlacementGroupRecord): OpaqueRow {
 function groupFromRow(row: OpaqueRow): PlacementGroupRecord {
   const r = row as unknown as Omit<PlacementGroupRecord, 'allocations'> & { allocations: Array<Allocation | null> };
   if (!Array.isArray(r.bundles) || !Array.isArray(r.allocations) || !BUNDLE_STRATEGIES.includes(r.strategy)) {
-    throw new StateCorruptError(`placement group row ${row.id} is malformed (bundles, allocations or strategy)`, { context: { key: `placementGroups/${row.id}` } });
+    throw new StateCorruptError(`placement group row ${row.id} is malformed (bundles, allocations or strategy)`, {
+      context: { key: `placementGroups/${row.id}` },
+    });
   }
   return { ...r, allocations: r.allocations.map((a) => a ?? undefined) };
 }

@@ -104,10 +104,9 @@ export class Scheduler {
       });
     }
     if (!Number.isInteger(numGpuDevices) || numGpuDevices < 0) {
-      throw new InvalidArgumentError(
-        `numGpuDevices must be a whole number >= 0, got ${String(numGpuDevices)}`,
-        { context: { field: 'numGpuDevices', nodeId } },
-      );
+      throw new InvalidArgumentError(`numGpuDevices must be a whole number >= 0, got ${String(numGpuDevices)}`, {
+        context: { field: 'numGpuDevices', nodeId },
+      });
     }
     const isMap = total !== null && typeof total === 'object' && !Array.isArray(total);
     const raw = isMap && total.GPU === undefined ? { ...total, GPU: numGpuDevices } : total;

@@ -85,8 +85,15 @@ export class JobClient {
     checkOptions<JobClientOptions>(options, CLIENT_FIELDS, { what: 'JobClient' });
     const address = options.address ?? (process.env.TROUPE_ADDRESS || undefined);
     const token = options.token ?? (process.env.TROUPE_TOKEN || undefined);
-    if (!address) throw new InvalidArgumentError('JobClient needs the head address: pass { address } or set TROUPE_ADDRESS', { context: { field: 'address' } });
-    if (!token) throw new InvalidArgumentError(`talking to ${address} needs the cluster token: pass { token } or set TROUPE_TOKEN`, { context: { field: 'token' } });
+    if (!address)
+      throw new InvalidArgumentError('JobClient needs the head address: pass { address } or set TROUPE_ADDRESS', {
+        context: { field: 'address' },
+      });
+    if (!token)
+      throw new InvalidArgumentError(
+        `talking to ${address} needs the cluster token: pass { token } or set TROUPE_TOKEN`,
+        { context: { field: 'token' } },
+      );
     this.address = address;
     this.client = makeClient(troupeV1.JobService, address, token, options.maxMessageBytes);
   }
@@ -94,7 +101,8 @@ export class JobClient {
   /** Packs and uploads the working directory, submits the job; resolves with its id once the head has it. */
   async submit(options: SubmitJobOptions): Promise<string> {
     checkOptions<SubmitJobOptions>(options, SUBMIT_FIELDS, { what: 'submit', required: ['entrypoint'] });
-    const entrypoint = typeof options.entrypoint === 'string' ? options.entrypoint.split(/\s+/).filter(Boolean) : options.entrypoint;
+    const entrypoint =
+      typeof options.entrypoint === 'string' ? options.entrypoint.split(/\s+/).filter(Boolean) : options.entrypoint;
     if (entrypoint.length === 0) throw fieldError('entrypoint', ENTRYPOINT_RULE, options.entrypoint);
     const numCpus = options.numCpus ?? 0;
     if (options.jobId !== undefined) validateJobId(options.jobId, 'jobId');
@@ -105,7 +113,14 @@ export class JobClient {
       packageId = await this.upload(pkg.bytes, pkg.packageId);
     }
     const jobId = options.jobId ?? '';
-    const reply = await this.call('SubmitJob', { entrypoint, packageId, env, numCpus, jobId, metadata: options.metadata ?? {} });
+    const reply = await this.call('SubmitJob', {
+      entrypoint,
+      packageId,
+      env,
+      numCpus,
+      jobId,
+      metadata: options.metadata ?? {},
+    });
     return toJobInfo(reply.job).jobId;
   }
 
@@ -120,7 +135,8 @@ export class JobClient {
       const left = deadline - Date.now();
       const waitMs = Math.max(0, Math.min(left, 60_000));
       const job = toJobInfo((await this.call('GetJob', { jobId, waitMs }, Math.min(left, 60_000) + 10_000)).job);
-      if (job.state === 'SUCCEEDED' || job.state === 'FAILED' || job.state === 'STOPPED' || Date.now() >= deadline) return job;
+      if (job.state === 'SUCCEEDED' || job.state === 'FAILED' || job.state === 'STOPPED' || Date.now() >= deadline)
+        return job;
     }
   }
 
@@ -179,7 +195,11 @@ export class JobClient {
       });
       const write = async (): Promise<void> => {
         for (let i = 0; i < bytes.length || i === 0; i += PACKAGE_CHUNK_BYTES) {
-          const ok = call.write({ packageId, totalBytes: bytes.length, data: bytes.subarray(i, i + PACKAGE_CHUNK_BYTES) });
+          const ok = call.write({
+            packageId,
+            totalBytes: bytes.length,
+            data: bytes.subarray(i, i + PACKAGE_CHUNK_BYTES),
+          });
           if (!ok) await new Promise((r) => call.once('drain', r));
           if (bytes.length === 0) break;
         }

@@ -35,21 +35,28 @@ interface Listed {
 export function listWorkingDir(root: string): Listed[] {
   const st = statSync(root, { throwIfNoEntry: false });
   if (!st?.isDirectory()) {
-    throw new InvalidArgumentError(`the working directory ${root} ${st ? 'is not a folder' : 'does not exist'}`, { context: { field: 'workingDir' } });
+    throw new InvalidArgumentError(`the working directory ${root} ${st ? 'is not a folder' : 'does not exist'}`, {
+      context: { field: 'workingDir' },
+    });
   }
   const rules = IgnoreRules.forDir(root);
   const out: Listed[] = [];
   const walk = (relDir: string): void => {
-    const entries = readdirSync(path.join(root, relDir), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const entries = readdirSync(path.join(root, relDir), { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    );
     for (const e of entries) {
       const rel = relDir ? `${relDir}/${e.name}` : e.name;
       const full = path.join(root, rel);
       const isDir = e.isDirectory();
       if (rules.ignores(rel, isDir)) continue;
       if (out.length >= MAX_PACKAGE_ENTRIES) {
-        throw new InvalidArgumentError(`the working directory ${root} holds more than ${MAX_PACKAGE_ENTRIES} entries; list what the job does not need in ${IGNORE_FILE}`, {
-          context: { field: 'workingDir' },
-        });
+        throw new InvalidArgumentError(
+          `the working directory ${root} holds more than ${MAX_PACKAGE_ENTRIES} entries; list what the job does not need in ${IGNORE_FILE}`,
+          {
+            context: { field: 'workingDir' },
+          },
+        );
       }
       if (e.isSymbolicLink()) {
         const target = readlinkSync(full);
@@ -97,7 +104,10 @@ export async function packWorkingDir(root: string, options: PackOptions = {}): P
   const chunks: Buffer[] = [];
   let size = 0;
   // Folders are listed themselves (noDirRecurse), so ignored files inside them stay out.
-  const stream = create({ gzip: true, cwd: root, portable: true, noDirRecurse: true, follow: false }, list.map((e) => e.rel));
+  const stream = create(
+    { gzip: true, cwd: root, portable: true, noDirRecurse: true, follow: false },
+    list.map((e) => e.rel),
+  );
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > maxPackage) {

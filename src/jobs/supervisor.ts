@@ -21,10 +21,14 @@ import { callUnary, makeClient } from '../transport/index.js';
 import { unpackPackage } from './unpack.js';
 import { SUPERVISOR_TOKEN_ENV, type SupervisorArgs } from './supervisor-args.js';
 
-
-
 /** Variables of the actor host that are not the driver's business. */
-const HOST_ONLY_ENV = ['TROUPE_LOG_FILE', 'TROUPE_BIND_HOST', 'TROUPE_MAX_MESSAGE_BYTES', 'TROUPE_SESSION_DIR', SUPERVISOR_TOKEN_ENV];
+const HOST_ONLY_ENV = [
+  'TROUPE_LOG_FILE',
+  'TROUPE_BIND_HOST',
+  'TROUPE_MAX_MESSAGE_BYTES',
+  'TROUPE_SESSION_DIR',
+  SUPERVISOR_TOKEN_ENV,
+];
 
 const FLUSH_MS = 100;
 const HEARTBEAT_MS = 500;
@@ -51,7 +55,10 @@ export class JobSupervisor {
   constructor(private readonly args: SupervisorArgs) {
     this.token = process.env[SUPERVISOR_TOKEN_ENV] ?? '';
     delete process.env[SUPERVISOR_TOKEN_ENV];
-    if (!this.token) throw new InvalidArgumentError(`the job supervisor needs the cluster token in ${SUPERVISOR_TOKEN_ENV}`, { context: { field: SUPERVISOR_TOKEN_ENV } });
+    if (!this.token)
+      throw new InvalidArgumentError(`the job supervisor needs the cluster token in ${SUPERVISOR_TOKEN_ENV}`, {
+        context: { field: SUPERVISOR_TOKEN_ENV },
+      });
     this.head = makeClient(troupeV1.JobService, args.headAddress, this.token);
     this.dir = path.join(troupeRoot(), 'jobs', `${args.jobId}-${args.supervisorId}`);
     process.once('exit', () => this.killDriver('SIGKILL'));
@@ -69,7 +76,10 @@ export class JobSupervisor {
       const cwd = await this.prepare();
       await this.startDriver(cwd);
     } catch (err) {
-      this.finish('FAILED', err instanceof TroupeError ? err.message : `the supervisor failed: ${(err as Error).message}`);
+      this.finish(
+        'FAILED',
+        err instanceof TroupeError ? err.message : `the supervisor failed: ${(err as Error).message}`,
+      );
     }
     while (this.stateSent === '' || !isTerminal(this.stateSent)) {
       await this.flush();
@@ -100,11 +110,18 @@ export class JobSupervisor {
         jobId: this.args.jobId,
       });
       call.on('data', (c: JobPackageChunk__Output) => chunks.push(c.data));
-      call.on('error', (err: Error) => reject(new InvalidArgumentError(`could not fetch the job's working directory from the head: ${err.message}`)));
+      call.on('error', (err: Error) =>
+        reject(new InvalidArgumentError(`could not fetch the job's working directory from the head: ${err.message}`)),
+      );
       call.on('end', () => {
         const bytes = Buffer.concat(chunks);
         const got = createHash('sha256').update(bytes).digest('hex');
-        if (got !== this.args.packageId) reject(new InvalidArgumentError(`the job's working directory arrived damaged (sha256 ${got}, expected ${this.args.packageId})`));
+        if (got !== this.args.packageId)
+          reject(
+            new InvalidArgumentError(
+              `the job's working directory arrived damaged (sha256 ${got}, expected ${this.args.packageId})`,
+            ),
+          );
         else resolve(bytes);
       });
     });
@@ -116,7 +133,11 @@ export class JobSupervisor {
     if (!cmd) throw new InvalidArgumentError('the job has no entrypoint', { context: { field: 'entrypoint' } });
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !HOST_ONLY_ENV.includes(k)) env[k] = v;
-    Object.assign(env, this.args.env, { TROUPE_ADDRESS: this.args.headAddress, TROUPE_TOKEN: this.token, TROUPE_JOB_ID: this.args.jobId });
+    Object.assign(env, this.args.env, {
+      TROUPE_ADDRESS: this.args.headAddress,
+      TROUPE_TOKEN: this.token,
+      TROUPE_JOB_ID: this.args.jobId,
+    });
     // "node" means the Node that runs Troupe here, whatever the PATH of a daemon holds.
     const file = cmd === 'node' ? process.execPath : cmd;
     const child = spawn(file, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -132,14 +153,29 @@ export class JobSupervisor {
         resolve();
       });
       child.once('error', (err: NodeJS.ErrnoException) => {
-        this.finish('FAILED', err.code === 'ENOENT' ? `cannot run ${cmd}: not found (in ${cwd} or on the PATH)` : `cannot run ${cmd}: ${err.message}`);
+        this.finish(
+          'FAILED',
+          err.code === 'ENOENT'
+            ? `cannot run ${cmd}: not found (in ${cwd} or on the PATH)`
+            : `cannot run ${cmd}: ${err.message}`,
+        );
         resolve();
       });
     });
     child.once('close', (code, signal) => {
-      if (this.stopRequested) this.finish('STOPPED', `stopped on request (driver ${signal ? `killed by ${signal}` : `exited with code ${code}`})`, code ?? -1);
+      if (this.stopRequested)
+        this.finish(
+          'STOPPED',
+          `stopped on request (driver ${signal ? `killed by ${signal}` : `exited with code ${code}`})`,
+          code ?? -1,
+        );
       else if (code === 0) this.finish('SUCCEEDED', 'driver exited with code 0', 0);
-      else this.finish('FAILED', signal ? `driver killed by signal ${signal}` : `driver exited with code ${code}`, code ?? -1);
+      else
+        this.finish(
+          'FAILED',
+          signal ? `driver killed by signal ${signal}` : `driver exited with code ${code}`,
+          code ?? -1,
+        );
     });
   }
 
@@ -156,7 +192,10 @@ export class JobSupervisor {
       return;
     }
     if (this.dropped > 0) {
-      d = Buffer.concat([Buffer.from(`[troupe: ${this.dropped} bytes of output dropped while the head was unreachable]\n`), d]);
+      d = Buffer.concat([
+        Buffer.from(`[troupe: ${this.dropped} bytes of output dropped while the head was unreachable]\n`),
+        d,
+      ]);
       this.dropped = 0;
     }
     this.pending = this.pending.length ? Buffer.concat([this.pending, d]) : d;
@@ -167,7 +206,8 @@ export class JobSupervisor {
   /** Sends pending output and any state change (or a heartbeat); applies the head's answer. */
   private async flush(): Promise<void> {
     if (this.flushing) return;
-    const due = this.pending.length > 0 || this.state !== this.stateSent || Date.now() - this.lastReport >= HEARTBEAT_MS;
+    const due =
+      this.pending.length > 0 || this.state !== this.stateSent || Date.now() - this.lastReport >= HEARTBEAT_MS;
     if (!due) return;
     this.flushing = true;
     try {
@@ -234,4 +274,3 @@ export class JobSupervisor {
 function isTerminal(state: string): boolean {
   return state === 'SUCCEEDED' || state === 'FAILED' || state === 'STOPPED';
 }
-

@@ -41,9 +41,12 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export function validateJobId(id: string, field = 'job_id'): string {
   if (!JOB_ID.test(id)) {
-    throw new InvalidArgumentError(`${field} must be 1-128 letters, digits, '_', '.' or '-' (not starting with a symbol), got ${JSON.stringify(id.slice(0, 140))}`, {
-      context: { field },
-    });
+    throw new InvalidArgumentError(
+      `${field} must be 1-128 letters, digits, '_', '.' or '-' (not starting with a symbol), got ${JSON.stringify(id.slice(0, 140))}`,
+      {
+        context: { field },
+      },
+    );
   }
   return id;
 }
@@ -55,7 +58,10 @@ export function parseEnvPairs(pairs: string[], field = '--env'): Record<string, 
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
     if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new InvalidArgumentError(`${field} takes NAME=VALUE with NAME made of letters, digits and _, got ${JSON.stringify(pair)}`, { context: { field } });
+      throw new InvalidArgumentError(
+        `${field} takes NAME=VALUE with NAME made of letters, digits and _, got ${JSON.stringify(pair)}`,
+        { context: { field } },
+      );
     }
     env[key] = pair.slice(eq + 1);
   }
@@ -64,9 +70,18 @@ export function parseEnvPairs(pairs: string[], field = '--env'): Record<string, 
 
 export function validateEnv(env: Record<string, string>, field = 'env'): Record<string, string> {
   for (const [k, v] of Object.entries(env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new InvalidArgumentError(`${field} name ${JSON.stringify(k)} must be letters, digits and _`, { context: { field } });
-    if (typeof v !== 'string' || v.includes('\0')) throw new InvalidArgumentError(`${field}.${k} must be a string without NUL bytes`, { context: { field: `${field}.${k}` } });
-    if (k === 'TROUPE_TOKEN' || k === 'TROUPE_ADDRESS') throw new InvalidArgumentError(`${field}.${k} is set by Troupe for the driver and cannot be overridden`, { context: { field: `${field}.${k}` } });
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+      throw new InvalidArgumentError(`${field} name ${JSON.stringify(k)} must be letters, digits and _`, {
+        context: { field },
+      });
+    if (typeof v !== 'string' || v.includes('\0'))
+      throw new InvalidArgumentError(`${field}.${k} must be a string without NUL bytes`, {
+        context: { field: `${field}.${k}` },
+      });
+    if (k === 'TROUPE_TOKEN' || k === 'TROUPE_ADDRESS')
+      throw new InvalidArgumentError(`${field}.${k} is set by Troupe for the driver and cannot be overridden`, {
+        context: { field: `${field}.${k}` },
+      });
   }
   return env;
 }

@@ -25,13 +25,15 @@ interface Entry {
   data: Buffer;
 }
 
-const refuse = (why: string): InvalidArgumentError => new InvalidArgumentError(`the job package was refused: ${why}`, { context: { field: 'package' } });
+const refuse = (why: string): InvalidArgumentError =>
+  new InvalidArgumentError(`the job package was refused: ${why}`, { context: { field: 'package' } });
 
 /** The '/'-separated relative form of an archive path, or why it is not allowed. */
 export function archivePathProblem(raw: string): string | undefined {
   if (!raw) return 'an entry has an empty path';
   if (raw.includes('\0')) return `the path ${JSON.stringify(raw)} holds a NUL byte`;
-  if (raw.startsWith('/') || raw.startsWith('\\') || /^[A-Za-z]:/.test(raw)) return `the entry ${JSON.stringify(raw)} has an absolute path`;
+  if (raw.startsWith('/') || raw.startsWith('\\') || /^[A-Za-z]:/.test(raw))
+    return `the entry ${JSON.stringify(raw)} has an absolute path`;
   if (raw.split(/[\\/]+/).includes('..')) return `the entry ${JSON.stringify(raw)} has a ".." in its path`;
   return undefined;
 }
@@ -61,14 +63,17 @@ export function readPackage(bytes: Buffer, options: UnpackOptions = {}): Promise
     };
     const parser = new Parser({
       strict: true,
-      onwarn: (_code: string, message: string | Error) => fail(refuse(`it is not a valid tar.gz archive (${typeof message === 'string' ? message : message.message})`)),
+      onwarn: (_code: string, message: string | Error) =>
+        fail(refuse(`it is not a valid tar.gz archive (${typeof message === 'string' ? message : message.message})`)),
     });
     parser.on('entry', (e: ReadEntry) => {
       if (failed) return e.resume();
       const type = e.type === 'OldFile' || e.type === 'ContiguousFile' ? 'File' : e.type;
       const problem =
         archivePathProblem(e.path) ??
-        (type === 'File' || type === 'Directory' || type === 'SymbolicLink' || type === 'Link' ? undefined : `the entry ${JSON.stringify(e.path)} is a ${e.type}; only files, folders and links are allowed`);
+        (type === 'File' || type === 'Directory' || type === 'SymbolicLink' || type === 'Link'
+          ? undefined
+          : `the entry ${JSON.stringify(e.path)} is a ${e.type}; only files, folders and links are allowed`);
       if (problem) {
         fail(refuse(problem));
         return e.resume();
@@ -86,15 +91,27 @@ export function readPackage(bytes: Buffer, options: UnpackOptions = {}): Promise
       const linkpath = e.linkpath ?? '';
       if (type === 'SymbolicLink') {
         const target = path.posix.normalize(path.posix.join(path.posix.dirname(rel), linkpath.replace(/\\/g, '/')));
-        if (!linkpath || path.posix.isAbsolute(linkpath) || /^[A-Za-z]:/.test(linkpath) || target === '..' || target.startsWith('../')) {
-          fail(refuse(`the link ${JSON.stringify(rel)} points to ${JSON.stringify(linkpath)}, outside the job's folder`));
+        if (
+          !linkpath ||
+          path.posix.isAbsolute(linkpath) ||
+          /^[A-Za-z]:/.test(linkpath) ||
+          target === '..' ||
+          target.startsWith('../')
+        ) {
+          fail(
+            refuse(`the link ${JSON.stringify(rel)} points to ${JSON.stringify(linkpath)}, outside the job's folder`),
+          );
           return e.resume();
         }
       }
       if (type === 'Link') {
         const bad = archivePathProblem(linkpath);
         if (bad || !seen.has(normalize(linkpath))) {
-          fail(refuse(`the hard link ${JSON.stringify(rel)} points to ${JSON.stringify(linkpath)}, ${bad ? 'outside the job\'s folder' : 'which is not an earlier file of the package'}`));
+          fail(
+            refuse(
+              `the hard link ${JSON.stringify(rel)} points to ${JSON.stringify(linkpath)}, ${bad ? "outside the job's folder" : 'which is not an earlier file of the package'}`,
+            ),
+          );
           return e.resume();
         }
       }
@@ -105,7 +122,13 @@ export function readPackage(bytes: Buffer, options: UnpackOptions = {}): Promise
         else if (!failed) chunks.push(c);
       });
       e.on('end', () => {
-        entries.push({ rel, type: type as Entry['type'], mode: e.mode ?? 0o644, linkpath, data: Buffer.concat(chunks) });
+        entries.push({
+          rel,
+          type: type as Entry['type'],
+          mode: e.mode ?? 0o644,
+          linkpath,
+          data: Buffer.concat(chunks),
+        });
       });
     });
     parser.on('end', () => {
@@ -134,10 +157,13 @@ function ensureDir(root: string, relDir: string): string {
       cur = next;
     } else if (st.isSymbolicLink()) {
       const real = realpathSync.native(next);
-      if (!inside(root, real) || !lstatSync(real).isDirectory()) throw refuse(`the path ${JSON.stringify(relDir)} goes through a link that leaves the job's folder`);
+      if (!inside(root, real) || !lstatSync(real).isDirectory())
+        throw refuse(`the path ${JSON.stringify(relDir)} goes through a link that leaves the job's folder`);
       cur = real;
     } else {
-      throw refuse(`the path ${JSON.stringify(relDir)} goes through ${JSON.stringify(path.relative(root, next))}, which is a file`);
+      throw refuse(
+        `the path ${JSON.stringify(relDir)} goes through ${JSON.stringify(path.relative(root, next))}, which is a file`,
+      );
     }
   }
   return cur;
@@ -147,7 +173,11 @@ function ensureDir(root: string, relDir: string): string {
  * Unpacks `bytes` (a tar.gz) into `dest`, which must not exist yet or be empty. On any problem the
  * folder is removed again and an InvalidArgumentError says what was wrong.
  */
-export async function unpackPackage(bytes: Buffer, dest: string, options: UnpackOptions = {}): Promise<{ entries: number; bytes: number }> {
+export async function unpackPackage(
+  bytes: Buffer,
+  dest: string,
+  options: UnpackOptions = {},
+): Promise<{ entries: number; bytes: number }> {
   const entries = await readPackage(bytes, options);
   mkdirSync(dest, { recursive: true, mode: 0o700 });
   const root = realpathSync.native(dest);
@@ -156,7 +186,10 @@ export async function unpackPackage(bytes: Buffer, dest: string, options: Unpack
   try {
     for (const e of entries) {
       if (!e.rel) continue; // the root folder itself
-      const dir = ensureDir(root, e.type === 'Directory' ? e.rel : path.posix.dirname(e.rel) === '.' ? '' : path.posix.dirname(e.rel));
+      const dir = ensureDir(
+        root,
+        e.type === 'Directory' ? e.rel : path.posix.dirname(e.rel) === '.' ? '' : path.posix.dirname(e.rel),
+      );
       if (e.type === 'Directory') continue;
       const target = path.join(dir, path.posix.basename(e.rel));
       if (e.type === 'SymbolicLink') {
@@ -164,7 +197,8 @@ export async function unpackPackage(bytes: Buffer, dest: string, options: Unpack
         links.push(target);
         continue;
       }
-      const data = e.type === 'Link' ? entries.find((x) => x.rel === normalize(e.linkpath) && x.type === 'File')?.data : e.data;
+      const data =
+        e.type === 'Link' ? entries.find((x) => x.rel === normalize(e.linkpath) && x.type === 'File')?.data : e.data;
       if (!data) throw refuse(`the hard link ${JSON.stringify(e.rel)} does not point to a file`);
       // 'wx': O_CREAT | O_EXCL, never writes through something already there (a link included).
       writeFileSync(target, data, { flag: 'wx', mode: (e.mode & 0o755) | 0o600 });
@@ -179,7 +213,10 @@ export async function unpackPackage(bytes: Buffer, dest: string, options: Unpack
       } catch {
         continue; // dangling: points at nothing, inside the folder by the check above
       }
-      if (!inside(root, real)) throw refuse(`the link ${JSON.stringify(path.relative(root, l))} resolves to ${real}, outside the job's folder`);
+      if (!inside(root, real))
+        throw refuse(
+          `the link ${JSON.stringify(path.relative(root, l))} resolves to ${real}, outside the job's folder`,
+        );
     }
   } catch (err) {
     rmSync(root, { recursive: true, force: true });

@@ -12,11 +12,16 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../common/index.js';
 import { fieldPath as issuePath } from '../common/index.js';
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, _ . - (starting with a letter or digit)');
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, _ . - (starting with a letter or digit)');
 const hostName = z.string().regex(/^[A-Za-z0-9_.:-]{1,253}$/, 'must be a host name or an IP address');
 const port = z.number().int().min(1).max(65535);
 const count = z.number().finite().min(0);
-const absOrHome = z.string().min(1).refine((p) => p.startsWith('/') || p.startsWith('~/'), 'must be an absolute path (or start with ~/)');
+const absOrHome = z
+  .string()
+  .min(1)
+  .refine((p) => p.startsWith('/') || p.startsWith('~/'), 'must be an absolute path (or start with ~/)');
 
 const ssh = z
   .object({
@@ -33,7 +38,9 @@ const nodeFields = {
   num_cpus: count.optional(),
   num_gpus: z.number().int().min(0).optional(),
   memory: count.optional(),
-  resources: z.record(z.string().regex(/^[A-Za-z][\w.-]{0,63}$/, 'resource names are letters, digits, _ . -'), count).optional(),
+  resources: z
+    .record(z.string().regex(/^[A-Za-z][\w.-]{0,63}$/, 'resource names are letters, digits, _ . -'), count)
+    .optional(),
   setup_commands: z.array(z.string().min(1)).optional(),
 };
 
@@ -41,9 +48,16 @@ const schema = z
   .object({
     cluster_name: name,
     ssh: ssh.optional(),
-    install_dir: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path'),
+    install_dir: z
+      .string()
+      .min(1)
+      .refine((p) => p.startsWith('/'), 'must be an absolute path'),
     node: z.string().min(1).optional(),
-    runtime_dir: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path').optional(),
+    runtime_dir: z
+      .string()
+      .min(1)
+      .refine((p) => p.startsWith('/'), 'must be an absolute path')
+      .optional(),
     setup_commands: z.array(z.string().min(1)).optional(),
     token: z.string().min(16, 'must be at least 16 characters (or leave it out: one is generated)').optional(),
     state: z.string().min(1).optional(),
@@ -115,7 +129,9 @@ export function loadClusterConfig(file: string): ClusterConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InvalidArgumentError(`cannot read the cluster file ${file}: ${(err as Error).message}`, { context: { field: 'file' } });
+    throw new InvalidArgumentError(`cannot read the cluster file ${file}: ${(err as Error).message}`, {
+      context: { field: 'file' },
+    });
   }
   return parseClusterConfig(text, file);
 }
@@ -127,11 +143,17 @@ export function parseClusterConfig(text: string, file = 'cluster.yaml'): Cluster
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const at = e.linePos?.[0];
-    throw new InvalidArgumentError(`${file}${at ? `:${at.line}:${at.col}` : ''}: not valid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, { context: { field: 'file', line: String(at?.line ?? '') } });
+    throw new InvalidArgumentError(
+      `${file}${at ? `:${at.line}:${at.col}` : ''}: not valid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      { context: { field: 'file', line: String(at?.line ?? '') } },
+    );
   }
   const raw: unknown = doc.toJS();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InvalidArgumentError(`${file}: must be a YAML mapping with cluster_name, install_dir, head and workers (see deploy/cluster.yaml)`, { context: { field: 'file' } });
+    throw new InvalidArgumentError(
+      `${file}: must be a YAML mapping with cluster_name, install_dir, head and workers (see deploy/cluster.yaml)`,
+      { context: { field: 'file' } },
+    );
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -164,13 +186,19 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, 
     const parent = fieldPath(issue.path);
     const valid = validKeys(issue.path);
     return issue.keys
-      .map((k) => `${where(doc, lc, file, issue.path, k)}: ${issue.path.length ? `${parent}.` : ''}${k}: unknown key${valid ? `; valid keys here: ${valid}` : ''}`)
+      .map(
+        (k) =>
+          `${where(doc, lc, file, issue.path, k)}: ${issue.path.length ? `${parent}.` : ''}${k}: unknown key${valid ? `; valid keys here: ${valid}` : ''}`,
+      )
       .join('\n');
   }
   let message = issue.message;
   if (issue.code === 'invalid_type') {
     const got = doc.getIn(issue.path as unknown[]);
-    message = got === undefined ? `is required (${issue.expected})` : `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${JSON.stringify(got)}`;
+    message =
+      got === undefined
+        ? `is required (${issue.expected})`
+        : `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${JSON.stringify(got)}`;
   } else if (issue.code === 'too_small' || issue.code === 'too_big') {
     message = `${issue.message.replace(/^Too (small|big): expected \w+ to (have |be )?/, 'must be ')}, got ${JSON.stringify(doc.getIn(issue.path as unknown[]))}`;
   } else if (issue.code === 'invalid_format' || issue.code === 'custom') {
@@ -200,7 +228,11 @@ function resolve(c: RawConfig, file: string, doc: Document, lc: LineCounter): Cl
     privateKey: expandHome(own?.private_key ?? c.ssh?.private_key ?? '~/.ssh/id_ed25519'),
     connectTimeoutMs: (own?.connect_timeout_s ?? c.ssh?.connect_timeout_s ?? 10) * 1000,
   });
-  const node = (role: 'head' | 'worker', nodeName: string, n: RawConfig['head'] | NonNullable<RawConfig['workers']>[number]): NodeConfig => ({
+  const node = (
+    role: 'head' | 'worker',
+    nodeName: string,
+    n: RawConfig['head'] | NonNullable<RawConfig['workers']>[number],
+  ): NodeConfig => ({
     name: nodeName,
     role,
     host: n.host,
@@ -226,10 +258,17 @@ function resolve(c: RawConfig, file: string, doc: Document, lc: LineCounter): Cl
     }
     seen.set(w.name, i);
   });
-  if (c.heartbeat_period_ms !== undefined && c.heartbeat_timeout_ms !== undefined && c.heartbeat_timeout_ms <= c.heartbeat_period_ms) {
-    throw new InvalidArgumentError(`${where(doc, lc, file, ['heartbeat_timeout_ms'])}: heartbeat_timeout_ms must be larger than heartbeat_period_ms`, {
-      context: { field: 'heartbeat_timeout_ms' },
-    });
+  if (
+    c.heartbeat_period_ms !== undefined &&
+    c.heartbeat_timeout_ms !== undefined &&
+    c.heartbeat_timeout_ms <= c.heartbeat_period_ms
+  ) {
+    throw new InvalidArgumentError(
+      `${where(doc, lc, file, ['heartbeat_timeout_ms'])}: heartbeat_timeout_ms must be larger than heartbeat_period_ms`,
+      {
+        context: { field: 'heartbeat_timeout_ms' },
+      },
+    );
   }
   const headPort = c.head.port ?? 7420;
   return {

@@ -8,7 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Cluster, type ClusterStatus } from '../client/index.js';
 import { TroupeError, UnavailableError } from '../common/index.js';
 import type { ClusterConfig, NodeConfig } from './config.js';
-import { parseProbe, probeCommand, setupCommand, startHeadCommand, startWorkerCommand, stopCommand, type Probe } from './remote.js';
+import {
+  parseProbe,
+  probeCommand,
+  setupCommand,
+  startHeadCommand,
+  startWorkerCommand,
+  stopCommand,
+  type Probe,
+} from './remote.js';
 import { SshHost } from './ssh.js';
 
 /** Progress lines (`[w1 10.0.0.2] started in 1.2 s`); the CLI prints them, tests collect them. */
@@ -38,7 +46,11 @@ export interface UpResult {
 const allNodes = (c: ClusterConfig): NodeConfig[] => [c.head, ...c.workers];
 
 /** Connects to every node's host; returns the connections and the nodes that could not be reached. */
-async function connectAll(config: ClusterConfig, nodes: NodeConfig[], progress: Progress): Promise<{ hosts: Map<string, SshHost>; failures: Map<string, TroupeError> }> {
+async function connectAll(
+  config: ClusterConfig,
+  nodes: NodeConfig[],
+  progress: Progress,
+): Promise<{ hosts: Map<string, SshHost>; failures: Map<string, TroupeError> }> {
   const hosts = new Map<string, SshHost>();
   const failures = new Map<string, TroupeError>();
   await Promise.all(
@@ -64,7 +76,9 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 export async function clusterUp(config: ClusterConfig, progress: Progress): Promise<UpResult> {
   const t0 = performance.now();
   const nodes = allNodes(config);
-  const outcome = new Map<string, NodeOutcome>(nodes.map((n) => [n.name, { name: n.name, host: n.host, result: 'not started', detail: '' }]));
+  const outcome = new Map<string, NodeOutcome>(
+    nodes.map((n) => [n.name, { name: n.name, host: n.host, result: 'not started', detail: '' }]),
+  );
   const result = (ok: boolean, problem: string, token: string, status?: ClusterStatus): UpResult => ({
     ok,
     unchanged: ok && [...outcome.values()].every((o) => o.result === 'running'),
@@ -79,20 +93,40 @@ export async function clusterUp(config: ClusterConfig, progress: Progress): Prom
   try {
     if (failures.size > 0) {
       // Nothing is started unless every host answers: no half-started cluster from an unreachable host.
-      for (const [name, err] of failures) Object.assign(outcome.get(name)!, { result: 'unreachable', detail: err.message });
+      for (const [name, err] of failures)
+        Object.assign(outcome.get(name)!, { result: 'unreachable', detail: err.message });
       const names = [...failures.keys()].join(', ');
-      return result(false, `cannot reach ${names} over SSH; nothing was started:\n${[...failures.values()].map((e) => `  ${e.message}`).join('\n')}`, '');
+      return result(
+        false,
+        `cannot reach ${names} over SSH; nothing was started:\n${[...failures.values()].map((e) => `  ${e.message}`).join('\n')}`,
+        '',
+      );
     }
     const probes = new Map<string, Probe>();
-    await Promise.all(nodes.map(async (n) => probes.set(n.name, parseProbe((await hosts.get(n.name)!.run('checking for running daemons', probeCommand(n))).stdout))));
+    await Promise.all(
+      nodes.map(async (n) =>
+        probes.set(
+          n.name,
+          parseProbe((await hosts.get(n.name)!.run('checking for running daemons', probeCommand(n))).stdout),
+        ),
+      ),
+    );
     const headProbe = probes.get('head')!;
     const headRunning = headProbe.running.some((r) => r.startsWith('head-'));
     let token = config.token ?? (headRunning ? headProbe.token : undefined) ?? randomBytes(24).toString('base64url');
     if (headRunning && config.token && headProbe.token && headProbe.token !== config.token) {
-      return result(false, `a head of cluster ${config.clusterName} runs on ${config.head.host} with another token than ${config.file} gives; run \`troupe cluster down ${config.file}\` first`, token);
+      return result(
+        false,
+        `a head of cluster ${config.clusterName} runs on ${config.head.host} with another token than ${config.file} gives; run \`troupe cluster down ${config.file}\` first`,
+        token,
+      );
     }
     if (headRunning && !config.token && !headProbe.token) {
-      return result(false, `a head of cluster ${config.clusterName} runs on ${config.head.host} but its token file is gone; run \`troupe cluster down ${config.file}\` first`, token);
+      return result(
+        false,
+        `a head of cluster ${config.clusterName} runs on ${config.head.host} but its token file is gone; run \`troupe cluster down ${config.file}\` first`,
+        token,
+      );
     }
 
     // The head first: workers need its address.
@@ -106,7 +140,11 @@ export async function clusterUp(config: ClusterConfig, progress: Progress): Prom
         Object.assign(outcome.get('head')!, { result: 'started', detail: config.headAddress });
       } catch (err) {
         Object.assign(outcome.get('head')!, { result: 'failed', detail: asTroupe(err).message });
-        return result(false, `the head on ${config.head.host} did not come up; no worker was started:\n  ${asTroupe(err).message}`, token);
+        return result(
+          false,
+          `the head on ${config.head.host} did not come up; no worker was started:\n  ${asTroupe(err).message}`,
+          token,
+        );
       }
     }
     await Promise.all(
@@ -132,9 +170,13 @@ export async function clusterUp(config: ClusterConfig, progress: Progress): Prom
     if (failed.length > 0 || verified.missing.length > 0) {
       const lines = [
         ...failed.map((o) => `  ${o.name} (${o.host}): did not start: ${o.detail}`),
-        ...verified.missing.filter((m) => !failed.some((f) => f.name === m.name)).map((m) => `  ${m.name} (${m.host}): ${m.why}`),
+        ...verified.missing
+          .filter((m) => !failed.some((f) => f.name === m.name))
+          .map((m) => `  ${m.name} (${m.host}): ${m.why}`),
       ];
-      const up = [...outcome.values()].filter((o) => o.result === 'started' || o.result === 'running').map((o) => o.name);
+      const up = [...outcome.values()]
+        .filter((o) => o.result === 'started' || o.result === 'running')
+        .map((o) => o.name);
       return result(
         false,
         `cluster ${config.clusterName} is only partly up. Running: ${up.join(', ') || 'nothing'}. Not joined:\n${lines.join('\n')}\nRun \`troupe cluster up ${config.file}\` again to retry what is missing, or \`troupe cluster down ${config.file}\` to stop what runs.`,
@@ -148,7 +190,13 @@ export async function clusterUp(config: ClusterConfig, progress: Progress): Prom
   }
 }
 
-async function startNode(config: ClusterConfig, node: NodeConfig, host: SshHost, token: string, progress: Progress): Promise<void> {
+async function startNode(
+  config: ClusterConfig,
+  node: NodeConfig,
+  host: SshHost,
+  token: string,
+  progress: Progress,
+): Promise<void> {
   const t = performance.now();
   for (const [i, cmd] of node.setupCommands.entries()) {
     progress(node.name, `setup ${i + 1}/${node.setupCommands.length}: ${cmd}`);
@@ -169,9 +217,14 @@ interface Missing {
 const hostOf = (address: string): string => address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
 
 /** Polls the head until every configured node has an ALIVE node at its host (or the time is up). */
-async function verify(config: ClusterConfig, token: string, progress: Progress): Promise<{ status?: ClusterStatus; missing: Missing[] }> {
+async function verify(
+  config: ClusterConfig,
+  token: string,
+  progress: Progress,
+): Promise<{ status?: ClusterStatus; missing: Missing[] }> {
   const expected = new Map<string, NodeConfig[]>();
-  for (const n of [...(config.headWorker ? [config.head] : []), ...config.workers]) expected.set(n.host, [...(expected.get(n.host) ?? []), n]);
+  for (const n of [...(config.headWorker ? [config.head] : []), ...config.workers])
+    expected.set(n.host, [...(expected.get(n.host) ?? []), n]);
   const deadline = Date.now() + config.verifyTimeoutMs;
   let cluster: Cluster | undefined;
   let lastError = '';
@@ -189,14 +242,27 @@ async function verify(config: ClusterConfig, token: string, progress: Progress):
             if (i < alive.length) {
               if (!reported.has(n.name)) progress(n.name, `joined as ${alive[i]!.nodeId} (${alive[i]!.address})`);
               reported.add(n.name);
-            } else missing.push({ name: n.name, host, why: `no node at ${host} joined the head within ${config.verifyTimeoutMs / 1000} s` });
+            } else
+              missing.push({
+                name: n.name,
+                host,
+                why: `no node at ${host} joined the head within ${config.verifyTimeoutMs / 1000} s`,
+              });
           });
         }
         if (missing.length === 0 || Date.now() > deadline) return { status, missing };
       } catch (err) {
         lastError = asTroupe(err).message;
         if (Date.now() > deadline || asTroupe(err).code === 'UNAUTHENTICATED') {
-          return { missing: [{ name: 'head', host: config.head.host, why: `the head at ${config.headAddress} does not answer: ${lastError}` }] };
+          return {
+            missing: [
+              {
+                name: 'head',
+                host: config.head.host,
+                why: `the head at ${config.headAddress} does not answer: ${lastError}`,
+              },
+            ],
+          };
         }
       }
       await sleep(200);
@@ -207,7 +273,10 @@ async function verify(config: ClusterConfig, token: string, progress: Progress):
 }
 
 /** Stops every node's daemons, workers first; unreachable hosts are reported, the rest still stopped. */
-export async function clusterDown(config: ClusterConfig, progress: Progress): Promise<{ ok: boolean; nodes: NodeOutcome[] }> {
+export async function clusterDown(
+  config: ClusterConfig,
+  progress: Progress,
+): Promise<{ ok: boolean; nodes: NodeOutcome[] }> {
   const nodes = allNodes(config);
   const { hosts, failures } = await connectAll(config, nodes, progress);
   const out: NodeOutcome[] = [];
@@ -244,7 +313,10 @@ export async function clusterToken(config: ClusterConfig): Promise<string> {
   try {
     const probe = parseProbe((await host.run('reading the cluster token', probeCommand(config.head))).stdout);
     if (!probe.running.some((r) => r.startsWith('head-')) || !probe.token) {
-      throw new UnavailableError(`no head of cluster ${config.clusterName} runs on ${config.head.host}; start it with \`troupe cluster up ${config.file}\``, { context: { host: config.head.host } });
+      throw new UnavailableError(
+        `no head of cluster ${config.clusterName} runs on ${config.head.host}; start it with \`troupe cluster up ${config.file}\``,
+        { context: { host: config.head.host } },
+      );
     }
     return probe.token;
   } finally {

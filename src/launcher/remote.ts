@@ -58,18 +58,41 @@ function resourceFlags(node: NodeConfig): string[] {
 
 /** Starts the head as a daemon; stdin: the token, then the state URL (possibly empty). */
 export function startHeadCommand(config: ClusterConfig): { command: string; stdin: (token: string) => string } {
-  const args = ['start', '--head', '--daemon', '--host', config.head.host, '--port', String(config.headPort), ...resourceFlags(config.head)];
+  const args = [
+    'start',
+    '--head',
+    '--daemon',
+    '--host',
+    config.head.host,
+    '--port',
+    String(config.headPort),
+    ...resourceFlags(config.head),
+  ];
   if (!config.headWorker) args.push('--no-worker');
   if (config.heartbeatPeriodMs !== undefined) args.push('--heartbeat-period-ms', String(config.heartbeatPeriodMs));
   if (config.heartbeatTimeoutMs !== undefined) args.push('--heartbeat-timeout-ms', String(config.heartbeatTimeoutMs));
-  const secrets = ['IFS= read -r TROUPE_TOKEN', 'IFS= read -r TROUPE_STATE || true', 'export TROUPE_TOKEN', 'if [ -n "$TROUPE_STATE" ]; then export TROUPE_STATE; else unset TROUPE_STATE; fi'];
-  return { command: [...secrets, cli(config, config.head, args)].join('\n'), stdin: (token) => `${token}\n${config.state ?? ''}\n` };
+  const secrets = [
+    'IFS= read -r TROUPE_TOKEN',
+    'IFS= read -r TROUPE_STATE || true',
+    'export TROUPE_TOKEN',
+    'if [ -n "$TROUPE_STATE" ]; then export TROUPE_STATE; else unset TROUPE_STATE; fi',
+  ];
+  return {
+    command: [...secrets, cli(config, config.head, args)].join('\n'),
+    stdin: (token) => `${token}\n${config.state ?? ''}\n`,
+  };
 }
 
 /** Starts a worker daemon that joins the head; stdin: the token. */
-export function startWorkerCommand(config: ClusterConfig, node: NodeConfig): { command: string; stdin: (token: string) => string } {
+export function startWorkerCommand(
+  config: ClusterConfig,
+  node: NodeConfig,
+): { command: string; stdin: (token: string) => string } {
   const args = ['start', '--daemon', '--address', config.headAddress, '--host', node.host, ...resourceFlags(node)];
-  return { command: ['IFS= read -r TROUPE_TOKEN', 'export TROUPE_TOKEN', cli(config, node, args)].join('\n'), stdin: (token) => `${token}\n` };
+  return {
+    command: ['IFS= read -r TROUPE_TOKEN', 'export TROUPE_TOKEN', cli(config, node, args)].join('\n'),
+    stdin: (token) => `${token}\n`,
+  };
 }
 
 /** Stops this node's daemons (workers of this node, or the head and its local worker). */

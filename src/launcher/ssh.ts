@@ -73,7 +73,12 @@ export class SshHost {
     try {
       privateKey = readFileSync(target.privateKey);
     } catch (err) {
-      return Promise.reject(new InvalidArgumentError(`cannot read the SSH private key ${target.privateKey} for ${label(target)}: ${(err as Error).message}`, { context: { field: 'ssh.private_key', host: target.host } }));
+      return Promise.reject(
+        new InvalidArgumentError(
+          `cannot read the SSH private key ${target.privateKey} for ${label(target)}: ${(err as Error).message}`,
+          { context: { field: 'ssh.private_key', host: target.host } },
+        ),
+      );
     }
     const known = new KnownHosts(knownHostsFile);
     let keyChanged: string | undefined;
@@ -84,15 +89,40 @@ export class SshHost {
         conn.end();
         const ctx = { context: { host: target.host, field: 'ssh' }, cause: err };
         if (keyChanged) {
-          reject(new UnauthenticatedError(`the SSH host key of ${label(target)} is not the one recorded in ${knownHostsFile} (${keyChanged}); if the machine was reinstalled, remove its line there`, ctx));
+          reject(
+            new UnauthenticatedError(
+              `the SSH host key of ${label(target)} is not the one recorded in ${knownHostsFile} (${keyChanged}); if the machine was reinstalled, remove its line there`,
+              ctx,
+            ),
+          );
         } else if (err.level === 'client-authentication') {
-          reject(new UnauthenticatedError(`${label(target)} refused the SSH key ${target.privateKey} (user ${target.user}); check that its public key is in ~${target.user}/.ssh/authorized_keys there`, ctx));
+          reject(
+            new UnauthenticatedError(
+              `${label(target)} refused the SSH key ${target.privateKey} (user ${target.user}); check that its public key is in ~${target.user}/.ssh/authorized_keys there`,
+              ctx,
+            ),
+          );
         } else if (err.level === 'client-timeout') {
-          reject(new TimeoutError(`cannot reach ${label(target)} over SSH: no handshake within ${target.connectTimeoutMs / 1000} s; check the host, port and firewall`, ctx));
+          reject(
+            new TimeoutError(
+              `cannot reach ${label(target)} over SSH: no handshake within ${target.connectTimeoutMs / 1000} s; check the host, port and firewall`,
+              ctx,
+            ),
+          );
         } else if (err.message.includes('parse privateKey') || err.message.includes('privateKey')) {
-          reject(new InvalidArgumentError(`the SSH private key ${target.privateKey} cannot be used for ${label(target)}: ${err.message}`, ctx));
+          reject(
+            new InvalidArgumentError(
+              `the SSH private key ${target.privateKey} cannot be used for ${label(target)}: ${err.message}`,
+              ctx,
+            ),
+          );
         } else {
-          reject(new UnavailableError(`cannot reach ${label(target)} over SSH: ${err.code ?? err.message}${err.code ? ` (${err.message})` : ''}; check the host, port and that sshd runs there`, ctx));
+          reject(
+            new UnavailableError(
+              `cannot reach ${label(target)} over SSH: ${err.code ?? err.message}${err.code ? ` (${err.message})` : ''}; check the host, port and that sshd runs there`,
+              ctx,
+            ),
+          );
         }
       });
       conn.connect({
@@ -115,12 +145,22 @@ export class SshHost {
   exec(command: string, options: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       this.conn.exec(command, (err: Error | undefined, stream: ClientChannel) => {
-        if (err) return reject(new UnavailableError(`${this.label}: could not run a command over SSH: ${err.message}`, { context: { host: this.target.host } }));
+        if (err)
+          return reject(
+            new UnavailableError(`${this.label}: could not run a command over SSH: ${err.message}`, {
+              context: { host: this.target.host },
+            }),
+          );
         let stdout = '';
         let stderr = '';
         const timer = setTimeout(() => {
           stream.close();
-          reject(new TimeoutError(`${this.label}: a command did not finish within ${(options.timeoutMs ?? 120_000) / 1000} s: ${command.slice(0, 200)}`, { context: { host: this.target.host } }));
+          reject(
+            new TimeoutError(
+              `${this.label}: a command did not finish within ${(options.timeoutMs ?? 120_000) / 1000} s: ${command.slice(0, 200)}`,
+              { context: { host: this.target.host } },
+            ),
+          );
         }, options.timeoutMs ?? 120_000);
         stream.on('data', (d: Buffer) => (stdout += d.toString()));
         stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -138,7 +178,10 @@ export class SshHost {
     const r = await this.exec(command, options);
     if (r.code !== 0) {
       const tail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-12).join('\n    ');
-      throw new RemoteCommandError(`${this.target.host}: ${step} failed (exit ${r.code})${tail ? `:\n    ${tail}` : ''}`, { context: { host: this.target.host, step } });
+      throw new RemoteCommandError(
+        `${this.target.host}: ${step} failed (exit ${r.code})${tail ? `:\n    ${tail}` : ''}`,
+        { context: { host: this.target.host, step } },
+      );
     }
     return r;
   }

@@ -51,12 +51,15 @@ export function segments(value: SplitValue): ObjectSegments {
 
 /** The envelope and views of the parts of an object received as one buffer. */
 export function parse(bytes: Uint8Array, what: string): SplitValue {
-  if (bytes.byteLength < HEADER_BYTES) throw new SerializationError(`${what} is ${bytes.byteLength} bytes, shorter than its header`);
+  if (bytes.byteLength < HEADER_BYTES)
+    throw new SerializationError(`${what} is ${bytes.byteLength} bytes, shorter than its header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const m = view.getUint32(0, true);
   const version = view.getUint32(4, true);
-  if (version !== VERSION) throw new SerializationError(`${what} has layout version ${version}; this process reads version ${VERSION}`);
-  if (HEADER_BYTES + m > bytes.byteLength) throw new SerializationError(`${what} announces a ${m}-byte manifest but has ${bytes.byteLength} bytes`);
+  if (version !== VERSION)
+    throw new SerializationError(`${what} has layout version ${version}; this process reads version ${VERSION}`);
+  if (HEADER_BYTES + m > bytes.byteLength)
+    throw new SerializationError(`${what} announces a ${m}-byte manifest but has ${bytes.byteLength} bytes`);
   const manifest = decode<unknown>(bytes.subarray(HEADER_BYTES, HEADER_BYTES + m), `the manifest of ${what}`);
   if (!Array.isArray(manifest) || !(manifest[0] instanceof Uint8Array) || !Array.isArray(manifest[1])) {
     throw new SerializationError(`${what} has a malformed manifest`);
@@ -65,9 +68,13 @@ export function parse(bytes: Uint8Array, what: string): SplitValue {
   const buffers: Uint8Array[] = [];
   let at = HEADER_BYTES + m;
   for (const len of lengths) {
-    if (typeof len !== 'number' || !Number.isInteger(len) || len < 0) throw new SerializationError(`${what} has a malformed part length`);
+    if (typeof len !== 'number' || !Number.isInteger(len) || len < 0)
+      throw new SerializationError(`${what} has a malformed part length`);
     at += pad(at);
-    if (at + len > bytes.byteLength) throw new SerializationError(`${what} is truncated: part ${buffers.length} ends past its ${bytes.byteLength} bytes`);
+    if (at + len > bytes.byteLength)
+      throw new SerializationError(
+        `${what} is truncated: part ${buffers.length} ends past its ${bytes.byteLength} bytes`,
+      );
     buffers.push(bytes.subarray(at, at + len));
     at += len;
   }

@@ -59,7 +59,8 @@ export function hasLargeParts(value: unknown, thresholdBytes = DEFAULT_OUT_OF_BA
   if (ArrayBuffer.isView(value)) return value.byteLength >= thresholdBytes && kindOf(value) !== undefined;
   if (Array.isArray(value)) return value.some((x) => hasLargeParts(x, thresholdBytes, depth + 1));
   if (value instanceof Map) {
-    for (const [k, x] of value) if (hasLargeParts(k, thresholdBytes, depth + 1) || hasLargeParts(x, thresholdBytes, depth + 1)) return true;
+    for (const [k, x] of value)
+      if (hasLargeParts(k, thresholdBytes, depth + 1) || hasLargeParts(x, thresholdBytes, depth + 1)) return true;
     return false;
   }
   if (value instanceof Set) {
@@ -67,7 +68,8 @@ export function hasLargeParts(value: unknown, thresholdBytes = DEFAULT_OUT_OF_BA
     return false;
   }
   if (!isPlainObject(value)) return false;
-  for (const k in value) if (hasLargeParts((value as Record<string, unknown>)[k], thresholdBytes, depth + 1)) return true;
+  for (const k in value)
+    if (hasLargeParts((value as Record<string, unknown>)[k], thresholdBytes, depth + 1)) return true;
   return false;
 }
 
@@ -81,7 +83,8 @@ export function split(value: unknown, thresholdBytes = DEFAULT_OUT_OF_BAND_BYTES
       const kind = kindOf(v);
       if (!kind || v.byteLength < thresholdBytes) return v;
       buffers.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-      const length = v instanceof DataView || Buffer.isBuffer(v) ? v.byteLength : (v as unknown as { length: number }).length;
+      const length =
+        v instanceof DataView || Buffer.isBuffer(v) ? v.byteLength : (v as unknown as { length: number }).length;
       return { '~troupe.oob': buffers.length - 1, kind, length } satisfies Placeholder;
     }
     if (seen.has(v)) throw new SerializationError('cannot serialize a value that contains itself (a cycle)');
@@ -121,14 +124,17 @@ export function join<T = unknown>(envelope: Uint8Array, buffers: readonly Uint8A
 
 function restore(p: Placeholder, buffers: readonly Uint8Array[]): ArrayBufferView {
   const bytes = buffers[p['~troupe.oob']];
-  if (!bytes) throw new SerializationError(`out-of-band part ${p['~troupe.oob']} is missing (${buffers.length} received)`);
+  if (!bytes)
+    throw new SerializationError(`out-of-band part ${p['~troupe.oob']} is missing (${buffers.length} received)`);
   if (p.kind === 'Buffer') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (p.kind === 'DataView') return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const Ctor = KINDS[p.kind];
   if (!Ctor) throw new SerializationError(`unknown out-of-band array kind ${String(p.kind)}`);
   const size = Ctor.BYTES_PER_ELEMENT;
   if (bytes.byteLength !== p.length * size) {
-    throw new SerializationError(`out-of-band part ${p['~troupe.oob']} has ${bytes.byteLength} bytes, expected ${p.length} × ${size} for a ${p.kind}`);
+    throw new SerializationError(
+      `out-of-band part ${p['~troupe.oob']} has ${bytes.byteLength} bytes, expected ${p.length} × ${size} for a ${p.kind}`,
+    );
   }
   // A view needs its offset aligned to the element size; copy only when the bytes landed unaligned.
   const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);

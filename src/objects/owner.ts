@@ -22,7 +22,11 @@ import { ObjectRef, collectingRefs, type RefDescriptor, type RefState } from './
 /** Where a ready value is: inline in the owner, or on a data plane (this process's, or an actor host's). */
 type Where =
   | { kind: 'inline'; envelope: Uint8Array }
-  | { kind: 'stored'; location: ObjectLocation; /** gRPC address of the actor host holding it; undefined: this process */ holder?: string };
+  | {
+      kind: 'stored';
+      location: ObjectLocation /** gRPC address of the actor host holding it; undefined: this process */;
+      holder?: string;
+    };
 
 export class OwnedObject implements RefState {
   status: 'pending' | 'ready' | 'failed' | 'freed' = 'pending';
@@ -112,12 +116,17 @@ export class ObjectTable {
 
   async put<T>(value: T): Promise<ObjectRef<T>> {
     const { result, refs } = collectingRefs(() =>
-      hasLargeParts(value, this.threshold) ? ObjectPlane.snapshot(value, this.threshold) : { envelope: encode(value, 'the value to put'), buffers: [] },
+      hasLargeParts(value, this.threshold)
+        ? ObjectPlane.snapshot(value, this.threshold)
+        : { envelope: encode(value, 'the value to put'), buffers: [] },
     );
     if (refs.length > 0) {
-      throw new SerializationError('cluster.put cannot store ObjectRefs inside a value; pass the refs to calls directly', {
-        context: { field: 'value' },
-      });
+      throw new SerializationError(
+        'cluster.put cannot store ObjectRefs inside a value; pass the refs to calls directly',
+        {
+          context: { field: 'value' },
+        },
+      );
     }
     const { ref, obj } = this.create<T>();
     if (result.buffers.length === 0) {
@@ -141,17 +150,23 @@ export class ObjectTable {
   }
 
   async wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
-    if (!Array.isArray(refs)) throw new InvalidArgumentError('wait takes an array of ObjectRefs', { context: { field: 'refs' } });
+    if (!Array.isArray(refs))
+      throw new InvalidArgumentError('wait takes an array of ObjectRefs', { context: { field: 'refs' } });
     const objs = refs.map((r) => this.owned(r));
     const numReturns = options.numReturns ?? 1;
     if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
-      throw new InvalidArgumentError(`numReturns must be an integer in [0, ${refs.length}] (the number of refs), got ${numReturns}`, {
-        context: { field: 'numReturns' },
-      });
+      throw new InvalidArgumentError(
+        `numReturns must be an integer in [0, ${refs.length}] (the number of refs), got ${numReturns}`,
+        {
+          context: { field: 'numReturns' },
+        },
+      );
     }
     const { timeoutMs } = options;
     if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs < 0)) {
-      throw new InvalidArgumentError(`timeoutMs must be a number ≥ 0, got ${timeoutMs}`, { context: { field: 'timeoutMs' } });
+      throw new InvalidArgumentError(`timeoutMs must be a number ≥ 0, got ${timeoutMs}`, {
+        context: { field: 'timeoutMs' },
+      });
     }
     const done = (): number => objs.filter((o) => o.status !== 'pending').length;
     if (done() < numReturns) {
@@ -223,7 +238,9 @@ export class ObjectTable {
         ]);
         clearTimeout(timer);
         if (timedOut) {
-          throw new TimeoutError(`${op} of object ${obj.id}: its value was not ready within ${timeoutMs} ms`, { context: { objectId: obj.id } });
+          throw new TimeoutError(`${op} of object ${obj.id}: its value was not ready within ${timeoutMs} ms`, {
+            context: { objectId: obj.id },
+          });
         }
       }
     }
@@ -252,10 +269,13 @@ export class ObjectTable {
   }
 
   private owned(ref: unknown): OwnedObject {
-    if (!(ref instanceof ObjectRef)) throw new InvalidArgumentError(`expected an ObjectRef, got ${describe(ref)}`, { context: { field: 'ref' } });
+    if (!(ref instanceof ObjectRef))
+      throw new InvalidArgumentError(`expected an ObjectRef, got ${describe(ref)}`, { context: { field: 'ref' } });
     const obj = ref.state;
     if (!(obj instanceof OwnedObject) || obj.table !== this) {
-      throw new InvalidArgumentError(`${ref.toString()} belongs to another cluster handle`, { context: { field: 'ref' } });
+      throw new InvalidArgumentError(`${ref.toString()} belongs to another cluster handle`, {
+        context: { field: 'ref' },
+      });
     }
     return obj;
   }

@@ -46,7 +46,12 @@ export class ObjectPlane {
     if (this.boundAddress) return this.boundAddress;
     this.server ??= (async () => {
       const host = typeof this.opts.host === 'string' ? this.opts.host : await this.opts.host();
-      const server = await DataPlaneServer.start({ token: this.opts.token, host, provider: this.store.provide, log: this.log });
+      const server = await DataPlaneServer.start({
+        token: this.opts.token,
+        host,
+        provider: this.store.provide,
+        log: this.log,
+      });
       this.boundAddress = server.address;
       return server;
     })();
@@ -99,7 +104,9 @@ export class ObjectPlane {
   materialize(d: RefDescriptor): unknown {
     if (d[1] === 0) return decode(d[2], `the inline value of object ${d[0]}`);
     if (d[1] === 1) return this.fetch({ objectId: d[0], address: d[2], size: d[3] }, `object ${d[0]}`);
-    throw new ObjectFreedError(`object ${String(d[0])} was not ready or no longer exists when it was sent`, { context: { objectId: String(d[0]) } });
+    throw new ObjectFreedError(`object ${String(d[0])} was not ready or no longer exists when it was sent`, {
+      context: { objectId: String(d[0]) },
+    });
   }
 
   /** Replaces every RefArg inside `value` (in place) by its value, fetching each object once. */
@@ -167,7 +174,7 @@ function visit(v: unknown, on: (r: RefArg) => void, depth = 0): void {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || depth > 64) return;
   if (v instanceof RefArg) return on(v);
   if (Array.isArray(v)) for (const x of v) visit(x, on, depth + 1);
-  else if (v instanceof Map) for (const [k, x] of v) (visit(k, on, depth + 1), visit(x, on, depth + 1));
+  else if (v instanceof Map) for (const [k, x] of v) visit(k, on, depth + 1), visit(x, on, depth + 1);
   else if (v instanceof Set) for (const x of v) visit(x, on, depth + 1);
   else if (isPlain(v)) for (const k in v) visit((v as Record<string, unknown>)[k], on, depth + 1);
 }

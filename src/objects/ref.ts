@@ -66,7 +66,8 @@ addExtension({
     return ref.state.descriptor() ?? [ref.state.id, -1];
   },
   read(data: unknown) {
-    if (!isDescriptor(data)) throw new Error('malformed ObjectRef on the wire (expected [id, 0, value] or [id, 1, address, size])');
+    if (!isDescriptor(data))
+      throw new Error('malformed ObjectRef on the wire (expected [id, 0, value] or [id, 1, address, size])');
     decodedRefs++;
     return new RefArg(data);
   },

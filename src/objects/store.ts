@@ -47,7 +47,14 @@ export class ObjectStore {
   put(id: string, value: SplitValue, options: { owner: string; once?: boolean }): StoredObject {
     this.delete(id);
     const laid = segments(value);
-    const obj: StoredObject = { id, owner: options.owner, value, segments: laid.segments, size: laid.size, once: options.once ?? false };
+    const obj: StoredObject = {
+      id,
+      owner: options.owner,
+      value,
+      segments: laid.segments,
+      size: laid.size,
+      once: options.once ?? false,
+    };
     this.objects.set(id, obj);
     this.bytes += laid.size;
     return obj;

@@ -28,7 +28,9 @@ export class MemoryStore implements StateStore {
   constructor(options: MemoryStoreOptions = {}) {
     const file = options.snapshotFile;
     this.state = file ? readSnapshot(file) : emptyState();
-    this.writer = file ? new SnapshotWriter(file, options.snapshotDelayMs ?? 100, () => snapshotText(this.state)) : undefined;
+    this.writer = file
+      ? new SnapshotWriter(file, options.snapshotDelayMs ?? 100, () => snapshotText(this.state))
+      : undefined;
     this.file = file;
     this.description = file ? `memory (snapshot ${file})` : 'memory';
   }
@@ -41,7 +43,9 @@ export class MemoryStore implements StateStore {
 
   async list<T extends TableName>(table: T): Promise<RowTypes[T][]> {
     this.check();
-    return Array.from(this.state.rows.get(table)!, ([id, raw]) => decodeRow(table, id, raw, () => this.where(table, id)));
+    return Array.from(this.state.rows.get(table)!, ([id, raw]) =>
+      decodeRow(table, id, raw, () => this.where(table, id)),
+    );
   }
 
   async put<T extends TableName>(table: T, id: string, row: RowTypes[T]): Promise<void> {
@@ -174,7 +178,9 @@ export class MemoryStore implements StateStore {
     return {
       key: `${this.file ?? 'memory'}#tables.${table}`,
       field: id,
-      fix: this.file ? 'Fix or remove that entry of the snapshot file, or move the file away to start with an empty state.' : '',
+      fix: this.file
+        ? 'Fix or remove that entry of the snapshot file, or move the file away to start with an empty state.'
+        : '',
     };
   }
 }

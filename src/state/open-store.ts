@@ -33,7 +33,10 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
 }
 
 function invalid(url: string, why: string): InvalidArgumentError {
-  return new InvalidArgumentError(`state store URL ${redactUrl(url)} is not valid: ${why}; expected one of ${STATE_URL_FORMS}`, {
-    context: { field: 'url' },
-  });
+  return new InvalidArgumentError(
+    `state store URL ${redactUrl(url)} is not valid: ${why}; expected one of ${STATE_URL_FORMS}`,
+    {
+      context: { field: 'url' },
+    },
+  );
 }

@@ -34,7 +34,10 @@ export interface ConnectionWatch {
   deadlineMs: number | undefined;
 }
 
-export function createRedisClient(url: RedisUrl, options: RedisClientOptions = {}): { client: RedisClient; watch: ConnectionWatch } {
+export function createRedisClient(
+  url: RedisUrl,
+  options: RedisClientOptions = {},
+): { client: RedisClient; watch: ConnectionWatch } {
   const maxDelay = options.maxReconnectDelayMs ?? 1_000;
   // Never give up reconnecting: a head must outlive a Redis restart. Backoff 50 ms, 100 ms, ... capped.
   const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay);
@@ -96,7 +99,8 @@ function watchConnection(client: Redis | Cluster, description: string): Connecti
   const watch: ConnectionWatch = { lastError: undefined, deadlineMs: undefined };
   // Without an 'error' listener ioredis prints every connection error; the store reports them instead.
   client.on('error', (err: Error) => {
-    if (watch.lastError === undefined) log.warn({ redis: description, err: err.message }, 'state store: cannot use Redis, reconnecting');
+    if (watch.lastError === undefined)
+      log.warn({ redis: description, err: err.message }, 'state store: cannot use Redis, reconnecting');
     watch.lastError = err.message;
   });
   client.on('ready', () => {
@@ -129,7 +133,10 @@ export function redisFailure(err: unknown, description: string, watch: Connectio
       );
     }
     if (/^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY)/.test(e.message)) {
-      return new StateUnavailableError(`Redis at ${description} cannot serve writes now (${e.message}); retry shortly`, { cause: e });
+      return new StateUnavailableError(
+        `Redis at ${description} cannot serve writes now (${e.message}); retry shortly`,
+        { cause: e },
+      );
     }
     return new InternalError(`Redis at ${description} answered an error: ${e.message}`, { cause: e });
   }

@@ -87,7 +87,12 @@ export function commitCall(keys: RedisKeys, mutations: Mutation[]): CommitCall {
         args.push('R', keyIndex(keys.names), nameField(m.namespace, m.name), m.actorId);
         break;
       case 'kvPut':
-        args.push('K', keyIndex(keys.kv(m.namespace)), m.key, Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength));
+        args.push(
+          'K',
+          keyIndex(keys.kv(m.namespace)),
+          m.key,
+          Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
+        );
         break;
       case 'kvDelete':
         args.push('X', keyIndex(keys.kv(m.namespace)), m.key, '');
@@ -103,13 +108,16 @@ export function commitResult(reply: unknown, call: CommitCall, mutations: Mutati
   if (status === 1) return { ok: true };
   if (status === 0 && typeof at === 'number') {
     const m = mutations[at];
-    if (m?.op === 'claimName') return { ok: false, reason: 'name-taken', namespace: m.namespace, name: m.name, holder: String(what) };
+    if (m?.op === 'claimName')
+      return { ok: false, reason: 'name-taken', namespace: m.namespace, name: m.name, holder: String(what) };
   }
   if (status === -1 && typeof at === 'number') {
     const key = call.keys[at - 1] ?? '?';
     return throwForeign(key, String(what));
   }
-  throw new StateCorruptError(`the commit script answered ${JSON.stringify(reply)}, which this Troupe does not understand`);
+  throw new StateCorruptError(
+    `the commit script answered ${JSON.stringify(reply)}, which this Troupe does not understand`,
+  );
 }
 
 function throwForeign(key: string, type: string): never {

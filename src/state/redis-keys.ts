@@ -45,7 +45,9 @@ export class RedisKeys {
 /** The field of the names hash for a namespace/name pair. */
 export function nameField(namespace: string, name: string): string {
   if (namespace.includes('\0')) {
-    throw new InvalidArgumentError('a namespace must not contain the NUL character', { context: { field: 'namespace' } });
+    throw new InvalidArgumentError('a namespace must not contain the NUL character', {
+      context: { field: 'namespace' },
+    });
   }
   return `${namespace}\0${name}`;
 }

@@ -6,7 +6,13 @@
  */
 import { ShutDownError, StateCorruptError, StateUnavailableError } from '../common/index.js';
 import { commitCall, commitResult, COMMIT_SCRIPT_NAME } from './redis-commit.js';
-import { createRedisClient, redisFailure, type ConnectionWatch, type RedisClient, type RedisClientOptions } from './redis-client.js';
+import {
+  createRedisClient,
+  redisFailure,
+  type ConnectionWatch,
+  type RedisClient,
+  type RedisClientOptions,
+} from './redis-client.js';
 import { DEFAULT_KEY_PREFIX, nameField, RedisKeys, splitNameField } from './redis-keys.js';
 import { parseRedisUrl } from './redis-url.js';
 import { decodeRow, encodeRow, type RowLocation } from './rows.js';
@@ -27,7 +33,18 @@ export class RedisStore implements StateStore {
   readonly description: string;
   private readonly keys: RedisKeys;
   private closed = false;
-  private batch: { kind: 'put' | 'get'; key: string; items: Array<{ id: string; value: string | undefined; resolve: (v: unknown) => void; reject: (e: unknown) => void }> } | undefined;
+  private batch:
+    | {
+        kind: 'put' | 'get';
+        key: string;
+        items: Array<{
+          id: string;
+          value: string | undefined;
+          resolve: (v: unknown) => void;
+          reject: (e: unknown) => void;
+        }>;
+      }
+    | undefined;
 
   private constructor(
     private readonly client: RedisClient,
@@ -94,7 +111,8 @@ export class RedisStore implements StateStore {
    * other operation sends the pending batch first, so every operation reaches Redis in call order.
    */
   private batched<R>(kind: 'put' | 'get', key: string, id: string, value: string | undefined): Promise<R> {
-    if (this.batch && (this.batch.kind !== kind || this.batch.key !== key || this.batch.items.length >= MAX_BATCH)) this.flushBatch();
+    if (this.batch && (this.batch.kind !== kind || this.batch.key !== key || this.batch.items.length >= MAX_BATCH))
+      this.flushBatch();
     return new Promise<R>((resolve, reject) => {
       if (!this.batch) {
         this.batch = { kind, key, items: [] };
@@ -128,7 +146,9 @@ export class RedisStore implements StateStore {
     if (mutations.length === 0) return { ok: true };
     this.flushBatch();
     const call = commitCall(this.keys, mutations);
-    const reply = await this.run(undefined, () => this.client[COMMIT_SCRIPT_NAME](call.keys.length, ...call.keys, ...call.args));
+    const reply = await this.run(undefined, () =>
+      this.client[COMMIT_SCRIPT_NAME](call.keys.length, ...call.keys, ...call.args),
+    );
     return commitResult(reply, call, mutations);
   }
 
@@ -218,7 +238,8 @@ export class RedisStore implements StateStore {
 
   private where(key: string, field: string): RowLocation {
     const fix =
-      `Fix or delete it (redis-cli HDEL '${key}' '${field}'), ` + 'or start the head with another key prefix for a fresh state.';
+      `Fix or delete it (redis-cli HDEL '${key}' '${field}'), ` +
+      'or start the head with another key prefix for a fresh state.';
     return { key, field, fix };
   }
 }

@@ -42,9 +42,12 @@ export function redactUrl(url: string): string {
 
 export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env): RedisUrl {
   const bad = (why: string) =>
-    new InvalidArgumentError(`state store URL ${redactUrl(url)} is not valid: ${why}; expected one of ${REDIS_URL_FORMS}`, {
-      context: { field: 'url' },
-    });
+    new InvalidArgumentError(
+      `state store URL ${redactUrl(url)} is not valid: ${why}; expected one of ${REDIS_URL_FORMS}`,
+      {
+        context: { field: 'url' },
+      },
+    );
   const m = /^([a-z+]+):\/\/(?:([^@/?#]*)@)?([^/?#]*)(\/[^?#]*)?([?#].*)?$/.exec(url);
   if (!m) throw bad('it does not look like scheme://host');
   const scheme = m[1] as Scheme;
@@ -70,13 +73,16 @@ export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env)
   const hosts = m[3]!.split(',').map((h) => parseHost(h, defaultPort, bad));
   const path = (m[4] ?? '').split('/').filter((p) => p !== '');
   const userPart = username ? `${encodeURIComponent(username)}@` : '';
-  const hostsPart = hosts.map((h) => (h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`)).join(',');
+  const hostsPart = hosts
+    .map((h) => (h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`))
+    .join(',');
 
   let target: RedisTarget;
   switch (scheme) {
     case 'redis':
     case 'rediss': {
-      if (hosts.length !== 1) throw bad(`${scheme}:// takes one host; use redis+cluster:// or redis+sentinel:// for several`);
+      if (hosts.length !== 1)
+        throw bad(`${scheme}:// takes one host; use redis+cluster:// or redis+sentinel:// for several`);
       if (path.length > 1) throw bad('the path must be just the database number');
       target = { mode: 'standalone', ...hosts[0]!, db: parseDb(path[0], bad), tls: scheme === 'rediss' };
       break;

@@ -131,9 +131,12 @@ export function decodeRow<T extends TableName>(table: T, id: string, raw: string
 
 /** A StateCorruptError for data at `where` that `what` describes. */
 export function corrupt(where: RowLocation, what: string): StateCorruptError {
-  return new StateCorruptError(`state store key ${where.key} field ${JSON.stringify(where.field)} ${what}. ${where.fix}`, {
-    context: { key: where.key, field: where.field },
-  });
+  return new StateCorruptError(
+    `state store key ${where.key} field ${JSON.stringify(where.field)} ${what}. ${where.fix}`,
+    {
+      context: { key: where.key, field: where.field },
+    },
+  );
 }
 
 function preview(v: unknown): string {

@@ -52,7 +52,8 @@ export function readSnapshot(file: string): SnapshotState {
     throw bad('the file', `is not JSON (${(err as Error).message})`);
   }
   if (!isObject(doc)) throw bad('the file', 'is not a JSON object');
-  if (doc.version !== SNAPSHOT_VERSION) throw bad('version', `is ${JSON.stringify(doc.version)}; this Troupe reads ${SNAPSHOT_VERSION}`);
+  if (doc.version !== SNAPSHOT_VERSION)
+    throw bad('version', `is ${JSON.stringify(doc.version)}; this Troupe reads ${SNAPSHOT_VERSION}`);
   const state = emptyState();
   for (const [table, rows] of Object.entries(section(doc, 'tables', bad))) {
     const map = state.rows.get(table as TableName);
@@ -73,7 +74,8 @@ export function readSnapshot(file: string): SnapshotState {
     const map = new Map<string, Uint8Array>();
     if (!isObject(entries)) throw bad(`kv.${ns}`, 'is not an object of key -> base64 value');
     for (const [key, value] of Object.entries(entries)) {
-      if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw bad(`kv.${ns}.${key}`, 'is not a base64 string');
+      if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
+        throw bad(`kv.${ns}.${key}`, 'is not a base64 string');
       map.set(key, new Uint8Array(Buffer.from(value, 'base64')));
     }
     state.kv.set(ns, map);
@@ -85,7 +87,11 @@ export function readSnapshot(file: string): SnapshotState {
   return state;
 }
 
-function section(doc: Record<string, unknown>, name: string, bad: (e: string, w: string) => Error): Record<string, unknown> {
+function section(
+  doc: Record<string, unknown>,
+  name: string,
+  bad: (e: string, w: string) => Error,
+): Record<string, unknown> {
   const value = doc[name] ?? {};
   if (!isObject(value)) throw bad(name, 'is not an object');
   return value;
@@ -93,11 +99,15 @@ function section(doc: Record<string, unknown>, name: string, bad: (e: string, w:
 
 /** The snapshot document for `state` (row envelopes are spliced in as they are stored). */
 export function snapshotText(state: SnapshotState): string {
-  const obj = (entries: Iterable<[string, string]>) => `{${Array.from(entries, ([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`;
+  const obj = (entries: Iterable<[string, string]>) =>
+    `{${Array.from(entries, ([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`;
   const tables = obj(Array.from(state.rows, ([table, rows]) => [table, obj(rows)]));
   const names = Object.fromEntries(Array.from(state.names, ([ns, m]) => [ns, Object.fromEntries(m)]));
   const kv = Object.fromEntries(
-    Array.from(state.kv, ([ns, m]) => [ns, Object.fromEntries(Array.from(m, ([k, v]) => [k, Buffer.from(v).toString('base64')]))]),
+    Array.from(state.kv, ([ns, m]) => [
+      ns,
+      Object.fromEntries(Array.from(m, ([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    ]),
   );
   const rest = JSON.stringify({ names, kv, counters: Object.fromEntries(state.counters) });
   return `{"version":${SNAPSHOT_VERSION},"tables":${tables},${rest.slice(1)}\n`;

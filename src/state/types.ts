@@ -33,7 +33,12 @@ export interface ActorRow {
   address: string;
   pid: number;
   /** Resources and GPU devices held on `nodeId` while placed. */
-  allocation: { nodeId: string; resources: Resources; gpuIds: number[]; bundle?: { groupId: string; index: number; gpuIds: number[] } } | null;
+  allocation: {
+    nodeId: string;
+    resources: Resources;
+    gpuIds: number[];
+    bundle?: { groupId: string; index: number; gpuIds: number[] };
+  } | null;
   /** JSON DeathCause of the last death (also set while RESTARTING). */
   death: Record<string, unknown> | null;
   numRestarts: number;
@@ -70,7 +75,9 @@ export type Mutation =
   | { op: 'kvPut'; namespace: string; key: string; value: Uint8Array }
   | { op: 'kvDelete'; namespace: string; key: string };
 
-export type CommitResult = { ok: true } | { ok: false; reason: 'name-taken'; namespace: string; name: string; holder: string };
+export type CommitResult =
+  | { ok: true }
+  | { ok: false; reason: 'name-taken'; namespace: string; name: string; holder: string };
 
 export interface NamedActor {
   namespace: string;

@@ -44,7 +44,13 @@ export async function saveCheckpoint(path: string, parts: CheckpointParts): Prom
         if (t) tensors.set(`optimizer.${slot}.${names[i]}`, stored(t));
       });
     }
-    metadata.optimizer = JSON.stringify({ type: s.type, step: s.step, hyper: s.hyper, paramSteps: s.paramSteps, slots: Object.keys(s.slots) });
+    metadata.optimizer = JSON.stringify({
+      type: s.type,
+      step: s.step,
+      hyper: s.hyper,
+      paramSteps: s.paramSteps,
+      slots: Object.keys(s.slots),
+    });
   }
   await writeTensorFile(path, tensors, metadata);
 }
@@ -52,7 +58,8 @@ export async function saveCheckpoint(path: string, parts: CheckpointParts): Prom
 /** Loads into `parts.model` and `parts.optimizer` what the file holds for them; returns its metadata. */
 export async function loadCheckpoint(path: string, parts: CheckpointParts): Promise<Record<string, string>> {
   const file = await readTensorFile(path);
-  if (file.metadata.format !== FORMAT) throw new SerializationError(`${path} is not a Troupe checkpoint (format is ${file.metadata.format ?? 'missing'})`);
+  if (file.metadata.format !== FORMAT)
+    throw new SerializationError(`${path} is not a Troupe checkpoint (format is ${file.metadata.format ?? 'missing'})`);
   if (parts.model) {
     const values = new Map<string, Float32Array>();
     for (const [name, t] of file.tensors) {
@@ -76,7 +83,13 @@ export async function loadCheckpoint(path: string, parts: CheckpointParts): Prom
       });
     }
     try {
-      parts.optimizer.loadState({ type: meta.type, step: meta.step, hyper: meta.hyper, slots, ...(meta.paramSteps ? { paramSteps: meta.paramSteps } : {}) });
+      parts.optimizer.loadState({
+        type: meta.type,
+        step: meta.step,
+        hyper: meta.hyper,
+        slots,
+        ...(meta.paramSteps ? { paramSteps: meta.paramSteps } : {}),
+      });
     } finally {
       for (const t of made) t.free();
     }

@@ -9,7 +9,15 @@ export { Tensor, Parameter, shapeText, type Device, type TensorOptions, type Gra
 export { Module, Sequential } from './module.js';
 export { Linear, ReLU, GELU, LayerNorm, mlp, type LinearOptions, type MlpOptions } from './layers.js';
 export { matmul, linear, relu, gelu, layerNorm, add, scale, sum, mean, softmaxCrossEntropy } from './ops.js';
-export { Optimizer, SGD, AdamW, clipGradNorm, type SgdOptions, type AdamWOptions, type OptimizerState } from './optim.js';
+export {
+  Optimizer,
+  SGD,
+  AdamW,
+  clipGradNorm,
+  type SgdOptions,
+  type AdamWOptions,
+  type OptimizerState,
+} from './optim.js';
 export { saveCheckpoint, loadCheckpoint, type CheckpointParts } from './checkpoint.js';
 export { readTensorFile, writeTensorFile, type StoredTensor, type TensorFile } from './tensor-file.js';
 export { Random } from './random.js';
@@ -35,6 +43,14 @@ export function setBackend(backend: GemmBackend): void {
 
 // Pipeline parallelism: schedules, their simulator, the partitioner, and training on stage actors.
 export * from './pipeline/index.js';
-export { trainPipeline, trainSingleProcess, accuracy, type PipelineOptions, type PipelineResult, type StepInfo, type SingleProcessOptions } from './pipeline/train.js';
+export {
+  trainPipeline,
+  trainSingleProcess,
+  accuracy,
+  type PipelineOptions,
+  type PipelineResult,
+  type StepInfo,
+  type SingleProcessOptions,
+} from './pipeline/train.js';
 export type { OptimizerSpec } from './pipeline/stage-actor.js';
 export { loadMnist, dataset, type Dataset } from './data/mnist.js';

@@ -36,8 +36,13 @@ export class Linear extends Module {
     const rng = new Random(opts.seed);
     const bound = 1 / Math.sqrt(inFeatures);
     const device = opts.device ?? 'cpu';
-    this.weight = new Parameter(Tensor.from(rng.uniform(outFeatures * inFeatures, -bound, bound), [outFeatures, inFeatures], { device }));
-    this.bias = opts.bias === false ? null : new Parameter(Tensor.from(rng.uniform(outFeatures, -bound, bound), [outFeatures], { device }));
+    this.weight = new Parameter(
+      Tensor.from(rng.uniform(outFeatures * inFeatures, -bound, bound), [outFeatures, inFeatures], { device }),
+    );
+    this.bias =
+      opts.bias === false
+        ? null
+        : new Parameter(Tensor.from(rng.uniform(outFeatures, -bound, bound), [outFeatures], { device }));
   }
 
   forward(x: Tensor): Promise<Tensor> {

@@ -46,9 +46,12 @@ export abstract class Module {
     for (const [name, p] of params) {
       const data = values.get(name)!;
       if (data.length !== p.size) {
-        throw new InvalidArgumentError(`parameter ${name} is ${shapeText(p.shape)} but the value has ${data.length} elements`, {
-          context: { field: name },
-        });
+        throw new InvalidArgumentError(
+          `parameter ${name} is ${shapeText(p.shape)} but the value has ${data.length} elements`,
+          {
+            context: { field: name },
+          },
+        );
       }
       p.copyFrom(data);
     }

@@ -151,9 +151,12 @@ export async function softmaxCrossEntropy(logits: Tensor, labels: Tensor | Int32
   } else if (labels instanceof Int32Array) {
     labelTensor = Tensor.from(labels, [labels.length], { device: logits.device });
   } else {
-    throw new InvalidArgumentError(`softmaxCrossEntropy: labels must be an int32 Tensor or an Int32Array, got ${describe(labels)}`, {
-      context: { field: 'labels' },
-    });
+    throw new InvalidArgumentError(
+      `softmaxCrossEntropy: labels must be an int32 Tensor or an Int32Array, got ${describe(labels)}`,
+      {
+        context: { field: 'labels' },
+      },
+    );
   }
   sameDevice('softmaxCrossEntropy', logits, labelTensor);
   try {
@@ -178,4 +181,3 @@ function describe(v: unknown): string {
   if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
   return typeof v;
 }
-

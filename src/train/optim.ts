@@ -55,7 +55,9 @@ export abstract class Optimizer {
     for (const slot of slots) {
       const list = s.slots[slot];
       if (!list || list.length !== this.params.length) {
-        throw new InvalidArgumentError(`optimizer state slot '${slot}' must have one entry per parameter (${this.params.length})`);
+        throw new InvalidArgumentError(
+          `optimizer state slot '${slot}' must have one entry per parameter (${this.params.length})`,
+        );
       }
     }
   }
@@ -105,9 +107,17 @@ export class SGD extends Optimizer {
     super(params);
     const o = checkOptions<SgdOptions>(options, SGD_RULES, { what: 'SGD', prefix: 'SGD ' });
     if (o.lr === undefined) throw new InvalidArgumentError('SGD lr is required', { context: { field: 'lr' } });
-    this.options = { lr: o.lr, momentum: o.momentum ?? 0, dampening: o.dampening ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false };
+    this.options = {
+      lr: o.lr,
+      momentum: o.momentum ?? 0,
+      dampening: o.dampening ?? 0,
+      weightDecay: o.weightDecay ?? 0,
+      nesterov: o.nesterov ?? false,
+    };
     if (this.options.nesterov && (this.options.momentum <= 0 || this.options.dampening !== 0)) {
-      throw new InvalidArgumentError('SGD nesterov needs momentum > 0 and dampening 0', { context: { field: 'nesterov' } });
+      throw new InvalidArgumentError('SGD nesterov needs momentum > 0 and dampening 0', {
+        context: { field: 'nesterov' },
+      });
     }
     this.#buffers = this.params.map(() => null);
   }
@@ -116,15 +126,27 @@ export class SGD extends Optimizer {
     const n = nativeAddon();
     const o = this.options;
     const idx = this.withGrads();
-    const common = { lr: o.lr, momentum: o.momentum, dampening: o.dampening, weightDecay: o.weightDecay, nesterov: o.nesterov };
+    const common = {
+      lr: o.lr,
+      momentum: o.momentum,
+      dampening: o.dampening,
+      weightDecay: o.weightDecay,
+      nesterov: o.nesterov,
+    };
     if (o.momentum === 0) {
-      await n.sgdStep(idx.map((i) => this.params[i]!.handle), idx.map((i) => this.params[i]!.grad!.handle), null, { ...common, first: false });
+      await n.sgdStep(
+        idx.map((i) => this.params[i]!.handle),
+        idx.map((i) => this.params[i]!.grad!.handle),
+        null,
+        { ...common, first: false },
+      );
     } else {
       // Parameters whose buffer starts now (it becomes the gradient) and those that have one.
       for (const first of [true, false]) {
         const group = idx.filter((i) => (this.#buffers[i] === null) === first);
         if (group.length === 0) continue;
-        for (const i of group) this.#buffers[i] ??= Tensor.zeros(this.params[i]!.shape, { device: this.params[i]!.device });
+        for (const i of group)
+          this.#buffers[i] ??= Tensor.zeros(this.params[i]!.shape, { device: this.params[i]!.device });
         await n.sgdStep(
           group.map((i) => this.params[i]!.handle),
           group.map((i) => this.params[i]!.grad!.handle),
@@ -177,7 +199,12 @@ export class AdamW extends Optimizer {
   constructor(params: Iterable<Parameter>, options: AdamWOptions = {}) {
     super(params);
     const o = checkOptions<AdamWOptions>(options, ADAMW_RULES, { what: 'AdamW', prefix: 'AdamW ' });
-    this.options = { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0.01 };
+    this.options = {
+      lr: o.lr ?? 1e-3,
+      betas: o.betas ?? [0.9, 0.999],
+      eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? 0.01,
+    };
     this.#m = this.params.map(() => null);
     this.#v = this.params.map(() => null);
     this.#steps = this.params.map(() => 0);
@@ -222,7 +249,9 @@ export class AdamW extends Optimizer {
     this.checkState(s, 'AdamW', ['m', 'v']);
     const steps = s.paramSteps ?? [];
     if (steps.length !== this.params.length || steps.some((n) => !Number.isInteger(n) || n < 0)) {
-      throw new InvalidArgumentError(`AdamW state needs paramSteps: one step count per parameter (${this.params.length})`);
+      throw new InvalidArgumentError(
+        `AdamW state needs paramSteps: one step count per parameter (${this.params.length})`,
+      );
     }
     const m = s.slots.m!.map((t, i) => this.adopt(t, i, 'm'));
     const v = s.slots.v!.map((t, i) => this.adopt(t, i, 'v'));
@@ -240,7 +269,8 @@ export class AdamW extends Optimizer {
  * Parameters without a gradient are skipped.
  */
 export async function clipGradNorm(params: Iterable<Parameter>, maxNorm: number): Promise<number> {
-  if (!(maxNorm > 0)) throw new InvalidArgumentError(`maxNorm must be > 0, got ${maxNorm}`, { context: { field: 'maxNorm' } });
+  if (!(maxNorm > 0))
+    throw new InvalidArgumentError(`maxNorm must be > 0, got ${maxNorm}`, { context: { field: 'maxNorm' } });
   const grads = [...params].flatMap((p) => (p.grad ? [p.grad.handle] : []));
   return nativeAddon().clipGradNorm(grads, maxNorm);
 }

@@ -30,11 +30,16 @@ const DTYPE_CODE = { float32: 'F32', int32: 'I32' } as const;
 const MAX_HEADER = 100 * 1024 * 1024;
 
 function littleEndianOnly(): void {
-  if (os.endianness() !== 'LE') throw new SerializationError('checkpoint files are little-endian; this machine is big-endian');
+  if (os.endianness() !== 'LE')
+    throw new SerializationError('checkpoint files are little-endian; this machine is big-endian');
 }
 
 /** Writes `tensors` (in map order) and `metadata` to `path`, atomically (a temporary file, then a rename). */
-export async function writeTensorFile(path: string, tensors: ReadonlyMap<string, StoredTensor>, metadata: Record<string, string> = {}): Promise<void> {
+export async function writeTensorFile(
+  path: string,
+  tensors: ReadonlyMap<string, StoredTensor>,
+  metadata: Record<string, string> = {},
+): Promise<void> {
   littleEndianOnly();
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
@@ -43,7 +48,9 @@ export async function writeTensorFile(path: string, tensors: ReadonlyMap<string,
     if (name === '__metadata__') throw new InvalidArgumentError('a tensor cannot be named __metadata__');
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) {
-      throw new InvalidArgumentError(`tensor ${name}: shape [${t.shape.join(',')}] needs ${count} elements, data has ${t.data.length}`);
+      throw new InvalidArgumentError(
+        `tensor ${name}: shape [${t.shape.join(',')}] needs ${count} elements, data has ${t.data.length}`,
+      );
     }
     header[name] = { dtype: DTYPE_CODE[t.dtype], shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
@@ -59,7 +66,8 @@ export async function writeTensorFile(path: string, tensors: ReadonlyMap<string,
   try {
     await file.write(prefix);
     await file.write(json);
-    for (const t of tensors.values()) await file.write(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    for (const t of tensors.values())
+      await file.write(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     await file.sync();
     await file.close();
     await rename(tmp, path);
@@ -74,7 +82,8 @@ export async function writeTensorFile(path: string, tensors: ReadonlyMap<string,
 export async function readTensorFile(path: string): Promise<TensorFile> {
   littleEndianOnly();
   const buf = await readFile(path);
-  const bad = (why: string) => new SerializationError(`${path} is not a valid checkpoint file: ${why}`, { context: { file: path } });
+  const bad = (why: string) =>
+    new SerializationError(`${path} is not a valid checkpoint file: ${why}`, { context: { file: path } });
   if (buf.length < 8) throw bad('shorter than its 8-byte header length');
   const n = buf.readBigUInt64LE(0);
   if (n > BigInt(Math.min(MAX_HEADER, buf.length - 8))) throw bad(`header length ${n} runs past the end of the file`);
@@ -101,7 +110,8 @@ export async function readTensorFile(path: string): Promise<TensorFile> {
     const dtype = e.dtype === 'F32' ? 'float32' : e.dtype === 'I32' ? 'int32' : null;
     if (!dtype) throw bad(`tensor ${name} has dtype ${JSON.stringify(e.dtype)}; only F32 and I32 are supported`);
     const shape = e.shape;
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`tensor ${name} has a bad shape`);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
+      throw bad(`tensor ${name} has a bad shape`);
     const offsets = e.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
       throw bad(`tensor ${name} has bad data_offsets`);
@@ -109,7 +119,9 @@ export async function readTensorFile(path: string): Promise<TensorFile> {
     const [begin, end] = offsets as [number, number];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin || end > dataLength || end - begin !== count * 4) {
-      throw bad(`tensor ${name}: data_offsets [${begin}, ${end}] do not hold ${count} elements inside ${dataLength} data bytes`);
+      throw bad(
+        `tensor ${name}: data_offsets [${begin}, ${end}] do not hold ${count} elements inside ${dataLength} data bytes`,
+      );
     }
     // Copy into a fresh, aligned buffer (the file buffer may start at any offset).
     const bytes = new Uint8Array(buf.subarray(dataStart + begin, dataStart + end));

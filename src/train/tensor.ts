@@ -36,7 +36,8 @@ function checkShape(shape: readonly number[]): number {
     });
   }
   const n = shape.reduce((a, b) => a * b, 1);
-  if (n > MAX_ELEMENTS) throw new InvalidArgumentError(`shape [${shape.join(',')}] is too large`, { context: { field: 'shape' } });
+  if (n > MAX_ELEMENTS)
+    throw new InvalidArgumentError(`shape [${shape.join(',')}] is too large`, { context: { field: 'shape' } });
   return n;
 }
 
@@ -72,15 +73,25 @@ export class Tensor {
   }
 
   /** A tensor holding a copy of `data` (a Float32Array or Int32Array, or numbers converted to `dtype`). */
-  static from(data: Float32Array | Int32Array | readonly number[], shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  static from(
+    data: Float32Array | Int32Array | readonly number[],
+    shape: readonly number[],
+    opts: TensorOptions = {},
+  ): Tensor {
     checkShape(shape);
-    const array = Array.isArray(data) ? (opts.dtype === 'int32' ? Int32Array.from(data) : Float32Array.from(data)) : data;
+    const array = Array.isArray(data)
+      ? opts.dtype === 'int32'
+        ? Int32Array.from(data)
+        : Float32Array.from(data)
+      : data;
     const device = deviceOf(opts);
     const handle = nativeAddon().create(array as Float32Array | Int32Array, shape, device);
     const dtype: DType = array instanceof Int32Array ? 'int32' : 'float32';
     if (opts.dtype !== undefined && opts.dtype !== dtype) {
       nativeAddon().free(handle);
-      throw new InvalidArgumentError(`data is ${dtype} but dtype ${opts.dtype} was asked for`, { context: { field: 'dtype' } });
+      throw new InvalidArgumentError(`data is ${dtype} but dtype ${opts.dtype} was asked for`, {
+        context: { field: 'dtype' },
+      });
     }
     return new Tensor(handle, shape, dtype, device, opts.requiresGrad ?? false);
   }
@@ -127,7 +138,8 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new InvalidArgumentError(`item() needs a tensor with one element, got shape ${shapeText(this.shape)}`);
+    if (this.size !== 1)
+      throw new InvalidArgumentError(`item() needs a tensor with one element, got shape ${shapeText(this.shape)}`);
     return this.toArray()[0]!;
   }
 
@@ -142,7 +154,11 @@ export class Tensor {
    * copy, also to the same device, so the two can be freed independently.
    */
   to(device: Device, opts: { requiresGrad?: boolean } = {}): Tensor {
-    return Tensor.from(this.toArray(), this.shape, { device, dtype: this.dtype, requiresGrad: opts.requiresGrad ?? false });
+    return Tensor.from(this.toArray(), this.shape, {
+      device,
+      dtype: this.dtype,
+      requiresGrad: opts.requiresGrad ?? false,
+    });
   }
 
   /** The same data under another shape (shares memory; freeing either frees both). No gradient flows. */
@@ -226,7 +242,9 @@ async function runBackward(root: Tensor, grad?: Tensor): Promise<void> {
     throw new InvalidArgumentError(`backward: ${root} is not a scalar; pass the gradient of the output`);
   }
   if (grad && grad.shape.join() !== root.shape.join()) {
-    throw new InvalidArgumentError(`backward: gradient is ${shapeText(grad.shape)} but the output is ${shapeText(root.shape)}`);
+    throw new InvalidArgumentError(
+      `backward: gradient is ${shapeText(grad.shape)} but the output is ${shapeText(root.shape)}`,
+    );
   }
   const wrap = (h: NativeTensor, like: Tensor) => new Tensor(h, like.shape, 'float32', like.device);
   const pending = new Map<Tensor, Tensor>();
@@ -245,7 +263,9 @@ async function runBackward(root: Tensor, grad?: Tensor): Promise<void> {
     if (target.gradFn) pending.set(target, g);
     else target.grad = g;
   };
-  const first = grad ? wrap(await native.scale(grad.handle, 1), grad) : Tensor.full(root.shape, 1, { device: root.device });
+  const first = grad
+    ? wrap(await native.scale(grad.handle, 1), grad)
+    : Tensor.full(root.shape, 1, { device: root.device });
   await deposit(root, first);
   if (!owned.has(first)) first.free();
   for (const t of topoOrder(root)) {

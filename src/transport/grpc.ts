@@ -38,7 +38,10 @@ export function channelOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grp
 }
 
 /** Options of every Troupe server: message caps, keepalive, and the token check on every call. */
-export function serverOptions(auth: { token: string; log: Logger }, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grpc.ServerOptions {
+export function serverOptions(
+  auth: { token: string; log: Logger },
+  maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+): grpc.ServerOptions {
   return {
     interceptors: [authInterceptor(new TokenGuard(auth.token), auth.log)],
     'grpc.max_receive_message_length': maxMessageBytes,
@@ -99,8 +102,15 @@ export function authInterceptor(guard: TokenGuard, log: Logger): grpc.ServerInte
               nextMetadata(metadata);
               return;
             }
-            log.warn({ method: method.path, peer: call.getPeer() }, 'refused a call with a missing or wrong cluster token');
-            call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: `missing or wrong cluster token for ${method.path}`, metadata: new grpc.Metadata() });
+            log.warn(
+              { method: method.path, peer: call.getPeer() },
+              'refused a call with a missing or wrong cluster token',
+            );
+            call.sendStatus({
+              code: grpc.status.UNAUTHENTICATED,
+              details: `missing or wrong cluster token for ${method.path}`,
+              metadata: new grpc.Metadata(),
+            });
           },
         });
       },
@@ -166,12 +176,18 @@ export function fromServiceError(err: grpc.ServiceError, peer: Peer, address: st
   const where = `the ${peer} at ${address}`;
   switch (err.code) {
     case grpc.status.UNAUTHENTICATED:
-      return new UnauthenticatedError(`${where} refused the cluster token (${err.details}); pass the token printed by \`troupe start --head\` or set TROUPE_TOKEN`);
+      return new UnauthenticatedError(
+        `${where} refused the cluster token (${err.details}); pass the token printed by \`troupe start --head\` or set TROUPE_TOKEN`,
+      );
     case grpc.status.RESOURCE_EXHAUSTED:
-      return new MessageTooLargeError(`${where} refused a message: ${err.details}; keep large values out of call arguments, or raise maxMessageBytes on both sides`);
+      return new MessageTooLargeError(
+        `${where} refused a message: ${err.details}; keep large values out of call arguments, or raise maxMessageBytes on both sides`,
+      );
     case grpc.status.UNAVAILABLE:
       return peer === 'head'
-        ? new HeadUnavailableError(`cannot reach ${where}: ${err.details}; check that \`troupe start --head\` is running and the address is right`)
+        ? new HeadUnavailableError(
+            `cannot reach ${where}: ${err.details}; check that \`troupe start --head\` is running and the address is right`,
+          )
         : new UnavailableError(`cannot reach ${where}: ${err.details}`);
     case grpc.status.DEADLINE_EXCEEDED:
       return new TimeoutError(`${where} did not answer in time: ${err.details}`);
@@ -188,7 +204,11 @@ export type UnaryHandler<Req, Rep> = (request: Req, call: grpc.ServerUnaryCall<R
  * Wraps an async handler for a unary RPC, turning thrown errors into statuses carrying ErrorInfo.
  * The token was already checked by the server's interceptor (see `serverOptions`).
  */
-export function unary<Req, Rep>(log: Logger, method: string, handler: UnaryHandler<Req, Rep>): grpc.handleUnaryCall<Req, Rep> {
+export function unary<Req, Rep>(
+  log: Logger,
+  method: string,
+  handler: UnaryHandler<Req, Rep>,
+): grpc.handleUnaryCall<Req, Rep> {
   return (call, callback) => {
     let result: Promise<Rep>;
     try {
@@ -232,9 +252,14 @@ export type UnaryName<C> = {
 }[keyof C] &
   string;
 /** The request a unary RPC of a generated client takes. */
-export type RequestOf<C, M extends keyof C> = C[M] extends (argument: infer Req, callback: never) => unknown ? Req : never;
+export type RequestOf<C, M extends keyof C> = C[M] extends (argument: infer Req, callback: never) => unknown
+  ? Req
+  : never;
 /** The reply a unary RPC of a generated client resolves to. */
-export type ReplyOf<C, M extends keyof C> = C[M] extends (argument: never, callback: grpc.requestCallback<infer Rep>) => unknown
+export type ReplyOf<C, M extends keyof C> = C[M] extends (
+  argument: never,
+  callback: grpc.requestCallback<infer Rep>,
+) => unknown
   ? Rep
   : never;
 

@@ -1,5 +1,15 @@
 /** The transport component's door: what other components may import. */
-export { DEFAULT_MAX_MESSAGE_BYTES, bindServer, callUnary, closeServer, fromServiceError, makeClient, serverOptions, toServiceError, unary } from './grpc.js';
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  bindServer,
+  callUnary,
+  closeServer,
+  fromServiceError,
+  makeClient,
+  serverOptions,
+  toServiceError,
+  unary,
+} from './grpc.js';
 export type { ReplyOf, RequestOf, UnaryName } from './grpc.js';
 export { troupeV1 } from './protos.js';
 export { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from './wire-size.js';

@@ -96,7 +96,12 @@ export class MuxClient<Req, Rep> {
     const broken = (err?: grpc.ServiceError): void => {
       if (this.stream === stream) this.stream = undefined;
       const e: TroupeError = fromServiceError(
-        err ?? ({ code: grpc.status.UNAVAILABLE, details: `${this.method} stream ended`, metadata: new grpc.Metadata() } as grpc.ServiceError),
+        err ??
+          ({
+            code: grpc.status.UNAVAILABLE,
+            details: `${this.method} stream ended`,
+            metadata: new grpc.Metadata(),
+          } as grpc.ServiceError),
         this.peer,
         this.address,
       );

@@ -53,7 +53,12 @@ export function tooLarge(size: number, maxBytes: number): boolean {
   return size + BATCH_OVERHEAD > maxBytes;
 }
 
-export function messageTooLarge(what: string, size: number, maxBytes: number, context: ErrorContext = {}): MessageTooLargeError {
+export function messageTooLarge(
+  what: string,
+  size: number,
+  maxBytes: number,
+  context: ErrorContext = {},
+): MessageTooLargeError {
   return new MessageTooLargeError(
     `${what} is about ${size} bytes, above the message limit of ${maxBytes} bytes; split it into smaller values, or raise maxMessageBytes on the cluster and in connect()`,
     { context: { ...context, sizeBytes: String(size), maxMessageBytes: String(maxBytes) } },

@@ -8,7 +8,9 @@ import { errorToInfo } from '../common/index.js';
 import { ActorHost } from './actor-host.js';
 import type { AgentToHost, HostToAgent } from './host-ipc.js';
 
-const log = configureLogging({ file: process.env.TROUPE_LOG_FILE, name: 'actor-host' }).child({ component: 'actor-host' });
+const log = configureLogging({ file: process.env.TROUPE_LOG_FILE, name: 'actor-host' }).child({
+  component: 'actor-host',
+});
 const token = process.env.TROUPE_TOKEN ?? '';
 const host = new ActorHost({
   host: process.env.TROUPE_BIND_HOST ?? '127.0.0.1',

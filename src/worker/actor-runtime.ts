@@ -106,7 +106,8 @@ export class ActorInstance {
     args.then(
       (resolved) => {
         this.inFlight--;
-        if (this.deadCause) call.reply({ error: errorToInfo(ActorDiedError.of(this.actorId, this.deadCause, call.method)) });
+        if (this.deadCause)
+          call.reply({ error: errorToInfo(ActorDiedError.of(this.actorId, this.deadCause, call.method)) });
         else this.invoke(call, fn, resolved);
         this.pump();
       },

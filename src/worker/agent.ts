@@ -127,7 +127,14 @@ export class WorkerAgent {
             resources: { amounts: reg.resources },
             labels: this.options.labels ?? {},
             numGpuDevices: reg.numGpuDevices,
-            ...(resume && this.nodeId ? { nodeId: this.nodeId, incarnation: this.incarnation, actorIds: [...this.actors.keys()], running: this.running() } : {}),
+            ...(resume && this.nodeId
+              ? {
+                  nodeId: this.nodeId,
+                  incarnation: this.incarnation,
+                  actorIds: [...this.actors.keys()],
+                  running: this.running(),
+                }
+              : {}),
           },
           'head',
           this.options.headAddress,
@@ -135,7 +142,10 @@ export class WorkerAgent {
         );
         if (this.stopped) return;
         if (reply.fenced) {
-          this.log.warn({ nodeId: this.nodeId, reason: reply.fencedReason }, 'fenced by the head: stopping every actor here and joining as a new node');
+          this.log.warn(
+            { nodeId: this.nodeId, reason: reply.fencedReason },
+            'fenced by the head: stopping every actor here and joining as a new node',
+          );
           for (const id of [...this.actors.keys()]) this.stopActor(id);
           resume = false;
           this.nodeId = '';
@@ -147,13 +157,17 @@ export class WorkerAgent {
         }
         this.nodeId = reply.nodeId;
         this.incarnation = reply.incarnation;
-        this.log.info({ nodeId: this.nodeId, incarnation: this.incarnation, resumed: resume, resources: reg.resources }, 'registered with the head');
+        this.log.info(
+          { nodeId: this.nodeId, incarnation: this.incarnation, resumed: resume, resources: reg.resources },
+          'registered with the head',
+        );
         this.scheduleHeartbeat(reply.heartbeatPeriodMs || 1000);
         return;
       } catch (err) {
         if (this.stopped) return;
         // A wrong token or a bad resource never heals by retrying.
-        if (err instanceof TroupeError && (err.code === 'UNAUTHENTICATED' || err.code === 'INVALID_ARGUMENT')) throw err;
+        if (err instanceof TroupeError && (err.code === 'UNAUTHENTICATED' || err.code === 'INVALID_ARGUMENT'))
+          throw err;
         this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot register with the head yet');
         await sleep(delay);
         delay = Math.min(delay * 2, 5000);
@@ -203,7 +217,9 @@ export class WorkerAgent {
   private async startActor(req: StartActorRequest__Output): Promise<StartActorReply> {
     const spec = req.spec;
     if (!spec?.module || !spec.exportName) {
-      throw new InvalidArgumentError('StartActor needs spec.module and spec.exportName', { context: { field: 'spec.module' } });
+      throw new InvalidArgumentError('StartActor needs spec.module and spec.exportName', {
+        context: { field: 'spec.module' },
+      });
     }
     const shared = spec.isolation === 'shared';
     const execArgv = hostExecArgv([spec.module], spec.execArgv);
@@ -235,7 +251,10 @@ export class WorkerAgent {
   }
 
   private killActor(actorId: string): object {
-    if (!this.stopActor(actorId)) throw new ActorNotFoundError(`no actor ${actorId} on node ${this.nodeId}`, { context: { actorId, nodeId: this.nodeId } });
+    if (!this.stopActor(actorId))
+      throw new ActorNotFoundError(`no actor ${actorId} on node ${this.nodeId}`, {
+        context: { actorId, nodeId: this.nodeId },
+      });
     return {};
   }
 
@@ -257,8 +276,15 @@ export class WorkerAgent {
       this.actors.delete(actorId);
       if (host.killedByUser.has(actorId)) continue;
       this.log.warn({ actorId, pid: host.pid, exit }, 'actor process exited');
-      callUnary(this.head, 'ReportActorExit', { nodeId: this.nodeId, actorId, deathCause: JSON.stringify(cause) }, 'head', this.options.headAddress, 10_000).catch(
-        (err) => this.log.warn({ err: (err as Error).message, actorId }, 'could not report an actor exit to the head'),
+      callUnary(
+        this.head,
+        'ReportActorExit',
+        { nodeId: this.nodeId, actorId, deathCause: JSON.stringify(cause) },
+        'head',
+        this.options.headAddress,
+        10_000,
+      ).catch((err) =>
+        this.log.warn({ err: (err as Error).message, actorId }, 'could not report an actor exit to the head'),
       );
     }
   }

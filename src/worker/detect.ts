@@ -11,19 +11,24 @@ export interface DetectedResources {
 /** GPUs as `nvidia-smi` lists them; none when it is missing or fails. */
 export function detectGpus(timeoutMs = 5000): Promise<string[]> {
   return new Promise((resolve) => {
-    execFile('nvidia-smi', ['--query-gpu=index,name', '--format=csv,noheader'], { timeout: timeoutMs }, (err, stdout) => {
-      if (err) {
-        resolve([]);
-        return;
-      }
-      resolve(
-        stdout
-          .split('\n')
-          .map((l) => l.trim())
-          .filter(Boolean)
-          .map((l) => l.split(',').slice(1).join(',').trim()),
-      );
-    });
+    execFile(
+      'nvidia-smi',
+      ['--query-gpu=index,name', '--format=csv,noheader'],
+      { timeout: timeoutMs },
+      (err, stdout) => {
+        if (err) {
+          resolve([]);
+          return;
+        }
+        resolve(
+          stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .map((l) => l.split(',').slice(1).join(',').trim()),
+        );
+      },
+    );
   });
 }
 
@@ -52,10 +57,15 @@ export async function detectResources(overrides: ResourceOverrides = {}): Promis
 export function validateCustomResources(custom: Record<string, number> = {}): Record<string, number> {
   for (const [name, amount] of Object.entries(custom)) {
     if (name === 'CPU' || name === 'GPU' || name === 'memory') {
-      throw new InvalidArgumentError(`custom resource '${name}' is reserved; use --num-cpus, --num-gpus or --memory`, { context: { field: `resources.${name}` } });
+      throw new InvalidArgumentError(`custom resource '${name}' is reserved; use --num-cpus, --num-gpus or --memory`, {
+        context: { field: `resources.${name}` },
+      });
     }
     if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
-      throw new InvalidArgumentError(`custom resource '${name}' must be a finite number >= 0, got ${JSON.stringify(amount)}`, { context: { field: `resources.${name}` } });
+      throw new InvalidArgumentError(
+        `custom resource '${name}' must be a finite number >= 0, got ${JSON.stringify(amount)}`,
+        { context: { field: `resources.${name}` } },
+      );
     }
   }
   return { ...custom };

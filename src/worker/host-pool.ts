@@ -41,7 +41,9 @@ export class HostPool {
 
   /** A shared process with room, or a new one. */
   async sharedHost(execArgv: string[]): Promise<HostProcess> {
-    let host = this.shared.find((h) => h.alive && h.actors.size < this.options.maxSharedActors && sameArgv(h.options.execArgv, execArgv));
+    let host = this.shared.find(
+      (h) => h.alive && h.actors.size < this.options.maxSharedActors && sameArgv(h.options.execArgv, execArgv),
+    );
     if (!host) {
       host = this.takeIdle(execArgv) ?? this.spawn(execArgv, true);
       (host as { shared: boolean }).shared = true;

@@ -49,7 +49,10 @@ export class HostProcess {
   private reqNo = 0;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 
-  constructor(readonly options: HostProcessOptions, readonly shared: boolean) {
+  constructor(
+    readonly options: HostProcessOptions,
+    readonly shared: boolean,
+  ) {
     const logFile = path.join(options.logDir, `actor-host-${process.pid}-${nextHostNo++}.log`);
     this.logFile = logFile;
     const out = openSync(logFile, 'a');
@@ -85,7 +88,11 @@ export class HostProcess {
         }
       };
       this.child.on('message', onMessage);
-      this.exited.then((exit) => reject(new UnavailableError(`actor host process exited before it was ready (${describeExit(exit)}); see ${logFile}`)));
+      this.exited.then((exit) =>
+        reject(
+          new UnavailableError(`actor host process exited before it was ready (${describeExit(exit)}); see ${logFile}`),
+        ),
+      );
     });
     this.ready.catch(() => undefined);
     this.child.on('message', (msg: HostToAgent) => {
@@ -121,7 +128,8 @@ export class HostProcess {
   }
 
   destroy(actorId: string, cause: DeathCause): void {
-    if (this.alive && this.child.connected) this.child.send({ type: 'destroy', actorId, cause: JSON.stringify(cause) } satisfies AgentToHost);
+    if (this.alive && this.child.connected)
+      this.child.send({ type: 'destroy', actorId, cause: JSON.stringify(cause) } satisfies AgentToHost);
   }
 
   tick(silenceMs: number): void {

@@ -15,7 +15,10 @@ describe('troupe status against a running cluster', () => {
 
   it('prints nodes with used/total resources and actors by state', async () => {
     const driver = await cluster.connect();
-    const C = driver.actorClass<typeof import('../fixtures/actors.js').Counter>(new URL('../fixtures/actors.ts', import.meta.url), 'Counter');
+    const C = driver.actorClass<typeof import('../fixtures/actors.js').Counter>(
+      new URL('../fixtures/actors.ts', import.meta.url),
+      'Counter',
+    );
     const c = await C.spawn([0], { numCpus: 1, name: 'visible' });
     const r = await runCliToEnd(['status', '--address', cluster.address, '--token', cluster.token], cluster.env);
     expect(r.code, r.stderr).toBe(0);
@@ -28,7 +31,11 @@ describe('troupe status against a running cluster', () => {
   });
 
   it('prints JSON with --json, reading the address and token from the environment', async () => {
-    const r = await runCliToEnd(['status', '--json'], { ...cluster.env, TROUPE_ADDRESS: cluster.address, TROUPE_TOKEN: cluster.token });
+    const r = await runCliToEnd(['status', '--json'], {
+      ...cluster.env,
+      TROUPE_ADDRESS: cluster.address,
+      TROUPE_TOKEN: cluster.token,
+    });
     expect(r.code, r.stderr).toBe(0);
     const status = JSON.parse(r.stdout) as { nodes: Array<{ total: Record<string, number> }> };
     expect(status.nodes[0]!.total).toMatchObject({ CPU: 2, ssd: 1 });
@@ -50,7 +57,10 @@ describe('troupe start --daemon and troupe stop', () => {
   });
 
   it('starts a head in the background with a generated token kept owner-only, then stops it', async () => {
-    const started = await runCliToEnd(['start', '--head', '--port', '0', '--num-cpus', '1', '--warm-pool', '0', '--daemon'], env);
+    const started = await runCliToEnd(
+      ['start', '--head', '--port', '0', '--num-cpus', '1', '--warm-pool', '0', '--daemon'],
+      env,
+    );
     expect(started.code, started.stderr).toBe(0);
     const token = /token: (\S+)/.exec(started.stdout)?.[1];
     expect(token).toBeTruthy();

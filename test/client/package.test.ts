@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +24,10 @@ describe('the built package', () => {
       mkdirSync(path.join(dir, 'node_modules'));
       symlinkSync(ROOT, path.join(dir, 'node_modules', 'troupe'));
       writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
-      writeFileSync(path.join(dir, 'adder.js'), 'export class Adder { constructor(b) { this.b = b; } add(x) { return x + this.b; } }\n');
+      writeFileSync(
+        path.join(dir, 'adder.js'),
+        'export class Adder { constructor(b) { this.b = b; } add(x) { return x + this.b; } }\n',
+      );
       writeFileSync(
         path.join(dir, 'main.js'),
         [
@@ -28,14 +40,25 @@ describe('the built package', () => {
         ].join('\n'),
       );
       const out = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, ['main.js'], { cwd: dir, timeout: 60_000, env: { ...process.env, TROUPE_ADDRESS: '', TROUPE_TMPDIR: dir } }, (err, stdout, stderr) =>
-          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        execFile(
+          process.execPath,
+          ['main.js'],
+          { cwd: dir, timeout: 60_000, env: { ...process.env, TROUPE_ADDRESS: '', TROUPE_TMPDIR: dir } },
+          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
         ),
       );
       expect(JSON.parse(out.trim())).toEqual({ sum: 42, keys: 16 });
       // Internals are not reachable by deep imports.
       const deep = await new Promise<string>((resolve) =>
-        execFile(process.execPath, ['-e', "import('troupe/dist/src/head/index.js').then(() => console.log('reachable'), (e) => console.log(e.code))"], { cwd: dir }, (_e, stdout) => resolve(stdout.trim())),
+        execFile(
+          process.execPath,
+          [
+            '-e',
+            "import('troupe/dist/src/head/index.js').then(() => console.log('reachable'), (e) => console.log(e.code))",
+          ],
+          { cwd: dir },
+          (_e, stdout) => resolve(stdout.trim()),
+        ),
       );
       expect(deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
     } finally {
@@ -44,7 +67,9 @@ describe('the built package', () => {
   });
 
   it('ships no internals in its type declarations (stripInternal)', () => {
-    const dts = (readdirSync(path.join(ROOT, 'dist/src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.d.ts'));
+    const dts = (readdirSync(path.join(ROOT, 'dist/src'), { recursive: true }) as string[]).filter((f) =>
+      f.endsWith('.d.ts'),
+    );
     expect(dts.length).toBeGreaterThan(20);
     const leaking = dts.filter((f) => readFileSync(path.join(ROOT, 'dist/src', f), 'utf8').includes('@internal'));
     expect(leaking, 'declarations marked @internal must not reach the published .d.ts').toEqual([]);

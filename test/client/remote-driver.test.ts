@@ -60,8 +60,11 @@ async function modulesLoaded(join: boolean): Promise<string[]> {
     JOIN_TOKEN: join ? embedded.token : '',
   };
   await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, ['--import', './register.mjs', 'driver.mjs'], { cwd: dir, env, timeout: 60_000 }, (err, _o, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(),
+    execFile(
+      process.execPath,
+      ['--import', './register.mjs', 'driver.mjs'],
+      { cwd: dir, env, timeout: 60_000 },
+      (err, _o, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve()),
     ),
   );
   return readFileSync(log, 'utf8').split('\n').filter(Boolean);
@@ -72,7 +75,9 @@ describe('a driver that joins a remote cluster', () => {
     expect(existsSync(path.join(ROOT, 'dist/src/index.js')), 'run `npm run build` first (npm test does)').toBe(true);
     const loaded = await modulesLoaded(true);
     expect(loaded.some((u) => u.includes('/dist/src/client/'))).toBe(true);
-    const heavy = loaded.filter((u) => /\/dist\/src\/(head|state)\/|\/dist\/src\/worker\/agent|\/node_modules\/ioredis\//.test(u));
+    const heavy = loaded.filter((u) =>
+      /\/dist\/src\/(head|state)\/|\/dist\/src\/worker\/agent|\/node_modules\/ioredis\//.test(u),
+    );
     expect(heavy).toEqual([]);
   });
 

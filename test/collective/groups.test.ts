@@ -44,7 +44,9 @@ describe.each([2, 3, 4])('%i ranks', (n) => {
     const members = pool.slice(0, n);
     const group = await cluster.collectiveGroup(members, { backend: 'tcp', name: `g${n}` });
     expect(group.size).toBe(n);
-    expect(await Promise.all(members.map((m) => m.call.info(`g${n}`)))).toEqual(members.map((_, rank) => ({ rank, size: n, backend: 'tcp' })));
+    expect(await Promise.all(members.map((m) => m.call.info(`g${n}`)))).toEqual(
+      members.map((_, rank) => ({ rank, size: n, backend: 'tcp' })),
+    );
     await group.destroy();
     const main = await cluster.collectiveGroup(members);
     for (const len of [1, 7, 1001, 250_007]) {
@@ -81,7 +83,9 @@ describe.each([2, 3, 4])('%i ranks', (n) => {
     const data = filled(999, 42);
     const got = await Promise.all(members.map((m, r) => m.call.broadcast(r === root ? data : undefined, root)));
     for (const g of got) expectClose(g, data);
-    expect(await Promise.all(members.map((m, r) => m.call.passRight(r * 10)))).toEqual(members.map((_, r) => ((r + n - 1) % n) * 10));
+    expect(await Promise.all(members.map((m, r) => m.call.passRight(r * 10)))).toEqual(
+      members.map((_, r) => ((r + n - 1) % n) * 10),
+    );
     await Promise.all(members.map((m) => m.call.barrier()));
     await main.destroy();
   }, 120_000);
@@ -93,7 +97,10 @@ describe('failures', () => {
     const group = await cluster.collectiveGroup(members, { name: 'default' });
     // Rank 0 waits on rank 2 and times out first; rank 1, waiting on rank 0, learns of it at once.
     const t0 = Date.now();
-    const outcomes = await Promise.all([members[0]!.call.allreduceOrError(1000, 800), members[1]!.call.allreduceOrError(1000, 20_000)]);
+    const outcomes = await Promise.all([
+      members[0]!.call.allreduceOrError(1000, 800),
+      members[1]!.call.allreduceOrError(1000, 20_000),
+    ]);
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(outcomes[0]).toMatch(/TimeoutError: .*rank 2 did not send/);
     expect(outcomes[1]).toMatch(/rank 0 gave up.*rank 2/);

@@ -24,7 +24,9 @@ afterEach(async () => {
 });
 
 async function connected(size: number): Promise<TcpPeerTransport[]> {
-  const ts = await Promise.all(Array.from({ length: size }, (_, rank) => TcpPeerTransport.create({ rank, size, token: TOKEN })));
+  const ts = await Promise.all(
+    Array.from({ length: size }, (_, rank) => TcpPeerTransport.create({ rank, size, token: TOKEN })),
+  );
   open.push(...ts);
   const addresses = ts.map((t) => t.address);
   await Promise.all(ts.map((t) => t.connect(addresses, { timeoutMs: 10_000 })));
@@ -55,7 +57,8 @@ function local(inputs: FloatArray[], op: 'sum' | 'mean' | 'max'): FloatArray {
 function expectClose(got: FloatArray, want: FloatArray): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
-    if (Math.abs(got[i]! - want[i]!) > 1e-5 * Math.max(1, Math.abs(want[i]!))) expect.fail(`index ${i}: got ${got[i]}, want ${want[i]}`);
+    if (Math.abs(got[i]! - want[i]!) > 1e-5 * Math.max(1, Math.abs(want[i]!)))
+      expect.fail(`index ${i}: got ${got[i]}, want ${want[i]}`);
   }
 }
 
@@ -67,7 +70,8 @@ function expectEqual(got: FloatArray, want: FloatArray): void {
   }
 }
 
-const all = <R>(ts: readonly PeerTransport[], f: (t: PeerTransport) => Promise<R>): Promise<R[]> => Promise.all(ts.map(f));
+const all = <R>(ts: readonly PeerTransport[], f: (t: PeerTransport) => Promise<R>): Promise<R[]> =>
+  Promise.all(ts.map(f));
 
 describe('chunked ring (memory group)', () => {
   for (const n of [2, 3, 4]) {
@@ -111,10 +115,14 @@ describe('chunked ring (memory group)', () => {
       const inputs = transports.map((t) => input(false, t.rank, len));
       const want = local(inputs, 'sum');
       const off = segmentBounds(len, n);
-      const segs = await all(transports, (t) => reduceScatter(t, inputs[t.rank]!, 'sum', { chunkElems: 7, timeoutMs: 2000 }));
+      const segs = await all(transports, (t) =>
+        reduceScatter(t, inputs[t.rank]!, 'sum', { chunkElems: 7, timeoutMs: 2000 }),
+      );
       segs.forEach((s, r) => expectEqual(s, want.subarray(off[r]!, off[r + 1]!).slice()));
       const lengths = segs.map((s) => s.length);
-      const full = await all(transports, (t) => allgather(t, segs[t.rank]!, { lengths, chunkElems: 5, timeoutMs: 2000 }));
+      const full = await all(transports, (t) =>
+        allgather(t, segs[t.rank]!, { lengths, chunkElems: 5, timeoutMs: 2000 }),
+      );
       for (const f of full) expectEqual(f, want);
     });
   }
@@ -130,7 +138,9 @@ describe('chunked ring (memory group)', () => {
   it('ranks whose lengths differ only beyond the first chunks all reject, naming the peer', async () => {
     const { transports } = memoryGroup(2);
     const results = await Promise.allSettled(
-      transports.map((t) => allreduce(t, new Float32Array(t.rank === 0 ? 2000 : 3000), { chunkElems: 500, timeoutMs: 2000 })),
+      transports.map((t) =>
+        allreduce(t, new Float32Array(t.rank === 0 ? 2000 : 3000), { chunkElems: 500, timeoutMs: 2000 }),
+      ),
     );
     for (const r of results) expect(r.status).toBe('rejected');
     const own = results.map((r) => ((r as PromiseRejectedResult).reason as Error).message);
@@ -255,8 +265,12 @@ describe('ring over TcpPeerTransport', () => {
             const outs = inputs.map((x) => x.slice());
             const opts = { op, chunkElems: 8191, timeoutMs: 10_000 };
             const copies = await Promise.all(ts.map((t) => allreduce(t, inputs[t.rank]!, opts)));
-            const reused = await Promise.all(ts.map((t) => allreduce(t, inputs[t.rank]!, { ...opts, out: outs[t.rank]! })));
-            const inPlace = await Promise.all(ts.map((t) => allreduce(t, inputs[t.rank]!.slice(), { ...opts, inPlace: true })));
+            const reused = await Promise.all(
+              ts.map((t) => allreduce(t, inputs[t.rank]!, { ...opts, out: outs[t.rank]! })),
+            );
+            const inPlace = await Promise.all(
+              ts.map((t) => allreduce(t, inputs[t.rank]!.slice(), { ...opts, inPlace: true })),
+            );
             for (const g of [...copies, ...reused, ...inPlace]) {
               if (op === 'mean') expectClose(g, want);
               else expectEqual(g, want);
@@ -270,7 +284,9 @@ describe('ring over TcpPeerTransport', () => {
 
   it('a rank that is silent makes the others fail, naming it', async () => {
     const ts = await connected(3);
-    const results = await Promise.allSettled(ts.slice(0, 2).map((t) => allreduce(t, new Float32Array(1000), { timeoutMs: 300 })));
+    const results = await Promise.allSettled(
+      ts.slice(0, 2).map((t) => allreduce(t, new Float32Array(1000), { timeoutMs: 300 })),
+    );
     for (const r of results) {
       expect(r.status).toBe('rejected');
       expect(((r as PromiseRejectedResult).reason as Error).message).toContain('rank 2 did not send within 300 ms');
@@ -282,7 +298,15 @@ describe('ring over TcpPeerTransport', () => {
     const length = 1 << 20;
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL('./rank-child.ts', import.meta.url)), '2', String(n), String(length), '40'],
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./rank-child.ts', import.meta.url)),
+        '2',
+        String(n),
+        String(length),
+        '40',
+      ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     try {

@@ -158,7 +158,9 @@ describe('failures', () => {
       const group = memoryGroup(n);
       const ts = dying(group, victim, 2);
       const start = Date.now();
-      const results = await Promise.allSettled(ts.map((t) => allreduce(t, new Float32Array(1001), { timeoutMs: 5000 })));
+      const results = await Promise.allSettled(
+        ts.map((t) => allreduce(t, new Float32Array(1001), { timeoutMs: 5000 })),
+      );
       expect(Date.now() - start).toBeLessThan(1000); // abort propagates; nobody waits out a timeout
       results.forEach((res, r) => {
         if (r === victim) return;
@@ -186,7 +188,9 @@ describe('failures', () => {
     const group = memoryGroup(4);
     const ts = dying(group, 1, 3);
     const results = await Promise.allSettled(
-      ts.map((t) => broadcast(t, t.rank === 0 ? new Float32Array(100) : undefined, 0, { timeoutMs: 5000, chunkElems: 10 })),
+      ts.map((t) =>
+        broadcast(t, t.rank === 0 ? new Float32Array(100) : undefined, 0, { timeoutMs: 5000, chunkElems: 10 }),
+      ),
     );
     for (const r of [2, 3]) {
       expect(((results[r] as PromiseRejectedResult).reason as Error).message).toContain('rank 1 failed');

@@ -43,7 +43,10 @@ function input(rank: number, length: number): Float32Array {
 function sameBytes(a: FloatArray, b: FloatArray): boolean {
   return (
     a.constructor === b.constructor &&
-    Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0
+    Buffer.compare(
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    ) === 0
   );
 }
 
@@ -75,7 +78,9 @@ describe('TcpPeerTransport', () => {
     for (const g of gathered) expect(sameBytes(g, want)).toBe(true);
 
     const data = Float32Array.from({ length: 200_001 }, (_, i) => i % 1000);
-    const out = await Promise.all(ts.map((t, r) => broadcast(t, r === 1 ? data : undefined, 1, { ...FAST, chunkElems: 50_000 })));
+    const out = await Promise.all(
+      ts.map((t, r) => broadcast(t, r === 1 ? data : undefined, 1, { ...FAST, chunkElems: 50_000 })),
+    );
     for (const o of out) expect(sameBytes(o, data)).toBe(true);
   });
 
@@ -139,7 +144,9 @@ describe('TcpPeerTransport', () => {
     open.push(impostor);
     const addresses = ts.map((t) => t.address);
     const waiting = ts[1]!.connect(addresses, { timeoutMs: 10_000 });
-    await expect(impostor.connect([impostor.address, addresses[1]!], { timeoutMs: 300 })).rejects.toBeInstanceOf(TimeoutError);
+    await expect(impostor.connect([impostor.address, addresses[1]!], { timeoutMs: 300 })).rejects.toBeInstanceOf(
+      TimeoutError,
+    );
     // A raw socket that sends garbage is dropped too.
     const raw = net.connect(Number(addresses[1]!.split(':')[1]), '127.0.0.1');
     await new Promise<void>((resolve) => {

@@ -14,14 +14,20 @@ describe('the cause of an actor process death', () => {
   };
 
   it('tells V8 running out of heap apart from a plain crash, by its last words', () => {
-    const oom = log('oom.log', 'some output\n<--- Last few GCs --->\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n');
+    const oom = log(
+      'oom.log',
+      'some output\n<--- Last few GCs --->\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n',
+    );
     const cause = deathFromExit({ code: 134, signal: null }, oom);
     expect(cause.type).toBe('out-of-memory');
     expect(describeDeath(cause)).toMatch(/ran out of memory .*heap out of memory.*exit code 134/);
     const plain = log('plain.log', 'Error: boom\n    at x (file.js:1:1)\n');
     expect(deathFromExit({ code: 1, signal: null }, plain)).toEqual({ type: 'exited', exitCode: 1 });
     expect(deathFromExit({ code: null, signal: 'SIGKILL' }, plain)).toEqual({ type: 'signaled', signal: 'SIGKILL' });
-    expect(deathFromExit({ code: 3, signal: null }, path.join(dir, 'missing.log'))).toEqual({ type: 'exited', exitCode: 3 });
+    expect(deathFromExit({ code: 3, signal: null }, path.join(dir, 'missing.log'))).toEqual({
+      type: 'exited',
+      exitCode: 3,
+    });
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -12,7 +12,8 @@ function cluster(totals: Array<Record<string, number>>, gpus: number[] = []): Sc
   return s;
 }
 function allocations(r: BundlesResult): Allocation[] {
-  if (r.type !== 'placed') throw new Error(`expected placed, got ${r.type}: ${r.type === 'wait' ? r.reason : r.error.message}`);
+  if (r.type !== 'placed')
+    throw new Error(`expected placed, got ${r.type}: ${r.type === 'wait' ? r.reason : r.error.message}`);
   return r.allocations as Allocation[];
 }
 const nodesOf = (r: BundlesResult): string[] => allocations(r).map((a) => a.nodeId);
@@ -30,7 +31,9 @@ describe('placing bundles', () => {
 
   it('STRICT_SPREAD puts each bundle on a distinct node; more bundles than capable nodes fails at once', () => {
     const s = cluster([{ CPU: 4, accel: 1 }, { CPU: 4, accel: 1 }, cpu(4)]);
-    expect(new Set(nodesOf(s.placeBundles({ bundles: [cpu(1), cpu(1), cpu(1)], strategy: 'STRICT_SPREAD' }))).size).toBe(3);
+    expect(
+      new Set(nodesOf(s.placeBundles({ bundles: [cpu(1), cpu(1), cpu(1)], strategy: 'STRICT_SPREAD' }))).size,
+    ).toBe(3);
     const r = s.placeBundles({ bundles: [{ accel: 1 }, { accel: 1 }, { accel: 1 }], strategy: 'STRICT_SPREAD' });
     expect(r.type).toBe('infeasible');
     if (r.type === 'infeasible') {
@@ -60,7 +63,11 @@ describe('placing bundles', () => {
       if (held.length > 0 && rand(3) === 0) {
         for (const a of held.splice(rand(held.length), 1)[0]!) s.release(a);
       } else {
-        const bundles = Array.from({ length: 1 + rand(3) }, () => ({ CPU: 1 + rand(3), ...(rand(4) === 0 ? { slot: 1 } : {}), ...(rand(6) === 0 ? { GPU: 1 } : {}) }));
+        const bundles = Array.from({ length: 1 + rand(3) }, () => ({
+          CPU: 1 + rand(3),
+          ...(rand(4) === 0 ? { slot: 1 } : {}),
+          ...(rand(6) === 0 ? { GPU: 1 } : {}),
+        }));
         const before = s.nodes().map((n) => n.available);
         const r = s.placeBundles({ bundles, strategy: strategies[rand(4)]! });
         if (r.type === 'placed') held.push(r.allocations as Allocation[]);
@@ -84,8 +91,19 @@ describe('placing bundles', () => {
 describe('placement group manager', () => {
   const log = pino({ level: 'silent' });
   const manager = (s: Scheduler) =>
-    new PlacementGroupManager(s, { save: async () => undefined, killActorsIn: async () => undefined, capacityChanged: () => undefined }, log);
-  const req = (bundles: Array<Record<string, number>>, strategy = 'PACK') => ({ bundles: bundles.map((amounts) => ({ amounts })), strategy, name: '', namespace: '', lifetime: '', ownerId: 'd' });
+    new PlacementGroupManager(
+      s,
+      { save: async () => undefined, killActorsIn: async () => undefined, capacityChanged: () => undefined },
+      log,
+    );
+  const req = (bundles: Array<Record<string, number>>, strategy = 'PACK') => ({
+    bundles: bundles.map((amounts) => ({ amounts })),
+    strategy,
+    name: '',
+    namespace: '',
+    lifetime: '',
+    ownerId: 'd',
+  });
 
   it('refuses bad bundles and strategies with the field named', async () => {
     const m = manager(cluster([cpu(4)]));
@@ -110,15 +128,31 @@ describe('placement group manager', () => {
     const g = await m.create(req([{ CPU: 2, GPU: 1 }]));
     expect(g.state).toBe('CREATED');
     expect(s.available('n0')).toEqual({ CPU: 2, GPU: 1 });
-    const a = m.place({ resources: { CPU: 1, GPU: 1 }, strategy: 'DEFAULT', placementGroup: { groupId: g.id, bundleIndex: 0 } });
+    const a = m.place({
+      resources: { CPU: 1, GPU: 1 },
+      strategy: 'DEFAULT',
+      placementGroup: { groupId: g.id, bundleIndex: 0 },
+    });
     expect(a.type).toBe('placed');
     if (a.type === 'placed') expect(a.allocation.gpuIds).toEqual(g.allocations[0]!.gpuIds);
     expect(s.available('n0')).toEqual({ CPU: 2, GPU: 1 }); // the node's pool is untouched
-    const more = m.place({ resources: { CPU: 3 }, strategy: 'DEFAULT', placementGroup: { groupId: g.id, bundleIndex: 0 } });
+    const more = m.place({
+      resources: { CPU: 3 },
+      strategy: 'DEFAULT',
+      placementGroup: { groupId: g.id, bundleIndex: 0 },
+    });
     expect(more.type).toBe('infeasible');
-    const full = m.place({ resources: { CPU: 1, GPU: 1 }, strategy: 'DEFAULT', placementGroup: { groupId: g.id, bundleIndex: -1 } });
+    const full = m.place({
+      resources: { CPU: 1, GPU: 1 },
+      strategy: 'DEFAULT',
+      placementGroup: { groupId: g.id, bundleIndex: -1 },
+    });
     expect(full.type).toBe('wait');
-    const outOfRange = m.place({ resources: {}, strategy: 'DEFAULT', placementGroup: { groupId: g.id, bundleIndex: 3 } });
+    const outOfRange = m.place({
+      resources: {},
+      strategy: 'DEFAULT',
+      placementGroup: { groupId: g.id, bundleIndex: 3 },
+    });
     expect(outOfRange.type).toBe('infeasible');
     if (a.type === 'placed') m.release(a.allocation);
     await m.remove(g.id);

@@ -18,7 +18,12 @@ describeRedis('a head with its state in Redis', redis, (r) => {
     const flush = new Redis(db(r, 3));
     await flush.flushdb();
     flush.disconnect();
-    cluster = await startTestCluster({ workers: [{ numCpus: 2 }, { numCpus: 2 }], heartbeatPeriodMs: 200, heartbeatTimeoutMs: 3000, state: db(r, 3) });
+    cluster = await startTestCluster({
+      workers: [{ numCpus: 2 }, { numCpus: 2 }],
+      heartbeatPeriodMs: 200,
+      heartbeatTimeoutMs: 3000,
+      state: db(r, 3),
+    });
     driver = await cluster.connect();
   });
   afterAll(async () => {
@@ -31,7 +36,10 @@ describeRedis('a head with its state in Redis', redis, (r) => {
     const keeper = await P.spawn(['keeper'], { name: 'keeper', namespace: 'ft', maxRestarts: 2 });
     const other = await P.spawn(['other'], { schedulingStrategy: 'SPREAD' });
     const before = await driver.status();
-    const nodeIds = before.nodes.filter((n) => n.state === 'ALIVE').map((n) => n.nodeId).sort();
+    const nodeIds = before.nodes
+      .filter((n) => n.state === 'ALIVE')
+      .map((n) => n.nodeId)
+      .sort();
 
     let calls = 0;
     const failures: unknown[] = [];
@@ -64,10 +72,18 @@ describeRedis('a head with its state in Redis', redis, (r) => {
     expect(state.numRestarts).toBe(0);
     expect(await found.call.inc(1)).toBe(calls + 1); // same instance, same state
     // Every node came back under its own id, and each actor is listed once.
-    expect(await eventually(async () => {
-      const s = await driver.status();
-      return s.nodes.filter((n) => n.state === 'ALIVE').map((n) => n.nodeId).sort().join() === nodeIds.join();
-    }, 10_000)).toBe(true);
+    expect(
+      await eventually(async () => {
+        const s = await driver.status();
+        return (
+          s.nodes
+            .filter((n) => n.state === 'ALIVE')
+            .map((n) => n.nodeId)
+            .sort()
+            .join() === nodeIds.join()
+        );
+      }, 10_000),
+    ).toBe(true);
     const after = await driver.status();
     for (const id of [keeper.id, other.id]) expect(after.actors.filter((a) => a.actorId === id)).toHaveLength(1);
     expect(after.stateStore).toMatch(/^redis:/);
@@ -105,7 +121,12 @@ describeRedis('a head with its state in Redis', redis, (r) => {
       expect(await a.call.inc(1)).toBe(1); // the actor itself never needed the head
       await cluster.restartHead();
       // The channel reconnects on its own backoff; within a few tries the same handle works again.
-      expect(await eventually(async () => (await impatient.status().catch(() => undefined))?.headAddress === cluster.address, 15_000)).toBe(true);
+      expect(
+        await eventually(
+          async () => (await impatient.status().catch(() => undefined))?.headAddress === cluster.address,
+          15_000,
+        ),
+      ).toBe(true);
       await a.kill();
     } finally {
       await impatient.shutdown();
@@ -118,7 +139,10 @@ describeRedis('a head with its state in Redis', redis, (r) => {
     await raw.flushdb();
     await raw.hset('troupe:{default}:actors', 'actor-broken', '{not json');
     raw.disconnect();
-    const res = await runCliToEnd(['start', '--head', '--port', '0', '--no-worker', '--token', 't', '--state', url], cluster.env);
+    const res = await runCliToEnd(
+      ['start', '--head', '--port', '0', '--no-worker', '--token', 't', '--state', url],
+      cluster.env,
+    );
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/troupe:\{default\}:actors/);
     expect(res.stderr).toMatch(/actor-broken/);

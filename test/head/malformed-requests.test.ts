@@ -110,7 +110,10 @@ describe('malformed requests to the head', () => {
       for (const method of ['GetClusterStatus', 'CreateActor']) {
         const { err } = await unaryRaw(client, method, GARBAGE, bearer(cluster.token));
         expect(err, method).not.toBeNull();
-        expect([grpc.status.INTERNAL, grpc.status.INVALID_ARGUMENT], `${method}: ${err?.code} ${err?.details}`).toContain(err!.code);
+        expect(
+          [grpc.status.INTERNAL, grpc.status.INVALID_ARGUMENT],
+          `${method}: ${err?.code} ${err?.details}`,
+        ).toContain(err!.code);
         expect(err!.details).toMatch(/deserializ|invalid|malformed/i);
       }
       // Garbage on the streaming creation method ends that stream only.
@@ -151,7 +154,12 @@ describe('malformed requests to the head', () => {
     const client = rawClient(RawHead, cluster.address);
     try {
       const create = (spec: object | null) =>
-        unaryRaw(client, 'CreateActor', Buffer.from(CreateActorRequest.encode(CreateActorRequest.fromObject({ spec, ownerId: 'raw' })).finish()), bearer(cluster.token));
+        unaryRaw(
+          client,
+          'CreateActor',
+          Buffer.from(CreateActorRequest.encode(CreateActorRequest.fromObject({ spec, ownerId: 'raw' })).finish()),
+          bearer(cluster.token),
+        );
 
       const noModule = await create({ exportName: 'Counter', maxConcurrency: 1 });
       expect(noModule.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -159,7 +167,10 @@ describe('malformed requests to the head', () => {
       // The typed error travels in the trailers too.
       const raw = noModule.err?.metadata.get('troupe-error-bin')[0];
       expect(Buffer.isBuffer(raw)).toBe(true);
-      const info = ErrorInfo.toObject(ErrorInfo.decode(raw as Buffer)) as { code: string; context: Record<string, string> };
+      const info = ErrorInfo.toObject(ErrorInfo.decode(raw as Buffer)) as {
+        code: string;
+        context: Record<string, string>;
+      };
       expect(info.code).toBe('INVALID_ARGUMENT');
       expect(info.context.field).toBe('spec.module');
 
@@ -167,7 +178,11 @@ describe('malformed requests to the head', () => {
       expect(noSpec.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
       expect(noSpec.err?.details).toMatch(/spec is required/);
 
-      const badResource = await create({ module: ACTORS.href, exportName: 'Counter', resources: { amounts: { CPU: -1 } } });
+      const badResource = await create({
+        module: ACTORS.href,
+        exportName: 'Counter',
+        resources: { amounts: { CPU: -1 } },
+      });
       expect(badResource.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
       expect(badResource.err?.details).toMatch(/resources\.CPU must be a finite number >= 0, got -1/);
 
@@ -203,7 +218,11 @@ describe('message limits on actor calls', () => {
     expect(err.message).toMatch(/the arguments of length is about \d+ bytes, above the message limit of 1048576 bytes/);
 
     // Sent in the same tick, so in the same batch: only the big one fails.
-    const [before, tooBig, after] = await Promise.allSettled([e.call.length('a'), e.call.length(big), e.call.length('bb')]);
+    const [before, tooBig, after] = await Promise.allSettled([
+      e.call.length('a'),
+      e.call.length(big),
+      e.call.length('bb'),
+    ]);
     expect(before).toEqual({ status: 'fulfilled', value: 1 });
     expect(tooBig.status).toBe('rejected');
     expect((tooBig as PromiseRejectedResult).reason).toBeInstanceOf(MessageTooLargeError);
@@ -219,7 +238,11 @@ describe('message limits on actor calls', () => {
 
   it('a result above the limit fails that call with MessageTooLargeError; the actor keeps serving', async () => {
     const e = await echo().spawn([], { isolation: 'shared' });
-    const [small, tooBig, after] = await Promise.allSettled([e.call.make(3), e.call.make(2 * LIMIT), e.call.length('abc')]);
+    const [small, tooBig, after] = await Promise.allSettled([
+      e.call.make(3),
+      e.call.make(2 * LIMIT),
+      e.call.length('abc'),
+    ]);
     expect(small).toEqual({ status: 'fulfilled', value: 'xxx' });
     expect(tooBig.status).toBe('rejected');
     const err = (tooBig as PromiseRejectedResult).reason as Error;
@@ -241,7 +264,9 @@ describe('message limits on actor calls', () => {
     expect(big).toBeInstanceOf(MessageTooLargeError);
     expect(big.message).toMatch(/the spawn request for Counter/);
     // Many spawns that fit one by one but not together.
-    const many = await Promise.all(Array.from({ length: 40 }, () => counters.spawn([1], { isolation: 'shared', env: { PAD: 'p'.repeat(40_000) } })));
+    const many = await Promise.all(
+      Array.from({ length: 40 }, () => counters.spawn([1], { isolation: 'shared', env: { PAD: 'p'.repeat(40_000) } })),
+    );
     expect(many).toHaveLength(40);
     expect(queuedDone).toBe(false);
     await holder.kill();

@@ -38,7 +38,9 @@ describe('named actors', () => {
     expect(await c1.call.get()).toBe(16);
 
     // The same name in the same namespace, from either driver, is taken.
-    const taken = await rejection(second.actorClass<typeof Counter>(ACTORS, 'Counter').spawn([0], { name: 'c1', namespace: 'demo' }));
+    const taken = await rejection(
+      second.actorClass<typeof Counter>(ACTORS, 'Counter').spawn([0], { name: 'c1', namespace: 'demo' }),
+    );
     expect(taken).toBeInstanceOf(NameTakenError);
     expect(taken.message).toContain("'c1'");
     expect(taken.message).toContain("'demo'");

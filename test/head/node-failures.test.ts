@@ -22,7 +22,11 @@ describe('node failures', () => {
   let driver: Cluster;
 
   beforeAll(async () => {
-    cluster = await startTestCluster({ workers: [{ numCpus: 4 }, { numCpus: 4 }], heartbeatPeriodMs: 200, heartbeatTimeoutMs: 2000 });
+    cluster = await startTestCluster({
+      workers: [{ numCpus: 4 }, { numCpus: 4 }],
+      heartbeatPeriodMs: 200,
+      heartbeatTimeoutMs: 2000,
+    });
     driver = await cluster.connect();
   });
   afterAll(async () => {
@@ -32,7 +36,11 @@ describe('node failures', () => {
   it('declares a killed worker dead and restarts its restartable actors on the other node', async () => {
     const extra = await cluster.addNode({ numCpus: 2, resources: { spare: 1 } });
     const P = driver.actorClass<Phoenix>(ACTORS, 'Phoenix');
-    const mover = await P.spawn(['mover'], { maxRestarts: 1, maxTaskRetries: 1, nodeAffinity: { nodeId: extra.nodeId, soft: true } });
+    const mover = await P.spawn(['mover'], {
+      maxRestarts: 1,
+      maxTaskRetries: 1,
+      nodeAffinity: { nodeId: extra.nodeId, soft: true },
+    });
     const stayer = await P.spawn(['stayer'], { nodeAffinity: { nodeId: extra.nodeId, soft: true } });
     expect(mover.nodeId).toBe(extra.nodeId);
     expect(await mover.call.inc(1)).toBe(1);
@@ -73,10 +81,12 @@ describe('node failures', () => {
     paused.child.kill('SIGSTOP');
     try {
       // Declared dead after the 2 s timeout, the actor restarts on another node...
-      expect(await eventually(async () => {
-        const s = await a.state();
-        return s.state === 'ALIVE' && s.numRestarts === 1;
-      }, 15_000)).toBe(true);
+      expect(
+        await eventually(async () => {
+          const s = await a.state();
+          return s.state === 'ALIVE' && s.numRestarts === 1;
+        }, 15_000),
+      ).toBe(true);
       // ...while the old process stopped on its own when its agent fell silent: never two at once.
       expect(alive(oldPid)).toBe(false);
       const status = await driver.status();
@@ -85,10 +95,12 @@ describe('node failures', () => {
       paused.child.kill('SIGCONT');
     }
     // The worker learns it was declared dead and joins again as a new node.
-    expect(await eventually(async () => {
-      const nodes = (await driver.status()).nodes;
-      return nodes.some((n) => n.state === 'ALIVE' && n.nodeId !== paused.nodeId && n.total.pausable === 1);
-    }, 15_000)).toBe(true);
+    expect(
+      await eventually(async () => {
+        const nodes = (await driver.status()).nodes;
+        return nodes.some((n) => n.state === 'ALIVE' && n.nodeId !== paused.nodeId && n.total.pausable === 1);
+      }, 15_000),
+    ).toBe(true);
     await sleep(500);
     const status = await driver.status();
     expect(status.actors.filter((x) => x.actorId === a.id)).toHaveLength(1);

@@ -4,7 +4,13 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ResourcesInfeasibleError, TimeoutError, type Cluster, type PlacementGroup } from '../../src/index.js';
+import {
+  InvalidArgumentError,
+  ResourcesInfeasibleError,
+  TimeoutError,
+  type Cluster,
+  type PlacementGroup,
+} from '../../src/index.js';
 import { describeRedis, redisDatabase, redisForTests } from '../state/redis-harness.js';
 import { runCliToEnd, startTestCluster, type TestCluster } from '../fixtures/cluster.js';
 import { ACTORS, eventually, rejection } from '../fixtures/embedded.js';
@@ -48,7 +54,10 @@ describe('placement groups on three nodes', () => {
     const strictPack = await driver.placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_PACK' });
     await strictPack.ready();
     expect(new Set(nodesOf(strictPack)).size).toBe(1);
-    const strictSpread = await driver.placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD', name: 'stages' });
+    const strictSpread = await driver.placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], {
+      strategy: 'STRICT_SPREAD',
+      name: 'stages',
+    });
     await strictSpread.ready({ timeoutMs: 30_000 });
     expect(new Set(nodesOf(strictSpread)).size).toBe(3);
     const pack = await driver.placementGroup([{ CPU: 0.5 }, { CPU: 0.5 }], { strategy: 'PACK' });
@@ -69,7 +78,9 @@ describe('placement groups on three nodes', () => {
   });
 
   it('refuses at once what can never fit, and bad bundles, with the field or strategy named', async () => {
-    const e = await rejection(driver.placementGroup([{ accel: 1 }, { accel: 1 }, { accel: 1 }], { strategy: 'STRICT_SPREAD' }));
+    const e = await rejection(
+      driver.placementGroup([{ accel: 1 }, { accel: 1 }, { accel: 1 }], { strategy: 'STRICT_SPREAD' }),
+    );
     expect(e).toBeInstanceOf(ResourcesInfeasibleError);
     expect(e.message).toMatch(/STRICT_SPREAD placement group needs 3 distinct nodes.*only 2/);
     const big = await rejection(driver.placementGroup([{ CPU: 3 }, { CPU: 3 }], { strategy: 'STRICT_PACK' }));
@@ -83,7 +94,9 @@ describe('placement groups on three nodes', () => {
   });
 
   it('50 groups created at once on room for 20 never overcommit a node; the rest wait for removals', async () => {
-    const groups = await Promise.all(Array.from({ length: 50 }, () => driver.placementGroup([{ slot: 1 }], { strategy: 'PACK' })));
+    const groups = await Promise.all(
+      Array.from({ length: 50 }, () => driver.placementGroup([{ slot: 1 }], { strategy: 'PACK' })),
+    );
     const state = async () => {
       const listed = new Map((await driver.placementGroups()).map((g) => [g.placementGroupId, g.state]));
       return groups.map((g) => listed.get(g.id));
@@ -99,7 +112,9 @@ describe('placement groups on three nodes', () => {
     // Remove ten created ones: ten pending ones take their places, no more.
     const created = groups.filter((_, i) => states[i] === 'CREATED');
     await Promise.all(created.slice(0, 10).map((g) => g.remove()));
-    expect(await eventually(async () => (await state()).filter((s) => s === 'CREATED').length === 20, 30_000)).toBe(true);
+    expect(await eventually(async () => (await state()).filter((s) => s === 'CREATED').length === 20, 30_000)).toBe(
+      true,
+    );
     states = await state();
     expect(states.filter((s) => s === 'REMOVED')).toHaveLength(10);
     expect(states.filter((s) => s === 'PENDING')).toHaveLength(20);
@@ -109,7 +124,13 @@ describe('placement groups on three nodes', () => {
   }, 60_000);
 
   it('actors run on their bundle (not the free pool), cannot ask for more, and die with the group', async () => {
-    const pg = await driver.placementGroup([{ CPU: 1, slot: 2 }, { CPU: 1, slot: 2 }], { strategy: 'STRICT_SPREAD' });
+    const pg = await driver.placementGroup(
+      [
+        { CPU: 1, slot: 2 },
+        { CPU: 1, slot: 2 },
+      ],
+      { strategy: 'STRICT_SPREAD' },
+    );
     await pg.ready();
     const C = driver.actorClass<Counter>(ACTORS, 'Counter');
     const a = await C.spawn([1], { placementGroup: pg, bundleIndex: 1, numCpus: 1, resources: { slot: 2 } });
@@ -149,10 +170,18 @@ describe('placement groups on three nodes', () => {
     const victimIndex = cluster.workers.findIndex((w) => w.nodeId === nodesOf(pg)[0]);
     const a = await C.spawn([5], { placementGroup: pg, bundleIndex: 0, numCpus: 1, maxRestarts: 1 });
     await cluster.killNode(victimIndex);
-    const moved = await eventually(async () => {
-      const g = await pg.state();
-      return g.state === 'CREATED' && g.bundles[0]!.nodeId !== cluster.workers[victimIndex]!.nodeId && g.bundles[0]!.nodeId !== '';
-    }, 45_000, 100);
+    const moved = await eventually(
+      async () => {
+        const g = await pg.state();
+        return (
+          g.state === 'CREATED' &&
+          g.bundles[0]!.nodeId !== cluster.workers[victimIndex]!.nodeId &&
+          g.bundles[0]!.nodeId !== ''
+        );
+      },
+      45_000,
+      100,
+    );
     expect(moved).toBe(true);
     const nodes = nodesOf(pg);
     expect(new Set(nodes).size).toBe(3);
@@ -176,7 +205,13 @@ describeRedis('placement groups across a head restart with Redis', redis, (r) =>
     const flush = new Redis(db(r, 5));
     await flush.flushdb();
     flush.disconnect();
-    cluster = await startTestCluster({ workers: [{ numCpus: 2, resources: { slot: 2 } }, { numCpus: 2, resources: { slot: 2 } }], state: db(r, 5) });
+    cluster = await startTestCluster({
+      workers: [
+        { numCpus: 2, resources: { slot: 2 } },
+        { numCpus: 2, resources: { slot: 2 } },
+      ],
+      state: db(r, 5),
+    });
     driver = await cluster.connect();
   }, 60_000);
   afterAll(async () => {
@@ -185,11 +220,18 @@ describeRedis('placement groups across a head restart with Redis', redis, (r) =>
   });
 
   it('keeps every group, its bundles and the actors inside it', async () => {
-    const spread = await driver.placementGroup([{ slot: 1 }, { slot: 1 }], { strategy: 'STRICT_SPREAD', name: 'kept', lifetime: 'detached' });
+    const spread = await driver.placementGroup([{ slot: 1 }, { slot: 1 }], {
+      strategy: 'STRICT_SPREAD',
+      name: 'kept',
+      lifetime: 'detached',
+    });
     await spread.ready();
     const pack = await driver.placementGroup([{ slot: 1, CPU: 1 }], { strategy: 'STRICT_PACK', lifetime: 'detached' });
     await pack.ready();
-    const waiting = await driver.placementGroup([{ slot: 2 }, { slot: 2 }], { strategy: 'STRICT_SPREAD', lifetime: 'detached' });
+    const waiting = await driver.placementGroup([{ slot: 2 }, { slot: 2 }], {
+      strategy: 'STRICT_SPREAD',
+      lifetime: 'detached',
+    });
     expect(waiting.current.state).toBe('PENDING');
     const C = driver.actorClass<Counter>(ACTORS, 'Counter');
     const a = await C.spawn([10], { placementGroup: pack, bundleIndex: 0, numCpus: 1, lifetime: 'detached' });
@@ -198,7 +240,9 @@ describeRedis('placement groups across a head restart with Redis', redis, (r) =>
     await cluster.restartHead();
     const after = await driver.status();
     const pick = (s: typeof before) =>
-      s.placementGroups.map((g) => ({ id: g.placementGroupId, state: g.state, nodes: g.bundles.map((b) => b.nodeId), name: g.name })).sort((x, y) => x.id.localeCompare(y.id));
+      s.placementGroups
+        .map((g) => ({ id: g.placementGroupId, state: g.state, nodes: g.bundles.map((b) => b.nodeId), name: g.name }))
+        .sort((x, y) => x.id.localeCompare(y.id));
     expect(pick(after)).toEqual(pick(before));
     // The ledgers were rebuilt, not doubled: the same resources are in use.
     const ledger = (st: typeof before) => Object.fromEntries(st.nodes.map((n) => [n.nodeId, n.available]));

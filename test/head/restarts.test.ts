@@ -15,14 +15,19 @@ afterAll(async () => {
 });
 
 const kill9 = (pid: number): void => {
-  process.kill(pid, "SIGKILL");
+  process.kill(pid, 'SIGKILL');
 };
 
-async function aliveAgain(handle: { state(): Promise<{ state: string; numRestarts: number }> }, restarts: number): Promise<void> {
-  expect(await eventually(async () => {
-    const s = await handle.state();
-    return s.state === 'ALIVE' && s.numRestarts === restarts;
-  }, 20_000)).toBe(true);
+async function aliveAgain(
+  handle: { state(): Promise<{ state: string; numRestarts: number }> },
+  restarts: number,
+): Promise<void> {
+  expect(
+    await eventually(async () => {
+      const s = await handle.state();
+      return s.state === 'ALIVE' && s.numRestarts === restarts;
+    }, 20_000),
+  ).toBe(true);
 }
 
 describe('actor restarts (maxRestarts) and call retries (maxTaskRetries)', () => {
@@ -126,10 +131,12 @@ describe('actor lifetimes', () => {
     const ownedId = owned.id;
     await other.shutdown();
     const view = await cluster.getActor<Phoenix>('survivor');
-    expect(await eventually(async () => {
-      const s = (await cluster.status()).actors.find((x) => x.actorId === ownedId);
-      return s?.state === 'DEAD';
-    }, 10_000)).toBe(true);
+    expect(
+      await eventually(async () => {
+        const s = (await cluster.status()).actors.find((x) => x.actorId === ownedId);
+        return s?.state === 'DEAD';
+      }, 10_000),
+    ).toBe(true);
     const dead = (await cluster.status()).actors.find((x) => x.actorId === ownedId)!;
     expect(dead.death).toMatchObject({ type: 'owner-died' });
     expect(await view.call.inc(1)).toBe(1);

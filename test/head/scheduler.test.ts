@@ -229,7 +229,9 @@ describe('node affinity', () => {
     expect(unknown.error.context.nodeId).toBe('ghost-7');
     const small = s.place(req({ CPU: 2 }, 'DEFAULT', { nodeAffinity: { nodeId: 'n2', soft: false } }));
     if (small.type !== 'infeasible') throw new Error(small.type);
-    expect(small.error.message).toBe('node n2 can never satisfy {CPU: 2}: missing CPU (needs 2, it has 1); it has {CPU: 1}');
+    expect(small.error.message).toBe(
+      'node n2 can never satisfy {CPU: 2}: missing CPU (needs 2, it has 1); it has {CPU: 1}',
+    );
   });
 
   it('soft: prefers the node when it fits, else falls back to the strategy', () => {
@@ -304,7 +306,9 @@ describe('validateResourceRequest', () => {
   });
 
   it('formats maps for messages', () => {
-    expect(formatResources({ foo: 3, memory: GiB, GPU: 0.5, CPU: 2 })).toBe('CPU: 2, GPU: 0.5, memory: 1.0 GiB, foo: 3');
+    expect(formatResources({ foo: 3, memory: GiB, GPU: 0.5, CPU: 2 })).toBe(
+      'CPU: 2, GPU: 0.5, memory: 1.0 GiB, foo: 3',
+    );
     expect(formatResources({ memory: 256 * 1024 ** 2 })).toBe('memory: 256.0 MiB');
   });
 });
@@ -355,7 +359,7 @@ describe('randomized place/release against a model', () => {
 
   it('never lets available leave [0, total] and agrees with the model', () => {
     const rand = mulberry32(12345);
-    const pick = <T,>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const s = new Scheduler();
     const models = new Map<string, Model>();
     const add = (id: string, total: ResourceMap, gpus: number) => {
@@ -424,7 +428,9 @@ describe('randomized place/release against a model', () => {
     expect(Math.min(...Object.values(counts))).toBeGreaterThan(20);
     for (const a of live) s.release(a);
     for (const n of s.nodes()) expect(n.available).toEqual(n.total);
-    expect(placed(s.place(req({ GPU: 2 }, 'DEFAULT', { nodeAffinity: { nodeId: 'a', soft: false } }))).gpuIds).toEqual([0, 1]);
+    expect(placed(s.place(req({ GPU: 2 }, 'DEFAULT', { nodeAffinity: { nodeId: 'a', soft: false } }))).gpuIds).toEqual([
+      0, 1,
+    ]);
   });
 });
 

@@ -39,7 +39,8 @@ describe.skipIf(skip)('troupe cluster in network namespaces', () => {
     expect(up.stderr).toMatch(/\[head\] setup 1\/1/);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/is up in/);
-    for (const n of lab.net.nodes) expect(up.stderr).toMatch(new RegExp(`joined as node-[0-9a-f]+ \\(${n.ip.replace(/\./g, '\\.')}:\\d+\\)`));
+    for (const n of lab.net.nodes)
+      expect(up.stderr).toMatch(new RegExp(`joined as node-[0-9a-f]+ \\(${n.ip.replace(/\./g, '\\.')}:\\d+\\)`));
     const again = await troupe(['cluster', 'up', lab.file]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/already up; nothing changed \(3 nodes running\)/);
@@ -56,13 +57,19 @@ describe.skipIf(skip)('troupe cluster in network namespaces', () => {
 
   it('runs a job submitted from this machine on the cluster, with its logs', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'troupe-netns-job-'));
-    writeFileSync(path.join(dir, 'main.mjs'), `import { connect } from ${JSON.stringify(pathToFileURL(path.join(repoRoot(), 'dist/src/index.js')).href)};
+    writeFileSync(
+      path.join(dir, 'main.mjs'),
+      `import { connect } from ${JSON.stringify(pathToFileURL(path.join(repoRoot(), 'dist/src/index.js')).href)};
 const c = await connect();
 const s = await c.status();
 console.log('driver sees', s.nodes.filter((n) => n.state === 'ALIVE').length, 'nodes from', process.env.TROUPE_ADDRESS);
 await c.shutdown();
-`);
-    const r = await troupe(['job', 'submit', '--working-dir', dir, '--follow', '--', 'node', 'main.mjs'], { TROUPE_ADDRESS: lab.headAddress, TROUPE_TOKEN: token });
+`,
+    );
+    const r = await troupe(['job', 'submit', '--working-dir', dir, '--follow', '--', 'node', 'main.mjs'], {
+      TROUPE_ADDRESS: lab.headAddress,
+      TROUPE_TOKEN: token,
+    });
     rmSync(dir, { recursive: true, force: true });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`driver sees 3 nodes from ${lab.headAddress}`);
@@ -75,22 +82,40 @@ await c.shutdown();
     const hosts = new Set(status.nodes.map((n) => n.address.split(':')[0]));
     expect(hosts).toEqual(new Set(lab.net.nodes.map((n) => n.ip)));
     const P = driver.actorClass<Phoenix>(ACTORS, 'Phoenix');
-    const spread = await Promise.all([0, 1, 2].map((i) => P.spawn([`s${i}`], { schedulingStrategy: 'SPREAD', numCpus: 1 })));
+    const spread = await Promise.all(
+      [0, 1, 2].map((i) => P.spawn([`s${i}`], { schedulingStrategy: 'SPREAD', numCpus: 1 })),
+    );
     const placed = await driver.status();
     const nodeOf = (id: string): string => placed.actors.find((a) => a.actorId === id)!.nodeId;
     expect(new Set(spread.map((a) => nodeOf(a.id))).size).toBe(3);
 
     const victimIp = lab.net.nodes[2]!.ip;
     const victim = placed.nodes.find((n) => n.address.startsWith(`${victimIp}:`))!;
-    const mover = await P.spawn(['mover'], { name: 'mover', maxRestarts: 1, nodeAffinity: { nodeId: victim.nodeId, soft: true } });
+    const mover = await P.spawn(['mover'], {
+      name: 'mover',
+      maxRestarts: 1,
+      nodeAffinity: { nodeId: victim.nodeId, soft: true },
+    });
     expect(await mover.call.inc(5)).toBe(5);
     lab.net.cut(2);
     const t0 = performance.now();
-    expect(await eventually(async () => (await driver!.status()).nodes.find((n) => n.nodeId === victim.nodeId)?.state === 'DEAD', 15_000, 200)).toBe(true);
+    expect(
+      await eventually(
+        async () => (await driver!.status()).nodes.find((n) => n.nodeId === victim.nodeId)?.state === 'DEAD',
+        15_000,
+        200,
+      ),
+    ).toBe(true);
     console.log(`[netns] node declared dead ${Math.round(performance.now() - t0)} ms after its link was cut`);
     const after = await driver.status();
     expect(after.nodes.find((n) => n.nodeId === victim.nodeId)!.deathReason).toMatch(/no heartbeat/);
-    expect(await eventually(async () => (await driver!.status()).actors.find((a) => a.actorId === mover.id)?.state === 'ALIVE', 15_000, 200)).toBe(true);
+    expect(
+      await eventually(
+        async () => (await driver!.status()).actors.find((a) => a.actorId === mover.id)?.state === 'ALIVE',
+        15_000,
+        200,
+      ),
+    ).toBe(true);
     console.log(`[netns] actor alive elsewhere ${Math.round(performance.now() - t0)} ms after the cut`);
     const moved = (await driver.status()).actors.find((a) => a.actorId === mover.id)!;
     expect(moved.nodeId).not.toBe(victim.nodeId);
@@ -114,7 +139,9 @@ await c.shutdown();
     driver = undefined;
     const down = await troupe(['cluster', 'down', lab.file]);
     expect(down.code).toBe(1); // the cut worker cannot be reached
-    expect(down.stdout).toMatch(new RegExp(`${lab.net.nodes[2]!.ip.replace(/\./g, '\\.')}\\s+unreachable: cannot reach`));
+    expect(down.stdout).toMatch(
+      new RegExp(`${lab.net.nodes[2]!.ip.replace(/\./g, '\\.')}\\s+unreachable: cannot reach`),
+    );
     expect(down.stdout).toMatch(/head\s+\S+\s+stopped/);
     lab.net.heal(2);
     const again = await troupe(['cluster', 'down', lab.file]);

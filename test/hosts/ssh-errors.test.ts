@@ -25,7 +25,10 @@ describe.skipIf(skip)('troupe cluster up errors over SSH', () => {
     if (keys) removeKeys(keys);
   });
 
-  async function yaml(name: string, opts: { key?: string; workerPort?: number }): Promise<{ file: string; runtime: string }> {
+  async function yaml(
+    name: string,
+    opts: { key?: string; workerPort?: number },
+  ): Promise<{ file: string; runtime: string }> {
     const runtime = path.join(keys.dir, `runtime-${name}`);
     const file = path.join(keys.dir, `${name}.yaml`);
     writeFileSync(
@@ -52,7 +55,11 @@ describe.skipIf(skip)('troupe cluster up errors over SSH', () => {
   }
 
   const nothingStarted = (runtime: string): void => {
-    const pids = existsSync(runtime) ? readdirSync(runtime, { recursive: true }).map(String).filter((f) => f.endsWith('.pid')) : [];
+    const pids = existsSync(runtime)
+      ? readdirSync(runtime, { recursive: true })
+          .map(String)
+          .filter((f) => f.endsWith('.pid'))
+      : [];
     expect(pids).toEqual([]);
   };
 
@@ -61,7 +68,11 @@ describe.skipIf(skip)('troupe cluster up errors over SSH', () => {
     const { file, runtime } = await yaml('unreachable', { workerPort: closed });
     const r = await troupe(['cluster', 'up', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`troupe: cannot reach gone over SSH; nothing was started:\\n\\s+cannot reach root@127\\.0\\.0\\.1:${closed} over SSH: ECONNREFUSED`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `troupe: cannot reach gone over SSH; nothing was started:\\n\\s+cannot reach root@127\\.0\\.0\\.1:${closed} over SSH: ECONNREFUSED`,
+      ),
+    );
     nothingStarted(runtime);
   });
 

@@ -1,4 +1,15 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,7 +67,9 @@ describe('packing a working directory', () => {
     const dest = path.join(tmp(), 'job');
     await unpackPackage(pkg.bytes, dest);
     const files = (dir: string, pre = ''): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name), `${pre}${e.name}/`) : [`${pre}${e.name}`])).sort();
+      readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name), `${pre}${e.name}/`) : [`${pre}${e.name}`]))
+        .sort();
     expect(files(dest)).toEqual(['.troupeignore', 'keep.log', 'lib/util.js', 'main.js', 'util-link.js']);
     expect(readFileSync(path.join(dest, 'main.js'), 'utf8')).toBe('console.log(1)');
     expect(readlinkSync(path.join(dest, 'util-link.js'))).toBe('lib/util.js');
@@ -67,35 +80,91 @@ describe('packing a working directory', () => {
     const src = tmp();
     write(src, 'main.js');
     symlinkSync('/etc/passwd', path.join(src, 'passwd'));
-    await expect(packWorkingDir(src)).rejects.toThrow(/passwd in the working directory is a link to \/etc\/passwd, outside the folder/);
+    await expect(packWorkingDir(src)).rejects.toThrow(
+      /passwd in the working directory is a link to \/etc\/passwd, outside the folder/,
+    );
   });
 
   it('refuses a folder over the size caps, naming the cap and the largest files', async () => {
     const src = tmp();
     write(src, 'main.js');
     writeFileSync(path.join(src, 'big.bin'), Buffer.alloc(300_000, 7));
-    await expect(packWorkingDir(src, { maxUnpackedBytes: 100_000 })).rejects.toThrow(/holds 293\.\d KiB, over the 97\.7 KiB cap; largest: big\.bin \(293\.0 KiB\)/);
+    await expect(packWorkingDir(src, { maxUnpackedBytes: 100_000 })).rejects.toThrow(
+      /holds 293\.\d KiB, over the 97\.7 KiB cap; largest: big\.bin \(293\.0 KiB\)/,
+    );
     writeFileSync(path.join(src, 'big.bin'), randomBytes(300_000));
-    await expect(packWorkingDir(src, { maxPackageBytes: 50_000 })).rejects.toThrow(/packs to more than the 48\.8 KiB cap; largest: big\.bin/);
+    await expect(packWorkingDir(src, { maxPackageBytes: 50_000 })).rejects.toThrow(
+      /packs to more than the 48\.8 KiB cap; largest: big\.bin/,
+    );
   });
 
   it('says when the folder does not exist', async () => {
-    await expect(packWorkingDir('/nonexistent/troupe-dir')).rejects.toThrow(/the working directory \/nonexistent\/troupe-dir does not exist/);
+    await expect(packWorkingDir('/nonexistent/troupe-dir')).rejects.toThrow(
+      /the working directory \/nonexistent\/troupe-dir does not exist/,
+    );
   });
 });
 
 describe('unpacking a job package safely', () => {
   const cases: Array<[string, Parameters<typeof rawTar>[0], RegExp]> = [
-    ['a path with ..', [{ path: 'ok.txt', data: 'ok' }, { path: '../x', data: 'evil' }], /the entry "\.\.\/x" has a "\.\." in its path/],
+    [
+      'a path with ..',
+      [
+        { path: 'ok.txt', data: 'ok' },
+        { path: '../x', data: 'evil' },
+      ],
+      /the entry "\.\.\/x" has a "\.\." in its path/,
+    ],
     ['a path with .. in the middle', [{ path: 'a/../../x', data: 'evil' }], /has a "\.\." in its path/],
-    ['an absolute path', [{ path: '/tmp/troupe-evil-abs', data: 'evil' }], /the entry "\/tmp\/troupe-evil-abs" has an absolute path/],
-    ['a link to an absolute path', [{ path: 'l', type: 'SymbolicLink', linkpath: '/etc' }], /the link "l" points to "\/etc", outside the job's folder/],
-    ['a link that climbs out', [{ path: 'sub/l', type: 'SymbolicLink', linkpath: '../../x' }], /the link "sub\/l" points to "\.\.\/\.\.\/x", outside/],
-    ['a chain of links that leaves the folder', [{ path: 'l', type: 'SymbolicLink', linkpath: '.' }, { path: 'm', type: 'SymbolicLink', linkpath: 'l/..' }], /the link "m" resolves to .*, outside the job's folder/],
-    ['a hard link to outside', [{ path: 'h', type: 'Link', linkpath: '../x' }], /the hard link "h" points to "\.\.\/x", outside/],
-    ['a device', [{ path: 'dev', type: 'CharacterDevice' }], /is a CharacterDevice; only files, folders and links are allowed/],
-    ['an entry written through a file', [{ path: 'f', data: 'x' }, { path: 'f/g', data: 'y' }], /goes through "f", which is a file/],
-    ['the same file twice', [{ path: 'a', data: '1' }, { path: 'a', data: '2' }], /the entry "a" appears twice/],
+    [
+      'an absolute path',
+      [{ path: '/tmp/troupe-evil-abs', data: 'evil' }],
+      /the entry "\/tmp\/troupe-evil-abs" has an absolute path/,
+    ],
+    [
+      'a link to an absolute path',
+      [{ path: 'l', type: 'SymbolicLink', linkpath: '/etc' }],
+      /the link "l" points to "\/etc", outside the job's folder/,
+    ],
+    [
+      'a link that climbs out',
+      [{ path: 'sub/l', type: 'SymbolicLink', linkpath: '../../x' }],
+      /the link "sub\/l" points to "\.\.\/\.\.\/x", outside/,
+    ],
+    [
+      'a chain of links that leaves the folder',
+      [
+        { path: 'l', type: 'SymbolicLink', linkpath: '.' },
+        { path: 'm', type: 'SymbolicLink', linkpath: 'l/..' },
+      ],
+      /the link "m" resolves to .*, outside the job's folder/,
+    ],
+    [
+      'a hard link to outside',
+      [{ path: 'h', type: 'Link', linkpath: '../x' }],
+      /the hard link "h" points to "\.\.\/x", outside/,
+    ],
+    [
+      'a device',
+      [{ path: 'dev', type: 'CharacterDevice' }],
+      /is a CharacterDevice; only files, folders and links are allowed/,
+    ],
+    [
+      'an entry written through a file',
+      [
+        { path: 'f', data: 'x' },
+        { path: 'f/g', data: 'y' },
+      ],
+      /goes through "f", which is a file/,
+    ],
+    [
+      'the same file twice',
+      [
+        { path: 'a', data: '1' },
+        { path: 'a', data: '2' },
+      ],
+      /the entry "a" appears twice/,
+    ],
   ];
   for (const [what, entries, message] of cases) {
     it(`refuses ${what}, and writes nothing outside its folder`, async () => {
@@ -111,9 +180,17 @@ describe('unpacking a job package safely', () => {
 
   it('refuses what is not a tar.gz, and oversize contents', async () => {
     const root = tmp();
-    await expect(unpackPackage(Buffer.from('not a tarball at all'), path.join(root, 'a'))).rejects.toThrow(/the job package was refused: it is not a valid tar\.gz archive/);
-    await expect(unpackPackage(rawTar([{ path: 'big', data: 'x'.repeat(5000) }]), path.join(root, 'b'), { maxUnpackedBytes: 1000 })).rejects.toThrow(/unpacks to more than 1000 B/);
-    await expect(unpackPackage(rawTar([{ path: 'a' }, { path: 'b' }, { path: 'c' }]), path.join(root, 'c'), { maxEntries: 2 })).rejects.toThrow(/more than 2 entries/);
+    await expect(unpackPackage(Buffer.from('not a tarball at all'), path.join(root, 'a'))).rejects.toThrow(
+      /the job package was refused: it is not a valid tar\.gz archive/,
+    );
+    await expect(
+      unpackPackage(rawTar([{ path: 'big', data: 'x'.repeat(5000) }]), path.join(root, 'b'), {
+        maxUnpackedBytes: 1000,
+      }),
+    ).rejects.toThrow(/unpacks to more than 1000 B/);
+    await expect(
+      unpackPackage(rawTar([{ path: 'a' }, { path: 'b' }, { path: 'c' }]), path.join(root, 'c'), { maxEntries: 2 }),
+    ).rejects.toThrow(/more than 2 entries/);
   });
 
   it('unpacks links inside the folder and hard links to earlier files', async () => {

@@ -18,10 +18,16 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const TROUPE = pathToFileURL(path.join(ROOT, 'dist/src/index.js')).href;
 
 /** The built CLI (a tsx start costs seconds on two cores). */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), ...args], { env: { ...process.env, TROUPE_ADDRESS: '', TROUPE_TOKEN: '', ...env }, timeout: 40_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [path.join(ROOT, 'dist/src/cli/main.js'), ...args],
+      { env: { ...process.env, TROUPE_ADDRESS: '', TROUPE_TOKEN: '', ...env }, timeout: 40_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -78,12 +84,25 @@ describe('jobs', () => {
   });
 
   it('runs a driver with its working directory on a node: logs, status and list', async () => {
-    const id = await jobs.submit({ entrypoint: ['node', 'main.mjs'], workingDir: workdir(counterDriver), env: { GREETING: 'world' }, numCpus: 1, metadata: { team: 'a' } });
+    const id = await jobs.submit({
+      entrypoint: ['node', 'main.mjs'],
+      workingDir: workdir(counterDriver),
+      env: { GREETING: 'world' },
+      numCpus: 1,
+      metadata: { team: 'a' },
+    });
     const logs = await collect(jobs, id);
     expect(logs).toContain(`hello world from the working dir ${id}`);
     expect(logs).toContain('counter says 42');
     const info = await jobs.wait(id, { timeoutMs: 10_000 });
-    expect(info).toMatchObject({ jobId: id, state: 'SUCCEEDED', exitCode: 0, nodeId: cluster.workers[0]!.nodeId, numCpus: 1, metadata: { team: 'a' } });
+    expect(info).toMatchObject({
+      jobId: id,
+      state: 'SUCCEEDED',
+      exitCode: 0,
+      nodeId: cluster.workers[0]!.nodeId,
+      numCpus: 1,
+      metadata: { team: 'a' },
+    });
     expect(info.startedAtMs).toBeGreaterThanOrEqual(info.createdAtMs);
     expect(info.endedAtMs).toBeGreaterThanOrEqual(info.startedAtMs);
     expect((await jobs.list()).map((j) => j.jobId)).toContain(id);
@@ -94,8 +113,15 @@ describe('jobs', () => {
   });
 
   it('reports a failing driver with its exit code, and a command that does not exist', async () => {
-    const [failing, missing] = await Promise.all([jobs.submit({ entrypoint: 'node -e process.exit(3)' }), jobs.submit({ entrypoint: ['no-such-command-troupe'] })]);
-    expect(await jobs.wait(failing, { timeoutMs: 15_000 })).toMatchObject({ state: 'FAILED', exitCode: 3, message: 'driver exited with code 3' });
+    const [failing, missing] = await Promise.all([
+      jobs.submit({ entrypoint: 'node -e process.exit(3)' }),
+      jobs.submit({ entrypoint: ['no-such-command-troupe'] }),
+    ]);
+    expect(await jobs.wait(failing, { timeoutMs: 15_000 })).toMatchObject({
+      state: 'FAILED',
+      exitCode: 3,
+      message: 'driver exited with code 3',
+    });
     const info = await jobs.wait(missing, { timeoutMs: 15_000 });
     expect(info.state).toBe('FAILED');
     expect(info.message).toMatch(/cannot run no-such-command-troupe: not found/);
@@ -143,9 +169,21 @@ setInterval(() => {}, 1000);`,
       });
     const jobsDir = path.join(cluster.tmpdir, 'jobs');
     const bad: Array<[Parameters<typeof rawTar>[0], RegExp]> = [
-      [[{ path: 'main.mjs', data: '' }, { path: '../x', data: 'evil' }], /the entry "\.\.\/x" has a "\.\." in its path/],
+      [
+        [
+          { path: 'main.mjs', data: '' },
+          { path: '../x', data: 'evil' },
+        ],
+        /the entry "\.\.\/x" has a "\.\." in its path/,
+      ],
       [[{ path: `${cluster.tmpdir}/abs-evil`, data: 'evil' }], /has an absolute path/],
-      [[{ path: 'out', type: 'SymbolicLink', linkpath: '../../..' }, { path: 'out/evil', data: 'evil' }], /the link "out" points to "\.\.\/\.\.\/\.\.", outside the job's folder/],
+      [
+        [
+          { path: 'out', type: 'SymbolicLink', linkpath: '../../..' },
+          { path: 'out/evil', data: 'evil' },
+        ],
+        /the link "out" points to "\.\.\/\.\.\/\.\.", outside the job's folder/,
+      ],
     ];
     for (const [entries, message] of bad) {
       const packageId = await upload(rawTar(entries));
@@ -179,9 +217,15 @@ setInterval(() => {}, 1000);`,
     expect(unknown).toBeInstanceOf(JobNotFoundError);
     expect(unknown.message).toMatch(/no job with id "no-such-job"/);
     expect((await rejection(jobs.submit({ entrypoint: [] }))).message).toMatch(/entrypoint must be a non-empty array/);
-    expect((await rejection(jobs.submit({ entrypoint: 'node x', env: { TROUPE_TOKEN: 'x' } }))).message).toMatch(/env.TROUPE_TOKEN is set by Troupe/);
-    expect((await rejection(jobs.submit({ entrypoint: 'node x', numCpu: 1 } as never))).message).toMatch(/unknown submit option 'numCpu'/);
-    expect((await rejection(jobs.submit({ entrypoint: 'node x', jobId: '../evil' }))).message).toMatch(/jobId must be 1-128 letters/);
+    expect((await rejection(jobs.submit({ entrypoint: 'node x', env: { TROUPE_TOKEN: 'x' } }))).message).toMatch(
+      /env.TROUPE_TOKEN is set by Troupe/,
+    );
+    expect((await rejection(jobs.submit({ entrypoint: 'node x', numCpu: 1 } as never))).message).toMatch(
+      /unknown submit option 'numCpu'/,
+    );
+    expect((await rejection(jobs.submit({ entrypoint: 'node x', jobId: '../evil' }))).message).toMatch(
+      /jobId must be 1-128 letters/,
+    );
     const huge = await jobs.submit({ entrypoint: 'node -e 1', numCpus: 64 });
     expect(await jobs.wait(huge, { timeoutMs: 5000 })).toMatchObject({ state: 'FAILED' });
     expect((await jobs.status(huge)).message).toMatch(/could not start the job's supervisor: .*CPU/);
@@ -190,7 +234,23 @@ setInterval(() => {}, 1000);`,
   it('works from the CLI: submit --follow, status, logs, list', async () => {
     const dir = workdir({ 'main.mjs': "console.log('from the cli', process.argv[2]);\n" });
     const target = ['--address', cluster.address, '--token', cluster.token];
-    const r = await cli(['job', 'submit', ...target, '--working-dir', dir, '--job-id', 'cli-job', '--follow', '--', 'node', 'main.mjs', 'arg1'], cluster.env);
+    const r = await cli(
+      [
+        'job',
+        'submit',
+        ...target,
+        '--working-dir',
+        dir,
+        '--job-id',
+        'cli-job',
+        '--follow',
+        '--',
+        'node',
+        'main.mjs',
+        'arg1',
+      ],
+      cluster.env,
+    );
     expect(r.stderr).toContain('job cli-job SUCCEEDED');
     expect(r.stdout).toContain('Job cli-job submitted');
     expect(r.stdout).toContain('from the cli arg1');
@@ -225,7 +285,12 @@ describeRedis('jobs with the head state in Redis', redis, (r) => {
     const flush = new Redis(url);
     await flush.flushdb();
     flush.disconnect();
-    await using cluster = await startTestCluster({ workers: [{ numCpus: 2 }], heartbeatPeriodMs: 200, heartbeatTimeoutMs: 5000, state: url });
+    await using cluster = await startTestCluster({
+      workers: [{ numCpus: 2 }],
+      heartbeatPeriodMs: 200,
+      heartbeatTimeoutMs: 5000,
+      state: url,
+    });
     const jobs = new JobClient({ address: cluster.address, token: cluster.token });
     try {
       const done = await jobs.submit({ entrypoint: ['node', '-e', "console.log('finished before')"] });

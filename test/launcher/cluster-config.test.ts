@@ -42,33 +42,50 @@ describe('cluster.yaml', () => {
     expect(c.headWorker).toBe(false);
     expect(c.head.ssh).toMatchObject({ user: 'ops', port: 2222, privateKey: '/keys/id', connectTimeoutMs: 10_000 });
     expect(c.workers.map((w) => w.name)).toEqual(['10.0.0.2', 'second']);
-    expect(c.workers[0]).toMatchObject({ numCpus: 8, resources: { ssd: 1 }, setupCommands: ['echo hi'], runtimeDir: '/tmp/troupe-clusters/lab/10.0.0.2' });
+    expect(c.workers[0]).toMatchObject({
+      numCpus: 8,
+      resources: { ssd: 1 },
+      setupCommands: ['echo hi'],
+      runtimeDir: '/tmp/troupe-clusters/lab/10.0.0.2',
+    });
     expect(c.workers[1]!.ssh.port).toBe(22);
     expect(c.workers[1]!.setupCommands).toEqual(['echo hi', 'echo there']);
   });
 
   it('names the line and field of a wrong value', () => {
-    expect(error(good.replace('num_cpus: 8', 'num_cpus: eight'))).toBe('c.yaml:15:15: workers[0].num_cpus: must be a number, got "eight"');
+    expect(error(good.replace('num_cpus: 8', 'num_cpus: eight'))).toBe(
+      'c.yaml:15:15: workers[0].num_cpus: must be a number, got "eight"',
+    );
     expect(error(good.replace('port: 2222', 'port: 99999'))).toBe('c.yaml:6:9: ssh.port: must be <=65535, got 99999');
-    expect(error(good.replace('install_dir: /opt/troupe', 'install_dir: opt/troupe'))).toMatch(/^c\.yaml:7:14: install_dir: must be an absolute path, got "opt\/troupe"$/);
+    expect(error(good.replace('install_dir: /opt/troupe', 'install_dir: opt/troupe'))).toMatch(
+      /^c\.yaml:7:14: install_dir: must be an absolute path, got "opt\/troupe"$/,
+    );
   });
 
   it('refuses unknown keys with the valid ones', () => {
     expect(error(good.replace('  worker: false', '  worker: false\n  colour: red'))).toBe(
       'c.yaml:13:3: head.colour: unknown key; valid keys here: host, ssh, num_cpus, num_gpus, memory, resources, setup_commands, port, worker',
     );
-    expect(error(`${good}extra: 1\n`)).toMatch(/^c\.yaml:21:1: extra: unknown key; valid keys here: cluster_name, ssh, install_dir/);
+    expect(error(`${good}extra: 1\n`)).toMatch(
+      /^c\.yaml:21:1: extra: unknown key; valid keys here: cluster_name, ssh, install_dir/,
+    );
   });
 
   it('says what is missing, and refuses bad YAML with its line', () => {
-    expect(error('cluster_name: lab\n')).toBe('c.yaml:1:1: install_dir: is required (string)\nc.yaml:1:1: head: is required (object)');
+    expect(error('cluster_name: lab\n')).toBe(
+      'c.yaml:1:1: install_dir: is required (string)\nc.yaml:1:1: head: is required (object)',
+    );
     expect(error('cluster_name: lab\nhead: [1, 2\n')).toMatch(/^c\.yaml:3:1: not valid YAML: /);
     expect(error('- a\n- b\n')).toMatch(/must be a YAML mapping/);
   });
 
   it('refuses two workers with one name, and a heartbeat timeout below the period', () => {
-    expect(error(good.replace('    name: second\n', ''))).toBe('c.yaml:17:5: workers[1].name: "10.0.0.2" is used by workers[0] too; give each worker on one host its own name');
-    expect(error(`${good}heartbeat_period_ms: 500\nheartbeat_timeout_ms: 100\n`)).toMatch(/heartbeat_timeout_ms must be larger than heartbeat_period_ms/);
+    expect(error(good.replace('    name: second\n', ''))).toBe(
+      'c.yaml:17:5: workers[1].name: "10.0.0.2" is used by workers[0] too; give each worker on one host its own name',
+    );
+    expect(error(`${good}heartbeat_period_ms: 500\nheartbeat_timeout_ms: 100\n`)).toMatch(
+      /heartbeat_timeout_ms must be larger than heartbeat_period_ms/,
+    );
   });
 
   it('accepts the example in deploy/', () => {

@@ -64,7 +64,10 @@ describe('refs between actors', () => {
     const b = producer.ref.makeBatch(50_000, 2);
     const c = await cluster.put(makeBatch(70_000, 5));
     const sum = await consumer.call.sumAll({ a, more: [b, c, b] } as never);
-    const expected = [makeBatch(100_000, 1), makeBatch(50_000, 2), makeBatch(70_000, 5), makeBatch(50_000, 2)].reduce((s, x) => s + localSum(x), 0);
+    const expected = [makeBatch(100_000, 1), makeBatch(50_000, 2), makeBatch(70_000, 5), makeBatch(50_000, 2)].reduce(
+      (s, x) => s + localSum(x),
+      0,
+    );
     expect(sum).toBeCloseTo(expected, -1);
   });
 
@@ -128,11 +131,25 @@ describe('put, get and wait', () => {
   });
 
   it('TypedArrays of each type arrive as the same type, aligned, small and large, as argument and result', async () => {
-    const kinds = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
+    const kinds = [
+      Int8Array,
+      Uint8Array,
+      Uint8ClampedArray,
+      Int16Array,
+      Uint16Array,
+      Int32Array,
+      Uint32Array,
+      Float32Array,
+      Float64Array,
+      BigInt64Array,
+      BigUint64Array,
+    ];
     for (const K of kinds) {
       for (const n of [5, 40_000]) {
         const a = new K(n);
-        for (let i = 0; i < n; i++) (a as unknown as Record<number, unknown>)[i] = K === BigInt64Array || K === BigUint64Array ? BigInt(i % 100) : i % 100;
+        for (let i = 0; i < n; i++)
+          (a as unknown as Record<number, unknown>)[i] =
+            K === BigInt64Array || K === BigUint64Array ? BigInt(i % 100) : i % 100;
         const described = (await consumer.call.describe(a)) as { type: string; byteLength: number; aligned: boolean };
         expect(described).toEqual({ type: K.name, byteLength: a.byteLength, aligned: true });
         const back = await consumer.call.echo(a);
@@ -244,10 +261,14 @@ describe('failures and freeing', () => {
     })();
     const peak = await producer.call.arrayBytes();
     expect(peak).toBeGreaterThan(120 << 20);
-    const freed = await eventually(async () => {
-      gc();
-      return (await producer.call.arrayBytes()) < peak - (100 << 20);
-    }, 15_000, 200);
+    const freed = await eventually(
+      async () => {
+        gc();
+        return (await producer.call.arrayBytes()) < peak - (100 << 20);
+      },
+      15_000,
+      200,
+    );
     expect(freed).toBe(true);
   });
 
@@ -283,7 +304,13 @@ describe('malformed object requests', () => {
       ownerId: 'raw-test',
       calls: [
         { seq: 1, actorId: info.actorId, method: 'echo', args: brokenRef },
-        { seq: 2, actorId: info.actorId, method: 'echo', args: Buffer.alloc(0), argsObject: { objectId: 'gone', address: '127.0.0.1:1', size: 10 } },
+        {
+          seq: 2,
+          actorId: info.actorId,
+          method: 'echo',
+          args: Buffer.alloc(0),
+          argsObject: { objectId: 'gone', address: '127.0.0.1:1', size: 10 },
+        },
         { seq: 3, actorId: info.actorId, method: 'echo', args: encode([1]), storeAs: 'x'.repeat(5000) },
         { seq: 4, actorId: info.actorId, method: 'echo', args: encode(['still here']) },
       ],

@@ -31,7 +31,7 @@ describe('the import rules', () => {
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'troupe-deps-'));
     write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }));
-    write('src/client/index.ts', "export const client = 1;\n");
+    write('src/client/index.ts', 'export const client = 1;\n');
     write('src/common/index.ts', "export { fail } from './errors.js';\n");
     write('src/common/errors.ts', 'export const fail = 1;\n');
     // A back edge: transport (low) imports client (high).

@@ -15,7 +15,11 @@ export interface ContractSubject {
    * A store whose `table` holds `stored` (a JSON value that is not a valid row) under `id`, and the
    * key and field a StateCorruptError must name.
    */
-  openWithStored(table: TableName, id: string, stored: unknown): Promise<{ store: StateStore; key: string; field: string }>;
+  openWithStored(
+    table: TableName,
+    id: string,
+    stored: unknown,
+  ): Promise<{ store: StateStore; key: string; field: string }>;
   /**
    * Takes the backend away and brings it back; absent where the store has no server, and a skip
    * reason where the tests do not control the server.
@@ -34,7 +38,8 @@ export async function troupeError(promise: Promise<unknown>, code: string): Prom
   return err as TroupeError;
 }
 
-const byId = <T extends object>(rows: T[], field: keyof T) => [...rows].sort((a, b) => String(a[field]).localeCompare(String(b[field])));
+const byId = <T extends object>(rows: T[], field: keyof T) =>
+  [...rows].sort((a, b) => String(a[field]).localeCompare(String(b[field])));
 
 export function storeContract(subject: ContractSubject): void {
   const opened: StateStore[] = [];
@@ -96,8 +101,13 @@ export function storeContract(subject: ContractSubject): void {
     const wrongId = await troupeError(s.put('actors', 'a1', actorRow('a2')), ErrorCode.INVALID_ARGUMENT);
     expect(wrongId.message).toMatch(/actorId/);
     const badType = { ...nodeRow('n1'), incarnation: 1.5 };
-    expect((await troupeError(s.put('nodes', 'n1', badType), ErrorCode.INVALID_ARGUMENT)).message).toMatch(/incarnation/);
-    await troupeError(s.commit([{ op: 'put', table: 'jobs', id: 'j1', row: { id: 'j2' } }]), ErrorCode.INVALID_ARGUMENT);
+    expect((await troupeError(s.put('nodes', 'n1', badType), ErrorCode.INVALID_ARGUMENT)).message).toMatch(
+      /incarnation/,
+    );
+    await troupeError(
+      s.commit([{ op: 'put', table: 'jobs', id: 'j1', row: { id: 'j2' } }]),
+      ErrorCode.INVALID_ARGUMENT,
+    );
     expect(await s.list('nodes')).toEqual([]);
     expect(await s.list('jobs')).toEqual([]);
   });
@@ -143,7 +153,12 @@ export function storeContract(subject: ContractSubject): void {
   it('replays name claims and releases in commit order', async () => {
     const s = await open();
     const claim = (name: string, actorId: string): Mutation => ({ op: 'claimName', namespace: 'ns', name, actorId });
-    const release = (name: string, actorId: string): Mutation => ({ op: 'releaseName', namespace: 'ns', name, actorId });
+    const release = (name: string, actorId: string): Mutation => ({
+      op: 'releaseName',
+      namespace: 'ns',
+      name,
+      actorId,
+    });
     expect(await s.commit([claim('x', 'a1'), claim('x', 'a1')])).toEqual({ ok: true }); // idempotent
     // Two actors claiming one name in one commit: the second fails, and the first is not applied either.
     expect(await s.commit([claim('y', 'a2'), claim('y', 'a3')])).toMatchObject({ ok: false, name: 'y', holder: 'a2' });
@@ -217,13 +232,55 @@ export function storeContract(subject: ContractSubject): void {
   });
 
   const corruptCases: Array<{ what: string; table: TableName; id: string; stored: unknown; says: RegExp }> = [
-    { what: 'a newer schema version', table: 'actors', id: 'a1', stored: { v: 2, row: actorRow('a1') }, says: /schema version 2/ },
-    { what: 'something that is not a row envelope', table: 'actors', id: 'a1', stored: ['x'], says: /not a Troupe row/ },
-    { what: 'a row missing fields', table: 'actors', id: 'a1', stored: { v: 1, row: { actorId: 'a1' } }, says: /"spec"/ },
-    { what: 'a field of the wrong type', table: 'actors', id: 'a1', stored: { v: 1, row: { ...actorRow('a1'), pid: '7' } }, says: /"pid"/ },
-    { what: 'a row under another id', table: 'actors', id: 'a1', stored: { v: 1, row: actorRow('a2') }, says: /"actorId"/ },
-    { what: 'an unknown node state', table: 'nodes', id: 'n1', stored: { v: 1, row: { ...nodeRow('n1'), state: 'X' } }, says: /"state"/ },
-    { what: 'an opaque row without an id', table: 'jobs', id: 'j1', stored: { v: 1, row: { name: 'j1' } }, says: /"id"/ },
+    {
+      what: 'a newer schema version',
+      table: 'actors',
+      id: 'a1',
+      stored: { v: 2, row: actorRow('a1') },
+      says: /schema version 2/,
+    },
+    {
+      what: 'something that is not a row envelope',
+      table: 'actors',
+      id: 'a1',
+      stored: ['x'],
+      says: /not a Troupe row/,
+    },
+    {
+      what: 'a row missing fields',
+      table: 'actors',
+      id: 'a1',
+      stored: { v: 1, row: { actorId: 'a1' } },
+      says: /"spec"/,
+    },
+    {
+      what: 'a field of the wrong type',
+      table: 'actors',
+      id: 'a1',
+      stored: { v: 1, row: { ...actorRow('a1'), pid: '7' } },
+      says: /"pid"/,
+    },
+    {
+      what: 'a row under another id',
+      table: 'actors',
+      id: 'a1',
+      stored: { v: 1, row: actorRow('a2') },
+      says: /"actorId"/,
+    },
+    {
+      what: 'an unknown node state',
+      table: 'nodes',
+      id: 'n1',
+      stored: { v: 1, row: { ...nodeRow('n1'), state: 'X' } },
+      says: /"state"/,
+    },
+    {
+      what: 'an opaque row without an id',
+      table: 'jobs',
+      id: 'j1',
+      stored: { v: 1, row: { name: 'j1' } },
+      says: /"id"/,
+    },
   ];
   for (const c of corruptCases) {
     it(`names the key of a row holding ${c.what}`, async () => {
@@ -262,7 +319,10 @@ export function storeContract(subject: ContractSubject): void {
       try {
         const err = await troupeError(s.get('jobs', 'j1'), ErrorCode.STATE_UNAVAILABLE);
         expect(err.message).toContain(outage.mustName);
-        await troupeError(s.commit([{ op: 'put', table: 'jobs', id: 'j2', row: opaqueRow('j2') }]), ErrorCode.STATE_UNAVAILABLE);
+        await troupeError(
+          s.commit([{ op: 'put', table: 'jobs', id: 'j2', row: opaqueRow('j2') }]),
+          ErrorCode.STATE_UNAVAILABLE,
+        );
       } finally {
         await outage.start();
       }

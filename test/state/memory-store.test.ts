@@ -94,7 +94,9 @@ describe('MemoryStore snapshot', () => {
     await snap.close();
     expect(existsSync(snapshotFile)).toBe(true);
     for (const bad of ['memory:relative.json', 'memory:///', 'memory://host/x.json']) {
-      expect((await troupeError(openStore(bad), ErrorCode.INVALID_ARGUMENT)).message).toContain('memory:///path/to/snapshot.json');
+      expect((await troupeError(openStore(bad), ErrorCode.INVALID_ARGUMENT)).message).toContain(
+        'memory:///path/to/snapshot.json',
+      );
     }
   });
 });

@@ -8,7 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryStore, RedisStore, type Mutation, type RowTypes, type StateStore, type TableName } from '../../src/state/index.js';
+import {
+  MemoryStore,
+  RedisStore,
+  type Mutation,
+  type RowTypes,
+  type StateStore,
+  type TableName,
+} from '../../src/state/index.js';
 import { describeRedis, redisForTests } from './redis-harness.js';
 import { ALL_TABLES, rowFor } from './rows-fixture.js';
 
@@ -114,7 +121,9 @@ const sortRows = (rows: unknown[]) => [...rows].sort((a, b) => JSON.stringify(a)
 
 async function compareAll(store: StateStore, model: Model, where: string): Promise<void> {
   for (const table of ALL_TABLES) {
-    expect(sortRows(await store.list(table)), `${where}: list ${table}`).toEqual(sortRows([...model.rows.get(table)!.values()]));
+    expect(sortRows(await store.list(table)), `${where}: list ${table}`).toEqual(
+      sortRows([...model.rows.get(table)!.values()]),
+    );
   }
   const names = (await store.listNames()).map((n) => [JSON.stringify([n.namespace, n.name]), n.actorId]);
   expect(new Map(names as Array<[string, string]>), `${where}: names`).toEqual(model.names);

@@ -40,7 +40,8 @@ export async function redisForTests(options: { args?: string[] } = {}): Promise<
     return { url: local.url, source: 'redis-server', control: local, close: local.close };
   }
   const docker = dockerSocket();
-  if (!docker) return { skip: 'no REDIS_URL, no redis-server on PATH and no Docker engine (apt-get install redis-server)' };
+  if (!docker)
+    return { skip: 'no REDIS_URL, no redis-server on PATH and no Docker engine (apt-get install redis-server)' };
   return startContainer(options.args ?? []).catch((err: unknown) => ({
     skip: `no REDIS_URL, no redis-server on PATH, and a Redis container could not start: ${firstLine(err)}`,
   }));
@@ -93,7 +94,10 @@ async function startContainer(args: string[]): Promise<TestRedis> {
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -39,7 +39,14 @@ let clusterNode: LocalRedis | undefined;
 
 /** A cluster URL for a one-node cluster that owns all 16,384 slots. */
 async function clusterUrl(): Promise<string> {
-  const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1'];
+  const args = [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-announce-ip',
+    '127.0.0.1',
+  ];
   const node = (clusterNode = await start({ args }));
   const probe = new Redis(node.port, '127.0.0.1');
   try {

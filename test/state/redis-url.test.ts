@@ -32,7 +32,13 @@ describe('parseRedisUrl', () => {
     expect(s.password).toBe('pw');
     expect(s.description).toBe('redis+sentinel://s1:26380,s2:26379,10.0.0.3:26381/mymaster/2');
     const c = parseRedisUrl('redis+cluster://n1:7000,n2:7001', {});
-    expect(c.target).toEqual({ mode: 'cluster', nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }] });
+    expect(c.target).toEqual({
+      mode: 'cluster',
+      nodes: [
+        { host: 'n1', port: 7000 },
+        { host: 'n2', port: 7001 },
+      ],
+    });
   });
 
   it('takes the password from TROUPE_REDIS_PASSWORD when the URL has none', () => {

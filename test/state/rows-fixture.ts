@@ -22,7 +22,12 @@ export function actorRow(actorId: string, n = 0): ActorRow {
   const placed = n % 4 !== 0;
   return {
     actorId,
-    spec: { module: 'file:///app/actors.js', exportName: 'Counter', args: 'AAEC', options: { numCpus: 1, name: `c${n}` } },
+    spec: {
+      module: 'file:///app/actors.js',
+      exportName: 'Counter',
+      args: 'AAEC',
+      options: { numCpus: 1, name: `c${n}` },
+    },
     ownerId: 'driver-1',
     state: placed ? 'ALIVE' : 'PENDING',
     nodeId: placed ? 'node-1' : '',

@@ -4,7 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SerializationError } from '../../src/common/errors.js';
-import { AdamW, loadCheckpoint, mlp, readTensorFile, saveCheckpoint, SGD, softmaxCrossEntropy, Tensor, type Optimizer, type Sequential } from '../../src/train/index.js';
+import {
+  AdamW,
+  loadCheckpoint,
+  mlp,
+  readTensorFile,
+  saveCheckpoint,
+  SGD,
+  softmaxCrossEntropy,
+  Tensor,
+  type Optimizer,
+  type Sequential,
+} from '../../src/train/index.js';
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'troupe-ckpt-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -12,7 +23,10 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 const bits = (m: Sequential) => m.parameters().map((p) => Buffer.from(p.toFloat32Array().buffer));
 
 async function steps(model: Sequential, opt: Optimizer, n: number, seed: number): Promise<void> {
-  const x = Tensor.from(Float32Array.from({ length: 32 * 4 }, (_, i) => Math.sin(i * 0.37 + seed)), [32, 4]);
+  const x = Tensor.from(
+    Float32Array.from({ length: 32 * 4 }, (_, i) => Math.sin(i * 0.37 + seed)),
+    [32, 4],
+  );
   const y = Int32Array.from({ length: 32 }, (_, i) => (i * 7 + seed) % 3);
   for (let s = 0; s < n; s++) {
     const loss = await softmaxCrossEntropy(await model.forward(x), y);
@@ -27,7 +41,10 @@ describe('checkpoints', () => {
     it(`${kind}: weights and optimizer state round trip bit-exact, and training resumes identically`, async () => {
       const make = () => {
         const model = mlp([4, 16, 3], { seed: 5 });
-        const opt = kind === 'AdamW' ? new AdamW(model.parameters(), { lr: 0.01 }) : new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
+        const opt =
+          kind === 'AdamW'
+            ? new AdamW(model.parameters(), { lr: 0.01 })
+            : new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
         return { model, opt };
       };
       const a = make();
@@ -50,11 +67,18 @@ describe('checkpoints', () => {
       expect(b.opt.stepCount).toBe(3);
       bits(a.model).forEach((buf, i) => expect(buf.equals(bits(b.model)[i]!)).toBe(true));
       for (const [slot, list] of Object.entries(a.opt.state().slots)) {
-        list.forEach((t, i) => expect(Buffer.from(t!.toFloat32Array().buffer).equals(Buffer.from(b.opt.state().slots[slot]![i]!.toFloat32Array().buffer))).toBe(true));
+        list.forEach((t, i) =>
+          expect(
+            Buffer.from(t!.toFloat32Array().buffer).equals(
+              Buffer.from(b.opt.state().slots[slot]![i]!.toFloat32Array().buffer),
+            ),
+          ).toBe(true),
+        );
       }
 
       // Undo the odd values in both and train on: the two runs stay identical.
-      for (const m of [a.model, b.model]) m.parameters()[0]!.copyFrom(Float32Array.from(data, (v) => (Number.isFinite(v) ? v : 0)));
+      for (const m of [a.model, b.model])
+        m.parameters()[0]!.copyFrom(Float32Array.from(data, (v) => (Number.isFinite(v) ? v : 0)));
       await steps(a.model, a.opt, 4, 2);
       await steps(b.model, b.opt, 4, 2);
       bits(a.model).forEach((buf, i) => expect(buf.equals(bits(b.model)[i]!)).toBe(true));
@@ -87,6 +111,8 @@ describe('checkpoints', () => {
     await writeFile(file, bytes.subarray(0, bytes.length - 4));
     await expect(readTensorFile(file)).rejects.toThrow(/data_offsets \[\d+, \d+\] do not hold \d+ elements/);
     const wrong = mlp([3, 4], { seed: 1 });
-    await expect(loadCheckpoint(good, { model: wrong })).rejects.toThrow(/parameter 0.weight is \[4,3\] but the value has 6 elements/);
+    await expect(loadCheckpoint(good, { model: wrong })).rejects.toThrow(
+      /parameter 0.weight is \[4,3\] but the value has 6 elements/,
+    );
   });
 });

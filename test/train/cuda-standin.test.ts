@@ -22,15 +22,26 @@ describe.skipIf(!hasCxx)('the CUDA paths of the binding, on a stand-in library',
 
   it('cuda.test.ts passes with every GPU test running', () => {
     const lib = path.join(dir, 'libfake_cuda.so');
-    const cc = spawnSync('g++', ['-shared', '-fPIC', '-O1', '-std=c++17', '-o', lib, path.join(root, 'test/train/fake-cuda/fake_cuda.cpp')], {
-      encoding: 'utf8',
-    });
+    const cc = spawnSync(
+      'g++',
+      ['-shared', '-fPIC', '-O1', '-std=c++17', '-o', lib, path.join(root, 'test/train/fake-cuda/fake_cuda.cpp')],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(cc.status, cc.stderr).toBe(0);
     const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
     const run = spawnSync(process.execPath, [vitest, 'run', 'test/train/cuda.test.ts'], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, TROUPE_CUDA_LIBRARY: lib, TROUPE_GPU_TESTS: '1', TROUPE_REQUIRE_NCCL: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: {
+        ...process.env,
+        TROUPE_CUDA_LIBRARY: lib,
+        TROUPE_GPU_TESTS: '1',
+        TROUPE_REQUIRE_NCCL: '1',
+        NO_COLOR: '1',
+        FORCE_COLOR: '0',
+      },
       timeout: 120_000,
     });
     const out = `${run.stdout}\n${run.stderr}`;

@@ -103,7 +103,8 @@ function same(gpu: Tensor, cpu: Tensor, what: string, rtol = RTOL, atol = ATOL):
   expectClose(gpu.toFloat32Array(), cpu.toFloat32Array(), rtol, atol, what);
 }
 
-const wrapNative = (h: NativeTensor, like: Tensor, shape = like.shape): Tensor => new Tensor(h, shape, 'float32', like.device);
+const wrapNative = (h: NativeTensor, like: Tensor, shape = like.shape): Tensor =>
+  new Tensor(h, shape, 'float32', like.device);
 
 describe.skipIf(skipReason !== null)('ops on cuda:0 equal their CPU result', () => {
   const n = () => nativeAddon();
@@ -119,7 +120,12 @@ describe.skipIf(skipReason !== null)('ops on cuda:0 equal their CPU result', () 
   });
 
   it('matmul in every transpose combination (cuBLAS)', async () => {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       const [a, ga] = pair(ta ? [33, 17] : [17, 33], 2);
       const [b, gb] = pair(tb ? [9, 33] : [33, 9], 3);
       const cpu = wrapNative(await n().matmul(a.handle, b.handle, ta, tb), a, [17, 9]);
@@ -129,7 +135,9 @@ describe.skipIf(skipReason !== null)('ops on cuda:0 equal their CPU result', () 
     const [a, ga] = pair([4, 5], 4);
     const [b, gb] = pair([5, 6], 5);
     same(await matmul(ga, gb), await matmul(a, b), 'ops.matmul');
-    await expect(n().matmul(ga.handle, gb.handle, false, false, 'fallback')).rejects.toThrow(/backend 'fallback' is a CPU GEMM; tensors on cuda:0/);
+    await expect(n().matmul(ga.handle, gb.handle, false, false, 'fallback')).rejects.toThrow(
+      /backend 'fallback' is a CPU GEMM; tensors on cuda:0/,
+    );
   });
 
   it('linear forward and backward (with and without bias)', async () => {
@@ -150,7 +158,10 @@ describe.skipIf(skipReason !== null)('ops on cuda:0 equal their CPU result', () 
   });
 
   it('relu and gelu (exact) forward and backward', async () => {
-    for (const [name, f] of [['relu', relu], ['gelu', gelu]] as const) {
+    for (const [name, f] of [
+      ['relu', relu],
+      ['gelu', gelu],
+    ] as const) {
       const [x, gx] = pair([6, 11], 10, true);
       const [up, gup] = pair([6, 11], 11);
       const y = await f(x);
@@ -186,7 +197,9 @@ describe.skipIf(skipReason !== null)('ops on cuda:0 equal their CPU result', () 
     await loss.backward();
     await gloss.backward();
     same(glogits.grad!, logits.grad!, 'dlogits');
-    await expect(softmaxCrossEntropy(glogits.detach(), new Int32Array([0, 1, 2, 3, 5, 0, 0, 0, 0]))).rejects.toThrow(/label 5 at row 4 is outside \[0, 5\)/);
+    await expect(softmaxCrossEntropy(glogits.detach(), new Int32Array([0, 1, 2, 3, 5, 0, 0, 0, 0]))).rejects.toThrow(
+      /label 5 at row 4 is outside \[0, 5\)/,
+    );
   });
 
   it('add, scale, sum, mean, and gradient accumulation', async () => {
@@ -299,23 +312,26 @@ describe.skipIf(skipReason !== null)('NCCL on one rank through the collective ba
   const required = process.env.TROUPE_REQUIRE_NCCL === '1';
   if (ncclReason && !required) console.log(`cuda.test.ts: NCCL tests skipped: ${ncclReason}`);
 
-  it.skipIf(ncclReason !== null && !required)('allreduce, broadcast, allgather, reduceScatter and barrier on a 1-rank communicator', async () => {
-    const endpoint = await ncclBackend({ rank: 0, size: 1, token: 't', host: '127.0.0.1', log: logger('test') });
-    expect(Buffer.from(endpoint.rendezvous, 'base64').length).toBe(128);
-    const ops = await endpoint.connect([endpoint.rendezvous], 30_000);
-    try {
-      const data = Float32Array.from({ length: 1000 }, (_, i) => i * 0.5 - 7);
-      expect([...(await ops.allreduce(data))]).toEqual([...data]);
-      expect([...(await ops.allreduce(data, { op: 'mean' }))]).toEqual([...data]);
-      const f64 = Float64Array.of(1, 2, 3);
-      expect([...(await ops.allreduce(f64, { op: 'max', inPlace: true }))]).toEqual([1, 2, 3]);
-      expect([...(await ops.broadcast(data, 0))]).toEqual([...data]);
-      expect([...(await ops.allgather(Float32Array.of(4, 5)))]).toEqual([4, 5]);
-      expect([...(await ops.reduceScatter(Float32Array.of(1, 2, 3)))]).toEqual([1, 2, 3]);
-      await ops.barrier();
-    } finally {
-      await ops.close();
-    }
-    await expect(ops.barrier()).rejects.toThrow(/communicator is gone/);
-  });
+  it.skipIf(ncclReason !== null && !required)(
+    'allreduce, broadcast, allgather, reduceScatter and barrier on a 1-rank communicator',
+    async () => {
+      const endpoint = await ncclBackend({ rank: 0, size: 1, token: 't', host: '127.0.0.1', log: logger('test') });
+      expect(Buffer.from(endpoint.rendezvous, 'base64').length).toBe(128);
+      const ops = await endpoint.connect([endpoint.rendezvous], 30_000);
+      try {
+        const data = Float32Array.from({ length: 1000 }, (_, i) => i * 0.5 - 7);
+        expect([...(await ops.allreduce(data))]).toEqual([...data]);
+        expect([...(await ops.allreduce(data, { op: 'mean' }))]).toEqual([...data]);
+        const f64 = Float64Array.of(1, 2, 3);
+        expect([...(await ops.allreduce(f64, { op: 'max', inPlace: true }))]).toEqual([1, 2, 3]);
+        expect([...(await ops.broadcast(data, 0))]).toEqual([...data]);
+        expect([...(await ops.allgather(Float32Array.of(4, 5)))]).toEqual([4, 5]);
+        expect([...(await ops.reduceScatter(Float32Array.of(1, 2, 3)))]).toEqual([1, 2, 3]);
+        await ops.barrier();
+      } finally {
+        await ops.close();
+      }
+      await expect(ops.barrier()).rejects.toThrow(/communicator is gone/);
+    },
+  );
 });

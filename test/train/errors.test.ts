@@ -2,7 +2,18 @@
 import { describe, expect, it } from 'vitest';
 import { nativeAddon } from '../../native/index.js';
 import { DeviceUnavailableError, InvalidArgumentError, ObjectFreedError } from '../../src/common/errors.js';
-import { AdamW, linear, Linear, matmul, nativeInfo, Parameter, setThreads, SGD, softmaxCrossEntropy, Tensor } from '../../src/train/index.js';
+import {
+  AdamW,
+  linear,
+  Linear,
+  matmul,
+  nativeInfo,
+  Parameter,
+  setThreads,
+  SGD,
+  softmaxCrossEntropy,
+  Tensor,
+} from '../../src/train/index.js';
 import { randomTensor } from './helpers.js';
 
 describe('errors at the native boundary', () => {
@@ -19,7 +30,9 @@ describe('errors at the native boundary', () => {
 
   it('wrong dtypes are refused', async () => {
     expect(() => Tensor.from(new Float64Array(4) as unknown as Float32Array, [4])).toThrow(InvalidArgumentError);
-    expect(() => Tensor.from(new Float64Array(4) as unknown as Float32Array, [4])).toThrow(/Float32Array or Int32Array, got Float64Array/);
+    expect(() => Tensor.from(new Float64Array(4) as unknown as Float32Array, [4])).toThrow(
+      /Float32Array or Int32Array, got Float64Array/,
+    );
     const logits = randomTensor([3, 4], 5);
     const floatLabels = Tensor.from(new Float32Array([0, 1, 2]), [3]);
     await expect(softmaxCrossEntropy(logits, floatLabels)).rejects.toThrow(/labels must be int32, got float32/);
@@ -31,7 +44,9 @@ describe('errors at the native boundary', () => {
   it('data that does not fit the shape, and labels out of range, are refused', async () => {
     expect(() => Tensor.from(new Float32Array(5), [2, 3])).toThrow(/5 elements but shape \[2,3\] needs 6/);
     expect(() => Tensor.from(new Float32Array(1), [-1])).toThrow(/non-negative integers/);
-    await expect(softmaxCrossEntropy(randomTensor([2, 3], 7), new Int32Array([1, 3]))).rejects.toThrow(/label 3 at row 1 is outside \[0, 3\)/);
+    await expect(softmaxCrossEntropy(randomTensor([2, 3], 7), new Int32Array([1, 3]))).rejects.toThrow(
+      /label 3 at row 1 is outside \[0, 3\)/,
+    );
   });
 
   it('a freed tensor cannot be used, through any handle to its storage', async () => {
@@ -67,7 +82,9 @@ describe('errors at the native boundary', () => {
       }
     })();
     expect(err).toBeInstanceOf(DeviceUnavailableError);
-    expect((err as Error).message).toMatch(/device cuda:0 was requested, but (no CUDA library is loaded|no NVIDIA GPU was found)/);
+    expect((err as Error).message).toMatch(
+      /device cuda:0 was requested, but (no CUDA library is loaded|no NVIDIA GPU was found)/,
+    );
     expect(() => new Linear(2, 2, { device: 'cuda:1' })).toThrow(DeviceUnavailableError);
     expect(() => Tensor.zeros([1], { device: 'tpu:0' as 'cpu' })).toThrow(InvalidArgumentError);
   });
@@ -76,7 +93,9 @@ describe('errors at the native boundary', () => {
     const n = nativeAddon();
     await expect(n.relu({} as never)).rejects.toThrow(/relu: x must be a native tensor handle/);
     const p = new Linear(2, 2, { seed: 1 }).parameters();
-    expect(() => new SGD(p, { lr: 0.1, momentun: 0.9 } as never)).toThrow(/unknown SGD option 'momentun'; valid options are: lr, momentum/);
+    expect(() => new SGD(p, { lr: 0.1, momentun: 0.9 } as never)).toThrow(
+      /unknown SGD option 'momentun'; valid options are: lr, momentum/,
+    );
     expect(() => new SGD(p, { lr: -1 })).toThrow(/SGD lr must be a finite number > 0, got -1/);
     expect(() => new AdamW(p, { betas: [0.9, 1.5] })).toThrow(/betas must be two numbers in \[0, 1\)/);
     expect(() => setThreads(0)).toThrow(InvalidArgumentError);

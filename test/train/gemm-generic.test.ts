@@ -19,7 +19,12 @@ describe('the fallback kernel built for the baseline ISA', () => {
       const a = randomTensor([k, m], m);
       const b = randomTensor([k, nn], nn);
       const h = await n.matmul(a.handle, b.handle, true, false, 'fallback');
-      expectClose(n.read(h), referenceGemm(a.toFloat32Array(), b.toFloat32Array(), m, nn, k, true, false), 1e-4, 1e-4 * Math.sqrt(k));
+      expectClose(
+        n.read(h),
+        referenceGemm(a.toFloat32Array(), b.toFloat32Array(), m, nn, k, true, false),
+        1e-4,
+        1e-4 * Math.sqrt(k),
+      );
     }
   });
 });

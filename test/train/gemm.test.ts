@@ -7,14 +7,23 @@ import { expectClose, randomTensor, referenceGemm } from './helpers.js';
 const n = nativeAddon();
 const hasBlas = nativeInfo().blas !== null;
 const initialThreads = nativeInfo().threads;
-if (!hasBlas) process.stdout.write('gemm.test: no OpenBLAS in this build; BLAS comparisons skipped (install libopenblas-dev and rebuild)\n');
+if (!hasBlas)
+  process.stdout.write(
+    'gemm.test: no OpenBLAS in this build; BLAS comparisons skipped (install libopenblas-dev and rebuild)\n',
+  );
 
 afterAll(() => {
   setThreads(initialThreads);
   if (hasBlas) setBackend('blas');
 });
 
-async function gemm(a: Tensor, b: Tensor, ta: boolean, tb: boolean, backend: 'blas' | 'fallback'): Promise<Float32Array> {
+async function gemm(
+  a: Tensor,
+  b: Tensor,
+  ta: boolean,
+  tb: boolean,
+  backend: 'blas' | 'fallback',
+): Promise<Float32Array> {
   const h = await n.matmul(a.handle, b.handle, ta, tb, backend);
   const out = n.read(h) as Float32Array;
   n.free(h);

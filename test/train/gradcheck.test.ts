@@ -4,13 +4,29 @@
  * ones), i.e. checks d(sum(f(x) ⊙ R))/dx, with the loss summed in double on the host.
  */
 import { describe, expect, it } from 'vitest';
-import { add, gelu, layerNorm, linear, matmul, mean, relu, scale, softmaxCrossEntropy, sum, Tensor } from '../../src/train/index.js';
+import {
+  add,
+  gelu,
+  layerNorm,
+  linear,
+  matmul,
+  mean,
+  relu,
+  scale,
+  softmaxCrossEntropy,
+  sum,
+  Tensor,
+} from '../../src/train/index.js';
 import { expectClose, randomTensor } from './helpers.js';
 
 type Forward = (inputs: Tensor[]) => Promise<Tensor>;
 
 /** Compares autograd's gradient of every input with finite differences, element by element. */
-async function gradcheck(f: Forward, inputs: Tensor[], opts: { eps?: number; rtol?: number; atol?: number } = {}): Promise<void> {
+async function gradcheck(
+  f: Forward,
+  inputs: Tensor[],
+  opts: { eps?: number; rtol?: number; atol?: number } = {},
+): Promise<void> {
   const eps = opts.eps ?? 1e-2;
   const out = await f(inputs);
   const upstream = randomTensor([...out.shape], 99);
@@ -68,7 +84,11 @@ describe('backward passes match finite differences', () => {
   });
 
   it('layerNorm: input, gamma and beta', async () => {
-    await gradcheck(([x, gamma, beta]) => layerNorm(x!, gamma!, beta!), [g([3, 6], 10), g([6], 11), g([6], 12)], { eps: 1e-2, rtol: 3e-2, atol: 5e-3 });
+    await gradcheck(([x, gamma, beta]) => layerNorm(x!, gamma!, beta!), [g([3, 6], 10), g([6], 11), g([6], 12)], {
+      eps: 1e-2,
+      rtol: 3e-2,
+      atol: 5e-3,
+    });
   });
 
   it('softmax cross-entropy over class indices', async () => {

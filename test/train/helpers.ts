@@ -2,16 +2,30 @@
 import { expect } from 'vitest';
 import { Random, Tensor } from '../../src/train/index.js';
 
-export function randomTensor(shape: number[], seed: number, opts: { requiresGrad?: boolean; awayFromZero?: number } = {}): Tensor {
+export function randomTensor(
+  shape: number[],
+  seed: number,
+  opts: { requiresGrad?: boolean; awayFromZero?: number } = {},
+): Tensor {
   const rng = new Random(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const data = rng.uniform(n, -1, 1);
-  if (opts.awayFromZero) for (let i = 0; i < n; i++) if (Math.abs(data[i]!) < opts.awayFromZero) data[i] = data[i]! < 0 ? -opts.awayFromZero : opts.awayFromZero;
+  if (opts.awayFromZero)
+    for (let i = 0; i < n; i++)
+      if (Math.abs(data[i]!) < opts.awayFromZero) data[i] = data[i]! < 0 ? -opts.awayFromZero : opts.awayFromZero;
   return Tensor.from(data, shape, { requiresGrad: opts.requiresGrad ?? false });
 }
 
 /** Plain row-major reference GEMM in double: op(A) [m,k] · op(B) [k,n]. */
-export function referenceGemm(a: Float32Array, b: Float32Array, m: number, n: number, k: number, ta = false, tb = false): Float64Array {
+export function referenceGemm(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  ta = false,
+  tb = false,
+): Float64Array {
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -23,7 +37,13 @@ export function referenceGemm(a: Float32Array, b: Float32Array, m: number, n: nu
   return c;
 }
 
-export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, atol: number, what = ''): void {
+export function expectClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  what = '',
+): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     const g = got[i]!;

@@ -1,6 +1,16 @@
 /** An MLP learns a small real problem (two interleaved spirals) and generalises to held-out points. */
 import { describe, expect, it } from 'vitest';
-import { AdamW, clipGradNorm, mlp, Random, SGD, softmaxCrossEntropy, Tensor, type Optimizer, type Sequential } from '../../src/train/index.js';
+import {
+  AdamW,
+  clipGradNorm,
+  mlp,
+  Random,
+  SGD,
+  softmaxCrossEntropy,
+  Tensor,
+  type Optimizer,
+  type Sequential,
+} from '../../src/train/index.js';
 
 /** Two spirals of `n` points each, class 0 and class 1, with a little noise. */
 function spirals(n: number, seed: number): { x: Float32Array; y: Int32Array } {
@@ -57,7 +67,12 @@ describe('an MLP learns two spirals', () => {
 
   it('with SGD, Nesterov momentum and gradient clipping, on GELU and LayerNorm', async () => {
     const model = mlp([2, 64, 64, 2], { seed: 8, activation: 'gelu', layerNorm: true });
-    const losses = await train(model, new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-5 }), 400, 1.0);
+    const losses = await train(
+      model,
+      new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-5 }),
+      400,
+      1.0,
+    );
     expect(losses.at(-1)!).toBeLessThan(0.25 * losses[0]!);
     expect(await heldOut(model)).toBeGreaterThan(0.9);
   });

@@ -26,7 +26,8 @@ function lacking(): string | null {
 }
 
 const missing = lacking();
-if (missing === null) console.log('nccl-backend.test.ts: skipped: this machine has a GPU and NCCL (test/train/cuda.test.ts covers it)');
+if (missing === null)
+  console.log('nccl-backend.test.ts: skipped: this machine has a GPU and NCCL (test/train/cuda.test.ts covers it)');
 
 describe.skipIf(missing === null)(`the 'nccl' backend without a GPU or NCCL (${missing})`, () => {
   let embedded: EmbeddedCluster;
@@ -45,11 +46,14 @@ describe.skipIf(missing === null)(`the 'nccl' backend without a GPU or NCCL (${m
   });
 
   it('an endpoint fails at once, naming every missing piece', async () => {
-    const err = await ncclBackend({ rank: 0, size: 2, token: 't', host: '127.0.0.1', log: logger('test') }).catch((e: unknown) => e);
+    const err = await ncclBackend({ rank: 0, size: 2, token: 't', host: '127.0.0.1', log: logger('test') }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DeviceUnavailableError);
     const message = (err as Error).message;
     expect(message).toMatch(/collective backend 'nccl' cannot run on rank 0/);
-    if (nativeAddon().info().cuda.devices === 0) expect(message).toMatch(/no NVIDIA GPU was found|no CUDA library is loaded/);
+    if (nativeAddon().info().cuda.devices === 0)
+      expect(message).toMatch(/no NVIDIA GPU was found|no CUDA library is loaded/);
     expect(message).toMatch(/NCCL \(libnccl\.so\.2\) could not be loaded|no NVIDIA GPU/);
   });
 

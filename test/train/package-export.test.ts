@@ -10,7 +10,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 describe('troupe/train', () => {
   it('is importable from outside the repo and runs a matmul in the built addon', async () => {
-    expect(existsSync(path.join(ROOT, 'dist/src/train/index.js')), 'run `npm run build` first (npm test does)').toBe(true);
+    expect(existsSync(path.join(ROOT, 'dist/src/train/index.js')), 'run `npm run build` first (npm test does)').toBe(
+      true,
+    );
     const dir = mkdtempSync(path.join(os.tmpdir(), 'troupe-train-user-'));
     try {
       mkdirSync(path.join(dir, 'node_modules'));
@@ -25,7 +27,9 @@ describe('troupe/train', () => {
         ].join('\n'),
       );
       const out = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, ['main.js'], { cwd: dir, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+        execFile(process.execPath, ['main.js'], { cwd: dir, timeout: 30_000 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        ),
       );
       expect(JSON.parse(out.trim())).toEqual([7, 10, 15, 22]);
     } finally {

@@ -73,8 +73,28 @@ describe('schedules', () => {
     expect(() => parseAction('2STEP4')).toThrow(/not an action/);
     const s = oneFOneB(2, 2);
     const json = scheduleToJson(s);
-    expect(json.ranks[0]).toEqual(['0F0', '0SEND_F0', '0F1', '0SEND_F1', '0RECV_B0', '0B0', '0RECV_B1', '0B1', '0STEP']);
-    expect(json.ranks[1]).toEqual(['1RECV_F0', '1F0', '1B0', '1RECV_F1', '1SEND_B0', '1F1', '1B1', '1SEND_B1', '1STEP']);
+    expect(json.ranks[0]).toEqual([
+      '0F0',
+      '0SEND_F0',
+      '0F1',
+      '0SEND_F1',
+      '0RECV_B0',
+      '0B0',
+      '0RECV_B1',
+      '0B1',
+      '0STEP',
+    ]);
+    expect(json.ranks[1]).toEqual([
+      '1RECV_F0',
+      '1F0',
+      '1B0',
+      '1RECV_F1',
+      '1SEND_B0',
+      '1F1',
+      '1B1',
+      '1SEND_B1',
+      '1STEP',
+    ]);
     expect(scheduleFromText('1f1b', json.ranks, 2)).toEqual({ ...s });
   });
 
@@ -96,19 +116,38 @@ describe('schedules', () => {
       }
       return [];
     };
-    expect(problems([['0F0', '0SEND_F0', '0RECV_B0', '0B0', '0STEP'], ['1F0', '1B0', '1SEND_B0', '1STEP']])).toEqual(
-      expect.arrayContaining([expect.stringMatching(/1F0 \(position 0\) runs before the activation of microbatch 0 is received/), expect.stringMatching(/0SEND_F0 is never received/)]),
+    expect(
+      problems([
+        ['0F0', '0SEND_F0', '0RECV_B0', '0B0', '0STEP'],
+        ['1F0', '1B0', '1SEND_B0', '1STEP'],
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/1F0 \(position 0\) runs before the activation of microbatch 0 is received/),
+        expect.stringMatching(/0SEND_F0 is never received/),
+      ]),
     );
-    expect(problems([['0B0', '0F0', '0STEP']])).toEqual([expect.stringMatching(/0B0 \(position 0\) runs before the forward/)]);
-    expect(problems([['0F0', '0STEP', '0B0']])).toEqual([expect.stringMatching(/0STEP \(position 1\) comes before the rank's backward of microbatch 0/)]);
-    expect(problems([['0F0', '0F0', '0B0', '0STEP']])).toEqual(expect.arrayContaining([expect.stringMatching(/0F0 appears twice/), expect.stringMatching(/runs F of microbatch 0 2 times/)]));
+    expect(problems([['0B0', '0F0', '0STEP']])).toEqual([
+      expect.stringMatching(/0B0 \(position 0\) runs before the forward/),
+    ]);
+    expect(problems([['0F0', '0STEP', '0B0']])).toEqual([
+      expect.stringMatching(/0STEP \(position 1\) comes before the rank's backward of microbatch 0/),
+    ]);
+    expect(problems([['0F0', '0F0', '0B0', '0STEP']])).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/0F0 appears twice/),
+        expect.stringMatching(/runs F of microbatch 0 2 times/),
+      ]),
+    );
     expect(problems([['0F0', '0B0']])).toEqual([expect.stringMatching(/rank 0 steps its optimizer 0 times/)]);
     // Both stages send before they receive: fine when sends are buffered, a deadlock when they block.
     const crossed = [
       ['0F0', '0SEND_F0', '0F1', '0SEND_F1', '0RECV_B0', '0B0', '0RECV_B1', '0B1', '0STEP'],
       ['1RECV_F0', '1F0', '1B0', '1SEND_B0', '1RECV_F1', '1F1', '1B1', '1SEND_B1', '1STEP'],
     ];
-    expect(problems(crossed, 2)).toEqual([expect.stringMatching(/deadlocks with rendezvous sends: rank 0 waits at 0SEND_F1, rank 1 waits at 1SEND_B0/)]);
+    expect(problems(crossed, 2)).toEqual([
+      expect.stringMatching(/deadlocks with rendezvous sends: rank 0 waits at 0SEND_F1, rank 1 waits at 1SEND_B0/),
+    ]);
     expect(simulate(scheduleFromText('crossed', crossed, 2), { sendMode: 'buffered' }).makespan).toBeGreaterThan(0);
   });
 });
@@ -144,7 +183,9 @@ describe('partitioner', () => {
   });
   it('an impossible split is an error naming the layers', () => {
     expect(() => partition(layers, 6)).toThrow(/cannot split 5 layer\(s\) into 6 stages.*fc1, relu1, fc2, relu2, fc3/);
-    expect(() => partition(layers, 3, { method: 'explicit', boundaries: [3, 3] })).toThrow(/stage 1 would run from layer 3 \(relu2\)/);
+    expect(() => partition(layers, 3, { method: 'explicit', boundaries: [3, 3] })).toThrow(
+      /stage 1 would run from layer 3 \(relu2\)/,
+    );
     expect(() => partition(layers, 2, { method: 'explicit', boundaries: [] })).toThrow(/must list 1 layer index/);
   });
 });
@@ -157,7 +198,19 @@ describe('troupe pipeline show', () => {
     expect(grid.stdout).toMatch(/bubble 27\.3%/);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'troupe-svg-'));
     const file = path.join(dir, 'gpipe.svg');
-    const json = await runCliToEnd(['pipeline', 'show', '--schedule', 'gpipe', '-p', '2', '-m', '3', '--json', '--svg', file]);
+    const json = await runCliToEnd([
+      'pipeline',
+      'show',
+      '--schedule',
+      'gpipe',
+      '-p',
+      '2',
+      '-m',
+      '3',
+      '--json',
+      '--svg',
+      file,
+    ]);
     const parsed = JSON.parse(json.stdout) as { ranks: string[][]; bubble: number };
     expect(parsed.ranks[1]![0]).toBe('1RECV_F0');
     close(parsed.bubble, 1 / 4);

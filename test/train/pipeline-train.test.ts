@@ -51,18 +51,39 @@ function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): nu
   return worst;
 }
 
-async function compare(opts: Partial<PipelineOptions> & { stages: number; schedule: PipelineOptions['schedule']; microbatches: number }): Promise<number> {
+async function compare(
+  opts: Partial<PipelineOptions> & { stages: number; schedule: PipelineOptions['schedule']; microbatches: number },
+): Promise<number> {
   const steps = 3;
   const optimizer = { type: 'adamw' as const, lr: 1e-2 };
   const batchSize = 32;
   const piped = mlp(sizes, { seed: 5 });
-  const result = await trainPipeline(cluster, { model: piped, data: { train: data }, steps, batchSize, optimizer, seed: 2, ...opts });
+  const result = await trainPipeline(cluster, {
+    model: piped,
+    data: { train: data },
+    steps,
+    batchSize,
+    optimizer,
+    seed: 2,
+    ...opts,
+  });
   const local = mlp(sizes, { seed: 5 });
-  await trainSingleProcess(local, data, { microbatches: opts.microbatches, batchSize, steps, optimizer, seed: 2, dataParallel: opts.dataParallel });
+  await trainSingleProcess(local, data, {
+    microbatches: opts.microbatches,
+    batchSize,
+    steps,
+    optimizer,
+    seed: 2,
+    dataParallel: opts.dataParallel,
+  });
   const reference = new Map(local.namedParameters().map(([k, p]) => [k, p.toFloat32Array()]));
   expect(result.steps).toBe(steps);
   // Training moved the weights (a comparison of two untouched models would prove nothing).
-  const initial = new Map(mlp(sizes, { seed: 5 }).namedParameters().map(([k, p]) => [k, p.toFloat32Array()]));
+  const initial = new Map(
+    mlp(sizes, { seed: 5 })
+      .namedParameters()
+      .map(([k, p]) => [k, p.toFloat32Array()]),
+  );
   expect(maxDiff(initial, reference)).toBeGreaterThan(1e-3);
   return maxDiff(result.weights, reference);
 }
@@ -86,14 +107,35 @@ describe('pipeline training equals single-process training', () => {
 describe('pipeline errors', () => {
   it('shapes between stages are checked before training, naming the layer', async () => {
     const bad = new Sequential(new Linear(16, 32), new ReLU(), new Linear(24, 4));
-    await expect(trainPipeline(cluster, { model: bad, stages: 2, schedule: '1f1b', microbatches: 2, data: { train: data }, optimizer: { type: 'sgd', lr: 0.1 } })).rejects.toThrow(
-      /layer 2:Linear\(24→4\) expects 24 input features but layer 1:ReLU gives 32/,
-    );
     await expect(
-      trainPipeline(cluster, { model: mlp([16, 8, 4]), stages: 4, schedule: '1f1b', microbatches: 2, data: { train: data }, optimizer: { type: 'sgd', lr: 0.1 } }),
+      trainPipeline(cluster, {
+        model: bad,
+        stages: 2,
+        schedule: '1f1b',
+        microbatches: 2,
+        data: { train: data },
+        optimizer: { type: 'sgd', lr: 0.1 },
+      }),
+    ).rejects.toThrow(/layer 2:Linear\(24→4\) expects 24 input features but layer 1:ReLU gives 32/);
+    await expect(
+      trainPipeline(cluster, {
+        model: mlp([16, 8, 4]),
+        stages: 4,
+        schedule: '1f1b',
+        microbatches: 2,
+        data: { train: data },
+        optimizer: { type: 'sgd', lr: 0.1 },
+      }),
     ).rejects.toThrow(/cannot split 3 layer\(s\) into 4 stages/);
     await expect(
-      trainPipeline(cluster, { model: mlp([16, 8, 4]), stages: 2, schedule: '1f1b', microbatches: 3, data: { train: data }, optimizer: { type: 'sgd', lr: 0.1 } }),
+      trainPipeline(cluster, {
+        model: mlp([16, 8, 4]),
+        stages: 2,
+        schedule: '1f1b',
+        microbatches: 3,
+        data: { train: data },
+        optimizer: { type: 'sgd', lr: 0.1 },
+      }),
     ).rejects.toThrow(/batchSize 128 must be a multiple of microbatches \(3\)/);
   });
 
@@ -122,7 +164,9 @@ describe('pipeline errors', () => {
 /** Kills the process of the pipeline stage with rank `rank` (found through the cluster status). */
 async function killStage(rank: number): Promise<void> {
   const status = await cluster.status();
-  const stages = status.actors.filter((a) => a.className === 'PipelineStage' && a.state === 'ALIVE').sort((a, b) => a.bundleIndex - b.bundleIndex);
+  const stages = status.actors
+    .filter((a) => a.className === 'PipelineStage' && a.state === 'ALIVE')
+    .sort((a, b) => a.bundleIndex - b.bundleIndex);
   const victim = stages[rank];
   if (victim) process.kill(victim.pid, 'SIGKILL');
 }

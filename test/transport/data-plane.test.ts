@@ -7,12 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  InvalidArgumentError,
-  TimeoutError,
-  UnauthenticatedError,
-  UnavailableError,
-} from '../../src/common/errors.js';
+import { InvalidArgumentError, TimeoutError, UnauthenticatedError, UnavailableError } from '../../src/common/errors.js';
 import { DataPlaneClient, DataPlaneServer, type DataPlaneServerOptions } from '../../src/transport/data-plane/index.js';
 import {
   DATA_PLANE,
@@ -60,7 +55,12 @@ async function startServerChild(objects: Record<string, number>): Promise<Server
     lines.length ? Promise.resolve(lines.shift()!) : new Promise<string>((resolve) => waiters.push(resolve));
   const first = await Promise.race([nextLine(), exited.then(() => 'exited')]);
   if (first === 'exited') throw new Error('data-plane child exited before it was ready');
-  return { proc, nextLine, exited, ...(JSON.parse(first) as { address: string; pid: number; sha256: Record<string, string> }) };
+  return {
+    proc,
+    nextLine,
+    exited,
+    ...(JSON.parse(first) as { address: string; pid: number; sha256: Record<string, string> }),
+  };
 }
 
 function vmRssBytes(pid: number): number {
@@ -115,7 +115,13 @@ describe('data plane', () => {
 
   it('round-trips small and empty objects into exactly sized, aligned buffers', async () => {
     const small = pattern(1000, 7);
-    const server = await inProcessServer(new Map([['small', small], ['empty', new Uint8Array(0)], ['f64', new Uint8Array(new Float64Array([1.5, -2, 3e300]).buffer)]]));
+    const server = await inProcessServer(
+      new Map([
+        ['small', small],
+        ['empty', new Uint8Array(0)],
+        ['f64', new Uint8Array(new Float64Array([1.5, -2, 3e300]).buffer)],
+      ]),
+    );
     const c = client();
     const got = await c.pull(server.address, 'small');
     expect(Buffer.from(got).equals(Buffer.from(small))).toBe(true);
@@ -147,7 +153,9 @@ describe('data plane', () => {
   });
 
   it('serves several concurrent pulls on one connection', async () => {
-    const objects = new Map<string, Uint8Array>(Array.from({ length: 6 }, (_, i) => [`o${i}`, pattern(i * 1.5 * MiB + 17, i)] as const));
+    const objects = new Map<string, Uint8Array>(
+      Array.from({ length: 6 }, (_, i) => [`o${i}`, pattern(i * 1.5 * MiB + 17, i)] as const),
+    );
     const server = await inProcessServer(objects);
     const c = client();
     const got = await Promise.all([...objects.keys(), 'o3', 'o0'].map((id) => c.pull(server.address, id)));
@@ -160,7 +168,15 @@ describe('data plane', () => {
 
   it('sends a list of parts as one object equal to their concatenation', async () => {
     // Odd sizes, zero-length parts at the start, middle and end, and parts spanning DATA frames.
-    const parts = [new Uint8Array(0), pattern(13, 1), pattern(1, 2), new Uint8Array(0), pattern(3 * MiB + 5, 3), pattern(1021, 4), new Uint8Array(0)];
+    const parts = [
+      new Uint8Array(0),
+      pattern(13, 1),
+      pattern(1, 2),
+      new Uint8Array(0),
+      pattern(3 * MiB + 5, 3),
+      pattern(1021, 4),
+      new Uint8Array(0),
+    ];
     const whole = Buffer.concat(parts);
     const objects = new Map<string, readonly Uint8Array[]>([
       ['parts', parts],
@@ -197,7 +213,12 @@ describe('data plane', () => {
       },
     });
     const c = client();
-    await Promise.all([c.pull(server.address, 'a'), c.pull(server.address, 'b'), c.pull(server.address, 'a'), c.pull(server.address, 'empty')]);
+    await Promise.all([
+      c.pull(server.address, 'a'),
+      c.pull(server.address, 'b'),
+      c.pull(server.address, 'a'),
+      c.pull(server.address, 'empty'),
+    ]);
     await c.pull(server.address, 'missing').catch(() => undefined);
     expect(sha(await c.pull(server.address, 'b'))).toBe(sha(objects.get('b') as Uint8Array));
     expect(served.sort()).toEqual(['a', 'a', 'b', 'b', 'empty']);
@@ -242,7 +263,10 @@ describe('data plane', () => {
     const objects = new Map<string, Uint8Array | readonly Uint8Array[]>();
     const expected = new Map<string, string>();
     for (let i = 0; i < 8; i++) {
-      const parts = i % 2 === 0 ? [pattern(i * 300_001 + 3, i)] : [pattern(i * 100_003, i), new Uint8Array(0), pattern(777 * i + 1, i + 50)];
+      const parts =
+        i % 2 === 0
+          ? [pattern(i * 300_001 + 3, i)]
+          : [pattern(i * 100_003, i), new Uint8Array(0), pattern(777 * i + 1, i + 50)];
       objects.set(`o${i}`, i % 4 === 0 ? parts[0]! : parts);
       expected.set(`o${i}`, sha(Buffer.concat(parts)));
     }
@@ -304,7 +328,10 @@ describe('data plane', () => {
     pulling.catch(() => undefined);
     expect(await child.nextLine()).toBe('pull huge');
     child.proc.kill('SIGKILL');
-    const err = await pulling.then(() => undefined, (e: unknown) => e);
+    const err = await pulling.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as Error).message).toContain(child.address);
     expect((await c.pull(other.address, 'ok')).byteLength).toBe(10);
@@ -313,7 +340,9 @@ describe('data plane', () => {
   it('refuses a wrong token, logs it, and keeps serving others', async () => {
     const { log, lines } = capturingLog();
     const server = await inProcessServer(new Map([['a', pattern(100, 3)]]), log);
-    const err = await client('wrong').pull(server.address, 'a').catch((e: unknown) => e);
+    const err = await client('wrong')
+      .pull(server.address, 'a')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnauthenticatedError);
     expect(lines.join('')).toContain('wrong cluster token');
     // A first frame that is not HELLO is refused the same way.
@@ -344,7 +373,12 @@ describe('data plane', () => {
     unknown.socket.write(Buffer.concat([hello, bad]));
     await unknown.closed;
     const text = lines.join('');
-    for (const why of ['bad magic', 'exceeds the cap', 'object id of 5000 bytes', 'unexpected frame type unknown(99)']) {
+    for (const why of [
+      'bad magic',
+      'exceeds the cap',
+      'object id of 5000 bytes',
+      'unexpected frame type unknown(99)',
+    ]) {
       expect(text).toContain(why);
     }
     expect((await client().pull(server.address, 'a')).byteLength).toBe(100);
@@ -352,14 +386,23 @@ describe('data plane', () => {
 
   it('fails pulls from a server that breaks the protocol', async () => {
     const replies: Record<string, (id: number) => Buffer> = {
-      overrun: (id) => Buffer.concat([encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10)), encodeFrame(FrameType.DATA, id, Buffer.alloc(20))]),
+      overrun: (id) =>
+        Buffer.concat([
+          encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10)),
+          encodeFrame(FrameType.DATA, id, Buffer.alloc(20)),
+        ]),
       'overrun-later': (id) =>
         Buffer.concat([
           encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10)),
           encodeFrame(FrameType.DATA, id, Buffer.alloc(6)),
           encodeFrame(FrameType.DATA, id, Buffer.alloc(6)),
         ]),
-      short: (id) => Buffer.concat([encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10)), encodeFrame(FrameType.DATA, id, Buffer.alloc(4)), encodeFrame(FrameType.DATA_END, id)]),
+      short: (id) =>
+        Buffer.concat([
+          encodeFrame(FrameType.DATA_BEGIN, id, encodeLength(10)),
+          encodeFrame(FrameType.DATA, id, Buffer.alloc(4)),
+          encodeFrame(FrameType.DATA_END, id),
+        ]),
       'no-begin': (id) => encodeFrame(FrameType.DATA, id, Buffer.alloc(4)),
       'bad-magic': () => Buffer.alloc(HEADER_BYTES, 1),
       'pull-frame': (id) => encodeFrame(FrameType.PULL, id, Buffer.from('x')),
@@ -387,7 +430,9 @@ describe('data plane', () => {
       ['bad-magic', 'bad magic'],
       ['pull-frame', 'unexpected frame type PULL'],
     ] as const) {
-      const err = await client().pull(address, name).catch((e: unknown) => e);
+      const err = await client()
+        .pull(address, name)
+        .catch((e: unknown) => e);
       expect(err, name).toBeInstanceOf(UnavailableError);
       expect((err as Error).message, name).toContain('broke the protocol');
       expect((err as Error).message, name).toContain(why);
@@ -494,7 +539,10 @@ describe('data plane', () => {
     expect(d.payloadLeft).toBe(0);
     d.push(Buffer.concat([encodeFrame(FrameType.DATA_END, 7), encodeFrame(FrameType.DATA, 9, Buffer.from('xyz'))]));
     expect([d.payloadLeft, d.frame]).toEqual([0, undefined]); // a complete frame leaves nothing under way
-    expect(seen).toEqual([[7, 'ab........'], [9, 'xyz']]);
+    expect(seen).toEqual([
+      [7, 'ab........'],
+      [9, 'xyz'],
+    ]);
     expect(controls).toEqual([FrameType.DATA_END]);
     expect(() => d.push(encodeFrame(FrameType.HELLO, 0))).toThrow(FrameError);
   });
@@ -528,7 +576,9 @@ describe('data plane', () => {
 
   it('names the object id when it is missing', async () => {
     const server = await inProcessServer(new Map());
-    const err = await client().pull(server.address, 'obj-404').catch((e: unknown) => e);
+    const err = await client()
+      .pull(server.address, 'obj-404')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect((err as Error).message).toContain('obj-404');
     expect((err as Error).message).toContain(server.address);
@@ -544,7 +594,9 @@ describe('data plane', () => {
       return new Promise((r) => silentPeer.close(r));
     });
     const address = `127.0.0.1:${(silentPeer.address() as net.AddressInfo).port}`;
-    const err = await client().pull(address, 'slow-obj', { timeoutMs: 200 }).catch((e: unknown) => e);
+    const err = await client()
+      .pull(address, 'slow-obj', { timeoutMs: 200 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toContain('slow-obj');
     expect((err as Error).message).toContain(address);
@@ -555,7 +607,9 @@ describe('data plane', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const address = `127.0.0.1:${(probe.address() as net.AddressInfo).port}`;
     await new Promise((r) => probe.close(r));
-    const err = await client().pull(address, 'x').catch((e: unknown) => e);
+    const err = await client()
+      .pull(address, 'x')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as Error).message).toContain(address);
   });

@@ -57,10 +57,14 @@ describe('a head and two worker agents as separate processes', () => {
   it('lets another driver process find a named actor and change it', async () => {
     const C = driver.actorClass<Counter>(ACTORS, 'Counter');
     const c = await C.spawn([100], { name: 'shared-counter', namespace: 'team' });
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL('../fixtures/driver.ts', import.meta.url).pathname, 'shared-counter', 'team', '5'], {
-      env: { ...process.env, TROUPE_ADDRESS: cluster.address, TROUPE_TOKEN: cluster.token },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', new URL('../fixtures/driver.ts', import.meta.url).pathname, 'shared-counter', 'team', '5'],
+      {
+        env: { ...process.env, TROUPE_ADDRESS: cluster.address, TROUPE_TOKEN: cluster.token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let errOut = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

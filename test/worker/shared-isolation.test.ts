@@ -57,7 +57,9 @@ describe('shared isolation', () => {
 
   it('200 shared actors spawn together into a few processes, each with its own state', async () => {
     const own = await boxes().spawn(['own']);
-    const many = await Promise.all(Array.from({ length: 200 }, (_, i) => boxes().spawn([`box-${i}`], { isolation: 'shared' })));
+    const many = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => boxes().spawn([`box-${i}`], { isolation: 'shared' })),
+    );
     const pids = new Set(many.map((h) => h.pid));
     expect(pids.size).toBeLessThanOrEqual(2);
     expect(pids.has(own.pid)).toBe(false);

@@ -18,7 +18,9 @@ export interface Dataset {
 
 export function dataset(x: Float32Array, y: Int32Array, features: number, classes: number): Dataset {
   if (x.length !== y.length * features) {
-    throw new InvalidArgumentError(`data has ${x.length} values for ${y.length} labels of ${features} features each`, { context: { field: 'data' } });
+    throw new InvalidArgumentError(`data has ${x.length} values for ${y.length} labels of ${features} features each`, {
+      context: { field: 'data' },
+    });
   }
   return { x, y, features, classes, length: y.length };
 }
@@ -44,7 +46,9 @@ export function loadMnist(options: { seed?: number; train?: number } = {}): { tr
   const total = labels.length;
   const trainCount = options.train ?? 8000;
   if (!Number.isInteger(trainCount) || trainCount < 1 || trainCount >= total) {
-    throw new InvalidArgumentError(`train must be an integer in 1..${total - 1}, got ${trainCount}`, { context: { field: 'train' } });
+    throw new InvalidArgumentError(`train must be an integer in 1..${total - 1}, got ${trainCount}`, {
+      context: { field: 'train' },
+    });
   }
   const order = permutation(total, new Random(options.seed ?? 1));
   const take = (ids: ArrayLike<number>): Dataset => {

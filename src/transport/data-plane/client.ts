@@ -53,7 +53,9 @@ export class DataPlaneClient {
     if (this.closed) return Promise.reject(new ShutDownError('the data-plane client was closed'));
     if (Buffer.byteLength(objectId, 'utf8') > MAX_OBJECT_ID_BYTES) {
       return Promise.reject(
-        new InvalidArgumentError(`objectId must be at most ${MAX_OBJECT_ID_BYTES} bytes of utf-8`, { context: { field: 'objectId' } }),
+        new InvalidArgumentError(`objectId must be at most ${MAX_OBJECT_ID_BYTES} bytes of utf-8`, {
+          context: { field: 'objectId' },
+        }),
       );
     }
     let conn = this.conns.get(address);
@@ -87,7 +89,10 @@ interface Pending {
 
 function splitAddress(address: string): { host: string; port: number } {
   const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
-  if (!m) throw new InvalidArgumentError(`data-plane address must be host:port, got "${address}"`, { context: { field: 'address' } });
+  if (!m)
+    throw new InvalidArgumentError(`data-plane address must be host:port, got "${address}"`, {
+      context: { field: 'address' },
+    });
   return { host: m[1]!, port: Number(m[2]) };
 }
 
@@ -177,7 +182,10 @@ class Connection {
     const where = this.parser.midFrame();
     const closed = where === undefined ? 'connection closed' : `connection closed ${where}`;
     const why = cause ? `: ${cause.message}` : ` (${closed})`;
-    return new UnavailableError(`data-plane peer ${this.address} is unavailable${why}`, { cause, context: { address: this.address } });
+    return new UnavailableError(`data-plane peer ${this.address} is unavailable${why}`, {
+      cause,
+      context: { address: this.address },
+    });
   }
 
   private onControl(h: FrameHeader, payload: Buffer): void {

@@ -63,7 +63,6 @@ export const MAX_OBJECT_ID_BYTES = 4 * 1024;
 export const MAX_DATA_FRAME_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
-
 /**
  * Which frames one side accepts, and how each is read: DATA streamed, the rest collected whole.
  * `maxDataBytes` caps a DATA frame (default MAX_DATA_FRAME_BYTES).

@@ -164,7 +164,9 @@ class Connection {
         if (!this.closing) this.refuse(WireErrorCode.BAD_REQUEST, `malformed frame: ${err.message}`);
       }
     });
-    socket.on('error', (err) => this.opts.log.debug({ peer: this.peer, err: err.message }, 'data-plane connection error'));
+    socket.on('error', (err) =>
+      this.opts.log.debug({ peer: this.peer, err: err.message }, 'data-plane connection error'),
+    );
     socket.on('close', () => {
       const where = this.closing ? undefined : this.parser.midFrame();
       if (where !== undefined) {
@@ -218,11 +220,19 @@ class Connection {
       found = this.opts.provider(objectId);
     } catch (err) {
       this.opts.log.error({ objectId, err: (err as Error).message }, 'data-plane provider threw');
-      this.socket.write(encodeFrame(FrameType.ERROR, id, encodeError(WireErrorCode.INTERNAL, `reading object ${objectId} failed: ${(err as Error).message}`)));
+      this.socket.write(
+        encodeFrame(
+          FrameType.ERROR,
+          id,
+          encodeError(WireErrorCode.INTERNAL, `reading object ${objectId} failed: ${(err as Error).message}`),
+        ),
+      );
       return;
     }
     if (!found) {
-      this.socket.write(encodeFrame(FrameType.ERROR, id, encodeError(WireErrorCode.NOT_FOUND, `object ${objectId} not found`)));
+      this.socket.write(
+        encodeFrame(FrameType.ERROR, id, encodeError(WireErrorCode.NOT_FOUND, `object ${objectId} not found`)),
+      );
       return;
     }
     // A copy of the list, so the provider's array may change afterwards; the bytes are shared.
