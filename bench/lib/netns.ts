@@ -38,7 +38,7 @@ export class NetnsLab {
     this.bridge = `trb${tag}`.slice(0, 15);
     // A /24 in 10.208.0.0/12 picked from the pid; skipped when the host routes it already.
     let third = process.pid % 250;
-    let second = 208 + (Math.floor(process.pid / 250) % 16);
+    const second = 208 + (Math.floor(process.pid / 250) % 16);
     while (ip('route', 'show', `10.${second}.${third}.0/24`).trim()) third = (third + 1) % 250;
     this.subnet = `10.${second}.${third}`;
     this.gateway = `${this.subnet}.1`;

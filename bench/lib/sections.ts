@@ -2,7 +2,7 @@
  * A benchmark section: a named group of figures measured together. A section that throws (or runs
  * past its time limit) is reported as failed rows, so one broken section does not hide the others.
  */
-import { Report, type AddOptions } from './report.js';
+import type { Report, AddOptions } from './report.js';
 
 export interface RowSpec {
   name: string;

@@ -32,7 +32,7 @@ function summary(r: UpResult, file: string, clusterName: string): string {
     `Head: ${r.address}`,
     `Use it: export TROUPE_ADDRESS=${r.address} TROUPE_TOKEN=$(troupe cluster token ${file})`,
   );
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function clusterCommand(): Command {
@@ -50,7 +50,7 @@ export function clusterCommand(): Command {
       const config = loadClusterConfig(file);
       const r = await clusterUp(config, progress);
       if (opts.json)
-        process.stdout.write(JSON.stringify({ ...r, token: undefined, status: undefined }, null, 2) + '\n');
+        process.stdout.write(`${JSON.stringify({ ...r, token: undefined, status: undefined }, null, 2)}\n`);
       else if (r.ok) process.stdout.write(summary(r, file, config.clusterName));
       if (!r.ok) throw new UnavailableError(r.problem, { context: { field: file } });
     });
@@ -79,7 +79,7 @@ export function clusterCommand(): Command {
     .action(async (file: string, opts: { json?: boolean }) => {
       const config = loadClusterConfig(file);
       const { status } = await clusterStatus(config);
-      process.stdout.write(opts.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+      process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
     });
   cmd
     .command('token')
@@ -87,7 +87,7 @@ export function clusterCommand(): Command {
     .description("print the cluster's token (read from the head's host over SSH unless the file sets one)")
     .action(async (file: string) => {
       const { clusterToken } = await import('../launcher/index.js');
-      process.stdout.write((await clusterToken(loadClusterConfig(file))) + '\n');
+      process.stdout.write(`${await clusterToken(loadClusterConfig(file))}\n`);
     });
   return cmd;
 }

@@ -49,7 +49,7 @@ function describe(j: JobInfo): string {
     `  created:    ${when(j.createdAtMs)}   started: ${when(j.startedAtMs)}   ended: ${when(j.endedAtMs)}`,
   ];
   if (j.exitCode >= 0) lines.push(`  exit code:  ${j.exitCode}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 const exitFor = (j: JobInfo): number => (j.state === 'SUCCEEDED' ? 0 : 1);
@@ -129,7 +129,7 @@ export function jobCommand(): Command {
     .action(async (jobId: string, opts: Target & { json?: boolean }) => {
       await withClient(opts, async (c) => {
         const j = await c.status(jobId);
-        process.stdout.write(opts.json ? JSON.stringify(j, null, 2) + '\n' : describe(j));
+        process.stdout.write(opts.json ? `${JSON.stringify(j, null, 2)}\n` : describe(j));
       });
     });
   targetOptions(cmd.command('stop'))
@@ -149,7 +149,7 @@ export function jobCommand(): Command {
     .action(async (opts: Target & { json?: boolean }) => {
       await withClient(opts, async (c) => {
         const jobs = await c.list();
-        if (opts.json) return void process.stdout.write(JSON.stringify(jobs, null, 2) + '\n');
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(jobs, null, 2)}\n`);
         if (jobs.length === 0) return void process.stdout.write('No jobs.\n');
         const rows = [
           ['JOB', 'STATE', 'NODE', 'CREATED', 'ENTRYPOINT'],
@@ -157,7 +157,7 @@ export function jobCommand(): Command {
         ];
         const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
         process.stdout.write(
-          rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n') + '\n',
+          `${rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n')}\n`,
         );
       });
     });

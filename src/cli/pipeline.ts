@@ -34,7 +34,7 @@ export function pipelineShowCommand(flags: PipelineShowFlags): void {
       theoreticalBubble: theoreticalBubble(schedule.p, schedule.m, schedule.v),
       peakInFlight: result.peakInFlight,
     };
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
   process.stdout.write(asciiGrid(schedule, result));

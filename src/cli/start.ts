@@ -179,7 +179,7 @@ function banner(ready: Ready, token: string, printToken: boolean, session: Sessi
       lines.push(`  token: ${token}`, `         (shown once; saved to ${session.tokenFile}, readable only by you)`);
     if (ready.nodeId) lines.push(`  local worker ${ready.nodeId}: ${formatResources(ready.resources)}`);
     lines.push(`  logs:  ${ready.logs}`);
-    lines.push('', 'Join a worker:   troupe start --address ' + ready.address + ' --token <token>');
+    lines.push('', `Join a worker:   troupe start --address ${ready.address} --token <token>`);
     lines.push(
       `Use it:          TROUPE_ADDRESS=${ready.address} TROUPE_TOKEN=<token> node driver.js   # connect() reads both`,
     );
@@ -189,7 +189,7 @@ function banner(ready: Ready, token: string, printToken: boolean, session: Sessi
     );
     lines.push(`  logs: ${ready.logs}`);
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** Starts this same command detached, without --daemon, logging to the session folder. */

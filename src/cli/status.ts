@@ -30,7 +30,7 @@ export async function statusCommand(flags: { address?: string; token?: string; j
   const cluster = await connect({ address, token });
   try {
     const status = await cluster.status();
-    process.stdout.write(flags.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+    process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
   } finally {
     await cluster.shutdown();
   }
@@ -46,7 +46,7 @@ function duration(ms: number): string {
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return (
-    rows
+    `${rows
       .map(
         (r) =>
           '  ' +
@@ -55,7 +55,7 @@ function table(rows: string[][]): string {
             .join('  ')
             .trimEnd(),
       )
-      .join('\n') + '\n'
+      .join('\n')}\n`
   );
 }
 

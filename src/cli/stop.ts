@@ -24,7 +24,7 @@ function isTroupe(pid: number): boolean {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return cmd.includes('troupe') || cmd.includes(path.join('cli', 'main.'));
   } catch {
-    return existsSync(`/proc/${pid}`) === false ? false : true;
+    return existsSync(`/proc/${pid}`) !== false;
   }
 }
 

@@ -284,7 +284,7 @@ export class ActorManager {
 
   private async killOnWorker(actorId: string, nodeId: string): Promise<void> {
     const node = this.nodes.get(nodeId);
-    if (!node || node.state !== 'ALIVE') return;
+    if (node?.state !== 'ALIVE') return;
     try {
       await callUnary(node.client, 'KillActor', { actorId }, 'worker', node.address, 10_000);
     } catch (err) {

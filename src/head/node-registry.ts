@@ -104,7 +104,7 @@ export class NodeRegistry {
   beat(nodeId: string, incarnation: number): boolean {
     const n = this.nodes.get(nodeId);
     // A reloaded node must register again first, so its actors are reconciled.
-    if (!n || n.state !== 'ALIVE' || !n.resumed || (incarnation && n.incarnation !== incarnation)) return false;
+    if (n?.state !== 'ALIVE' || !n.resumed || (incarnation && n.incarnation !== incarnation)) return false;
     n.lastHeartbeatMs = Date.now();
     return true;
   }

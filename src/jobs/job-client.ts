@@ -1,12 +1,4 @@
-/**
- * `JobClient`: submit a driver program with its working directory to a cluster, follow its logs,
- * ask its status, stop it, list jobs. The same operations as `troupe job ...`.
- *
- *   const jobs = new JobClient({ address: 'head:7420', token });
- *   const id = await jobs.submit({ entrypoint: ['node', 'main.js'], workingDir: './app' });
- *   for await (const text of jobs.tailLogs(id)) process.stdout.write(text);
- */
-import type * as grpc from '@grpc/grpc-js';
+
 import { z } from 'zod';
 import { InternalError, InvalidArgumentError, ShutDownError } from '../common/index.js';
 import { checkOptions, field, fieldError, type Fields } from '../common/index.js';

@@ -113,7 +113,7 @@ export async function clusterUp(config: ClusterConfig, progress: Progress): Prom
     );
     const headProbe = probes.get('head')!;
     const headRunning = headProbe.running.some((r) => r.startsWith('head-'));
-    let token = config.token ?? (headRunning ? headProbe.token : undefined) ?? randomBytes(24).toString('base64url');
+    const token = config.token ?? (headRunning ? headProbe.token : undefined) ?? randomBytes(24).toString('base64url');
     if (headRunning && config.token && headProbe.token && headProbe.token !== config.token) {
       return result(
         false,

@@ -4,7 +4,7 @@
  * system-requests.ts and collective-member.ts, and the lifetime of callers' objects in owner-leases.ts.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ActorConstructorError, ActorDiedError, TroupeError, type DeathCause } from '../common/index.js';
+import { ActorConstructorError, ActorDiedError, type TroupeError, type DeathCause } from '../common/index.js';
 import type { Logger } from '../common/index.js';
 import { decode, encode } from '../objects/index.js';
 import { ObjectPlane } from '../objects/index.js';

@@ -1,9 +1,4 @@
-/**
- * The Calls stream of ActorService on an actor host: each caller's stream delivers calls in order
- * to the actors living here, runtime requests go to the host at once, and results are batched per
- * tick and split so that no message exceeds the limit.
- */
-import type * as grpc from '@grpc/grpc-js';
+
 import { InvalidArgumentError, errorToInfo, type TroupeError } from '../common/index.js';
 import { decode, encode } from '../objects/index.js';
 import { hasLargeParts, split } from '../objects/index.js';

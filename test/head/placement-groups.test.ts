@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  InvalidArgumentError,
+  type InvalidArgumentError,
   ResourcesInfeasibleError,
   TimeoutError,
   type Cluster,

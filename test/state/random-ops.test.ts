@@ -109,9 +109,10 @@ function randomMutation(r: Rand, step: number): Mutation {
       return { op: 'claimName', namespace: r.pick(NAMESPACES), name: r.pick(NAMES), actorId: r.pick(ACTORS) };
     case 3:
       return { op: 'releaseName', namespace: r.pick(NAMESPACES), name: r.pick(NAMES), actorId: r.pick(ACTORS) };
-    case 4:
+    case 4: {
       const value = Uint8Array.from({ length: r.int(24) }, () => r.int(256));
       return { op: 'kvPut', namespace: r.pick(NAMESPACES), key: r.pick(KV_KEYS), value };
+    }
     default:
       return { op: 'kvDelete', namespace: r.pick(NAMESPACES), key: r.pick(KV_KEYS) };
   }

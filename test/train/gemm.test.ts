@@ -1,7 +1,7 @@
 /** The two CPU GEMM backends (OpenBLAS and the own blocked kernel) against a reference and each other. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { nativeAddon } from '../../native/index.js';
-import { nativeInfo, setBackend, setThreads, Tensor } from '../../src/train/index.js';
+import { nativeInfo, setBackend, setThreads, type Tensor } from '../../src/train/index.js';
 import { expectClose, randomTensor, referenceGemm } from './helpers.js';
 
 const n = nativeAddon();

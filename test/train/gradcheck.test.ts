@@ -15,7 +15,7 @@ import {
   scale,
   softmaxCrossEntropy,
   sum,
-  Tensor,
+  type Tensor,
 } from '../../src/train/index.js';
 import { expectClose, randomTensor } from './helpers.js';
 

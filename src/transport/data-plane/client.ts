@@ -3,7 +3,7 @@ import {
   InvalidArgumentError,
   ShutDownError,
   TimeoutError,
-  TroupeError,
+  type TroupeError,
   UnauthenticatedError,
   UnavailableError,
 } from '../../common/index.js';
