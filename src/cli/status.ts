@@ -45,18 +45,16 @@ function duration(ms: number): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return (
-    `${rows
-      .map(
-        (r) =>
-          '  ' +
-          r
-            .map((c, i) => c.padEnd(widths[i]!))
-            .join('  ')
-            .trimEnd(),
-      )
-      .join('\n')}\n`
-  );
+  return `${rows
+    .map(
+      (r) =>
+        '  ' +
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 export function formatStatus(s: ClusterStatus): string {

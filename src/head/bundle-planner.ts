@@ -132,7 +132,12 @@ function planBundles(
       const candidates = used.size > 0 ? [...used].map((id) => byId.get(id)).filter((n): n is NodeState => !!n) : nodes;
       for (const n of [...candidates].sort((a, b) => utilisation(b) - utilisation(a) || a.seq - b.seq)) {
         const trial = copyNow(n);
-        if (order.every((i) => fitsNow(trial, bundles[i]!) && (takeFrom(trial, bundles[i]!), true))) {
+        const takeIfFits = (i: number): boolean => {
+          if (!fitsNow(trial, bundles[i]!)) return false;
+          takeFrom(trial, bundles[i]!);
+          return true;
+        };
+        if (order.every(takeIfFits)) {
           for (const i of order) out.set(i, n.id);
           return out;
         }

@@ -349,7 +349,10 @@ export class PlacementGroupManager {
   }
 
   release(a: Allocation): void {
-    if (!a.bundle) return this.scheduler.release(a);
+    if (!a.bundle) {
+      this.scheduler.release(a);
+      return;
+    }
     this.ledger.release({
       nodeId: bundleKey(a.bundle.groupId, a.bundle.index),
       resources: a.resources,

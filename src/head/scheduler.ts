@@ -176,7 +176,7 @@ export class Scheduler {
       node.avail.set(name, Math.min(total, (node.avail.get(name) ?? 0) + units));
     }
     const gpu = back.get(GPU) ?? 0;
-    const perDevice = Math.min(gpu , ONE_GPU);
+    const perDevice = Math.min(gpu, ONE_GPU);
     for (const id of allocation.gpuIds) {
       if (id >= 0 && id < node.devices.length) node.devices[id] = Math.min(ONE_GPU, node.devices[id]! + perDevice);
     }
@@ -192,7 +192,7 @@ export class Scheduler {
     const need = toFixedMap(allocation.resources);
     for (const [name, units] of need) if ((node.avail.get(name) ?? 0) < units) return false;
     const gpu = need.get(GPU) ?? 0;
-    const perDevice = Math.min(gpu , ONE_GPU);
+    const perDevice = Math.min(gpu, ONE_GPU);
     for (const id of allocation.gpuIds) {
       if (id < 0 || id >= node.devices.length || node.devices[id]! < perDevice) return false;
     }

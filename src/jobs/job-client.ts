@@ -1,4 +1,3 @@
-
 import { z } from 'zod';
 import { InternalError, InvalidArgumentError, ShutDownError } from '../common/index.js';
 import { checkOptions, field, fieldError, type Fields } from '../common/index.js';

@@ -245,7 +245,7 @@ function resolve(c: RawConfig, file: string, doc: Document, lc: LineCounter): Cl
     runtimeDir: path.posix.join(runtimeRoot, nodeName),
   });
   const head = node('head', 'head', c.head);
-  const workers = (c.workers ?? []).map((w, i) => node('worker', w.name ?? w.host, w));
+  const workers = (c.workers ?? []).map((w) => node('worker', w.name ?? w.host, w));
   const seen = new Map<string, number>();
   workers.forEach((w, i) => {
     const before = seen.get(w.name);

@@ -172,29 +172,36 @@ const isPlain = (v: object): boolean => {
 
 function visit(v: unknown, on: (r: RefArg) => void, depth = 0): void {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || depth > 64) return;
-  if (v instanceof RefArg) return on(v);
+  if (v instanceof RefArg) {
+    on(v);
+    return;
+  }
   if (Array.isArray(v)) for (const x of v) visit(x, on, depth + 1);
-  else if (v instanceof Map) for (const [k, x] of v) visit(k, on, depth + 1), visit(x, on, depth + 1);
+  else if (v instanceof Map)
+    for (const [k, x] of v) {
+      visit(k, on, depth + 1);
+      visit(x, on, depth + 1);
+    }
   else if (v instanceof Set) for (const x of v) visit(x, on, depth + 1);
   else if (isPlain(v)) for (const k in v) visit((v as Record<string, unknown>)[k], on, depth + 1);
 }
 
-function replace(v: unknown, valueOf: (r: RefArg) => unknown, depth = 0): unknown {
+function replace(v: unknown, valueFor: (r: RefArg) => unknown, depth = 0): unknown {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || depth > 64) return v;
-  if (v instanceof RefArg) return valueOf(v);
+  if (v instanceof RefArg) return valueFor(v);
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = replace(v[i], valueOf, depth + 1);
+    for (let i = 0; i < v.length; i++) v[i] = replace(v[i], valueFor, depth + 1);
   } else if (v instanceof Map) {
-    const entries = [...v].map(([k, x]) => [replace(k, valueOf, depth + 1), replace(x, valueOf, depth + 1)] as const);
+    const entries = [...v].map(([k, x]) => [replace(k, valueFor, depth + 1), replace(x, valueFor, depth + 1)] as const);
     v.clear();
     for (const [k, x] of entries) v.set(k, x);
   } else if (v instanceof Set) {
-    const items = [...v].map((x) => replace(x, valueOf, depth + 1));
+    const items = [...v].map((x) => replace(x, valueFor, depth + 1));
     v.clear();
     for (const x of items) v.add(x);
   } else if (isPlain(v)) {
     const o = v as Record<string, unknown>;
-    for (const k in o) o[k] = replace(o[k], valueOf, depth + 1);
+    for (const k in o) o[k] = replace(o[k], valueFor, depth + 1);
   }
   return v;
 }

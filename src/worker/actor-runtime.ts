@@ -9,6 +9,9 @@ import {
 } from '../common/index.js';
 import type { ObjectLocation } from '../objects/index.js';
 
+/** An actor's method, called with the actor as `this`. */
+type ActorMethod = (this: object, ...args: unknown[]) => unknown;
+
 /** What a finished call produces: an encoded value, a large one waiting on the data plane, or an error. */
 export type Outcome = { value: Buffer } | { stored: ObjectLocation } | { error: ErrorInfo };
 export type Reply = (outcome: Outcome) => void;
@@ -87,7 +90,7 @@ export class ActorInstance {
   }
 
   private run(call: QueuedCall): void {
-    let fn: Function;
+    let fn: ActorMethod;
     let args: unknown[] | Promise<unknown[]>;
     try {
       fn = this.lookup(call.method);
@@ -120,7 +123,7 @@ export class ActorInstance {
     );
   }
 
-  private invoke(call: QueuedCall, fn: Function, args: unknown[]): void {
+  private invoke(call: QueuedCall, fn: ActorMethod, args: unknown[]): void {
     let result: unknown;
     try {
       result = fn.apply(this.instance, Array.isArray(args) ? args : []);
@@ -159,14 +162,14 @@ export class ActorInstance {
     }
   }
 
-  private lookup(method: string): Function {
+  private lookup(method: string): ActorMethod {
     const fn = FORBIDDEN.has(method) || method.startsWith('#') ? undefined : this.instance[method];
     if (typeof fn !== 'function') {
       throw new MethodNotFoundError(`${this.className} has no method '${method}'`, {
         context: { actorId: this.actorId, method },
       });
     }
-    return fn as Function;
+    return fn as ActorMethod;
   }
 
   private failure(method: string, err: unknown): ErrorInfo {

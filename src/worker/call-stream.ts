@@ -1,4 +1,3 @@
-
 import { InvalidArgumentError, errorToInfo, type TroupeError } from '../common/index.js';
 import { decode, encode } from '../objects/index.js';
 import { hasLargeParts, split } from '../objects/index.js';

@@ -101,7 +101,7 @@ describe('spawn option validation', () => {
 
   it('rejects bad options before anything reaches the cluster, naming the field and the rule', async () => {
     const before = (await cluster.status()).actors.length;
-    const { ms } = await timed(async () => {
+    await timed(async () => {
       const unknownKey = await rejection(spawnWith({ numCPUs: 1 }));
       expect(unknownKey).toBeInstanceOf(InvalidArgumentError);
       expect(unknownKey.message).toContain("unknown actor option 'numCPUs'");

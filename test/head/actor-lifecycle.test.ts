@@ -107,7 +107,7 @@ describe('placement', () => {
     expect(waiting.pendingActors).toBe(1);
     expect(waiting.nodes[0]?.available.CPU ?? 0).toBe(0);
 
-    const { ms } = await timed(async () => {
+    await timed(async () => {
       await a.kill();
       await pending;
     });

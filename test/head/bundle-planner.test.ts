@@ -56,7 +56,10 @@ describe('placing bundles', () => {
   it('is all or nothing: a gang that does not fit takes nothing, and never overcommits', () => {
     const strategies: BundleStrategy[] = ['PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD'];
     let seed = 7;
-    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
     const s = cluster([{ CPU: 8, slot: 3 }, { CPU: 6, slot: 2 }, { CPU: 4, slot: 4 }, { CPU: 2 }], [2, 0, 1, 0]);
     const held: Allocation[][] = [];
     for (let step = 0; step < 2000; step++) {

@@ -105,7 +105,7 @@ describe('placement groups on three nodes', () => {
     expect(states.filter((s) => s === 'CREATED')).toHaveLength(20);
     expect(states.filter((s) => s === 'PENDING')).toHaveLength(30);
     expect(await slotsUsed()).toEqual([8, 6, 6]);
-    const pending = groups.find((g, i) => states[i] === 'PENDING')!;
+    const pending = groups.find((_g, i) => states[i] === 'PENDING')!;
     const err = await rejection(pending.ready({ timeoutMs: 200 }));
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err.message).toMatch(/pending/);

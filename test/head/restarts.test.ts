@@ -127,7 +127,7 @@ describe('actor lifetimes', () => {
     const other = await embedded.connect();
     const P = other.actorClass<Phoenix>(ACTORS, 'Phoenix');
     const owned = await P.spawn(['owned'], { maxRestarts: 3 });
-    const detached = await P.spawn(['detached'], { lifetime: 'detached', name: 'survivor' });
+    const _detached = await P.spawn(['detached'], { lifetime: 'detached', name: 'survivor' });
     const ownedId = owned.id;
     await other.shutdown();
     const view = await cluster.getActor<Phoenix>('survivor');

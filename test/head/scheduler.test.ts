@@ -400,7 +400,7 @@ describe('randomized place/release against a model', () => {
           const m = models.get(nodeId)!;
           if (hard) expect(nodeId).toBe(affinity!.nodeId);
           expect(fitsNow(m, r)).toBe(true);
-          expect(gpuIds.length).toBe(gpu === 0 ? 0 : Math.max(gpu , 1));
+          expect(gpuIds.length).toBe(gpu === 0 ? 0 : Math.max(gpu, 1));
           for (const id of gpuIds) {
             m.dev[id]! += gpu >= 1 ? U : fixed('GPU', gpu);
             expect(m.dev[id]).toBeLessThanOrEqual(U);

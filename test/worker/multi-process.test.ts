@@ -47,7 +47,7 @@ describe('a head and two worker agents as separate processes', () => {
 
   it('fails at once when no node can ever fit, naming the resource and the largest node', async () => {
     const C = driver.actorClass<Counter>(ACTORS, 'Counter');
-    const t0 = Date.now();
+    const _t0 = Date.now();
     const err = await C.spawn([0], { numCpus: 3 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ResourcesInfeasibleError);
     expect((err as Error).message).toMatch(/CPU/);
