@@ -50,3 +50,4 @@ export {
 } from './actor-spec.js';
 export type { ActorOptions, CheckedActorSpec, WireActorSpec } from './actor-spec.js';
 export { normalizeModule, toImportable } from './module-specifier.js';
+export { withTimeout } from './timeout.js';

@@ -5,7 +5,7 @@ import {
   InvalidArgumentError,
   NameTakenError,
   ActorDiedError,
-  TimeoutError,
+  withTimeout,
   TroupeError,
   errorToInfo,
   type DeathCause,
@@ -22,7 +22,7 @@ export interface Placer {
   release(allocation: Allocation): void;
   reserve(allocation: Allocation): boolean;
 }
-import type { ValidSpec } from './spec.js';
+import { placementOf, type ValidSpec } from './spec.js';
 
 interface Waiting {
   record: ActorRecord;
@@ -378,30 +378,4 @@ export class ActorManager {
       rec.allocation = undefined;
     }
   }
-}
-
-function placementOf(spec: ValidSpec): PlacementRequest {
-  const req: PlacementRequest = {
-    resources: spec.resources,
-    strategy: spec.schedulingStrategy,
-    nodeAffinity: spec.nodeAffinity,
-  };
-  if (spec.placementGroupId) req.placementGroup = { groupId: spec.placementGroupId, bundleIndex: spec.bundleIndex };
-  return req;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TimeoutError(message)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

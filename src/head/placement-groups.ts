@@ -14,42 +14,14 @@
  * free pool.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { DEFAULT_NAMESPACE, LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD } from '../common/index.js';
-import { InvalidArgumentError, NameTakenError, ResourcesInfeasibleError, StateCorruptError } from '../common/index.js';
+import { DEFAULT_NAMESPACE } from '../common/index.js';
+import { InvalidArgumentError, NameTakenError, ResourcesInfeasibleError } from '../common/index.js';
 import type { Logger } from '../common/index.js';
-import { checkValue, field } from '../common/index.js';
 import type { OpaqueRow } from '../state/index.js';
-import { formatResources, validateResourceRequest, type ResourceMap } from './resources.js';
-import { BUNDLE_STRATEGIES, type BundleStrategy } from './bundle-planner.js';
+import { groupFromRow, groupRow, type PlacementGroupRecord } from './placement-group-record.js';
+import { validateGroup, type CreateGroupRequest } from './placement-group-request.js';
+import { formatResources, type ResourceMap } from './resources.js';
 import { Scheduler, type Allocation, type PlaceResult, type PlacementRequest } from './scheduler.js';
-
-export type PlacementGroupState = 'PENDING' | 'CREATED' | 'RESCHEDULING' | 'REMOVED';
-
-export interface PlacementGroupRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly namespace: string;
-  readonly strategy: BundleStrategy;
-  readonly bundles: ResourceMap[];
-  /** Where each bundle is reserved; undefined while it is not placed. */
-  allocations: Array<Allocation | undefined>;
-  state: PlacementGroupState;
-  /** Why it waits, or why it was removed. */
-  reason: string;
-  readonly ownerId: string;
-  readonly lifetime: '' | 'detached';
-  readonly createdAtMs: number;
-}
-
-export interface CreateGroupRequest {
-  bundles: Array<{ amounts?: Record<string, number> } | null>;
-  strategy: string;
-  name: string;
-  namespace: string;
-  lifetime: string;
-  ownerId: string;
-}
 
 /** What the manager needs from the rest of the head. */
 export interface GroupHooks {
@@ -59,9 +31,6 @@ export interface GroupHooks {
   /** Capacity changed (bundles placed or freed): queued actors may fit now. */
   capacityChanged(): void;
 }
-
-const STRATEGY_FIELD = field(z.enum(BUNDLE_STRATEGIES), `one of ${BUNDLE_STRATEGIES.join(', ')}`);
-const MAX_BUNDLES = 1024;
 
 const bundleKey = (groupId: string, index: number): string => `${groupId}#${index}`;
 
@@ -400,60 +369,4 @@ export class PlacementGroupManager {
       .save(groupRow(g))
       .catch((err) => this.log.warn({ err, groupId: g.id }, 'could not save a placement group'));
   }
-}
-
-/** Checks a group request; errors name the field (`bundles[2].CPU`, `strategy`, ...). */
-export function validateGroup(req: CreateGroupRequest): { bundles: ResourceMap[]; strategy: BundleStrategy } {
-  if (!Array.isArray(req.bundles) || req.bundles.length === 0) {
-    throw new InvalidArgumentError('bundles must be a non-empty list of resource maps, e.g. [{ CPU: 1 }, { CPU: 1 }]', {
-      context: { field: 'bundles' },
-    });
-  }
-  if (req.bundles.length > MAX_BUNDLES) {
-    throw new InvalidArgumentError(
-      `a placement group holds at most ${MAX_BUNDLES} bundles, got ${req.bundles.length}`,
-      { context: { field: 'bundles' } },
-    );
-  }
-  const bundles = req.bundles.map((b, i) => {
-    const r = validateResourceRequest(b?.amounts ?? b ?? {}, `bundles[${i}]`);
-    if (Object.keys(r).length === 0) {
-      throw new InvalidArgumentError(`bundles[${i}] is empty: a bundle must reserve some resource (e.g. { CPU: 1 })`, {
-        context: { field: `bundles[${i}]` },
-      });
-    }
-    return r;
-  });
-  // The client's rules for the same options; '' is "not set" on the wire.
-  checkValue('strategy', req.strategy, STRATEGY_FIELD);
-  if (req.name) checkValue('name', req.name, NAME_FIELD);
-  if (req.namespace) checkValue('namespace', req.namespace, NAMESPACE_FIELD);
-  if (req.lifetime) checkValue('lifetime', req.lifetime, LIFETIME_FIELD);
-  return { bundles, strategy: req.strategy as BundleStrategy };
-}
-
-function groupRow(g: PlacementGroupRecord): OpaqueRow {
-  return {
-    id: g.id,
-    name: g.name,
-    namespace: g.namespace,
-    strategy: g.strategy,
-    bundles: g.bundles,
-    allocations: g.allocations.map((a) => (a ? { nodeId: a.nodeId, resources: a.resources, gpuIds: a.gpuIds } : null)),
-    state: g.state,
-    reason: g.reason,
-    ownerId: g.ownerId,
-    lifetime: g.lifetime,
-    createdAtMs: g.createdAtMs,
-  };
-}
-
-function groupFromRow(row: OpaqueRow): PlacementGroupRecord {
-  const r = row as unknown as Omit<PlacementGroupRecord, 'allocations'> & { allocations: Array<Allocation | null> };
-  if (!Array.isArray(r.bundles) || !Array.isArray(r.allocations) || !BUNDLE_STRATEGIES.includes(r.strategy)) {
-    throw new StateCorruptError(`placement group row ${row.id} is malformed (bundles, allocations or strategy)`, {
-      context: { key: `placementGroups/${row.id}` },
-    });
-  }
-  return { ...r, allocations: r.allocations.map((a) => a ?? undefined) };
 }

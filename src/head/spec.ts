@@ -5,7 +5,7 @@
  */
 import { checkWireActorSpec, type CheckedActorSpec, type WireActorSpec } from '../common/index.js';
 import { validateResourceRequest, type ResourceMap } from './resources.js';
-import type { NodeAffinity, SchedulingStrategy } from './scheduler.js';
+import type { NodeAffinity, PlacementRequest, SchedulingStrategy } from './scheduler.js';
 
 export type { WireActorSpec } from '../common/index.js';
 
@@ -21,4 +21,15 @@ export interface ValidSpec extends CheckedActorSpec {
  */
 export function validateSpec(spec: WireActorSpec | null | undefined): ValidSpec {
   return checkWireActorSpec(spec, (amounts) => validateResourceRequest(amounts, 'resources'));
+}
+
+/** Where the scheduler should look for room for this actor. */
+export function placementOf(spec: ValidSpec): PlacementRequest {
+  const req: PlacementRequest = {
+    resources: spec.resources,
+    strategy: spec.schedulingStrategy,
+    nodeAffinity: spec.nodeAffinity,
+  };
+  if (spec.placementGroupId) req.placementGroup = { groupId: spec.placementGroupId, bundleIndex: spec.bundleIndex };
+  return req;
 }

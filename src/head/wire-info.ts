@@ -1,7 +1,7 @@
 import type { ActorInfo } from '../generated/troupe/v1/ActorInfo.js';
 import type { PlacementGroupInfo } from '../generated/troupe/v1/PlacementGroupInfo.js';
 import type { ActorRecord } from './actor-directory.js';
-import type { PlacementGroupRecord } from './placement-groups.js';
+import type { PlacementGroupRecord } from './placement-group-record.js';
 
 /** An actor record as the `troupe.v1.ActorInfo` message callers receive. */
 export function actorInfo(a: ActorRecord): ActorInfo {
