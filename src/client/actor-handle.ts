@@ -1,0 +1,114 @@
+import { InvalidArgumentError } from '../common/errors.js';
+import type { ObjectRef } from '../objects/ref.js';
+import type { ActorRoute } from './actor-route.js';
+import type { HeadLink } from './head-link.js';
+import type { Invoker } from './invoker.js';
+import { validateActorOptions, type ActorOptions } from './options.js';
+import type { ActorInfo } from './status.js';
+import type { ActorClassType, CallProxy, RefProxy } from './types.js';
+
+/** @internal What classes and handles use of the cluster handle that made them. */
+export interface HandleParts {
+  readonly invoker: Invoker;
+  readonly link: HeadLink;
+}
+
+/** A class bound to a cluster; `spawn` creates actors from it. */
+export class ActorClass<C extends ActorClassType> {
+  /** @internal Made by `cluster.actorClass`. */
+  constructor(
+    private readonly parts: HandleParts,
+    readonly module: string,
+    readonly exportName: string,
+  ) {}
+
+  /** Places and constructs an actor; resolves when its constructor has returned. */
+  async spawn(args: ConstructorParameters<C>, options?: ActorOptions): Promise<ActorHandle<C>> {
+    const opts = validateActorOptions(options);
+    if (!Array.isArray(args)) {
+      throw new InvalidArgumentError('spawn takes the constructor arguments as an array, e.g. spawn([10])', { context: { field: 'args' } });
+    }
+    const info = await this.parts.invoker.createActor(this.module, this.exportName, args, opts);
+    return new ActorHandle<C>(this.parts, info);
+  }
+}
+
+/** Each handle's route, kept off the handle so it is no member users see. */
+const routes = new WeakMap<ActorHandle<ActorClassType>, ActorRoute>();
+
+/** @internal The route a handle calls through (the runtime's own requests to the actor use it too). */
+export function routeOf(handle: ActorHandle<ActorClassType>): ActorRoute {
+  return routes.get(handle)!;
+}
+
+/** A typed reference to a live actor. `call.method(...)` calls it directly, without the head. */
+export class ActorHandle<C extends ActorClassType> {
+  readonly call: CallProxy<C>;
+  /** `ref.method(...)` runs the method and returns an ObjectRef to its result at once; the value stays where it was computed. */
+  readonly ref: RefProxy<C>;
+  private readonly route: ActorRoute;
+
+  /** @internal Made by `spawn` and `cluster.getActor`. */
+  constructor(
+    private readonly parts: HandleParts,
+    info: ActorInfo,
+  ) {
+    const route = parts.invoker.route(info);
+    this.route = route;
+    routes.set(this, route);
+    const invoker = parts.invoker;
+    const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+    this.call = new Proxy({} as CallProxy<C>, {
+      get: (_target, prop) => {
+        // Not thenable, so `await handle.call` is not mistaken for a promise.
+        if (typeof prop !== 'string' || prop === 'then') return undefined;
+        let fn = cache.get(prop);
+        if (!fn) {
+          fn = (...args: unknown[]) => invoker.invoke(route, prop, args);
+          cache.set(prop, fn);
+        }
+        return fn;
+      },
+    });
+    const refCache = new Map<string, (...args: unknown[]) => ObjectRef>();
+    this.ref = new Proxy({} as RefProxy<C>, {
+      get: (_target, prop) => {
+        if (typeof prop !== 'string' || prop === 'then') return undefined;
+        let fn = refCache.get(prop);
+        if (!fn) {
+          fn = (...args: unknown[]) => invoker.invokeToRef(route, prop, args);
+          refCache.set(prop, fn);
+        }
+        return fn;
+      },
+    });
+  }
+
+  get id(): string {
+    return this.route.current.actorId;
+  }
+  get name(): string | undefined {
+    return this.route.current.name || undefined;
+  }
+  get namespace(): string {
+    return this.route.current.namespace;
+  }
+  /** The node it runs on, as last seen by this driver (it changes when the actor restarts elsewhere). */
+  get nodeId(): string {
+    return this.route.current.nodeId;
+  }
+  get pid(): number {
+    return this.route.current.pid;
+  }
+
+  /** Current state from the head (ALIVE, RESTARTING, DEAD with its cause, ...). */
+  state(): Promise<ActorInfo> {
+    return this.parts.link.getActor({ actorId: this.id });
+  }
+
+  /** Kills the actor at once, without restarting it; calls in flight fail with ActorDiedError (killed by the user). */
+  async kill(): Promise<void> {
+    this.route.markKilled();
+    await this.parts.link.killActor(this.id);
+  }
+}
