@@ -1,13 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
-import { TroupeError, UnavailableError, errorFromInfo } from '../common/errors.js';
+import { type TroupeError, UnavailableError, errorFromInfo } from '../common/index.js';
 import type { ActorHostServiceClient } from '../generated/troupe/v1/ActorHostService.js';
 import type { Call } from '../generated/troupe/v1/Call.js';
 import type { CallBatch } from '../generated/troupe/v1/CallBatch.js';
 import type { ResultBatch__Output } from '../generated/troupe/v1/ResultBatch.js';
-import type { ObjectLocation } from '../objects/plane.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, fromServiceError, makeClient } from '../transport/grpc.js';
-import { troupeV1 } from '../transport/protos.js';
-import { messageTooLarge, splitBySize, tooLarge } from '../transport/wire-size.js';
+import type { ObjectLocation } from '../objects/index.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, fromServiceError, makeClient } from '../transport/index.js';
+import { troupeV1 } from '../transport/index.js';
+import { messageTooLarge, splitBySize, tooLarge } from '../transport/index.js';
 
 interface Pending {
   actorId: string;
@@ -172,7 +172,15 @@ export class ActorConnection {
       if (mine.size === 0) return;
       const streamError = err
         ? fromServiceError(err, 'actor', this.address)
-        : fromServiceError({ code: grpc.status.UNAVAILABLE, details: 'stream ended', metadata: new grpc.Metadata() } as grpc.ServiceError, 'actor', this.address);
+        : fromServiceError(
+            {
+              code: grpc.status.UNAVAILABLE,
+              details: 'stream ended',
+              metadata: new grpc.Metadata(),
+            } as grpc.ServiceError,
+            'actor',
+            this.address,
+          );
       // grpc-js says so when it never connected: nothing on this stream reached the actor.
       const maybeDelivered = connected || !/No connection established|ECONNREFUSED/.test(err?.details ?? '');
       for (const seq of mine) {
@@ -193,4 +201,3 @@ export class ActorConnection {
     return stream;
   }
 }
-

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../common/errors.js';
-import type { ObjectRef } from '../objects/ref.js';
+import { InvalidArgumentError } from '../common/index.js';
+import type { ObjectRef } from '../objects/index.js';
 import type { ActorRoute } from './actor-route.js';
 import type { HeadLink } from './head-link.js';
 import type { Invoker } from './invoker.js';
@@ -26,7 +26,9 @@ export class ActorClass<C extends ActorClassType> {
   async spawn(args: ConstructorParameters<C>, options?: ActorOptions): Promise<ActorHandle<C>> {
     const opts = validateActorOptions(options);
     if (!Array.isArray(args)) {
-      throw new InvalidArgumentError('spawn takes the constructor arguments as an array, e.g. spawn([10])', { context: { field: 'args' } });
+      throw new InvalidArgumentError('spawn takes the constructor arguments as an array, e.g. spawn([10])', {
+        context: { field: 'args' },
+      });
     }
     const info = await this.parts.invoker.createActor(this.module, this.exportName, args, opts);
     return new ActorHandle<C>(this.parts, info);

@@ -1,4 +1,4 @@
-import { ActorDiedError, TroupeError, UnavailableError, describeDeath } from '../common/errors.js';
+import { ActorDiedError, TroupeError, UnavailableError, describeDeath } from '../common/index.js';
 import { StreamBrokenError, type ActorConnection, type CallOutcome, type OutgoingCall } from './actor-connection.js';
 import type { ActorInfo } from './status.js';
 
@@ -125,5 +125,8 @@ export class ActorRoute {
 function named(err: ActorDiedError, method: string): ActorDiedError {
   if (err.context.method === method) return err;
   const msg = err.message.replace(/^call to \S+ failed: /, '');
-  return new ActorDiedError(`call to ${method} failed: ${msg}`, { context: { ...err.context, method }, cause: err.cause });
+  return new ActorDiedError(`call to ${method} failed: ${msg}`, {
+    context: { ...err.context, method },
+    cause: err.cause,
+  });
 }

@@ -1,8 +1,8 @@
-import { InvalidArgumentError, ShutDownError, type DeathCause } from '../common/errors.js';
-import { normalizeModule } from '../common/module-specifier.js';
-import { ObjectPlane } from '../objects/plane.js';
-import { ObjectTable, type WaitOptions } from '../objects/owner.js';
-import type { ObjectRef } from '../objects/ref.js';
+import { InvalidArgumentError, ShutDownError, type DeathCause } from '../common/index.js';
+import { normalizeModule } from '../common/index.js';
+import { ObjectPlane } from '../objects/index.js';
+import { ObjectTable, type WaitOptions } from '../objects/index.js';
+import type { ObjectRef } from '../objects/index.js';
 import { ActorClass, ActorHandle, type HandleParts } from './actor-handle.js';
 import type { CollectiveGroupOptions } from './collective-options.js';
 import { formCollectiveGroup, type CollectiveGroupHandle } from './collective-setup.js';
@@ -80,16 +80,23 @@ export class Cluster {
    */
   actorClass<C extends ActorClassType>(module: URL | string, exportName: string): ActorClass<C> {
     if (!(module instanceof URL) && (typeof module !== 'string' || module.length === 0)) {
-      throw new InvalidArgumentError('actorClass needs a module URL, path or package name', { context: { field: 'module' } });
+      throw new InvalidArgumentError('actorClass needs a module URL, path or package name', {
+        context: { field: 'module' },
+      });
     }
     if (typeof exportName !== 'string' || exportName.length === 0) {
-      throw new InvalidArgumentError('actorClass needs the name of the exported class', { context: { field: 'exportName' } });
+      throw new InvalidArgumentError('actorClass needs the name of the exported class', {
+        context: { field: 'exportName' },
+      });
     }
     return new ActorClass<C>(this.parts, normalizeModule(module), exportName);
   }
 
   /** A handle to a live named actor, created by any driver. */
-  async getActor<C extends ActorClassType>(name: string, options: { namespace?: string } = {}): Promise<ActorHandle<C>> {
+  async getActor<C extends ActorClassType>(
+    name: string,
+    options: { namespace?: string } = {},
+  ): Promise<ActorHandle<C>> {
     this.assertOpen();
     const info = await this.link.getActor({ name, namespace: options.namespace ?? this.namespace });
     return new ActorHandle<C>(this.parts, info);
@@ -100,7 +107,10 @@ export class Cluster {
    * Resolves at once with the group, CREATED or PENDING (then `ready()` waits for it); rejects when
    * the cluster can never hold it, naming the strategy and what is missing.
    */
-  async placementGroup(bundles: Array<Record<string, number>>, options?: PlacementGroupOptions): Promise<PlacementGroup> {
+  async placementGroup(
+    bundles: Array<Record<string, number>>,
+    options?: PlacementGroupOptions,
+  ): Promise<PlacementGroup> {
     this.assertOpen();
     const opts = validatePgOptions(options);
     const reply = await this.link.groupOp({
@@ -126,7 +136,12 @@ export class Cluster {
     this.assertOpen();
     const byId = nameOrId.startsWith('pg-');
     const reply = await this.link.groupOp({
-      get: { placementGroupId: byId ? nameOrId : '', name: byId ? '' : nameOrId, namespace: options.namespace ?? this.namespace, waitReadyMs: 0 },
+      get: {
+        placementGroupId: byId ? nameOrId : '',
+        name: byId ? '' : nameOrId,
+        namespace: options.namespace ?? this.namespace,
+        waitReadyMs: 0,
+      },
     });
     return new PlacementGroup(this.groupHost, toPlacementGroupInfo(present(reply.group, 'group')));
   }
@@ -154,7 +169,8 @@ export class Cluster {
   get<T>(refs: readonly ObjectRef<T>[], options?: { timeoutMs?: number }): Promise<T[]>;
   get<T>(refs: ObjectRef<T> | readonly ObjectRef<T>[], options: { timeoutMs?: number } = {}): Promise<T | T[]> {
     if (this.closed) return Promise.reject(new ShutDownError('cannot get: the cluster handle was shut down'));
-    if (Array.isArray(refs)) return Promise.all((refs as readonly ObjectRef<T>[]).map((r) => this.objects.get(r, options)));
+    if (Array.isArray(refs))
+      return Promise.all((refs as readonly ObjectRef<T>[]).map((r) => this.objects.get(r, options)));
     return this.objects.get(refs as ObjectRef<T>, options);
   }
 
@@ -177,7 +193,10 @@ export class Cluster {
    * endpoint of the backend ('tcp' by default), the members connect to each other, and then,
    * inside their methods, `getCollectiveGroup(name)` gives them allreduce, broadcast and the rest.
    */
-  async collectiveGroup(members: readonly ActorHandle<ActorClassType>[], options: CollectiveGroupOptions = {}): Promise<CollectiveGroupHandle> {
+  async collectiveGroup(
+    members: readonly ActorHandle<ActorClassType>[],
+    options: CollectiveGroupOptions = {},
+  ): Promise<CollectiveGroupHandle> {
     this.assertOpen();
     return formCollectiveGroup(this.invoker, members, options);
   }

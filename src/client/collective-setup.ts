@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { TroupeError } from '../common/errors.js';
+import { TroupeError } from '../common/index.js';
 import { systemCall, type SystemRequest } from '../worker/index.js';
 import { ActorHandle, routeOf } from './actor-handle.js';
 import { validateCollectiveOptions, type CollectiveGroupOptions } from './collective-options.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_NAMESPACE, NAMESPACE_FIELD } from '../common/actor-spec.js';
-import { InvalidArgumentError } from '../common/errors.js';
-import { checkOptions, field, type Fields } from '../common/validate.js';
+import { DEFAULT_NAMESPACE, NAMESPACE_FIELD } from '../common/index.js';
+import { InvalidArgumentError } from '../common/index.js';
+import { checkOptions, field, type Fields } from '../common/index.js';
 import { Cluster } from './cluster.js';
 
 export interface ConnectOptions {
@@ -55,9 +55,20 @@ export async function connect(options: ConnectOptions = {}): Promise<Cluster> {
   if (address) {
     const token = options.token ?? (process.env.TROUPE_TOKEN || undefined);
     if (!token) {
-      throw new InvalidArgumentError(`connecting to ${address} needs the cluster token: pass { token } or set TROUPE_TOKEN`, { context: { field: 'token' } });
+      throw new InvalidArgumentError(
+        `connecting to ${address} needs the cluster token: pass { token } or set TROUPE_TOKEN`,
+        { context: { field: 'token' } },
+      );
     }
-    const cluster = new Cluster({ address, token, namespace, maxMessageBytes: options.maxMessageBytes, execArgv, ownerId, headTimeoutMs: options.headTimeoutMs });
+    const cluster = new Cluster({
+      address,
+      token,
+      namespace,
+      maxMessageBytes: options.maxMessageBytes,
+      execArgv,
+      ownerId,
+      headTimeoutMs: options.headTimeoutMs,
+    });
     try {
       await cluster.status(); // fails now, with a clear error, if the address or token is wrong
     } catch (err) {
@@ -77,7 +88,10 @@ function loaderArgv(): string[] {
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if ((a === '--import' || a === '--loader' || a === '--experimental-loader' || a === '--require' || a === '-r') && i + 1 < argv.length) {
+    if (
+      (a === '--import' || a === '--loader' || a === '--experimental-loader' || a === '--require' || a === '-r') &&
+      i + 1 < argv.length
+    ) {
       out.push(a, argv[++i]!);
     } else if (/^--(import|loader|experimental-loader|require)=/.test(a)) {
       out.push(a);

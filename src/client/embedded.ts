@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { configureLogging } from '../common/logger.js';
-import { newSession } from '../common/session.js';
+import { configureLogging } from '../common/index.js';
+import { newSession } from '../common/index.js';
 import { HeadServer } from '../head/index.js';
 import { WorkerAgent } from '../worker/index.js';
 import { Cluster } from './cluster.js';
@@ -21,10 +21,15 @@ export interface EmbeddedOptions {
 }
 
 export async function startEmbedded(
-  options: EmbeddedOptions, namespace: string, ownerId: string, execArgv: string[]): Promise<Cluster> {
+  options: EmbeddedOptions,
+  namespace: string,
+  ownerId: string,
+  execArgv: string[],
+): Promise<Cluster> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const session = newSession('embedded');
-  if (!process.env.TROUPE_LOG_TO_STDERR) configureLogging({ file: path.join(session.logs, `embedded-${process.pid}.log`), name: 'embedded' });
+  if (!process.env.TROUPE_LOG_TO_STDERR)
+    configureLogging({ file: path.join(session.logs, `embedded-${process.pid}.log`), name: 'embedded' });
   const head = new HeadServer({ token, maxMessageBytes: options.maxMessageBytes });
   const headAddress = await head.start();
   const worker = new WorkerAgent({

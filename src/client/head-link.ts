@@ -9,11 +9,11 @@ import type { GetActorRequest } from '../generated/troupe/v1/GetActorRequest.js'
 import type { HeadMessage__Output } from '../generated/troupe/v1/HeadMessage.js';
 import type { PlacementGroupReply__Output } from '../generated/troupe/v1/PlacementGroupReply.js';
 import type { PlacementGroupServiceClient } from '../generated/troupe/v1/PlacementGroupService.js';
-import type { WireActorSpec } from '../common/actor-spec.js';
-import { HeadUnavailableError, ShutDownError, TroupeError } from '../common/errors.js';
-import { callUnary, makeClient, type ReplyOf, type RequestOf, type UnaryName } from '../transport/grpc.js';
-import { MuxClient } from '../transport/mux-stream.js';
-import { troupeV1 } from '../transport/protos.js';
+import type { WireActorSpec } from '../common/index.js';
+import { HeadUnavailableError, ShutDownError, TroupeError } from '../common/index.js';
+import { callUnary, makeClient, type ReplyOf, type RequestOf, type UnaryName } from '../transport/index.js';
+import { MuxClient } from '../transport/index.js';
+import { troupeV1 } from '../transport/index.js';
 import type { GroupOp } from './placement-group.js';
 import { present, toActorInfo, toClusterStatus, type ActorInfo, type ClusterStatus } from './status.js';
 

@@ -1,8 +1,8 @@
-import { toWireActorSpec } from '../common/actor-spec.js';
-import { InvalidArgumentError, ShutDownError } from '../common/errors.js';
-import { decode } from '../objects/codec.js';
-import type { EncodedArgs, ObjectTable, OwnedObject } from '../objects/owner.js';
-import type { ObjectRef } from '../objects/ref.js';
+import { toWireActorSpec } from '../common/index.js';
+import { InvalidArgumentError, ShutDownError } from '../common/index.js';
+import { decode } from '../objects/index.js';
+import type { EncodedArgs, ObjectTable, OwnedObject } from '../objects/index.js';
+import type { ObjectRef } from '../objects/index.js';
 import { ActorConnection, type OutgoingCall } from './actor-connection.js';
 import { ActorRoute, type RouteHost } from './actor-route.js';
 import type { HeadLink } from './head-link.js';
@@ -110,7 +110,12 @@ export class Invoker {
     this.connections.clear();
   }
 
-  private invokeInner(route: ActorRoute, method: string, args: unknown[], into: OwnedObject | undefined): Promise<unknown> {
+  private invokeInner(
+    route: ActorRoute,
+    method: string,
+    args: unknown[],
+    into: OwnedObject | undefined,
+  ): Promise<unknown> {
     if (this.opts.isClosed()) {
       return Promise.reject(new ShutDownError(`cannot call ${method}: the cluster handle was shut down`));
     }
@@ -124,7 +129,8 @@ export class Invoker {
     const refs = enc.refs;
     this.objects.pin(refs);
     const needsPlane = enc.parts !== undefined && !this.objects.plane.started;
-    if (route.chained === 0 && !needsPlane && refs.every((o) => o.status === 'ready')) return this.send(route, method, enc, into);
+    if (route.chained === 0 && !needsPlane && refs.every((o) => o.status === 'ready'))
+      return this.send(route, method, enc, into);
 
     route.chained++;
     const prev = route.sendChain ?? Promise.resolve();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD } from '../common/actor-spec.js';
-import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/errors.js';
-import { checkOptions, checkValue, field, fieldPath, type Fields } from '../common/validate.js';
+import { LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD } from '../common/index.js';
+import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/index.js';
+import { checkOptions, checkValue, field, fieldPath, type Fields } from '../common/index.js';
 import type { PlacementGroupOp } from '../generated/troupe/v1/PlacementGroupOp.js';
 import type { PlacementGroupReply__Output } from '../generated/troupe/v1/PlacementGroupReply.js';
 import { present, toPlacementGroupInfo, type PlacementGroupInfo } from './status.js';
@@ -78,12 +78,17 @@ export class PlacementGroup {
       const info = await this.fetch(wait);
       if (info.state === 'CREATED') return info;
       if (info.state === 'REMOVED') {
-        throw new UnavailableError(`placement group ${this.id} was removed: ${info.reason}`, { context: { placementGroupId: this.id } });
-      }
-      if (Date.now() >= deadline) {
-        throw new TimeoutError(`placement group ${this.id} is not ready after ${timeoutMs} ms: it is ${info.state.toLowerCase()}${info.reason ? `, ${info.reason}` : ''}`, {
+        throw new UnavailableError(`placement group ${this.id} was removed: ${info.reason}`, {
           context: { placementGroupId: this.id },
         });
+      }
+      if (Date.now() >= deadline) {
+        throw new TimeoutError(
+          `placement group ${this.id} is not ready after ${timeoutMs} ms: it is ${info.state.toLowerCase()}${info.reason ? `, ${info.reason}` : ''}`,
+          {
+            context: { placementGroupId: this.id },
+          },
+        );
       }
     }
   }

@@ -1,4 +1,4 @@
-import { InternalError, type DeathCause } from '../common/errors.js';
+import { InternalError, type DeathCause } from '../common/index.js';
 import type { ActorInfo__Output } from '../generated/troupe/v1/ActorInfo.js';
 import type { GetClusterStatusReply__Output } from '../generated/troupe/v1/GetClusterStatusReply.js';
 import type { PlacementGroupInfo__Output } from '../generated/troupe/v1/PlacementGroupInfo.js';

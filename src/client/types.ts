@@ -1,11 +1,14 @@
-import type { ObjectRef } from '../objects/ref.js';
+import type { ObjectRef } from '../objects/index.js';
 
 /** Any class an actor can be made from. */
+// biome-ignore lint/suspicious/noExplicitAny: constructor parameters are contravariant; unknown[] would refuse real classes
 export type ActorClassType = abstract new (...args: any[]) => object;
 
 type MethodKeys<I> = {
+  // biome-ignore lint/suspicious/noExplicitAny: any function's parameters, for the same reason
   [K in keyof I]: I[K] extends (...args: any[]) => unknown ? K : never;
-}[keyof I] & string;
+}[keyof I] &
+  string;
 
 /** Each argument may also be given as a ref to a value of its type; the callee gets the value. */
 export type RefArgs<A extends unknown[]> = { [I in keyof A]: A[I] | ObjectRef<A[I]> };

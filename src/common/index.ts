@@ -1,35 +1,5 @@
 /** The common component's door: what other components may import. */
-export {
-  ActorConstructorError,
-  ActorDiedError,
-  ActorMethodError,
-  ActorNotFoundError,
-  DeviceUnavailableError,
-  ErrorCode,
-  HeadUnavailableError,
-  InternalError,
-  InvalidArgumentError,
-  JobNotFoundError,
-  MessageTooLargeError,
-  MethodNotFoundError,
-  ModuleLoadError,
-  NameTakenError,
-  ObjectFreedError,
-  OwnerDiedError,
-  ResourcesInfeasibleError,
-  SerializationError,
-  ShutDownError,
-  StateCorruptError,
-  StateUnavailableError,
-  TimeoutError,
-  TroupeError,
-  UnauthenticatedError,
-  UnavailableError,
-  describeDeath,
-  errorFromInfo,
-  errorToInfo,
-} from './errors.js';
-export type { DeathCause, ErrorContext, ErrorInfo, TroupeErrorInit } from './errors.js';
+export * from './errors.js';
 export { checkOptions, checkValue, field, fieldError, fieldPath } from './validate.js';
 export type { Field, Fields } from './validate.js';
 export { configureLogging, flushLogs, logger } from './logger.js';

@@ -29,6 +29,9 @@ describe('source files', () => {
     const unexplained = sources
       .filter((s) => s.lines > 400 && !/over 400 lines/i.test(s.opening))
       .map((s) => `${s.file} (${s.lines} lines)`);
-    expect(unexplained, 'split the file along its ideas, or say in its opening comment why it is over 400 lines').toEqual([]);
+    expect(
+      unexplained,
+      'split the file along its ideas, or say in its opening comment why it is over 400 lines',
+    ).toEqual([]);
   });
 });

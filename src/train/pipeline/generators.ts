@@ -12,7 +12,7 @@
  * arrive in another order than the receiver posts them, which strict rendezvous cannot serve. The
  * simulator checks each under the semantics it needs, and shows the deadlock under the other.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 import type { Action, ActionKind, Schedule } from './schedule.js';
 
 export type ScheduleName = 'gpipe' | '1f1b' | 'interleaved';
@@ -20,7 +20,9 @@ export const SCHEDULE_NAMES: readonly ScheduleName[] = ['gpipe', '1f1b', 'interl
 
 function check(name: string, value: number, min: number, field: string): void {
   if (!Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(`${name}: ${field} must be an integer >= ${min}, got ${value}`, { context: { field } });
+    throw new InvalidArgumentError(`${name}: ${field} must be an integer >= ${min}, got ${value}`, {
+      context: { field },
+    });
   }
 }
 
@@ -95,14 +97,23 @@ export function interleaved(p: number, m: number, v: number): Schedule {
   check('interleaved', m, 1, 'm');
   check('interleaved', v, 2, 'v');
   if (m % p !== 0) {
-    throw new InvalidArgumentError(`interleaved: m must be a multiple of p (microbatches go through the chunks in groups of p); got m = ${m}, p = ${p}`, {
-      context: { field: 'm' },
-    });
+    throw new InvalidArgumentError(
+      `interleaved: m must be a multiple of p (microbatches go through the chunks in groups of p); got m = ${m}, p = ${p}`,
+      {
+        context: { field: 'm' },
+      },
+    );
   }
   const total = m * v;
   // k-th forward (backward) of a rank: which microbatch of which chunk.
-  const fwd = (k: number): { mb: number; chunk: number } => ({ mb: Math.floor(k / (p * v)) * p + (k % p), chunk: Math.floor(k / p) % v });
-  const bwd = (k: number): { mb: number; chunk: number } => ({ mb: Math.floor(k / (p * v)) * p + (k % p), chunk: v - 1 - (Math.floor(k / p) % v) });
+  const fwd = (k: number): { mb: number; chunk: number } => ({
+    mb: Math.floor(k / (p * v)) * p + (k % p),
+    chunk: Math.floor(k / p) % v,
+  });
+  const bwd = (k: number): { mb: number; chunk: number } => ({
+    mb: Math.floor(k / (p * v)) * p + (k % p),
+    chunk: v - 1 - (Math.floor(k / p) % v),
+  });
   const ranks = Array.from({ length: p }, (_, r) => {
     const out: Action[] = [];
     const vsOf = (chunk: number): number => chunk * p + r;
@@ -142,6 +153,8 @@ export function makeSchedule(name: string, p: number, m: number, v = 2): Schedul
     case 'interleaved':
       return interleaved(p, m, v);
     default:
-      throw new InvalidArgumentError(`unknown schedule '${name}'; choose one of ${SCHEDULE_NAMES.join(', ')}`, { context: { field: 'schedule' } });
+      throw new InvalidArgumentError(`unknown schedule '${name}'; choose one of ${SCHEDULE_NAMES.join(', ')}`, {
+        context: { field: 'schedule' },
+      });
   }
 }

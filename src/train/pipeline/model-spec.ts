@@ -2,7 +2,7 @@
  * A model as plain data, so that each stage actor can rebuild its own slice of it: the layer
  * kinds and sizes, and the initial parameter values by layer.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 import { GELU, LayerNorm, Linear, ReLU } from '../layers.js';
 import { Sequential, type Module } from '../module.js';
 import type { LayerInfo } from './partition.js';
@@ -16,23 +16,33 @@ export type LayerSpec =
 /** The layers of a Sequential (of Linear, ReLU, GELU and LayerNorm), as data. */
 export function describeLayers(model: Module): LayerSpec[] {
   if (!(model instanceof Sequential)) {
-    throw new InvalidArgumentError('a pipeline model must be a Sequential (for example from mlp([...])) whose layers can be split into stages', {
-      context: { field: 'model' },
-    });
+    throw new InvalidArgumentError(
+      'a pipeline model must be a Sequential (for example from mlp([...])) whose layers can be split into stages',
+      {
+        context: { field: 'model' },
+      },
+    );
   }
   return model.layers.map((l, i) => {
     if (l instanceof Linear) return { type: 'linear', in: l.inFeatures, out: l.outFeatures, bias: l.bias !== null };
     if (l instanceof ReLU) return { type: 'relu' };
     if (l instanceof GELU) return { type: 'gelu' };
     if (l instanceof LayerNorm) return { type: 'layernorm', features: l.features, eps: l.eps };
-    throw new InvalidArgumentError(`layer ${i} (${l.constructor.name}) cannot go into a pipeline stage: stages hold Linear, ReLU, GELU and LayerNorm layers`, {
-      context: { field: `model.layers[${i}]` },
-    });
+    throw new InvalidArgumentError(
+      `layer ${i} (${l.constructor.name}) cannot go into a pipeline stage: stages hold Linear, ReLU, GELU and LayerNorm layers`,
+      {
+        context: { field: `model.layers[${i}]` },
+      },
+    );
   });
 }
 
 export const layerName = (spec: LayerSpec, i: number): string =>
-  spec.type === 'linear' ? `${i}:Linear(${spec.in}→${spec.out})` : spec.type === 'layernorm' ? `${i}:LayerNorm(${spec.features})` : `${i}:${spec.type === 'relu' ? 'ReLU' : 'GELU'}`;
+  spec.type === 'linear'
+    ? `${i}:Linear(${spec.in}→${spec.out})`
+    : spec.type === 'layernorm'
+      ? `${i}:LayerNorm(${spec.features})`
+      : `${i}:${spec.type === 'relu' ? 'ReLU' : 'GELU'}`;
 
 /** What the partitioner balances: each layer's parameter count. */
 export function layerInfos(specs: readonly LayerSpec[]): LayerInfo[] {
@@ -52,8 +62,11 @@ export function checkShapes(specs: readonly LayerSpec[], inputs: number): number
   specs.forEach((s, i) => {
     const wants = s.type === 'linear' ? s.in : s.type === 'layernorm' ? s.features : width;
     if (wants !== width) {
-      const from = i === 0 ? `the data gives ${width} features` : `layer ${layerName(specs[i - 1]!, i - 1)} gives ${width}`;
-      throw new InvalidArgumentError(`layer ${layerName(s, i)} expects ${wants} input features but ${from}`, { context: { field: `model.layers[${i}]` } });
+      const from =
+        i === 0 ? `the data gives ${width} features` : `layer ${layerName(specs[i - 1]!, i - 1)} gives ${width}`;
+      throw new InvalidArgumentError(`layer ${layerName(s, i)} expects ${wants} input features but ${from}`, {
+        context: { field: `model.layers[${i}]` },
+      });
     }
     if (s.type === 'linear') width = s.out;
     widths.push(width);

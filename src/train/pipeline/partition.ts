@@ -2,21 +2,29 @@
  * Splitting a model's layers into pipeline stages: uniformly by layer count, balanced by parameter
  * count (the split that minimises the largest stage), or at explicit boundaries.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 
 export interface LayerInfo {
   name: string;
   params: number;
 }
 
-export type PartitionSpec = { method: 'uniform' } | { method: 'balanced' } | { method: 'explicit'; boundaries: number[] };
+export type PartitionSpec =
+  | { method: 'uniform' }
+  | { method: 'balanced' }
+  | { method: 'explicit'; boundaries: number[] };
 
 /** Stage i gets layers [ranges[i][0], ranges[i][1]). */
 export type StageRanges = Array<[number, number]>;
 
-export function partition(layers: readonly LayerInfo[], stages: number, spec: PartitionSpec = { method: 'balanced' }): StageRanges {
+export function partition(
+  layers: readonly LayerInfo[],
+  stages: number,
+  spec: PartitionSpec = { method: 'balanced' },
+): StageRanges {
   const n = layers.length;
-  if (!Number.isInteger(stages) || stages < 1) throw new InvalidArgumentError(`stages must be an integer >= 1, got ${stages}`, { context: { field: 'stages' } });
+  if (!Number.isInteger(stages) || stages < 1)
+    throw new InvalidArgumentError(`stages must be an integer >= 1, got ${stages}`, { context: { field: 'stages' } });
   if (stages > n) {
     throw new InvalidArgumentError(
       `cannot split ${n} layer(s) into ${stages} stages: every stage needs at least one layer (layers: ${layers.map((l) => l.name).join(', ')})`,
@@ -38,9 +46,12 @@ export function partition(layers: readonly LayerInfo[], stages: number, spec: Pa
     case 'explicit': {
       const b = spec.boundaries;
       if (!Array.isArray(b) || b.length !== stages - 1) {
-        throw new InvalidArgumentError(`explicit boundaries must list ${stages - 1} layer index(es) where stages 1..${stages - 1} start, got ${JSON.stringify(b)}`, {
-          context: { field: 'boundaries' },
-        });
+        throw new InvalidArgumentError(
+          `explicit boundaries must list ${stages - 1} layer index(es) where stages 1..${stages - 1} start, got ${JSON.stringify(b)}`,
+          {
+            context: { field: 'boundaries' },
+          },
+        );
       }
       const cuts = [0, ...b, n];
       for (let i = 1; i < cuts.length; i++) {
@@ -56,7 +67,9 @@ export function partition(layers: readonly LayerInfo[], stages: number, spec: Pa
       return cuts.slice(0, -1).map((a, i) => [a, cuts[i + 1]!] as [number, number]);
     }
     default:
-      throw new InvalidArgumentError(`partition method must be 'uniform', 'balanced' or 'explicit'`, { context: { field: 'method' } });
+      throw new InvalidArgumentError(`partition method must be 'uniform', 'balanced' or 'explicit'`, {
+        context: { field: 'method' },
+      });
   }
 }
 

@@ -9,7 +9,7 @@
  *   "2F0"      rank 2, forward of microbatch 0        "3SEND_F1"  rank 3 sends mb 1's activation on
  *   "1B4:1"    rank 1, backward of mb 4 in chunk 1    "0STEP"     rank 0 steps its optimizer
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 
 export type ActionKind = 'F' | 'B' | 'SEND_F' | 'RECV_F' | 'SEND_B' | 'RECV_B' | 'STEP';
 const KINDS: readonly ActionKind[] = ['SEND_F', 'RECV_F', 'SEND_B', 'RECV_B', 'STEP', 'F', 'B'];
@@ -39,7 +39,10 @@ export interface Schedule {
 export const virtualStage = (s: Pick<Schedule, 'p'>, rank: number, chunk: number): number => chunk * s.p + rank;
 
 /** Rank and chunk that hold virtual stage `vs`. */
-export const holderOf = (s: Pick<Schedule, 'p'>, vs: number): { rank: number; chunk: number } => ({ rank: vs % s.p, chunk: Math.floor(vs / s.p) });
+export const holderOf = (s: Pick<Schedule, 'p'>, vs: number): { rank: number; chunk: number } => ({
+  rank: vs % s.p,
+  chunk: Math.floor(vs / s.p),
+});
 
 export function formatAction(rank: number, a: Action, v = 1): string {
   if (a.kind === 'STEP') return `${rank}STEP`;
@@ -52,16 +55,28 @@ const TEXT = /^(\d+)(SEND_F|RECV_F|SEND_B|RECV_B|STEP|F|B)(\d+)?(?::(\d+))?$/;
 export function parseAction(text: string): { rank: number; action: Action } {
   const m = TEXT.exec(text.trim());
   if (!m || (m[2] === 'STEP') !== (m[3] === undefined)) {
-    throw new InvalidArgumentError(`"${text}" is not an action; write RANK KIND MB[:CHUNK], e.g. "2F0", "3SEND_F1", "1B4:1" or "0STEP" (kinds: ${KINDS.join(', ')})`, {
-      context: { field: 'action' },
-    });
+    throw new InvalidArgumentError(
+      `"${text}" is not an action; write RANK KIND MB[:CHUNK], e.g. "2F0", "3SEND_F1", "1B4:1" or "0STEP" (kinds: ${KINDS.join(', ')})`,
+      {
+        context: { field: 'action' },
+      },
+    );
   }
-  return { rank: Number(m[1]), action: { kind: m[2] as ActionKind, mb: m[3] === undefined ? -1 : Number(m[3]), chunk: Number(m[4] ?? 0) } };
+  return {
+    rank: Number(m[1]),
+    action: { kind: m[2] as ActionKind, mb: m[3] === undefined ? -1 : Number(m[3]), chunk: Number(m[4] ?? 0) },
+  };
 }
 
 /** The schedule as JSON-friendly text: per rank, its actions in the text form. */
 export function scheduleToJson(s: Schedule): { name: string; p: number; m: number; v: number; ranks: string[][] } {
-  return { name: s.name, p: s.p, m: s.m, v: s.v, ranks: s.ranks.map((list, r) => list.map((a) => formatAction(r, a, s.v))) };
+  return {
+    name: s.name,
+    p: s.p,
+    m: s.m,
+    v: s.v,
+    ranks: s.ranks.map((list, r) => list.map((a) => formatAction(r, a, s.v))),
+  };
 }
 
 /** Builds a schedule from the text form (each rank's list must only hold that rank's actions). */
@@ -75,7 +90,10 @@ export function scheduleFromText(name: string, ranks: string[][], m: number, v =
     ranks: ranks.map((list, r) =>
       list.map((t) => {
         const { rank, action } = parseAction(t);
-        if (rank !== r) throw new InvalidArgumentError(`action "${t}" is listed for rank ${r} but names rank ${rank}`, { context: { field: `ranks[${r}]` } });
+        if (rank !== r)
+          throw new InvalidArgumentError(`action "${t}" is listed for rank ${r} but names rank ${rank}`, {
+            context: { field: `ranks[${r}]` },
+          });
         return action;
       }),
     ),

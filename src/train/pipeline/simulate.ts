@@ -8,7 +8,7 @@
  * The run gives the makespan, each rank's busy time, the bubble fraction (idle share of p × makespan)
  * and the peak number of microbatches in flight (forward done, backward not yet) on each rank.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError } from '../../common/index.js';
 import { formatAction, holderOf, virtualStage, type Action, type Schedule } from './schedule.js';
 
 export interface SimulateOptions {
@@ -43,7 +43,10 @@ export interface SimulationResult {
 /** Thrown when a schedule breaks a rule; `problems` lists every one found (the message, the first few). */
 export class ScheduleError extends InvalidArgumentError {
   constructor(readonly problems: string[]) {
-    super(`invalid schedule: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, { context: { field: 'schedule' } });
+    super(
+      `invalid schedule: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,
+      { context: { field: 'schedule' } },
+    );
   }
 }
 
@@ -92,11 +95,14 @@ export function checkSchedule(s: Schedule): string[] {
         steps++;
         const pending = [];
         for (let c = 0; c < s.v; c++) for (let mb = 0; mb < s.m; mb++) if (!done.has(`B${mb}:${c}`)) pending.push(mb);
-        if (pending.length) problems.push(`${name} (position ${i}) comes before the rank's backward of microbatch ${pending[0]}`);
+        if (pending.length)
+          problems.push(`${name} (position ${i}) comes before the rank's backward of microbatch ${pending[0]}`);
         return;
       }
-      if (!Number.isInteger(a.mb) || a.mb < 0 || a.mb >= s.m) return problems.push(`${name}: microbatch ${a.mb} is outside 0..${s.m - 1}`);
-      if (!Number.isInteger(a.chunk) || a.chunk < 0 || a.chunk >= s.v) return problems.push(`${name}: chunk ${a.chunk} is outside 0..${s.v - 1}`);
+      if (!Number.isInteger(a.mb) || a.mb < 0 || a.mb >= s.m)
+        return problems.push(`${name}: microbatch ${a.mb} is outside 0..${s.m - 1}`);
+      if (!Number.isInteger(a.chunk) || a.chunk < 0 || a.chunk >= s.v)
+        return problems.push(`${name}: chunk ${a.chunk} is outside 0..${s.v - 1}`);
       const vs = virtualStage(s, r, a.chunk);
       const tag = `${a.mb}:${a.chunk}`;
       const need = (what: string, why: string): void => {
@@ -119,7 +125,8 @@ export function checkSchedule(s: Schedule): string[] {
       }
       if (done.has(`${a.kind}${tag}`)) problems.push(`${name} appears twice on rank ${r}`);
       done.add(`${a.kind}${tag}`);
-      if (a.kind === 'F' || a.kind === 'B') seen.set(`${a.kind}:${vs}:${a.mb}`, (seen.get(`${a.kind}:${vs}:${a.mb}`) ?? 0) + 1);
+      if (a.kind === 'F' || a.kind === 'B')
+        seen.set(`${a.kind}:${vs}:${a.mb}`, (seen.get(`${a.kind}:${vs}:${a.mb}`) ?? 0) + 1);
       const msg = messageKey(s, r, a);
       if (a.kind !== 'F' && a.kind !== 'B') {
         if (!msg) problems.push(`${name} has no peer: there is no stage on that side of virtual stage ${vs}`);
@@ -141,7 +148,8 @@ export function checkSchedule(s: Schedule): string[] {
   return problems;
 }
 
-const costOf = (c: number | number[] | undefined, vs: number, dflt: number): number => (c === undefined ? dflt : typeof c === 'number' ? c : (c[vs] ?? dflt));
+const costOf = (c: number | number[] | undefined, vs: number, dflt: number): number =>
+  c === undefined ? dflt : typeof c === 'number' ? c : (c[vs] ?? dflt);
 
 /** Checks and runs the schedule; throws ScheduleError on any problem, deadlock included. */
 export function simulate(s: Schedule, options: SimulateOptions = {}): SimulationResult {
@@ -204,7 +212,9 @@ export function simulate(s: Schedule, options: SimulateOptions = {}): Simulation
     for (let r = 0; r < s.p; r++) while (pc[r]! < s.ranks[r]!.length && run(r)) progress = true;
     if (pc.every((x, r) => x === s.ranks[r]!.length)) break;
     if (!progress) {
-      const stuck = s.ranks.flatMap((list, r) => (pc[r]! < list.length ? [`rank ${r} waits at ${formatAction(r, list[pc[r]!]!, s.v)}`] : []));
+      const stuck = s.ranks.flatMap((list, r) =>
+        pc[r]! < list.length ? [`rank ${r} waits at ${formatAction(r, list[pc[r]!]!, s.v)}`] : [],
+      );
       throw new ScheduleError([`the schedule deadlocks with ${mode} sends: ${stuck.join(', ')}`]);
     }
   }

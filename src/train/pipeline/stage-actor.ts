@@ -5,8 +5,8 @@
  * gradients accumulated over the microbatches, then (after an allreduce across data-parallel
  * replicas) the optimizer step.
  */
-import { InvalidArgumentError } from '../../common/errors.js';
-import { getCollectiveGroup, type CollectiveGroup } from '../../collective/group.js';
+import { InvalidArgumentError } from '../../common/index.js';
+import { getCollectiveGroup, type CollectiveGroup } from '../../collective/index.js';
 import { scale, softmaxCrossEntropy } from '../ops.js';
 import { AdamW, SGD, type Optimizer } from '../optim.js';
 import { nativeAddon } from '../../../native/index.js';
@@ -15,7 +15,9 @@ import type { Sequential } from '../module.js';
 import { buildLayers, type LayerSpec } from './model-spec.js';
 import { parseAction, type Action } from './schedule.js';
 
-export type OptimizerSpec = { type: 'adamw'; lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number } | { type: 'sgd'; lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number };
+export type OptimizerSpec =
+  | { type: 'adamw'; lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number }
+  | { type: 'sgd'; lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number };
 
 export interface ChunkConfig {
   /** Virtual stage this chunk is. */
@@ -92,9 +94,16 @@ export class PipelineStage {
     } else if (o.type === 'adamw') {
       this.optimizer = new AdamW(this.params, { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay });
     } else if (o.type === 'sgd') {
-      this.optimizer = new SGD(this.params, { lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay });
+      this.optimizer = new SGD(this.params, {
+        lr: o.lr,
+        momentum: o.momentum,
+        nesterov: o.nesterov,
+        weightDecay: o.weightDecay,
+      });
     } else {
-      throw new InvalidArgumentError(`optimizer type must be 'adamw' or 'sgd', got '${(o as { type: string }).type}'`, { context: { field: 'optimizer.type' } });
+      throw new InvalidArgumentError(`optimizer type must be 'adamw' or 'sgd', got '${(o as { type: string }).type}'`, {
+        context: { field: 'optimizer.type' },
+      });
     }
   }
 
@@ -105,7 +114,10 @@ export class PipelineStage {
     const pipe = getCollectiveGroup('pipeline', this);
     const m = req.microbatches;
     if (req.indices.length % m !== 0) {
-      throw new InvalidArgumentError(`the batch of ${req.indices.length} samples does not split into ${m} equal microbatches`, { context: { field: 'microbatches' } });
+      throw new InvalidArgumentError(
+        `the batch of ${req.indices.length} samples does not split into ${m} equal microbatches`,
+        { context: { field: 'microbatches' } },
+      );
     }
     const mbSize = req.indices.length / m;
     const stash = new Map<string, Stash>();
@@ -117,7 +129,11 @@ export class PipelineStage {
     let loss = 0;
     const chunkOf = (a: Action) => {
       const c = this.config.chunks[a.chunk];
-      if (!c) throw new InvalidArgumentError(`action for chunk ${a.chunk}, but this stage holds ${this.config.chunks.length}`, { context: { field: 'actions' } });
+      if (!c)
+        throw new InvalidArgumentError(
+          `action for chunk ${a.chunk}, but this stage holds ${this.config.chunks.length}`,
+          { context: { field: 'actions' } },
+        );
       return c;
     };
     const peerRank = (vs: number): number => replica * p + (vs % p);
@@ -126,7 +142,11 @@ export class PipelineStage {
 
     for (const text of req.actions) {
       const { rank, action: a } = parseAction(text);
-      if (rank !== this.config.rank) throw new InvalidArgumentError(`action ${text} is for rank ${rank}, not this stage (rank ${this.config.rank})`, { context: { field: 'actions' } });
+      if (rank !== this.config.rank)
+        throw new InvalidArgumentError(
+          `action ${text} is for rank ${rank}, not this stage (rank ${this.config.rank})`,
+          { context: { field: 'actions' } },
+        );
       if (a.kind === 'STEP') {
         await this.update(req.timeoutMs);
         continue;
@@ -139,7 +159,10 @@ export class PipelineStage {
           const w = performance.now();
           const data = await pipe.recv(peerRank(vs - 1), { tag: tag('F', vs, a.mb), timeoutMs: req.timeoutMs });
           waitMs += performance.now() - w;
-          received.set(`F${key}`, Tensor.from(data as Float32Array, [mbSize, data.length / mbSize], { requiresGrad: true }));
+          received.set(
+            `F${key}`,
+            Tensor.from(data as Float32Array, [mbSize, data.length / mbSize], { requiresGrad: true }),
+          );
           break;
         }
         case 'RECV_B': {
@@ -184,7 +207,10 @@ export class PipelineStage {
         case 'SEND_B': {
           const s = stash.get(key)!;
           const g = s.input.grad;
-          if (!g) throw new InvalidArgumentError(`${text}: no gradient reached this stage's input`, { context: { field: 'actions' } });
+          if (!g)
+            throw new InvalidArgumentError(`${text}: no gradient reached this stage's input`, {
+              context: { field: 'actions' },
+            });
           await pipe.send(g.toFloat32Array(), peerRank(vs - 1), { tag: tag('B', vs - 1, a.mb) });
           break;
         }
@@ -199,7 +225,13 @@ export class PipelineStage {
         }
       }
     }
-    return { loss: this.config.chunks.some((c) => c.vs === this.lastVs) ? loss : null, busyMs, waitMs, wallMs: performance.now() - t0, peakStashBytes };
+    return {
+      loss: this.config.chunks.some((c) => c.vs === this.lastVs) ? loss : null,
+      busyMs,
+      waitMs,
+      wallMs: performance.now() - t0,
+      peakStashBytes,
+    };
   }
 
   /** Current parameter values by global name (`3.weight`). */
@@ -257,7 +289,10 @@ export class PipelineStage {
 
 function take(map: Map<string, Tensor>, key: string, action: string): Tensor {
   const t = map.get(key);
-  if (!t) throw new InvalidArgumentError(`${action} runs before what it needs was received`, { context: { field: 'actions' } });
+  if (!t)
+    throw new InvalidArgumentError(`${action} runs before what it needs was received`, {
+      context: { field: 'actions' },
+    });
   map.delete(key);
   return t;
 }

@@ -6,11 +6,11 @@
  * benchmark's baseline), and `accuracy`.
  */
 import { z } from 'zod';
-import { InvalidArgumentError, TimeoutError, TroupeError, UnavailableError } from '../../common/errors.js';
-import { checkOptions, field, type Fields } from '../../common/validate.js';
-import type { ActorHandle, Cluster } from '../../client/cluster.js';
-import type { PlacementGroup } from '../../client/placement-group.js';
-import type { ActorClassType } from '../../client/types.js';
+import { InvalidArgumentError, TimeoutError, TroupeError, UnavailableError } from '../../common/index.js';
+import { checkOptions, field, type Fields } from '../../common/index.js';
+import type { ActorHandle, Cluster } from '../../client/index.js';
+import type { PlacementGroup } from '../../client/index.js';
+import type { ActorClassType } from '../../client/index.js';
 import { loadMnist, permutation, type Dataset } from '../data/mnist.js';
 import { AdamW, SGD, type Optimizer } from '../optim.js';
 import { scale, softmaxCrossEntropy } from '../ops.js';
@@ -88,9 +88,16 @@ export interface PipelineResult {
 }
 
 const positiveInt = field(z.number().int().min(1), 'an integer >= 1');
-const object = (rule: string) => field(z.custom((v) => typeof v === 'object' && v !== null), rule);
+const object = (rule: string) =>
+  field(
+    z.custom((v) => typeof v === 'object' && v !== null),
+    rule,
+  );
 // Infinity is a fine number of steps.
-const number = field(z.custom((v) => typeof v === 'number' && !Number.isNaN(v)), 'a number');
+const number = field(
+  z.custom((v) => typeof v === 'number' && !Number.isNaN(v)),
+  'a number',
+);
 const FIELDS: Fields<PipelineOptions> = {
   model: object('a Sequential model'),
   stages: positiveInt,
@@ -111,7 +118,10 @@ const FIELDS: Fields<PipelineOptions> = {
   stageResources: field(z.record(z.string(), z.number()), 'an object of resource names to numbers'),
   threadsPerStage: positiveInt,
   stepTimeoutMs: field(z.number().positive(), 'a number > 0'),
-  onStep: field(z.custom((v) => typeof v === 'function'), 'a function'),
+  onStep: field(
+    z.custom((v) => typeof v === 'function'),
+    'a function',
+  ),
   backend: field(z.string().min(1), 'a non-empty string'),
 };
 const REQUIRED = ['model', 'stages', 'schedule', 'microbatches', 'data', 'optimizer'];
@@ -134,32 +144,48 @@ function plan(options: PipelineOptions): Plan {
   const d = options.dataParallel ?? 1;
   const v = options.schedule === 'interleaved' ? (options.chunks ?? 2) : 1;
   if (options.schedule !== 'interleaved' && options.chunks !== undefined && options.chunks !== 1) {
-    throw new InvalidArgumentError(`chunks applies to the 'interleaved' schedule only, not '${options.schedule}'`, { context: { field: 'chunks' } });
+    throw new InvalidArgumentError(`chunks applies to the 'interleaved' schedule only, not '${options.schedule}'`, {
+      context: { field: 'chunks' },
+    });
   }
   if (options.backend === 'nccl' && options.schedule === 'interleaved') {
     // NCCL's sends wait for their receive and ignore tags; interleaving needs sends that do not.
-    throw new InvalidArgumentError("the 'interleaved' schedule needs sends that complete on their own; with backend 'nccl' use 'gpipe' or '1f1b'", {
-      context: { field: 'schedule' },
-    });
+    throw new InvalidArgumentError(
+      "the 'interleaved' schedule needs sends that complete on their own; with backend 'nccl' use 'gpipe' or '1f1b'",
+      {
+        context: { field: 'schedule' },
+      },
+    );
   }
   const batch = options.batchSize ?? 128;
-  if (batch % m !== 0) throw new InvalidArgumentError(`batchSize ${batch} must be a multiple of microbatches (${m})`, { context: { field: 'batchSize' } });
+  if (batch % m !== 0)
+    throw new InvalidArgumentError(`batchSize ${batch} must be a multiple of microbatches (${m})`, {
+      context: { field: 'batchSize' },
+    });
   const data = options.data === 'mnist' ? loadMnist({ seed: options.seed ?? 1 }) : options.data;
-  if (!data || typeof data !== 'object' || !data.train) throw new InvalidArgumentError("data must be 'mnist' or { train, test? } datasets", { context: { field: 'data' } });
+  if (!data || typeof data !== 'object' || !data.train)
+    throw new InvalidArgumentError("data must be 'mnist' or { train, test? } datasets", { context: { field: 'data' } });
   const specs = describeLayers(options.model);
   const widths = checkShapes(specs, data.train.features);
   if (widths.at(-1) !== data.train.classes) {
-    throw new InvalidArgumentError(`the model ends with ${widths.at(-1)} outputs but the data has ${data.train.classes} classes`, { context: { field: 'model' } });
+    throw new InvalidArgumentError(
+      `the model ends with ${widths.at(-1)} outputs but the data has ${data.train.classes} classes`,
+      { context: { field: 'model' } },
+    );
   }
   const ranges = partition(layerInfos(specs), p * v, options.partition ?? { method: 'balanced' });
   if (data.train.length < batch * d) {
-    throw new InvalidArgumentError(`the training data has ${data.train.length} samples, fewer than one step takes (${batch} × ${d} replicas)`, { context: { field: 'batchSize' } });
+    throw new InvalidArgumentError(
+      `the training data has ${data.train.length} samples, fewer than one step takes (${batch} × ${d} replicas)`,
+      { context: { field: 'batchSize' } },
+    );
   }
   return { p, d, v, m, batch, train: data.train, test: data.test, ranges };
 }
 
 /** Where a sibling module is, from sources (tsx) or from the build. */
-const sibling = (name: string): URL => new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const sibling = (name: string): URL =>
+  new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 export async function trainPipeline(cluster: Cluster, options: PipelineOptions): Promise<PipelineResult> {
   const { p, d, v, m, batch, train, test, ranges } = plan(options);
@@ -181,7 +207,11 @@ export async function trainPipeline(cluster: Cluster, options: PipelineOptions):
     const backend = options.backend ?? 'tcp';
     await cluster.collectiveGroup(stages, { name: 'pipeline', backend });
     if (d > 1) {
-      for (let r = 0; r < p; r++) await cluster.collectiveGroup(Array.from({ length: d }, (_, k) => stages[k * p + r]!), { name: 'dp', backend });
+      for (let r = 0; r < p; r++)
+        await cluster.collectiveGroup(
+          Array.from({ length: d }, (_, k) => stages[k * p + r]!),
+          { name: 'dp', backend },
+        );
     }
 
     const perEpoch = Math.floor(train.length / (batch * d));
@@ -239,7 +269,14 @@ async function spawnStages(
   cluster: Cluster,
   pg: PlacementGroup,
   options: PipelineOptions,
-  ctx: { p: number; d: number; v: number; train: Dataset; ranges: Array<[number, number]>; specs: ReturnType<typeof describeLayers> },
+  ctx: {
+    p: number;
+    d: number;
+    v: number;
+    train: Dataset;
+    ranges: Array<[number, number]>;
+    specs: ReturnType<typeof describeLayers>;
+  },
 ): Promise<Array<ActorHandle<typeof PipelineStage>>> {
   const { p, d, v, train, ranges, specs } = ctx;
   const Stage = cluster.actorClass<typeof PipelineStage>(sibling('stage-actor'), 'PipelineStage');
@@ -256,8 +293,22 @@ async function spawnStages(
           return { vs, firstLayer: a, layers: specs.slice(a, b), params: chunkParams[vs] as never };
         });
         const holdsEnds = chunks.some((c) => c.vs === 0 || c.vs === p * v - 1);
-        const config = { rank, replica: Math.floor(i / p), p, d, v, chunks, optimizer: options.optimizer, data: holdsEnds ? data : null, threads };
-        return Stage.spawn([config as unknown as StageConfig], { placementGroup: pg, bundleIndex: i, env: { TROUPE_NUM_THREADS: String(threads) } });
+        const config = {
+          rank,
+          replica: Math.floor(i / p),
+          p,
+          d,
+          v,
+          chunks,
+          optimizer: options.optimizer,
+          data: holdsEnds ? data : null,
+          threads,
+        };
+        return Stage.spawn([config as unknown as StageConfig], {
+          placementGroup: pg,
+          bundleIndex: i,
+          env: { TROUPE_NUM_THREADS: String(threads) },
+        });
       }),
     );
   } finally {
@@ -277,7 +328,11 @@ async function runStep(
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const waiting = stages.map((_, i) => i).filter((i) => !done.has(i));
-      reject(new TimeoutError(`a pipeline step did not finish within ${timeoutMs} ms; still running: ${waiting.map(name).join(', ')}`));
+      reject(
+        new TimeoutError(
+          `a pipeline step did not finish within ${timeoutMs} ms; still running: ${waiting.map(name).join(', ')}`,
+        ),
+      );
     }, timeoutMs);
   });
   try {
@@ -341,15 +396,29 @@ export interface SingleProcessOptions {
  * each replica's batch (each microbatch's loss scaled by 1/m, the replicas' gradients averaged),
  * the same sample order as `trainPipeline`. Returns the losses and samples per second.
  */
-export async function trainSingleProcess(model: Sequential, data: Dataset, o: SingleProcessOptions): Promise<{ losses: number[]; samplesPerSecond: number }> {
+export async function trainSingleProcess(
+  model: Sequential,
+  data: Dataset,
+  o: SingleProcessOptions,
+): Promise<{ losses: number[]; samplesPerSecond: number }> {
   const m = o.microbatches;
   const batch = o.batchSize ?? 128;
   const d = o.dataParallel ?? 1;
   const params = model.parameters();
   const opt: Optimizer =
     o.optimizer.type === 'adamw'
-      ? new AdamW(params, { lr: o.optimizer.lr, betas: o.optimizer.betas, eps: o.optimizer.eps, weightDecay: o.optimizer.weightDecay })
-      : new SGD(params, { lr: o.optimizer.lr, momentum: o.optimizer.momentum, nesterov: o.optimizer.nesterov, weightDecay: o.optimizer.weightDecay });
+      ? new AdamW(params, {
+          lr: o.optimizer.lr,
+          betas: o.optimizer.betas,
+          eps: o.optimizer.eps,
+          weightDecay: o.optimizer.weightDecay,
+        })
+      : new SGD(params, {
+          lr: o.optimizer.lr,
+          momentum: o.optimizer.momentum,
+          nesterov: o.optimizer.nesterov,
+          weightDecay: o.optimizer.weightDecay,
+        });
   const rng = new Random(o.seed ?? 1);
   const perEpoch = Math.floor(data.length / (batch * d));
   const total = Math.min(o.steps ?? Infinity, perEpoch * (o.epochs ?? 1));
@@ -366,10 +435,18 @@ export async function trainSingleProcess(model: Sequential, data: Dataset, o: Si
       for (let k = 0; k < m; k++) {
         const rows = indices.subarray(k * mb, (k + 1) * mb);
         const x = new Float32Array(mb * data.features);
-        rows.forEach((row, j) => x.set(data.x.subarray(row * data.features, (row + 1) * data.features), j * data.features));
+        rows.forEach((row, j) =>
+          x.set(data.x.subarray(row * data.features, (row + 1) * data.features), j * data.features),
+        );
         const input = Tensor.from(x, [mb, data.features]);
         const out = await model.forward(input);
-        const l = await scale(await softmaxCrossEntropy(out, Int32Array.from(rows, (row) => data.y[row]!)), 1 / (m * d));
+        const l = await scale(
+          await softmaxCrossEntropy(
+            out,
+            Int32Array.from(rows, (row) => data.y[row]!),
+          ),
+          1 / (m * d),
+        );
         loss += l.item();
         await l.backward();
         input.free();
