@@ -43,14 +43,7 @@ export function setBackend(backend: GemmBackend): void {
 
 // Pipeline parallelism: schedules, their simulator, the partitioner, and training on stage actors.
 export * from './pipeline/index.js';
-export {
-  trainPipeline,
-  trainSingleProcess,
-  accuracy,
-  type PipelineOptions,
-  type PipelineResult,
-  type StepInfo,
-  type SingleProcessOptions,
-} from './pipeline/train.js';
+export { trainPipeline, type PipelineOptions, type PipelineResult, type StepInfo } from './pipeline/train.js';
+export { trainSingleProcess, accuracy, type SingleProcessOptions } from './pipeline/single-process.js';
 export type { OptimizerSpec } from './pipeline/stage-actor.js';
 export { loadMnist, dataset, type Dataset } from './data/mnist.js';

@@ -11,7 +11,8 @@ import { Linear, ReLU } from '../../src/train/layers.js';
 import { Sequential } from '../../src/train/module.js';
 import { dataset, type Dataset } from '../../src/train/data/mnist.js';
 import { Random } from '../../src/train/random.js';
-import { trainPipeline, trainSingleProcess, type PipelineOptions } from '../../src/train/pipeline/train.js';
+import { trainSingleProcess } from '../../src/train/pipeline/single-process.js';
+import { trainPipeline, type PipelineOptions } from '../../src/train/pipeline/train.js';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 
 let embedded: EmbeddedCluster;
