@@ -25,7 +25,7 @@ const SAME_LAYER = {
   train: ['client'],
   head: [],
   worker: [],
-  objects: ['collective'],
+  collective: ['objects'],
   common: ['generated'],
   native: ['common'],
 };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { TroupeError } from '../common/index.js';
-import { systemCall, type SystemRequest } from '../worker/index.js';
+import { systemCall, type SystemRequest } from '../collective/index.js';
 import { ActorHandle, routeOf } from './actor-handle.js';
 import { validateCollectiveOptions, type CollectiveGroupOptions } from './collective-options.js';
 import type { Invoker } from './invoker.js';

@@ -23,3 +23,4 @@ export type { BackendEndpoint, CollectiveBackend, CollectiveOps, EndpointOptions
 export async function loadCollectiveBackend(name: string): Promise<void> {
   if (name === 'nccl') await import('./nccl.js');
 }
+export { decodeSystemRequest, isSystemMethod, systemCall, type SystemRequest } from './system-requests.js';

@@ -17,7 +17,7 @@ import { CallStreams } from './call-stream.js';
 import type { ActorHostServiceHandlers } from '../generated/troupe/v1/ActorHostService.js';
 import { CollectiveMembership } from './collective-member.js';
 import { OwnerLeases } from './owner-leases.js';
-import type { SystemRequest } from './system-requests.js';
+import type { SystemRequest } from '../collective/index.js';
 
 export interface ActorHostOptions {
   host: string;

@@ -8,7 +8,7 @@ import { decodedRefCount } from '../objects/index.js';
 import type { ActorInstance, CallRequest, Outcome, Reply } from './actor-runtime.js';
 import type { CallsStream, WireBatch, WireCall, WireResult } from './call-wire.js';
 import type { OwnerLeases } from './owner-leases.js';
-import { decodeSystemRequest, isSystemMethod, type SystemRequest } from './system-requests.js';
+import { decodeSystemRequest, isSystemMethod, type SystemRequest } from '../collective/index.js';
 
 /** What the call streams need from the host that serves them. */
 export interface CallHost {

@@ -14,7 +14,7 @@ import {
   type BackendEndpoint,
 } from '../collective/index.js';
 import type { ActorInstance } from './actor-runtime.js';
-import type { SystemRequest } from './system-requests.js';
+import type { SystemRequest } from '../collective/index.js';
 
 type Request<T extends SystemRequest['type']> = Extract<SystemRequest, { type: T }>;
 

@@ -1,3 +1,2 @@
 export { WorkerAgent, type WorkerOptions } from './agent.js';
 export { detectResources, validateCustomResources, type ResourceOverrides } from './detect.js';
-export { systemCall, type SystemRequest } from './system-requests.js';

@@ -17,7 +17,7 @@ import { connect, type Cluster } from '../../src/index.js';
 import { decode, encode } from '../../src/objects/codec.js';
 import { makeClient } from '../../src/transport/grpc.js';
 import { troupeV1 } from '../../src/transport/protos.js';
-import { decodeSystemRequest, systemCall, type SystemRequest } from '../../src/worker/system-requests.js';
+import { decodeSystemRequest, systemCall, type SystemRequest } from '../../src/collective/system-requests.js';
 import type { Counter } from '../fixtures/actors.js';
 import { ACTORS } from '../fixtures/embedded.js';
 
