@@ -4,7 +4,7 @@
  * Layers, highest first; a component may import components of a lower layer, and inside its own layer
  * only those listed after it in `SAME_LAYER` (so the layer stays acyclic):
  *   cli → client / launcher / train → head / worker → objects / collective / jobs → transport / state
- *   → common / native / generated
+ *   → options / common / native / generated
  * Across components, a module imports another component only through its door (`index.ts`);
  * `src/generated` (written by `npm run gen`) has no door.
  */
@@ -16,7 +16,7 @@ const LAYERS = [
   ['head', 'worker'],
   ['objects', 'collective', 'jobs'],
   ['transport', 'state'],
-  ['common', 'native', 'generated'],
+  ['options', 'common', 'native', 'generated'],
 ];
 
 /** Allowed edges inside one layer: key may import each of its values. */
@@ -26,6 +26,7 @@ const SAME_LAYER = {
   head: [],
   worker: [],
   collective: ['objects'],
+  options: ['common', 'generated'],
   common: ['generated'],
   native: ['common'],
 };

@@ -1,7 +1,7 @@
 /** Parsers of flag values, over the shared zod helper: each names the flag and the rule it broke. */
 import { z } from 'zod';
 import { InvalidArgumentError } from '../common/index.js';
-import { checkValue, field, fieldError } from '../common/index.js';
+import { checkValue, field, fieldError } from '../options/index.js';
 
 /** Parses a flag value as a number ≥ min, naming the flag when it is not. */
 export function numberFlag(flag: string, min = 0, integer = false) {

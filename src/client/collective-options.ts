@@ -1,7 +1,7 @@
 /** Options of `cluster.collectiveGroup`, checked with the shared table helper. */
 import { z } from 'zod';
 import { InvalidArgumentError } from '../common/index.js';
-import { checkOptions, field, type Fields } from '../common/index.js';
+import { checkOptions, field, type Fields } from '../options/index.js';
 
 export interface CollectiveGroupOptions {
   /** 'tcp' (default), or 'nccl' where the native core provides it. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_NAMESPACE, NAMESPACE_FIELD } from '../common/index.js';
+import { DEFAULT_NAMESPACE, NAMESPACE_FIELD } from '../options/index.js';
 import { InvalidArgumentError } from '../common/index.js';
-import { checkOptions, field, type Fields } from '../common/index.js';
+import { checkOptions, field, type Fields } from '../options/index.js';
 import { Cluster } from './cluster.js';
 
 export interface ConnectOptions {

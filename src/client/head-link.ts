@@ -9,7 +9,7 @@ import type { GetActorRequest } from '../generated/troupe/v1/GetActorRequest.js'
 import type { HeadMessage__Output } from '../generated/troupe/v1/HeadMessage.js';
 import type { PlacementGroupReply__Output } from '../generated/troupe/v1/PlacementGroupReply.js';
 import type { PlacementGroupServiceClient } from '../generated/troupe/v1/PlacementGroupService.js';
-import type { WireActorSpec } from '../common/index.js';
+import type { WireActorSpec } from '../options/index.js';
 import { HeadUnavailableError, ShutDownError, TroupeError } from '../common/index.js';
 import { callUnary, makeClient, type ReplyOf, type RequestOf, type UnaryName } from '../transport/index.js';
 import { MuxClient } from '../transport/index.js';

@@ -1,4 +1,4 @@
-import { toWireActorSpec } from '../common/index.js';
+import { toWireActorSpec } from '../options/index.js';
 import { InvalidArgumentError, ShutDownError } from '../common/index.js';
 import { decode } from '../objects/index.js';
 import type { EncodedArgs, ObjectTable, OwnedObject } from '../objects/index.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD } from '../common/index.js';
+import { LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD } from '../options/index.js';
 import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/index.js';
-import { checkOptions, checkValue, field, fieldPath, type Fields } from '../common/index.js';
+import { checkOptions, checkValue, field, fieldPath, type Fields } from '../options/index.js';
 import type { PlacementGroupOp } from '../generated/troupe/v1/PlacementGroupOp.js';
 import type { PlacementGroupReply__Output } from '../generated/troupe/v1/PlacementGroupReply.js';
 import { present, toPlacementGroupInfo, type PlacementGroupInfo } from './status.js';

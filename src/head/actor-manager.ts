@@ -1,4 +1,4 @@
-import { DEFAULT_NAMESPACE } from '../common/index.js';
+import { DEFAULT_NAMESPACE } from '../options/index.js';
 import { randomBytes } from 'node:crypto';
 import {
   ActorNotFoundError,

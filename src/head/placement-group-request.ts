@@ -1,13 +1,7 @@
 /** The head's check of a placement group request from the wire: the client's rules, re-applied. */
 import { z } from 'zod';
-import {
-  InvalidArgumentError,
-  LIFETIME_FIELD,
-  NAME_FIELD,
-  NAMESPACE_FIELD,
-  checkValue,
-  field,
-} from '../common/index.js';
+import { InvalidArgumentError } from '../common/index.js';
+import { LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD, checkValue, field } from '../options/index.js';
 import { BUNDLE_STRATEGIES, type BundleStrategy } from './bundle-planner.js';
 import { validateResourceRequest, type ResourceMap } from './resources.js';
 

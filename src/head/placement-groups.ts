@@ -14,7 +14,7 @@
  * free pool.
  */
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_NAMESPACE } from '../common/index.js';
+import { DEFAULT_NAMESPACE } from '../options/index.js';
 import { InvalidArgumentError, NameTakenError, ResourcesInfeasibleError } from '../common/index.js';
 import type { Logger } from '../common/index.js';
 import type { OpaqueRow } from '../state/index.js';

@@ -3,11 +3,11 @@
  * src/common/actor-spec.ts (the client checks options with the same one), with the head's own
  * check of resource maps, which also normalises their amounts.
  */
-import { checkWireActorSpec, type CheckedActorSpec, type WireActorSpec } from '../common/index.js';
+import { checkWireActorSpec, type CheckedActorSpec, type WireActorSpec } from '../options/index.js';
 import { validateResourceRequest, type ResourceMap } from './resources.js';
 import type { NodeAffinity, PlacementRequest, SchedulingStrategy } from './scheduler.js';
 
-export type { WireActorSpec } from '../common/index.js';
+export type { WireActorSpec } from '../options/index.js';
 
 export interface ValidSpec extends CheckedActorSpec {
   resources: ResourceMap;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InternalError, InvalidArgumentError, ShutDownError } from '../common/index.js';
-import { checkOptions, field, fieldError, type Fields } from '../common/index.js';
+import { checkOptions, field, fieldError, type Fields } from '../options/index.js';
 import type { JobInfo__Output } from '../generated/troupe/v1/JobInfo.js';
 import type { JobServiceClient } from '../generated/troupe/v1/JobService.js';
 import { troupeV1 } from '../transport/index.js';

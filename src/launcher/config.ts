@@ -10,7 +10,7 @@ import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../common/index.js';
-import { fieldPath as issuePath } from '../common/index.js';
+import { fieldPath as issuePath } from '../options/index.js';
 
 const name = z
   .string()

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { InvalidArgumentError, StateCorruptError } from '../common/index.js';
-import { field, type Field, type Fields } from '../common/index.js';
+import { field, type Field, type Fields } from '../options/index.js';
 import type { ActorRow, NodeRow, RowTypes, TableName } from './types.js';
 
 export const ROW_SCHEMA_VERSION = 1;

@@ -5,7 +5,7 @@
 import { nativeAddon } from '../../native/index.js';
 import { InvalidArgumentError } from '../common/index.js';
 import { z } from 'zod';
-import { checkOptions, field, type Fields } from '../common/index.js';
+import { checkOptions, field, type Fields } from '../options/index.js';
 import { Tensor, type Parameter } from './tensor.js';
 
 /** The state an optimizer saves: per-parameter tensors by slot name, and plain settings. */

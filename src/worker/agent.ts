@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import os from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTOR_DEFAULTS } from '../common/index.js';
+import { ACTOR_DEFAULTS } from '../options/index.js';
 import { ActorNotFoundError, InvalidArgumentError, TroupeError, type DeathCause } from '../common/index.js';
 import { logger, type Logger } from '../common/index.js';
 import type { NodeServiceClient } from '../generated/troupe/v1/NodeService.js';

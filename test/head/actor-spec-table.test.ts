@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toWireActorSpec, type ActorOptions, type WireActorSpec } from '../../src/common/actor-spec.js';
+import { toWireActorSpec, type ActorOptions, type WireActorSpec } from '../../src/options/index.js';
 import { InvalidArgumentError } from '../../src/common/errors.js';
 import { validateSpec } from '../../src/head/spec.js';
 import { connect, type Cluster } from '../../src/index.js';

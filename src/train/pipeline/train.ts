@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { InvalidArgumentError, TimeoutError, TroupeError, UnavailableError } from '../../common/index.js';
-import { checkOptions, field, type Fields } from '../../common/index.js';
+import { checkOptions, field, type Fields } from '../../options/index.js';
 import type { ActorHandle, Cluster } from '../../client/index.js';
 import type { PlacementGroup } from '../../client/index.js';
 import type { ActorClassType } from '../../client/index.js';

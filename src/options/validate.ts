@@ -5,7 +5,7 @@
  * ("maxRestarts must be an integer >= -1, got 1.5") and an InvalidArgumentError with `context.field`.
  */
 import { z } from 'zod';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 
 /** One field of a table: its schema, and its rule as it reads after "must be". */
 export interface Field {

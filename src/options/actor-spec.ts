@@ -5,7 +5,7 @@
  */
 import type { ActorSpec__Output } from '../generated/troupe/v1/ActorSpec.js';
 import { z } from 'zod';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '../common/index.js';
 import { checkOptions, checkValue, field, type Fields } from './validate.js';
 
 /** Options of `ActorClass.spawn`. All optional; the defaults are given on each. */

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../src/common/errors.js';
-import { checkOptions, checkValue, field, fieldPath, showValue, type Fields } from '../../src/common/validate.js';
+import { showValue } from '../../src/options/validate.js';
+import { checkOptions, checkValue, field, fieldPath, type Fields } from '../../src/options/index.js';
 
 interface Opts {
   numCpus?: number;

@@ -1,6 +1,6 @@
 /** The actor spec's defaults live in one table: what the client sends for empty options is made from it. */
 import { describe, expect, it } from 'vitest';
-import { ACTOR_DEFAULTS, checkActorOptions, toWireActorSpec } from '../../src/common/actor-spec.js';
+import { ACTOR_DEFAULTS, checkActorOptions, toWireActorSpec } from '../../src/options/index.js';
 
 const parts = {
   module: 'file:///a.js',
