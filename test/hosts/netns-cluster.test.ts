@@ -11,13 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Cluster } from '../../src/index.js';
 import { ClusterLab, repoRoot, troupe } from '../../bench/lib/cluster-lab.js';
 import { netnsUnavailable } from '../../bench/lib/netns.js';
+import { hasSshd } from '../../bench/lib/sshd.js';
 import { eventually } from '../fixtures/embedded.js';
 
 type Phoenix = typeof import('../fixtures/actors.js').Phoenix;
 // Nodes run the built CLI without tsx: they load the compiled fixture.
 const ACTORS = pathToFileURL(path.join(repoRoot(), 'dist/test/fixtures/actors.js'));
 
-const skip = netnsUnavailable();
+// Needs root, `ip netns` (package iproute2) and a real sshd (package openssh-server).
+const skip =
+  netnsUnavailable() ?? (hasSshd() ? undefined : 'needs /usr/sbin/sshd and ssh-keygen: apt-get install openssh-server');
 if (skip) console.warn(`[troupe tests] SKIPPED troupe cluster in network namespaces: ${skip}`);
 
 describe.skipIf(skip)('troupe cluster in network namespaces', () => {

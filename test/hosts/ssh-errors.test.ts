@@ -7,9 +7,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, troupe } from '../../bench/lib/cluster-lab.js';
 import { netnsUnavailable } from '../../bench/lib/netns.js';
-import { freePort, makeKeys, removeKeys, startSshd, type Sshd, type SshKeys } from '../../bench/lib/sshd.js';
+import { freePort, hasSshd, makeKeys, removeKeys, startSshd, type Sshd, type SshKeys } from '../../bench/lib/sshd.js';
 
-const skip = netnsUnavailable();
+// Needs root, `ip netns` (package iproute2) and a real sshd (package openssh-server).
+const skip =
+  netnsUnavailable() ?? (hasSshd() ? undefined : 'needs /usr/sbin/sshd and ssh-keygen: apt-get install openssh-server');
 if (skip) console.warn(`[troupe tests] SKIPPED troupe cluster errors over SSH: ${skip}`);
 
 describe.skipIf(skip)('troupe cluster up errors over SSH', () => {
