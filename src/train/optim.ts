@@ -141,9 +141,14 @@ export class SGD extends Optimizer {
         { ...common, first: false },
       );
     } else {
-      // Parameters whose buffer starts now (it becomes the gradient) and those that have one.
-      for (const first of [true, false]) {
-        const group = idx.filter((i) => (this.#buffers[i] === null) === first);
+      // Parameters whose buffer starts now (it becomes the gradient) and those that have one, split
+      // before either group steps: the first group's new buffers must not put it in the second.
+      const starting = idx.filter((i) => this.#buffers[i] === null);
+      const running = idx.filter((i) => this.#buffers[i] !== null);
+      for (const [first, group] of [
+        [true, starting],
+        [false, running],
+      ] as const) {
         if (group.length === 0) continue;
         for (const i of group)
           this.#buffers[i] ??= Tensor.zeros(this.params[i]!.shape, { device: this.params[i]!.device });

@@ -1,0 +1,104 @@
+/**
+ * Optimizers against PyTorch: an MLP 16-32-32-10 with LayerNorm and GELU, 5 steps of SGD (plain,
+ * momentum, dampening, Nesterov, weight decay, clipping) and AdamW (with and without clipping),
+ * from the same weights and data as `reference/make-optim-reference.py`, which computed the losses
+ * and final weights with PyTorch 2.13's torch.optim (`reference/optim-reference.json`). The
+ * reference is independent of Troupe's code; nothing here is computed by the code under test.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  AdamW,
+  clipGradNorm,
+  GELU,
+  LayerNorm,
+  Linear,
+  SGD,
+  Sequential,
+  softmaxCrossEntropy,
+  Tensor,
+  type Optimizer,
+} from '../../src/train/index.js';
+
+interface Case {
+  optimizer: 'sgd' | 'adamw';
+  hyper: Record<string, number | boolean | number[]>;
+  clip: number | null;
+  losses: number[];
+  final: number[][];
+}
+interface Reference {
+  torch: string;
+  sizes: number[];
+  x: number[];
+  y: number[];
+  initial: number[][];
+  shapes: number[][];
+  cases: Record<string, Case>;
+}
+
+const REF = JSON.parse(readFileSync(new URL('./reference/optim-reference.json', import.meta.url), 'utf8')) as Reference;
+const [IN, H1, H2, OUT] = REF.sizes as [number, number, number, number];
+const STEPS = 5;
+const BATCH = REF.y.length / STEPS;
+
+function makeOptimizer(c: Case, model: Sequential): Optimizer {
+  const h = c.hyper;
+  if (c.optimizer === 'sgd') {
+    return new SGD(model.parameters(), {
+      lr: h.lr as number,
+      momentum: (h.momentum as number) ?? 0,
+      dampening: (h.dampening as number) ?? 0,
+      weightDecay: (h.weight_decay as number) ?? 0,
+      nesterov: (h.nesterov as boolean) ?? false,
+    });
+  }
+  return new AdamW(model.parameters(), {
+    lr: h.lr as number,
+    betas: h.betas as [number, number],
+    eps: h.eps as number,
+    weightDecay: h.weight_decay as number,
+  });
+}
+
+async function run(c: Case): Promise<{ losses: number[]; final: Float32Array[] }> {
+  const model = new Sequential(
+    new Linear(IN, H1),
+    new LayerNorm(H1, 1e-5),
+    new GELU(),
+    new Linear(H1, H2),
+    new GELU(),
+    new Linear(H2, OUT),
+  );
+  const params = model.parameters();
+  expect(params.map((p) => p.shape)).toEqual(REF.shapes);
+  params.forEach((p, i) => p.copyFrom(Float32Array.from(REF.initial[i]!)));
+  const opt = makeOptimizer(c, model);
+  const losses: number[] = [];
+  for (let t = 0; t < STEPS; t++) {
+    const x = Tensor.from(Float32Array.from(REF.x.slice(t * BATCH * IN, (t + 1) * BATCH * IN)), [BATCH, IN]);
+    const y = Int32Array.from(REF.y.slice(t * BATCH, (t + 1) * BATCH));
+    model.zeroGrad();
+    const loss = await softmaxCrossEntropy(await model.forward(x), y);
+    await loss.backward();
+    if (c.clip !== null) await clipGradNorm(params, c.clip);
+    await opt.step();
+    losses.push(loss.item());
+  }
+  return { losses, final: params.map((p) => p.toArray() as Float32Array) };
+}
+
+describe(`optimizers match PyTorch ${REF.torch} over 5 steps`, () => {
+  for (const [name, c] of Object.entries(REF.cases)) {
+    it(name, async () => {
+      const got = await run(c);
+      got.losses.forEach((l, t) => expect(l, `loss at step ${t}`).toBeCloseTo(c.losses[t]!, 5));
+      let worst = 0;
+      got.final.forEach((w, i) => {
+        const want = c.final[i]!;
+        for (let j = 0; j < want.length; j++) worst = Math.max(worst, Math.abs(w[j]! - want[j]!));
+      });
+      expect(worst, 'largest weight difference after 5 steps').toBeLessThan(2e-5);
+    });
+  }
+});
