@@ -2,6 +2,7 @@ import {
   ActorDiedError,
   ActorMethodError,
   MethodNotFoundError,
+  SerializationError,
   TroupeError,
   errorToInfo,
   type DeathCause,
@@ -126,7 +127,13 @@ export class ActorInstance {
   private invoke(call: QueuedCall, fn: ActorMethod, args: unknown[]): void {
     let result: unknown;
     try {
-      result = fn.apply(this.instance, Array.isArray(args) ? args : []);
+      if (!Array.isArray(args)) {
+        throw new SerializationError(
+          `the arguments of ${call.method} must be an array of values, got ${args === null ? 'null' : typeof args}`,
+          { context: { actorId: this.actorId, method: call.method } },
+        );
+      }
+      result = fn.apply(this.instance, args);
     } catch (err) {
       call.reply({ error: this.failure(call.method, err) });
       return;
@@ -163,13 +170,13 @@ export class ActorInstance {
   }
 
   private lookup(method: string): ActorMethod {
-    const fn = FORBIDDEN.has(method) || method.startsWith('#') ? undefined : this.instance[method];
-    if (typeof fn !== 'function') {
+    const fn = FORBIDDEN.has(method) || method.startsWith('#') ? undefined : classMethod(this.instance, method);
+    if (fn === undefined) {
       throw new MethodNotFoundError(`${this.className} has no method '${method}'`, {
         context: { actorId: this.actorId, method },
       });
     }
-    return fn as ActorMethod;
+    return fn;
   }
 
   private failure(method: string, err: unknown): ErrorInfo {
@@ -184,4 +191,17 @@ export class ActorInstance {
     });
     return errorToInfo(wrapped);
   }
+}
+
+/**
+ * The method `name` of the actor's own class chain: the instance's own function fields and the
+ * prototypes below Object.prototype. What every object inherits (isPrototypeOf,
+ * __defineGetter__, toLocaleString, ...) is not the actor's to offer.
+ */
+function classMethod(instance: object, name: string): ActorMethod | undefined {
+  for (let o: object | null = instance; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, name);
+    if (d) return typeof d.value === 'function' ? (d.value as ActorMethod) : undefined;
+  }
+  return undefined;
 }
