@@ -9,9 +9,11 @@ import { stopCommand } from './stop.js';
 import { clusterCommand } from './cluster.js';
 import { jobCommand } from './job.js';
 import { pipelineShowCommand, type PipelineShowFlags } from './pipeline.js';
+import { packageVersion } from './version.js';
 
 const program = new Command('troupe')
   .description('Troupe: an actor runtime for distributed training')
+  .version(packageVersion(), '-V, --version', 'print the version of troupe')
   .showHelpAfterError()
   .exitOverride();
 

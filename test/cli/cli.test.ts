@@ -110,3 +110,16 @@ describe('troupe flag errors', () => {
     }
   });
 });
+
+describe('troupe --version', () => {
+  it("prints the package's version and exits 0", async () => {
+    const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-V']) {
+      const r = await runCliToEnd([flag]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe(pkg.version);
+    }
+  });
+});
