@@ -6,3 +6,4 @@ export { latestSession, newSession, readIfExists, troupeRoot } from './session.j
 export type { SessionPaths } from './session.js';
 export { normalizeModule, toImportable } from './module-specifier.js';
 export { withTimeout } from './timeout.js';
+export * from './error-info.js';

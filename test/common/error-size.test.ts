@@ -13,7 +13,7 @@ import {
   TimeoutError,
   TroupeError,
   errorToInfo,
-} from '../../src/common/errors.js';
+} from '../../src/common/index.js';
 import type { Cluster } from '../../src/index.js';
 import type { Counter } from '../fixtures/actors.js';
 import { ACTORS, rejection, startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';

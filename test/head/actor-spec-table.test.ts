@@ -11,7 +11,7 @@ import protobuf from 'protobufjs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toWireActorSpec, type ActorOptions, type WireActorSpec } from '../../src/options/index.js';
-import { InvalidArgumentError } from '../../src/common/errors.js';
+import { InvalidArgumentError } from '../../src/common/index.js';
 import { validateSpec } from '../../src/head/spec.js';
 import { connect, type Cluster } from '../../src/index.js';
 import type { Counter } from '../fixtures/actors.js';

@@ -12,7 +12,7 @@ import {
   TroupeError,
   errorFromInfo,
   type ErrorInfo,
-} from '../../src/common/errors.js';
+} from '../../src/common/index.js';
 import { connect, type Cluster } from '../../src/index.js';
 import { decode, encode } from '../../src/objects/codec.js';
 import { makeClient } from '../../src/transport/grpc.js';
