@@ -4,7 +4,7 @@
  * inside a network namespace. Needs root (it logs in as the current user) and Debian's openssh-server.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,8 +12,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export const SSHD = '/usr/sbin/sshd';
 
+/** True when sshd and ssh-keygen are there as programs this process may run (not merely a path). */
 export function hasSshd(): boolean {
-  return existsSync(SSHD) && existsSync('/usr/bin/ssh-keygen');
+  return [SSHD, '/usr/bin/ssh-keygen'].every(runnable);
+}
+
+function runnable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Keys shared by several servers: one user key that all of them accept. */
