@@ -4,13 +4,12 @@
  * process loads is recorded by a module hook; the embedded case is the control that shows the
  * record would see the head.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
+import { modulesLoadedBy, startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const API = pathToFileURL(path.join(ROOT, 'dist/src/index.js')).href;
@@ -20,20 +19,6 @@ let dir: string;
 beforeAll(async () => {
   embedded = await startEmbeddedCluster({ warmPoolSize: 0 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'troupe-remote-driver-'));
-  writeFileSync(
-    path.join(dir, 'hooks.mjs'),
-    [
-      "import { appendFileSync } from 'node:fs';",
-      'export async function load(url, context, next) {',
-      '  appendFileSync(process.env.LOADED_LOG, url + "\\n");',
-      '  return next(url, context);',
-      '}',
-    ].join('\n'),
-  );
-  writeFileSync(
-    path.join(dir, 'register.mjs'),
-    "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n",
-  );
   writeFileSync(
     path.join(dir, 'driver.mjs'),
     [
@@ -49,25 +34,16 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function modulesLoaded(join: boolean): Promise<string[]> {
-  const log = path.join(dir, join ? 'join.log' : 'embedded.log');
-  const env = {
-    ...process.env,
-    LOADED_LOG: log,
-    TROUPE_ADDRESS: '',
-    TROUPE_TMPDIR: dir,
-    JOIN: join ? embedded.address : '',
-    JOIN_TOKEN: join ? embedded.token : '',
-  };
-  await new Promise<void>((resolve, reject) =>
-    execFile(
-      process.execPath,
-      ['--import', './register.mjs', 'driver.mjs'],
-      { cwd: dir, env, timeout: 60_000 },
-      (err, _o, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve()),
-    ),
-  );
-  return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+function modulesLoaded(join: boolean): Promise<string[]> {
+  return modulesLoadedBy([path.join(dir, 'driver.mjs')], {
+    cwd: dir,
+    env: {
+      TROUPE_ADDRESS: '',
+      TROUPE_TMPDIR: dir,
+      JOIN: join ? embedded.address : '',
+      JOIN_TOKEN: join ? embedded.token : '',
+    },
+  });
 }
 
 describe('a driver that joins a remote cluster', () => {
