@@ -87,7 +87,6 @@ export class HeadServer {
     this.jobs = new JobManager({
       store: this.state.store,
       actors: this.actors,
-      token: options.token,
       address: () => this.address,
       log: this.log,
       maxPackageBytes: options.maxJobPackageBytes,

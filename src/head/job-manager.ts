@@ -11,13 +11,7 @@ import { InvalidArgumentError, JobNotFoundError, describeDeath, type DeathCause 
 import type { Logger } from '../common/index.js';
 import type { Mutation, OpaqueRow, StateStore } from '../state/index.js';
 import { encode } from '../objects/index.js';
-import {
-  SUPERVISOR_MODULE,
-  SUPERVISOR_TOKEN_ENV,
-  TERMINAL_JOB_STATES,
-  validateEnv,
-  validateJobId,
-} from '../jobs/index.js';
+import { SUPERVISOR_MODULE, TERMINAL_JOB_STATES, validateEnv, validateJobId } from '../jobs/index.js';
 import type { JobInfo, JobState, SupervisorArgs } from '../jobs/index.js';
 import type { ActorManager } from './actor-manager.js';
 import { JobLogs, MAX_LOG_READ } from './job-logs.js';
@@ -65,7 +59,6 @@ export interface LogsRequest {
 export interface JobManagerOptions {
   store: StateStore;
   actors: ActorManager;
-  token: string;
   /** The head's address, once it listens (what drivers and supervisors dial). */
   address: () => string;
   log: Logger;
@@ -309,8 +302,8 @@ export class JobManager {
       lifetime: 'detached',
       maxRestarts: 0,
       maxTaskRetries: 0,
-      // The driver needs the cluster token; the supervisor takes it from here and drops it from its environment.
-      env: { [SUPERVISOR_TOKEN_ENV]: this.o.token },
+      // No token here: this spec is stored. The worker agent hands the supervisor the token itself.
+      env: {},
       execArgv: [],
       placementGroupId: '',
       bundleIndex: -1,

@@ -3,7 +3,7 @@ export { JobClient, type JobClientOptions, type SubmitJobOptions, type TailOptio
 export { packWorkingDir, listWorkingDir, type Package, type PackOptions } from './pack.js';
 export { unpackPackage, readPackage, archivePathProblem, type UnpackOptions } from './unpack.js';
 export { IgnoreRules, IGNORE_FILE, ALWAYS_IGNORED } from './ignore.js';
-export { SUPERVISOR_TOKEN_ENV, type SupervisorArgs } from './supervisor-args.js';
+export type { SupervisorArgs } from './supervisor-args.js';
 export {
   DEFAULT_MAX_PACKAGE_BYTES,
   DEFAULT_MAX_UNPACKED_BYTES,

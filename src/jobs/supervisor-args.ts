@@ -8,6 +8,3 @@ export interface SupervisorArgs {
   env: Record<string, string>;
   packageId: string;
 }
-
-/** The environment variable through which the head hands the supervisor the cluster token. */
-export const SUPERVISOR_TOKEN_ENV = 'TROUPE_JOB_TOKEN';

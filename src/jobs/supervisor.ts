@@ -19,17 +19,12 @@ import { troupeRoot } from '../common/index.js';
 import { troupeV1 } from '../transport/index.js';
 import { callUnary, makeClient } from '../transport/index.js';
 import { unpackPackage } from './unpack.js';
-import { SUPERVISOR_TOKEN_ENV, type SupervisorArgs } from './supervisor-args.js';
+import type { SupervisorArgs } from './supervisor-args.js';
 
 /** Variables of the actor host that are not the driver's business. */
-const HOST_ONLY_ENV = [
-  'TROUPE_LOG_FILE',
-  'TROUPE_BIND_HOST',
-  'TROUPE_MAX_MESSAGE_BYTES',
-  'TROUPE_SESSION_DIR',
-  SUPERVISOR_TOKEN_ENV,
-];
+const HOST_ONLY_ENV = ['TROUPE_LOG_FILE', 'TROUPE_BIND_HOST', 'TROUPE_MAX_MESSAGE_BYTES', 'TROUPE_SESSION_DIR'];
 
+const SUPERVISOR_ACTOR = 'troupe/internal/job-supervisor#JobSupervisor';
 const FLUSH_MS = 100;
 const HEARTBEAT_MS = 500;
 const MAX_REPORT_BYTES = 1024 * 1024;
@@ -52,13 +47,21 @@ export class JobSupervisor {
   private readonly dir: string;
   readonly done: Promise<void>;
 
-  constructor(private readonly args: SupervisorArgs) {
-    this.token = process.env[SUPERVISOR_TOKEN_ENV] ?? '';
-    delete process.env[SUPERVISOR_TOKEN_ENV];
+  /**
+   * @param runtime what the actor host adds after the arguments: the cluster token, from the worker
+   * agent over its IPC channel (never in the spec the head stores, nor in any environment).
+   */
+  constructor(
+    private readonly args: SupervisorArgs,
+    runtime?: { clusterToken?: string },
+  ) {
+    this.token = runtime?.clusterToken ?? '';
     if (!this.token)
-      throw new InvalidArgumentError(`the job supervisor needs the cluster token in ${SUPERVISOR_TOKEN_ENV}`, {
-        context: { field: SUPERVISOR_TOKEN_ENV },
-      });
+      throw new InvalidArgumentError(
+        'the job supervisor needs the cluster token from its actor host (runtime.clusterToken); ' +
+          `it runs only as ${SUPERVISOR_ACTOR}, started by the head for a job`,
+        { context: { field: 'runtime.clusterToken' } },
+      );
     this.head = makeClient(troupeV1.JobService, args.headAddress, this.token);
     this.dir = path.join(troupeRoot(), 'jobs', `${args.jobId}-${args.supervisorId}`);
     process.once('exit', () => this.killDriver('SIGKILL'));

@@ -11,15 +11,20 @@ import type { AgentToHost, HostToAgent } from './host-ipc.js';
 const log = configureLogging({ file: process.env.TROUPE_LOG_FILE, name: 'actor-host' }).child({
   component: 'actor-host',
 });
-const token = process.env.TROUPE_TOKEN ?? '';
-const host = new ActorHost({
-  host: process.env.TROUPE_BIND_HOST ?? '127.0.0.1',
-  token,
-  maxMessageBytes: Number(process.env.TROUPE_MAX_MESSAGE_BYTES) || undefined,
-  log,
+// The agent's first message carries the cluster token: never the environment, which actor code
+// could read back from /proc/self/environ even after a delete from process.env.
+let gotToken: (token: string) => void = () => undefined;
+const hostReady = new Promise<ActorHost>((resolve) => {
+  gotToken = (token) =>
+    resolve(
+      new ActorHost({
+        host: process.env.TROUPE_BIND_HOST ?? '127.0.0.1',
+        token,
+        maxMessageBytes: Number(process.env.TROUPE_MAX_MESSAGE_BYTES) || undefined,
+        log,
+      }),
+    );
 });
-// The token must not leak into user code through the environment.
-delete process.env.TROUPE_TOKEN;
 
 function send(msg: HostToAgent): void {
   process.send?.(msg);
@@ -27,18 +32,25 @@ function send(msg: HostToAgent): void {
 
 process.on('message', (raw: AgentToHost) => {
   switch (raw.type) {
+    case 'init':
+      gotToken(raw.token);
+      return;
     case 'create':
       for (const [k, v] of Object.entries(raw.env)) process.env[k] = v;
-      host.create(raw.actorId, raw.module, raw.exportName, raw.args, raw.maxConcurrency).then(
-        () => send({ type: 'created', reqId: raw.reqId }),
-        (err: unknown) => {
-          log.info({ actorId: raw.actorId, err: (err as Error).message }, 'actor creation failed');
-          send({ type: 'create-failed', reqId: raw.reqId, error: errorToInfo(err) });
-        },
-      );
+      hostReady
+        .then((host) =>
+          host.create(raw.actorId, raw.module, raw.exportName, raw.args, raw.maxConcurrency, raw.clusterToken),
+        )
+        .then(
+          () => send({ type: 'created', reqId: raw.reqId }),
+          (err: unknown) => {
+            log.info({ actorId: raw.actorId, err: (err as Error).message }, 'actor creation failed');
+            send({ type: 'create-failed', reqId: raw.reqId, error: errorToInfo(err) });
+          },
+        );
       return;
     case 'destroy':
-      host.destroy(raw.actorId, JSON.parse(raw.cause));
+      void hostReady.then((host) => host.destroy(raw.actorId, JSON.parse(raw.cause)));
       return;
     case 'tick':
       lastTick = Date.now();
@@ -81,6 +93,7 @@ process.on('unhandledRejection', (err) => {
   log.error({ err }, 'unhandled rejection in actor code');
 });
 
+const host = await hostReady;
 const port = await host.listen();
 // One call to ourselves runs the server's connection and stream code once, so the first real
 // caller does not pay for lazy compilation of those paths (tens of ms on a busy machine).

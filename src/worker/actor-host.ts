@@ -89,20 +89,25 @@ export class ActorHost {
     await closeServer(this.server, 200);
   }
 
-  /** Imports the module, finds the export, runs the constructor. Errors name what failed. */
+  /**
+   * Imports the module, finds the export, runs the constructor. Errors name what failed.
+   * `clusterToken` (the job supervisor's only) goes to the constructor after the decoded arguments.
+   */
   async create(
     actorId: string,
     moduleSpec: string,
     exportName: string,
     rawArgs: Uint8Array,
     maxConcurrency: number,
+    clusterToken?: string,
   ): Promise<void> {
     const cls = await this.loader.load(actorId, moduleSpec, exportName);
     const decoded = decodingRefs(() => decode<unknown[]>(rawArgs, 'constructor arguments'));
     const args = decoded.sawRefs ? await this.objects.resolveRefs(decoded.result) : decoded.result;
     let instance: Record<string, unknown>;
     try {
-      instance = new cls(...(Array.isArray(args) ? args : []));
+      const ctorArgs = Array.isArray(args) ? args : [];
+      instance = clusterToken === undefined ? new cls(...ctorArgs) : new cls(...ctorArgs, { clusterToken });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       throw new ActorConstructorError(`constructor of ${exportName} threw: ${message}`, {

@@ -20,6 +20,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
 } from '../transport/index.js';
 import { muxHandler } from '../transport/index.js';
+import { SUPERVISOR_MODULE } from '../jobs/index.js';
 import { detectResources, type ResourceOverrides } from './detect.js';
 import { HostPool } from './host-pool.js';
 import { deathFromExit, hostExecArgv, type HostProcess, type HostExit } from './host-process.js';
@@ -236,6 +237,8 @@ export class WorkerAgent {
         args: spec.args,
         maxConcurrency: spec.maxConcurrency || ACTOR_DEFAULTS.maxConcurrency,
         env,
+        // The supervisor calls the head for its job; the token is this agent's, never part of the spec.
+        ...(spec.module === SUPERVISOR_MODULE ? { clusterToken: this.options.token } : {}),
       });
     } catch (err) {
       host.actors.delete(req.actorId);

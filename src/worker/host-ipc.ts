@@ -2,6 +2,8 @@ import type { ErrorInfo } from '../common/index.js';
 
 /** Messages from the worker agent to an actor host process (over the fork IPC channel). */
 export type AgentToHost =
+  /** The first message of all: the cluster token, which never travels in the host's environment. */
+  | { type: 'init'; token: string }
   | {
       type: 'create';
       reqId: number;
@@ -12,6 +14,11 @@ export type AgentToHost =
       maxConcurrency: number;
       /** Applied to process.env before the module is imported (CUDA_VISIBLE_DEVICES among them). */
       env: Record<string, string>;
+      /**
+       * Given only to Troupe's own job supervisor, which calls the head: passed to its constructor
+       * after its arguments, so that the token is in neither its spec (stored by the head) nor its environment.
+       */
+      clusterToken?: string;
     }
   | { type: 'destroy'; actorId: string; cause: string }
   /** The agent is alive. A host that hears none for `silenceMs` stops: its agent is frozen or

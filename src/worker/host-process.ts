@@ -61,16 +61,18 @@ export class HostProcess {
       serialization: 'advanced',
       stdio: ['ignore', out, out, 'ipc'],
       env: {
-        ...process.env,
+        ...withoutCredentials(process.env),
         GLIBC_TUNABLES: hugePageTunables(process.env.GLIBC_TUNABLES),
         ...options.env,
-        TROUPE_TOKEN: options.token,
         TROUPE_BIND_HOST: options.bindHost,
         TROUPE_MAX_MESSAGE_BYTES: String(options.maxMessageBytes),
         TROUPE_LOG_FILE: logFile,
       },
     });
     closeSync(out);
+    // The token goes over the IPC channel, first of all messages: an environment stays readable
+    // in /proc/<pid>/environ for the process's whole life, whatever process.env says later.
+    this.child.send({ type: 'init', token: options.token } satisfies AgentToHost);
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };
@@ -171,6 +173,18 @@ function readTail(file: string, bytes: number): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * Variables holding credentials, never passed on to a host process (the agent may have them in its
+ * own environment: a daemon started by `troupe start` does): actor code must not find them.
+ */
+export const CREDENTIAL_ENV: readonly string[] = ['TROUPE_TOKEN', 'TROUPE_JOB_TOKEN', 'TROUPE_REDIS_PASSWORD'];
+
+function withoutCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const k of CREDENTIAL_ENV) delete out[k];
+  return out;
 }
 
 /**
