@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 readonly LIMIT=290  # seconds for the whole script, under the 5-minute budget
-readonly NODE_GPU_TESTS=test/train/cuda.test.ts
+# Node-level tests that take the GPU with TROUPE_GPU_TESTS=1 (layer-reference: every op against PyTorch on CUDA too).
+readonly NODE_GPU_TESTS=(test/train/cuda.test.ts test/train/layer-reference.test.ts)
 start=$SECONDS
 left() { # seconds a step may take: its cap, or what is left of LIMIT if less
   local rest=$((LIMIT - (SECONDS - start)))
@@ -108,9 +109,9 @@ if ! command -v node >/dev/null 2>&1; then
   echo "skip: node is not installed (the C++ selftest above covers the CUDA core)"
 elif ! ls build/Release/*.node >/dev/null 2>&1; then
   echo "skip: the Node addon is not built (no build/Release/*.node)"
-elif [ ! -f "$NODE_GPU_TESTS" ]; then
-  echo "skip: $NODE_GPU_TESTS does not exist"
-elif ! timeout "$(left 120)" env TROUPE_GPU_TESTS=1 npx vitest run "$NODE_GPU_TESTS"; then
+elif ! ls "${NODE_GPU_TESTS[@]}" >/dev/null 2>&1; then
+  echo "skip: one of ${NODE_GPU_TESTS[*]} does not exist"
+elif ! timeout "$(left 120)" env TROUPE_GPU_TESTS=1 npx vitest run "${NODE_GPU_TESTS[@]}"; then
   echo "FAIL: node-level GPU tests"
   status=1
 fi
