@@ -34,6 +34,7 @@ process.on('message', (raw: AgentToHost) => {
   switch (raw.type) {
     case 'init':
       gotToken(raw.token);
+      gotToken = () => undefined; // one host per process
       return;
     case 'create':
       for (const [k, v] of Object.entries(raw.env)) process.env[k] = v;
