@@ -40,38 +40,73 @@ export function dataPlaneLimits(given: Partial<DataPlaneLimits> = {}): DataPlane
   return limits;
 }
 
-/** Counts the connections that have not authenticated yet, by remote address. */
+/** A connection counted by Admission: what it does when dropped to make room. */
+export interface Pending {
+  evict(reason: string): void;
+}
+
+/**
+ * The connections that have not authenticated yet, by remote address. Past the cap per address a
+ * new one is refused. Past the cap for the host, a new one from an address holding fewer than the
+ * address holding the most takes the place of that address's oldest: so peers flooding from many
+ * addresses cannot lock out one that dials from its own (it needs its place only for one round
+ * trip), and whatever they do, no more than the cap is held.
+ */
 export class Admission {
+  private readonly byAddress = new Map<string, Set<Pending>>();
   private total = 0;
-  private readonly byAddress = new Map<string, number>();
+  private peak = 0;
 
   constructor(private readonly limits: Pick<DataPlaneLimits, 'maxUnauthenticated' | 'maxUnauthenticatedPerAddress'>) {}
 
-  /** Counts a new connection from `address` in, or says which cap it is over (then it is not counted). */
-  admit(address: string): string | undefined {
-    const mine = this.byAddress.get(address) ?? 0;
+  /** Counts `conn` from `address` in, or says which cap it is over (then it is not counted). */
+  admit(address: string, conn: Pending): string | undefined {
+    const { maxUnauthenticated, maxUnauthenticatedPerAddress } = this.limits;
+    const mine = this.byAddress.get(address)?.size ?? 0;
     // Fixed texts (no counts), so the rate-limited refusal log sums them up as one reason.
-    if (mine >= this.limits.maxUnauthenticatedPerAddress) {
-      return `the cap of ${this.limits.maxUnauthenticatedPerAddress} connections per address not authenticated yet is reached`;
+    if (mine >= maxUnauthenticatedPerAddress) {
+      return `the cap of ${maxUnauthenticatedPerAddress} connections per address not authenticated yet is reached`;
     }
-    if (this.total >= this.limits.maxUnauthenticated) {
-      return `the cap of ${this.limits.maxUnauthenticated} connections not authenticated yet is reached`;
+    if (this.total >= maxUnauthenticated) {
+      const [heaviest, theirs] = this.heaviest();
+      if (theirs === undefined || theirs.size <= mine) {
+        return `the cap of ${maxUnauthenticated} connections not authenticated yet is reached`;
+      }
+      const oldest = theirs.values().next().value as Pending;
+      this.release(heaviest, oldest);
+      oldest.evict(
+        `dropped for a newer connection: the cap of ${maxUnauthenticated} not authenticated yet was reached`,
+      );
     }
-    this.byAddress.set(address, mine + 1);
+    let set = this.byAddress.get(address);
+    if (!set) this.byAddress.set(address, (set = new Set()));
+    set.add(conn);
     this.total++;
+    this.peak = Math.max(this.peak, this.total);
     return undefined;
   }
 
-  /** A connection admitted from `address` authenticated or closed. */
-  release(address: string): void {
-    const mine = this.byAddress.get(address) ?? 0;
-    if (mine <= 1) this.byAddress.delete(address);
-    else this.byAddress.set(address, mine - 1);
+  /** `conn` authenticated or closed (a second release, or one of a connection never admitted, does nothing). */
+  release(address: string, conn: Pending): void {
+    const set = this.byAddress.get(address);
+    if (!set?.delete(conn)) return;
+    if (set.size === 0) this.byAddress.delete(address);
     this.total--;
   }
 
-  /** Connections admitted and not released. */
+  /** Connections counted now. */
   get pending(): number {
     return this.total;
+  }
+
+  /** The most connections ever counted at once. */
+  get peakPending(): number {
+    return this.peak;
+  }
+
+  private heaviest(): [string, Set<Pending> | undefined] {
+    let best: [string, Set<Pending> | undefined] = ['', undefined];
+    for (const entry of this.byAddress) if (entry[1].size > (best[1]?.size ?? 0)) best = entry;
+    return best;
   }
 }

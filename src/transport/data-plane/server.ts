@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { InvalidArgumentError, RefusalLog, logger, type Logger } from '../../common/index.js';
-import { Admission, dataPlaneLimits, type DataPlaneLimits } from './admission.js';
+import { Admission, dataPlaneLimits, type DataPlaneLimits, type Pending } from './admission.js';
 import { Connection, type ConnectionHooks } from './connection.js';
 import { DEFAULT_CHUNK_BYTES, MAX_HELLO_BYTES } from './frames.js';
 
@@ -36,7 +36,9 @@ export interface DataPlaneServerStats {
   connections: number;
   /** Connections open that have not authenticated yet. */
   unauthenticated: number;
-  /** Connections closed at once because a cap on unauthenticated ones was reached. */
+  /** The most connections that had not authenticated yet, at any one time. */
+  peakUnauthenticated: number;
+  /** Connections closed because of the caps on unauthenticated ones (refused, or dropped to make room). */
   turnedAway: number;
   /** The most bytes ever queued in one socket's userland write buffer (backpressure check). */
   peakQueuedBytes: number;
@@ -101,6 +103,7 @@ export class DataPlaneServer {
     return {
       connections: this.conns.size,
       unauthenticated: this.admission.pending,
+      peakUnauthenticated: this.admission.peakPending,
       turnedAway: this.turnedAway,
       peakQueuedBytes: this.peakQueued,
     };
@@ -120,20 +123,20 @@ export class DataPlaneServer {
 
   private accept(socket: net.Socket): void {
     const address = socket.remoteAddress ?? 'unknown';
-    const over = this.admission.admit(address);
-    if (over !== undefined) {
-      // Closed before anything is read or allocated for it.
+    const peer = `${address}:${socket.remotePort}`;
+    const drop = (reason: string) => {
+      // Closed at once: nothing more is read or written for it.
       this.turnedAway++;
-      this.refusals.refused(`${address}:${socket.remotePort}`, over);
+      this.refusals.refused(peer, reason);
       socket.destroy();
+    };
+    const pending: Pending = { evict: drop };
+    const over = this.admission.admit(address, pending);
+    if (over !== undefined) {
+      drop(over);
       return;
     }
-    let counted = true;
-    const leave = () => {
-      if (!counted) return;
-      counted = false;
-      this.admission.release(address);
-    };
+    const leave = () => this.admission.release(address, pending);
     socket.setNoDelay(true);
     const hooks: ConnectionHooks = {
       checkToken: (presented) => timingSafeEqual(createHash('sha256').update(presented).digest(), this.tokenDigest),
