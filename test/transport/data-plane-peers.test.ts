@@ -204,7 +204,8 @@ describe('data-plane peers without the token', () => {
     track([...bigHello, ...bigPull]);
     bigHello.forEach((r) => r.socket.write(Buffer.alloc(10, 1)));
     bigPull.forEach((r) => r.socket.write(Buffer.alloc(10, 1)));
-    const [hello, pull] = await Promise.all([bigHello[0]!.closed, bigPull[0]!.closed]);
+    const refusedAtOnce = Promise.all([bigHello[0]!.closed, bigPull[0]!.closed]);
+    const [hello, pull] = await within(refusedAtOnce, 10_000, 'refusing a 60 KiB HELLO and a PULL before HELLO');
     expect(errorReply(hello)?.message).toBe('malformed frame: HELLO frame of 61440 bytes exceeds the cap of 1024');
     expect(errorReply(pull)?.message).toBe('first frame must be HELLO, got PULL');
     await Promise.all([...bigHello, ...bigPull].map((r) => r.closed));
