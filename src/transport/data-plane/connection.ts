@@ -99,14 +99,12 @@ export class Connection {
     );
     socket.on('close', () => {
       clearTimeout(this.timer);
+      // Cut in the middle of a frame: a token holder's line by line, others rate-limited.
       const where = this.closing ? undefined : this.parser.midFrame();
-      if (where === undefined) {
-        // closed between frames
-      } else if (this.authed) {
-        this.opts.log.warn({ peer: this.peer, reason: `closed ${where}` }, 'data-plane connection cut');
-      } else {
-        this.owner.refused(this.peer, `closed ${where}`);
-      }
+      const reason = `closed ${where}`;
+      if (where !== undefined && this.authed)
+        this.opts.log.warn({ peer: this.peer, reason }, 'data-plane connection cut');
+      else if (where !== undefined) this.owner.refused(this.peer, reason);
       this.transfers.clear();
       this.queue = [];
     });
