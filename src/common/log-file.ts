@@ -54,7 +54,10 @@ export class RotatingLogFile {
     this.fd = openSync(file, 'a');
   }
 
-  /** Appends one line (pino hands whole lines), rotating first when it would not fit. */
+  /**
+   * Appends one line (pino hands whole lines), rotating first when it would not fit. A line longer
+   * than maxBytes is kept whole, alone in its file (lines are bounded: errors are cut to 8 KiB).
+   */
   write(line: string): void {
     const bytes = Buffer.byteLength(line, 'utf8');
     // The size on disk, not a count of our own writes: other writers (stdout) append to it too.
