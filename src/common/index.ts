@@ -1,7 +1,9 @@
 /** The common component's door: what other components may import. */
 export * from './errors.js';
 export { configureLogging, flushLogs, logger } from './logger.js';
-export type { Logger } from './logger.js';
+export type { Logger, LoggingOptions } from './logger.js';
+export { RefusalLog, peerAddress, type RefusalLogOptions } from './refusal-log.js';
+export { RotatingLogFile, type LogRotation } from './log-file.js';
 export { latestSession, newSession, readIfExists, troupeRoot } from './session.js';
 export type { SessionPaths } from './session.js';
 export { normalizeModule, toImportable } from './module-specifier.js';

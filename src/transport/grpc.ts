@@ -12,6 +12,7 @@ import {
   InvalidArgumentError,
   errorToInfo,
   errorFromInfo,
+  RefusalLog,
   type ErrorInfo,
 } from '../common/index.js';
 import { ErrorInfoType } from './protos.js';
@@ -90,9 +91,11 @@ export function makeClient<C extends grpc.Client>(
 
 /**
  * Refuses a call whose token is missing or wrong as soon as its metadata arrives, before any
- * message is read or decoded, so even garbage without a token gets UNAUTHENTICATED (and a log line).
+ * message is read or decoded, so even garbage without a token gets UNAUTHENTICATED (and a log
+ * line: the first from each address at once, the rest summed up per interval).
  */
 export function authInterceptor(guard: TokenGuard, log: Logger): grpc.ServerInterceptor {
+  const refusals = new RefusalLog(log, 'refused a call with a missing or wrong cluster token', { what: 'calls' });
   return (method, call) =>
     new grpc.ServerInterceptingCall(call, {
       start: (next) => {
@@ -102,10 +105,7 @@ export function authInterceptor(guard: TokenGuard, log: Logger): grpc.ServerInte
               nextMetadata(metadata);
               return;
             }
-            log.warn(
-              { method: method.path, peer: call.getPeer() },
-              'refused a call with a missing or wrong cluster token',
-            );
+            refusals.refused(call.getPeer(), 'missing or wrong cluster token', { method: method.path });
             call.sendStatus({
               code: grpc.status.UNAUTHENTICATED,
               details: `missing or wrong cluster token for ${method.path}`,

@@ -1,8 +1,10 @@
 /**
  * Test helper: a DataPlaneServer in its own process. Run with `node --import tsx data-plane-child.ts
- * id=bytes ...` and DP_TOKEN in the environment. Fills each object with deterministic pseudo-random
- * bytes, then prints one JSON line { address, pid, sha256: { id: hex } }; prints `pull <id>` each
- * time an object is asked for. Exits when its stdin closes.
+ * id=bytes ...` and DP_TOKEN in the environment (DP_LIMITS: the server's `limits` as JSON). Fills each
+ * object with deterministic pseudo-random bytes, then prints one JSON line { address, pid, sha256: { id: hex } };
+ * prints `pull <id>` each time an object is asked for, and `stats {...}` (the server's stats and the bytes of its ArrayBuffers) for each
+ * `stats` line on its stdin (a `gc` line collects garbage first, when run with --expose-gc). Exits when its
+ * stdin closes.
  */
 import { createHash } from 'node:crypto';
 import { pino } from 'pino';
@@ -34,6 +36,7 @@ process.argv.slice(2).forEach((arg, i) => {
 
 const server = await DataPlaneServer.start({
   token: process.env.DP_TOKEN ?? '',
+  limits: JSON.parse(process.env.DP_LIMITS ?? '{}'),
   log: pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true })),
   provider: (id) => {
     process.stdout.write(`pull ${id}\n`);
@@ -43,4 +46,13 @@ const server = await DataPlaneServer.start({
 process.stdout.write(`${JSON.stringify({ address: server.address, pid: process.pid, sha256 })}\n`);
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
-process.stdin.resume();
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (text: string) => {
+  for (const line of text.split('\n')) {
+    if (line.trim() === 'gc') globalThis.gc?.();
+    if (line.trim() === 'stats') {
+      const { arrayBuffers } = process.memoryUsage();
+      process.stdout.write(`stats ${JSON.stringify({ ...server.stats(), arrayBuffers })}\n`);
+    }
+  }
+});

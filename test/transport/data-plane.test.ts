@@ -1,12 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, TimeoutError, UnauthenticatedError, UnavailableError } from '../../src/common/errors.js';
 import { DataPlaneClient, DataPlaneServer, type DataPlaneServerOptions } from '../../src/transport/data-plane/index.js';
 import {
@@ -20,54 +16,11 @@ import {
   frameRules,
 } from '../../src/transport/data-plane/frames.js';
 import { FrameParser } from '../../src/transport/framing/index.js';
+import { startServerChild as startChild, vmRssBytes } from './server-child.js';
 
 const TOKEN = 'test-token';
 const MiB = 1024 * 1024;
-const CHILD = fileURLToPath(new URL('./data-plane-child.ts', import.meta.url));
-
-interface ServerChild {
-  proc: ChildProcess;
-  address: string;
-  pid: number;
-  sha256: Record<string, string>;
-  nextLine(): Promise<string>;
-  exited: Promise<void>;
-}
-
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-/** Starts data-plane-child.ts serving `objects` (id → size in bytes) in its own process. */
-async function startServerChild(objects: Record<string, number>): Promise<ServerChild> {
-  const args = Object.entries(objects).map(([id, n]) => `${id}=${n}`);
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, DP_TOKEN: TOKEN },
-  });
-  children.push(proc);
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const lines: string[] = [];
-  const waiters: Array<(l: string) => void> = [];
-  createInterface({ input: proc.stdout! }).on('line', (l) => (waiters.length ? waiters.shift()!(l) : lines.push(l)));
-  const nextLine = () =>
-    lines.length ? Promise.resolve(lines.shift()!) : new Promise<string>((resolve) => waiters.push(resolve));
-  const first = await Promise.race([nextLine(), exited.then(() => 'exited')]);
-  if (first === 'exited') throw new Error('data-plane child exited before it was ready');
-  return {
-    proc,
-    nextLine,
-    exited,
-    ...(JSON.parse(first) as { address: string; pid: number; sha256: Record<string, string> }),
-  };
-}
-
-function vmRssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]) * 1024;
-}
-
+const startServerChild = (objects: Record<string, number>) => startChild(objects, TOKEN);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const silent = pino({ level: 'silent' });
 function pattern(n: number, seed: number): Uint8Array {

@@ -19,9 +19,10 @@ import {
   encodeFrame,
   frameRules,
 } from './frames.js';
+import { checkToken } from './server.js';
 
 export interface DataPlaneClientOptions {
-  /** The cluster token, sent in the HELLO frame of every connection. */
+  /** The cluster token, sent in the HELLO frame of every connection. At most 1024 bytes of utf-8. */
   token: string;
 }
 
@@ -43,7 +44,9 @@ export class DataPlaneClient {
   private readonly conns = new Map<string, Connection>();
   private closed = false;
 
-  constructor(private readonly opts: DataPlaneClientOptions) {}
+  constructor(private readonly opts: DataPlaneClientOptions) {
+    checkToken(opts.token);
+  }
 
   /**
    * The bytes of `objectId` held by the server at `address` ('host:port'). The result owns its
@@ -58,12 +61,31 @@ export class DataPlaneClient {
         }),
       );
     }
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    return this.pullOn(address, objectId, deadline, true);
+  }
+
+  /**
+   * One try on the connection to `address` (dialed when there is none). A server closes a
+   * connection that stayed idle; a PULL that crossed its notice on the wire was never read there,
+   * so it is sent once more on a new connection.
+   */
+  private pullOn(address: string, objectId: string, deadline: number, again: boolean): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new ShutDownError('the data-plane client was closed'));
     let conn = this.conns.get(address);
     if (!conn) {
-      conn = new Connection(address, this.opts.token, () => this.conns.delete(address));
-      this.conns.set(address, conn);
+      const fresh = new Connection(address, this.opts.token, () => {
+        if (this.conns.get(address) === fresh) this.conns.delete(address);
+      });
+      this.conns.set(address, fresh);
+      conn = fresh;
     }
-    return conn.pull(objectId, options.timeoutMs ?? 60_000);
+    const pulling = conn.pull(objectId, Math.max(1, deadline - Date.now()));
+    if (!again) return pulling;
+    return pulling.catch((err: unknown) => {
+      if (!(err instanceof ClosedIdle)) throw err;
+      return this.pullOn(address, objectId, deadline, false);
+    });
   }
 
   /** Closes every connection; pulls in flight reject with ShutDownError. */
@@ -77,6 +99,9 @@ export class DataPlaneClient {
     this.close();
   }
 }
+
+/** The server closed the connection as idle (WireErrorCode.IDLE): pulls on it may be sent again. */
+class ClosedIdle extends UnavailableError {}
 
 interface Pending {
   objectId: string;
@@ -247,6 +272,10 @@ class Connection {
           `object ${objectId} not found on data-plane server ${this.address}: it was never stored there or has been freed`,
           { context: { ...context, field: 'objectId' } },
         );
+      case WireErrorCode.IDLE:
+        return new ClosedIdle(`data-plane server ${this.address} closed an idle connection: ${e.message}`, {
+          context,
+        });
       case WireErrorCode.UNAUTHENTICATED:
         return new UnauthenticatedError(
           `data-plane server ${this.address} refused the connection: ${e.message}; check that both sides use the same cluster token`,

@@ -52,11 +52,21 @@ export const WireErrorCode = {
   UNAUTHENTICATED: 2,
   BAD_REQUEST: 3,
   INTERNAL: 4,
+  /**
+   * Request id 0 only: the server closed a connection that was idle (nothing in flight); it read
+   * nothing after this, so a PULL that crossed it on the wire may be sent again on a new connection.
+   */
+  IDLE: 5,
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
 /** Largest control payload accepted (token, object id, error message). */
 export const MAX_CONTROL_BYTES = 64 * 1024;
+/**
+ * Largest HELLO payload (the token) a server reads. Small, because a server collects it for peers
+ * that have not proved anything yet; clients refuse longer tokens up front.
+ */
+export const MAX_HELLO_BYTES = 1024;
 /** Largest object id, in utf-8 bytes. */
 export const MAX_OBJECT_ID_BYTES = 4 * 1024;
 /** Largest DATA frame accepted by a client; servers send DEFAULT_CHUNK_BYTES. */
@@ -78,6 +88,16 @@ export function frameRules(
   }
   return rules;
 }
+
+/**
+ * What a server reads before the HELLO checked out: the HELLO itself, at most MAX_HELLO_BYTES, and
+ * PULL or CANCEL as streamed frames that are never stored (their header is enough to refuse them).
+ */
+export const PRE_AUTH_RULES: Readonly<Record<number, FrameRule>> = {
+  [FrameType.HELLO]: { streamed: false, maxBytes: MAX_HELLO_BYTES },
+  [FrameType.PULL]: { streamed: true, maxBytes: MAX_CONTROL_BYTES },
+  [FrameType.CANCEL]: { streamed: true, maxBytes: MAX_CONTROL_BYTES },
+};
 
 export function encodeHeader(type: FrameType, requestId: number, length: number): Buffer {
   return header(DATA_PLANE, type, requestId, length);

@@ -73,11 +73,20 @@ export class FrameParser {
     private readonly handlers: FrameHandlers,
     tuning: ReadTuning = {},
   ) {
-    for (const [type, rule] of Object.entries(accepts)) this.rules[Number(type)] = rule;
+    this.accept(accepts);
     this.prefix = Buffer.allocUnsafe(protocol.maxPrefixBytes ?? 0);
     this.scratchBytes = tuning.scratchBytes ?? 256 * 1024;
     this.lookahead = tuning.lookaheadBytes ?? 4 * 1024;
     this.directMin = tuning.directMinBytes ?? 16 * 1024;
+  }
+
+  /**
+   * Which frames are accepted from the next header on (a frame under way keeps its rule). Lets a
+   * side accept only a small HELLO before the peer authenticated, and its full protocol after.
+   */
+  accept(accepts: Readonly<Record<number, FrameRule>>): void {
+    this.rules.length = 0;
+    for (const [type, rule] of Object.entries(accepts)) this.rules[Number(type)] = rule;
   }
 
   /** Inside a streamed payload: how many of its bytes have not arrived yet; otherwise 0. */
