@@ -2,7 +2,7 @@
 export * from './errors.js';
 export { configureLogging, flushLogs, logger } from './logger.js';
 export type { Logger } from './logger.js';
-export { latestSession, newSession, readIfExists, troupeRoot } from './session.js';
+export { latestSession, markLatest, newSession, readIfExists, sessionPaths, troupeRoot } from './session.js';
 export type { SessionPaths } from './session.js';
 export { normalizeModule, toImportable } from './module-specifier.js';
 export { withTimeout } from './timeout.js';
