@@ -2,6 +2,7 @@
  * A cluster of one node, declared dead and back: an actor with restarts left waits as
  * RESTARTING while no node can hold it, and restarts on the node that joins again.
  */
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Cluster } from '../../src/index.js';
 import { ACTORS, eventually, sleep, startTestCluster, type TestCluster } from '../fixtures/index.js';
@@ -62,6 +63,8 @@ it('keeps an actor with restarts left RESTARTING while its only node is dead, an
       `was ALIVE again ${((performance.now() - t1) / 1000).toFixed(1)} s after the node resumed, on ${back.nodeId}`,
   );
   expect(back.nodeId).not.toBe(node!.nodeId); // the node rejoined under a new id
+  // The old host stopped itself while its agent was frozen; the resumed agent reaped it.
+  expect(existsSync(`/proc/${oldPid}`)).toBe(false);
   expect(await a.call.pid()).not.toBe(oldPid);
   expect(await a.call.inc(1)).toBe(1); // a fresh instance
   await a.kill();
