@@ -4,7 +4,7 @@
  * the restarted head (same port, same memory:// snapshot) takes the agent back.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,9 @@ it('kill -9 of the head process spares a detached actor on its machine: no faile
   expect(agentLine, started.output()).not.toBeNull();
   const [nodeId, agentPid] = [agentLine![1]!, Number(agentLine![2])];
   expect(agentPid).not.toBe(headPid);
+  // The token reached the agent over its IPC channel: neither its command line nor its environment holds it.
+  expect(readFileSync(`/proc/${agentPid}/cmdline`, 'utf8')).not.toContain(token);
+  expect(readFileSync(`/proc/${agentPid}/environ`, 'utf8')).not.toContain(token);
 
   driver = await connect({ address, token });
   const P = driver.actorClass<Phoenix>(ACTORS, 'Phoenix');
