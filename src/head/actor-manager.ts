@@ -367,10 +367,7 @@ export class ActorManager {
       this.log.info({ actorId: rec.actorId, reason }, 'actor restart waits for a node that can hold it');
       this.queue.push(waiting);
     } else {
-      this.log.warn(
-        { actorId: rec.actorId, reason: placed.error.message },
-        'actor cannot restart: it can never be placed',
-      );
+      this.log.warn({ actorId: rec.actorId, reason: placed.error.message }, 'actor can never be placed again');
       this.markDead(rec, cause);
     }
     this.drain();
