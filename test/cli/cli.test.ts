@@ -108,6 +108,8 @@ describe('troupe start --head on a busy port', () => {
     const port = address.split(':').pop()!;
     const latest = path.join(tmpdir, 'session_latest');
     const before = { link: readlinkSync(latest), sessions: readdirSync(tmpdir).sort() };
+    // --no-worker: a head alone, no local worker agent beside it.
+    expect(readdirSync(path.join(latest, 'pids'))).toEqual([`head-${first.pid}.pid`]);
 
     const second = await runCliToEnd(['start', '--head', '--port', port, '--no-worker'], env);
     expect(second.code).toBe(1);
