@@ -4,11 +4,13 @@ import { openSync, writeFileSync, renameSync, rmSync, existsSync, readFileSync, 
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, UnavailableError } from '../common/index.js';
-import { configureLogging, flushLogs } from '../common/index.js';
-import { newSession, type SessionPaths } from '../common/index.js';
+import { configureLogging, flushLogs, logger } from '../common/index.js';
+import { markLatest, newSession, type SessionPaths } from '../common/index.js';
 import { HeadServer, formatResources } from '../head/index.js';
 import { WorkerAgent, validateCustomResources } from '../worker/index.js';
 import { openStore, type StateStore } from '../state/index.js';
+import { routeGrpcLogs } from '../transport/index.js';
+import { findLocalAgent, startLocalAgent, stopLocalAgent, type LocalAgent } from './local-agent.js';
 
 export interface StartFlags {
   head?: boolean;
@@ -42,6 +44,8 @@ interface Ready {
   pid: number;
   logs: string;
   resources: Record<string, number>;
+  /** The head's local worker agent, a process of its own; `adopted` when it outlived a crashed head. */
+  agent?: { pid: number; adopted: boolean };
 }
 
 export async function startCommand(flags: StartFlags, argv: string[]): Promise<void> {
@@ -80,16 +84,28 @@ export async function startCommand(flags: StartFlags, argv: string[]): Promise<v
     generated = true;
   }
   const role = flags.head ? 'head' : 'worker';
+  const adopted = process.env.TROUPE_SESSION_DIR !== undefined;
   const session = newSession(role);
+  let ready: Ready;
+  try {
+    if (flags.daemon) {
+      await daemonize(session, argv, token);
+      ready = await waitReady(session, 30_000);
+    } else {
+      ready = await runNode(flags, token, session);
+    }
+  } catch (err) {
+    // A failed start changes nothing: its session folder goes, unless it holds the output a
+    // failed daemon's message points to (or belongs to the parent that started this daemon).
+    if (!flags.daemon && !adopted) rmSync(session.dir, { recursive: true, force: true });
+    throw portHint(err, flags);
+  }
   if (flags.daemon) {
-    await daemonize(session, argv, token);
-    const ready = await waitReady(session, 30_000);
     banner(ready, token, generated, session);
     return;
   }
-  const ready = await runNode(flags, token, session);
-  banner(ready, token, generated && !process.env.TROUPE_SESSION_DIR, session);
-  if (process.env.TROUPE_SESSION_DIR) {
+  banner(ready, token, generated && !adopted, session);
+  if (adopted) {
     // Written whole, then renamed: the parent polls for it and must never read half a file.
     const file = path.join(session.dir, `ready-${process.pid}.json`);
     writeFileSync(`${file}.tmp`, JSON.stringify(ready));
@@ -97,23 +113,42 @@ export async function startCommand(flags: StartFlags, argv: string[]): Promise<v
   }
 }
 
-/** Runs a head and/or worker in this process until SIGINT or SIGTERM. */
+/** A busy head port gets the flag that changes it named. */
+function portHint(err: unknown, flags: StartFlags): unknown {
+  if (!(err instanceof UnavailableError) || err.context.reason !== 'EADDRINUSE' || !flags.head) return err;
+  return new UnavailableError(
+    `${err.message}. Choose another port with --port N (0 for any free port), or stop that head first ` +
+      '(`troupe status` asks it, `troupe stop` stops the troupe processes of this machine)',
+    { cause: err, context: { ...err.context, field: '--port' } },
+  );
+}
+
+/**
+ * Runs a head or a worker in this process until SIGINT or SIGTERM. A head's local worker agent
+ * runs in a process of its own (local-agent.ts), which this one stops when it stops.
+ */
 async function runNode(flags: StartFlags, token: string, session: SessionPaths): Promise<Ready> {
   const role = flags.head ? 'head' : 'worker';
   configureLogging({ file: path.join(session.logs, `${role}-${process.pid}.log`), name: role });
+  routeGrpcLogs(logger('grpc'));
   const pidFile = path.join(session.pidDir, `${role}-${process.pid}.pid`);
-  writeFileSync(pidFile, String(process.pid));
   let head: HeadServer | undefined;
   let worker: WorkerAgent | undefined;
+  let agent: LocalAgent | undefined;
   let store: StateStore | undefined;
-  const stop = async (signal: string): Promise<void> => {
-    process.stdout.write(`troupe: ${signal}, stopping ${role} ${process.pid}\n`);
-    const force = setTimeout(() => process.exit(1), 15_000);
-    force.unref();
+  const stopAll = async (): Promise<void> => {
+    // Workers first, as `troupe stop` does: their actors' exits are not reported as failures.
+    if (agent) await stopLocalAgent(agent.pid).catch(() => undefined);
     await worker?.stop().catch(() => undefined);
     await head?.stop().catch(() => undefined);
     await store?.close().catch(() => undefined);
     rmSync(pidFile, { force: true });
+  };
+  const stop = async (signal: string): Promise<void> => {
+    process.stdout.write(`troupe: ${signal}, stopping ${role} ${process.pid}\n`);
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    await stopAll();
     flushLogs();
     process.exit(0);
   };
@@ -121,6 +156,15 @@ async function runNode(flags: StartFlags, token: string, session: SessionPaths):
   process.once('SIGTERM', () => void stop('SIGTERM'));
   try {
     let headAddress = flags.address ?? '';
+    const workerOptions = {
+      host: flags.host,
+      numCpus: flags.numCpus,
+      numGpus: flags.numGpus,
+      memory: flags.memory,
+      resources: flags.resources,
+      warmPoolSize: flags.warmPool,
+      maxMessageBytes: flags.maxMessageBytes,
+    };
     if (flags.head) {
       store = await openStore(
         flags.state ?? (process.env.TROUPE_STATE || undefined),
@@ -136,37 +180,31 @@ async function runNode(flags: StartFlags, token: string, session: SessionPaths):
         maxMessageBytes: flags.maxMessageBytes,
       });
       headAddress = await head.start();
+      writeFileSync(pidFile, String(process.pid));
       writeFileSync(session.addressFile, headAddress);
       writeFileSync(session.tokenFile, token, { mode: 0o600 });
-    }
-    if (flags.worker) {
-      worker = new WorkerAgent({
-        headAddress,
-        token,
-        host: flags.host,
-        logDir: session.logs,
-        numCpus: flags.numCpus,
-        numGpus: flags.numGpus,
-        memory: flags.memory,
-        resources: flags.resources,
-        warmPoolSize: flags.warmPool,
-        maxMessageBytes: flags.maxMessageBytes,
-      });
+      // Only a head that serves becomes the one `troupe status` and `job submit` find.
+      markLatest(session);
+      if (flags.worker) {
+        agent =
+          findLocalAgent(headAddress) ?? (await startLocalAgent(session, token, { headAddress, ...workerOptions }));
+      }
+    } else {
+      writeFileSync(pidFile, String(process.pid));
+      worker = new WorkerAgent({ headAddress, token, logDir: session.logs, ...workerOptions });
       await worker.start();
     }
     return {
       role,
       address: headAddress,
-      nodeId: worker?.nodeId ?? '',
+      nodeId: worker?.nodeId ?? agent?.nodeId ?? '',
       pid: process.pid,
       logs: session.logs,
-      resources: worker ? await worker.resources() : {},
+      resources: worker ? await worker.resources() : (agent?.resources ?? {}),
+      ...(agent ? { agent: { pid: agent.pid, adopted: agent.adopted } } : {}),
     };
   } catch (err) {
-    await worker?.stop().catch(() => undefined);
-    await head?.stop().catch(() => undefined);
-    await store?.close().catch(() => undefined);
-    rmSync(pidFile, { force: true });
+    await stopAll();
     throw err;
   }
 }
@@ -177,7 +215,12 @@ function banner(ready: Ready, token: string, printToken: boolean, session: Sessi
     lines.push(`Troupe head started at ${ready.address} (pid ${ready.pid})`);
     if (printToken)
       lines.push(`  token: ${token}`, `         (shown once; saved to ${session.tokenFile}, readable only by you)`);
-    if (ready.nodeId) lines.push(`  local worker ${ready.nodeId}: ${formatResources(ready.resources)}`);
+    if (ready.agent) {
+      const kept = ready.agent.adopted ? ', kept running from before this head restarted' : '';
+      lines.push(
+        `  local worker ${ready.nodeId || '(registering)'} (pid ${ready.agent.pid}${kept}): ${formatResources(ready.resources)}`,
+      );
+    }
     lines.push(`  logs:  ${ready.logs}`);
     lines.push('', `Join a worker:   troupe start --address ${ready.address} --token <token>`);
     lines.push(

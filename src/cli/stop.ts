@@ -22,7 +22,12 @@ function isAlive(pid: number): boolean {
 function isTroupe(pid: number): boolean {
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmd.includes('troupe') || cmd.includes(path.join('cli', 'main.'));
+    return (
+      cmd.includes('troupe') ||
+      cmd.includes(path.join('cli', 'main.')) ||
+      // the head machine's own worker agent (local-agent.ts)
+      cmd.includes(path.join('cli', 'worker-agent-main.'))
+    );
   } catch {
     return existsSync(`/proc/${pid}`) !== false;
   }
@@ -58,7 +63,7 @@ function targets(): Target[] {
   return out;
 }
 
-/** Stops every troupe head and worker started on this machine (workers first). */
+/** Stops every troupe head and worker started on this machine (workers first, a head's local agent among them). */
 export async function stopCommand(flags: { force?: boolean; graceMs: number }): Promise<number> {
   const list = targets().sort((a, b) => (a.role === 'worker' ? -1 : 0) - (b.role === 'worker' ? -1 : 0));
   if (list.length === 0) {

@@ -4,7 +4,7 @@ export { configureLogging, flushLogs, logger } from './logger.js';
 export type { Logger, LoggingOptions } from './logger.js';
 export { RefusalLog, peerAddress, type RefusalLogOptions } from './refusal-log.js';
 export { RotatingLogFile, type LogRotation } from './log-file.js';
-export { latestSession, newSession, readIfExists, troupeRoot } from './session.js';
+export { latestSession, markLatest, newSession, readIfExists, sessionPaths, troupeRoot } from './session.js';
 export type { SessionPaths } from './session.js';
 export { normalizeModule, toImportable } from './module-specifier.js';
 export { withTimeout } from './timeout.js';

@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, symlinkSync, rmSync, readFileSync, existsSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -30,10 +30,10 @@ export function sessionPaths(dir: string): SessionPaths {
 
 /**
  * Creates a new session folder (or adopts `TROUPE_SESSION_DIR`, set for a daemon by its parent).
- * Head sessions become `session_latest`, where `troupe status` finds the address and token.
+ * It becomes `session_latest` only through `markLatest`, once its node serves: a start that fails
+ * (a busy port) must leave `troupe status` pointing at the head that still runs.
  */
-export function newSession(kind: string, markLatest = kind === 'head'): SessionPaths {
-  const root = troupeRoot();
+export function newSession(kind: string): SessionPaths {
   const given = process.env.TROUPE_SESSION_DIR;
   if (given) {
     const paths = sessionPaths(given);
@@ -42,19 +42,26 @@ export function newSession(kind: string, markLatest = kind === 'head'): SessionP
     return paths;
   }
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '_');
-  const dir = path.join(root, `session_${stamp}_${kind}_${process.pid}`);
+  const dir = path.join(troupeRoot(), `session_${stamp}_${kind}_${process.pid}`);
   const paths = sessionPaths(dir);
   mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
   mkdirSync(paths.pidDir, { recursive: true, mode: 0o700 });
-  if (!markLatest) return paths;
-  const latest = path.join(root, 'session_latest');
+  return paths;
+}
+
+/** Points `session_latest`, where `troupe status` finds the address and token, at this session. */
+export function markLatest(paths: SessionPaths): void {
+  const latest = path.join(troupeRoot(), 'session_latest');
+  // A new link renamed over the old one: there is no moment without a link.
+  const tmp = `${latest}.${process.pid}.tmp`;
   try {
-    rmSync(latest, { force: true });
-    symlinkSync(dir, latest);
+    rmSync(tmp, { force: true });
+    symlinkSync(paths.dir, tmp);
+    renameSync(tmp, latest);
   } catch {
     // another process raced us to the link; the folder itself is what matters
+    rmSync(tmp, { force: true });
   }
-  return paths;
 }
 
 /** The most recent session, if any. */

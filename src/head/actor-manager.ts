@@ -360,8 +360,16 @@ export class ActorManager {
     };
     const placed = this.scheduler.place(waiting.request);
     if (placed.type === 'placed') this.start(waiting, placed.allocation);
-    else if (placed.type === 'wait') this.queue.push(waiting);
-    else this.markDead(rec, cause);
+    else if (placed.type === 'wait' || !neverPlaceable(waiting.request)) {
+      // As in Ray, a restart waits for a node (none may be alive just now, or none big enough
+      // yet): a node that holds it may join, or come back, at any time.
+      const reason = placed.type === 'wait' ? placed.reason : placed.error.message;
+      this.log.info({ actorId: rec.actorId, reason }, 'actor restart waits for a node that can hold it');
+      this.queue.push(waiting);
+    } else {
+      this.log.warn({ actorId: rec.actorId, reason: placed.error.message }, 'actor can never be placed again');
+      this.markDead(rec, cause);
+    }
     this.drain();
   }
 
@@ -378,4 +386,12 @@ export class ActorManager {
       rec.allocation = undefined;
     }
   }
+}
+
+/**
+ * A request no node joining later can ever satisfy: one pinned to a node (hard affinity; a node
+ * declared dead comes back under a new id) or to a placement group's bundles (fixed when made).
+ */
+function neverPlaceable(req: PlacementRequest): boolean {
+  return req.placementGroup !== undefined || (req.nodeAffinity !== undefined && !req.nodeAffinity.soft);
 }

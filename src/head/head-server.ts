@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../common/index.js';
 import { logger, type Logger } from '../common/index.js';
 import type { GetClusterStatusReply } from '../generated/troupe/v1/GetClusterStatusReply.js';
 import { troupeV1 } from '../transport/index.js';
-import { bindServer, closeServer, serverOptions } from '../transport/index.js';
+import { assertCanListen, bindServer, closeServer, serverOptions } from '../transport/index.js';
 import { ActorManager } from './actor-manager.js';
 import { NodeRegistry } from './node-registry.js';
 import { HeadState, recordFromRow } from './head-state.js';
@@ -112,10 +112,13 @@ export class HeadServer {
   }
 
   async start(): Promise<string> {
+    const host = this.options.host ?? '127.0.0.1';
+    // A head that cannot serve must not reload the state and start its actors (another head may
+    // be running them): the port is checked first.
+    await assertCanListen(host, this.options.port ?? 0);
     // Everything the store remembers is back before the first request is served.
     await this.restore();
     await this.jobs.restore();
-    const host = this.options.host ?? '127.0.0.1';
     const port = await bindServer(this.server, host, this.options.port ?? 0);
     this.address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.monitor = setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.heartbeatPeriodMs / 2)));

@@ -13,7 +13,7 @@ export function probeCommand(node: NodeConfig): string {
     '  [ -f "$f" ] || continue',
     '  p=$(cat "$f")',
     // A pid is only ours if it still runs the troupe CLI (pids get reused).
-    '  if kill -0 "$p" 2>/dev/null && grep -q -a -e troupe -e cli/main "/proc/$p/cmdline" 2>/dev/null; then echo "running $(basename "$f" .pid)"; fi',
+    '  if kill -0 "$p" 2>/dev/null && grep -q -a -e troupe -e cli/main -e cli/worker-agent-main "/proc/$p/cmdline" 2>/dev/null; then echo "running $(basename "$f" .pid)"; fi',
     'done',
     'if [ -f "$D/session_latest/token" ]; then echo "token $(cat "$D/session_latest/token")"; fi',
     'true',

@@ -16,6 +16,7 @@ import {
   type ErrorInfo,
 } from '../common/index.js';
 import { ErrorInfoType } from './protos.js';
+import { listenError, listenTarget } from './listen.js';
 import type { Logger } from '../common/index.js';
 
 /** Metadata key carrying the cluster token on every RPC. */
@@ -228,10 +229,10 @@ export function unary<Req, Rep>(
 
 /** Binds a server on host:port (0 = any free port) and resolves to the bound port. */
 export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
-  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const target = listenTarget(host, port);
   return new Promise((resolve, reject) => {
     server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-      if (err) reject(new UnavailableError(`cannot listen on ${target}: ${err.message}`, { cause: err }));
+      if (err) reject(listenError(host, port, err));
       else resolve(bound);
     });
   });

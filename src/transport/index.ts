@@ -10,6 +10,7 @@ export {
   toServiceError,
   unary,
 } from './grpc.js';
+export { assertCanListen, listenError, routeGrpcLogs } from './listen.js';
 export type { ReplyOf, RequestOf, UnaryName } from './grpc.js';
 export { troupeV1 } from './protos.js';
 export { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from './wire-size.js';

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliToEnd, startTestCluster, type TestCluster } from '../fixtures/cluster.js';
+import { runCli, runCliToEnd, startTestCluster, waitForLine, type TestCluster } from '../fixtures/cluster.js';
 
 describe('troupe status against a running cluster', () => {
   let cluster: TestCluster;
@@ -68,9 +68,14 @@ describe('troupe start --daemon and troupe stop', () => {
     const tokenFile = path.join(session, 'token');
     expect(readFileSync(tokenFile, 'utf8')).toBe(token);
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
-    const pids = readdirSync(path.join(session, 'pids'));
-    expect(pids).toHaveLength(1);
+    // The head, and its local worker agent in a process of its own.
+    const pids = readdirSync(path.join(session, 'pids')).sort();
+    expect(pids).toHaveLength(2);
+    expect(pids[0]).toMatch(/^head-\d+\.pid$/);
+    expect(pids[1]).toMatch(/^worker-\d+\.pid$/);
     const pid = Number(readFileSync(path.join(session, 'pids', pids[0]!), 'utf8'));
+    const agentPid = Number(readFileSync(path.join(session, 'pids', pids[1]!), 'utf8'));
+    expect(agentPid).not.toBe(pid);
     expect(existsSync(path.join(session, 'logs'))).toBe(true);
 
     // No flags: status finds the local head's address and token in the session folder.
@@ -80,10 +85,44 @@ describe('troupe start --daemon and troupe stop', () => {
 
     const stopped = await runCliToEnd(['stop'], env);
     expect(stopped.code).toBe(0);
-    expect(stopped.stdout).toMatch(new RegExp(`Stopped 1 troupe process: head ${pid}`));
+    expect(stopped.stdout).toMatch(new RegExp(`Stopped 2 troupe processes: worker ${agentPid}, head ${pid}`));
     expect(() => process.kill(pid, 0)).toThrow();
+    expect(() => process.kill(agentPid, 0)).toThrow();
     const again = await runCliToEnd(['stop'], env);
     expect(again.stdout).toMatch(/No troupe processes/);
+  });
+});
+
+describe('troupe start --head on a busy port', () => {
+  const tmpdir = mkdtempSync(path.join(os.tmpdir(), 'troupe-cli-busy-'));
+  const env = { TROUPE_TMPDIR: tmpdir };
+  afterAll(async () => {
+    await runCliToEnd(['stop', '--force'], env);
+    rmSync(tmpdir, { recursive: true, force: true });
+  });
+
+  it('changes nothing: a clear error naming the port, no grpc log line, the running head still found', async () => {
+    const first = runCli(['start', '--head', '--port', '0', '--no-worker', '--token', 'busy-port-token'], env);
+    const { match } = await waitForLine(first, /Troupe head started at (\S+)/);
+    const address = match[1]!;
+    const port = address.split(':').pop()!;
+    const latest = path.join(tmpdir, 'session_latest');
+    const before = { link: readlinkSync(latest), sessions: readdirSync(tmpdir).sort() };
+    // --no-worker: a head alone, no local worker agent beside it.
+    expect(readdirSync(path.join(latest, 'pids'))).toEqual([`head-${first.pid}.pid`]);
+
+    const second = await runCliToEnd(['start', '--head', '--port', port, '--no-worker'], env);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`cannot listen on ${address}: port ${port} is already in use`);
+    expect(second.stderr).toMatch(/--port/);
+    expect(second.stderr).not.toMatch(/No address added/);
+    expect(second.stdout).toBe('');
+    // No new session folder, and the link still names the head that runs.
+    expect(readlinkSync(latest)).toBe(before.link);
+    expect(readdirSync(tmpdir).sort()).toEqual(before.sessions);
+    const status = await runCliToEnd(['status'], env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(`Cluster at ${address}`);
   });
 });
 
