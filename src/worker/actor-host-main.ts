@@ -5,19 +5,14 @@
  */
 import { configureLogging, flushLogs } from '../common/index.js';
 import { errorToInfo } from '../common/index.js';
-import { ActorHost } from './actor-host.js';
+import type { ActorHost } from './actor-host.js';
+import { ActorLoader } from './actor-loader.js';
 import type { AgentToHost, HostToAgent } from './host-ipc.js';
 
 const log = configureLogging({ file: process.env.TROUPE_LOG_FILE, name: 'actor-host' }).child({
   component: 'actor-host',
 });
 const token = process.env.TROUPE_TOKEN ?? '';
-const host = new ActorHost({
-  host: process.env.TROUPE_BIND_HOST ?? '127.0.0.1',
-  token,
-  maxMessageBytes: Number(process.env.TROUPE_MAX_MESSAGE_BYTES) || undefined,
-  log,
-});
 // The token must not leak into user code through the environment.
 delete process.env.TROUPE_TOKEN;
 
@@ -25,20 +20,31 @@ function send(msg: HostToAgent): void {
   process.send?.(msg);
 }
 
+// The agent sends an actor's module as soon as it forks this process. It is imported while
+// Troupe's own modules (gRPC, the protos: most of a host's start) still load below, so a module
+// that does not load or lacks the class fails after one module load, not after the whole start.
+const loader = new ActorLoader();
+let resolveHost!: (host: ActorHost) => void;
+const hostReady = new Promise<ActorHost>((resolve) => (resolveHost = resolve));
+
 process.on('message', (raw: AgentToHost) => {
   switch (raw.type) {
     case 'create':
       for (const [k, v] of Object.entries(raw.env)) process.env[k] = v;
-      host.create(raw.actorId, raw.module, raw.exportName, raw.args, raw.maxConcurrency).then(
-        () => send({ type: 'created', reqId: raw.reqId }),
-        (err: unknown) => {
-          log.info({ actorId: raw.actorId, err: (err as Error).message }, 'actor creation failed');
-          send({ type: 'create-failed', reqId: raw.reqId, error: errorToInfo(err) });
-        },
-      );
+      loader
+        .load(raw.actorId, raw.module, raw.exportName)
+        .then(() => hostReady)
+        .then((host) => host.create(raw.actorId, raw.module, raw.exportName, raw.args, raw.maxConcurrency))
+        .then(
+          () => send({ type: 'created', reqId: raw.reqId }),
+          (err: unknown) => {
+            log.info({ actorId: raw.actorId, err: (err as Error).message }, 'actor creation failed');
+            send({ type: 'create-failed', reqId: raw.reqId, error: errorToInfo(err) });
+          },
+        );
       return;
     case 'destroy':
-      host.destroy(raw.actorId, JSON.parse(raw.cause));
+      void hostReady.then((host) => host.destroy(raw.actorId, JSON.parse(raw.cause)));
       return;
     case 'tick':
       lastTick = Date.now();
@@ -81,6 +87,15 @@ process.on('unhandledRejection', (err) => {
   log.error({ err }, 'unhandled rejection in actor code');
 });
 
+const { ActorHost: Host } = await import('./actor-host.js');
+const host = new Host({
+  host: process.env.TROUPE_BIND_HOST ?? '127.0.0.1',
+  token,
+  maxMessageBytes: Number(process.env.TROUPE_MAX_MESSAGE_BYTES) || undefined,
+  log,
+  loader,
+});
+resolveHost(host);
 const port = await host.listen();
 // One call to ourselves runs the server's connection and stream code once, so the first real
 // caller does not pay for lazy compilation of those paths (tens of ms on a busy machine).
