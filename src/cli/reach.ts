@@ -148,7 +148,7 @@ export async function reachHead(address: string, options: ReachOptions = {}): Pr
   );
 }
 
-const UNREACHABLE_CODES = new Set(['HEAD_UNAVAILABLE', 'UNAVAILABLE', 'TIMEOUT']);
+const UNREACHABLE_CODES = new Set<string>(['HEAD_UNAVAILABLE', 'UNAVAILABLE', 'TIMEOUT']);
 
 /**
  * Runs `fn` against the head at `address` once it is reachable. A failure to reach it halfway (the
@@ -159,7 +159,7 @@ export async function withHead<T>(address: string, fn: () => Promise<T>, options
   try {
     return await fn();
   } catch (err) {
-    if (!(err instanceof TroupeError) || !UNREACHABLE_CODES.has(err.code)) throw err;
+    if (!(err instanceof TroupeError) || !UNREACHABLE_CODES.has(err.troupeCode)) throw err;
     const probe = await probePort(address);
     if (probe.kind === 'listening') throw err;
     throw unreachableError(address, probe);
