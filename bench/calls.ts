@@ -3,8 +3,10 @@
  *
  * Measures the raw baselines and Troupe side by side in one run: raw grpc-js unary and bidi-stream
  * echo between two processes and a raw Node process start, then Troupe 1:1 sync and async calls,
- * n:n async calls, warm-pool actor creation latency and shared-actor creation rate. Prints a table
- * of figures with baselines and ratios; the last line of stdout is the same as one JSON object.
+ * n:n async calls, warm-pool actor creation latency and shared-actor creation rate, and the first
+ * spawn on a fresh embedded cluster with a wrong class name's report time (first-spawn.ts, which
+ * prints where that time goes). Prints a table of figures with baselines and ratios, then the notes;
+ * the last line of stdout is the same as one JSON object.
  * Exits 1 if any section failed (a missed target is reported, not an exit status), 2 on bad usage.
  */
 import { rawBidi, rawUnary, startEchoPeer, type EchoPeer } from './raw/baselines.js';
@@ -13,6 +15,7 @@ import { percentile, Report } from './lib/report.js';
 import { choice, int, parseFlags } from './lib/flags.js';
 import { section } from './lib/sections.js';
 import { runTroupeSections, type Baselines, type CallsOptions } from './calls-troupe.js';
+import { runFirstSpawnSection } from './first-spawn.js';
 
 export type { CallsOptions };
 
@@ -95,7 +98,10 @@ export async function run(args: string[]): Promise<number> {
   const report = new Report('calls');
   const empty: Baselines = { unary: null, bidi: null, coldP50: null, coldP99: null, coldRate: null };
   const base = opts.only === 'troupe' ? empty : await runRawSections(report, opts);
-  if (opts.only !== 'raw') await runTroupeSections(report, opts, base);
+  if (opts.only !== 'raw') {
+    await runTroupeSections(report, opts, base);
+    await runFirstSpawnSection(report, base.coldP50);
+  }
   report.print();
   return report.failed ? 1 : 0;
 }

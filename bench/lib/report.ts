@@ -34,8 +34,15 @@ export interface AddOptions {
 
 export class Report {
   readonly rows: Row[] = [];
+  /** Explanations printed under the table (where a figure's time goes). */
+  readonly notes: string[] = [];
 
   constructor(readonly bench: string) {}
+
+  /** Adds an explanation, printed under the table and kept in the JSON. */
+  note(text: string): void {
+    this.notes.push(text);
+  }
 
   /** Records a figure; computes the ratio to the baseline and whether the target is met. */
   add(name: string, value: number, unit: string, opts: AddOptions = {}): Row {
@@ -100,12 +107,14 @@ export class Report {
       bench: this.bench,
       machine: { cpus: os.cpus().length, node: process.version },
       results: this.rows,
+      ...(this.notes.length ? { notes: this.notes } : {}),
     });
   }
 
   /** Prints the table, then the JSON line last. */
   print(): void {
-    process.stdout.write(`${this.table()}\n${this.json()}\n`);
+    const notes = this.notes.map((n) => `\n${n}\n`).join('');
+    process.stdout.write(`${this.table()}\n${notes}${this.json()}\n`);
   }
 }
 

@@ -11,6 +11,7 @@ import {
 import { UnavailableError } from '../common/index.js';
 import { formatResources } from '../head/index.js';
 import { formatStatus } from './status.js';
+import { withHead } from './reach.js';
 
 const progress: Progress = (node, message) => process.stderr.write(`[${node}] ${message}\n`);
 
@@ -78,7 +79,7 @@ export function clusterCommand(): Command {
     .option('--json', 'print the status as JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
       const config = loadClusterConfig(file);
-      const { status } = await clusterStatus(config);
+      const { status } = await withHead(config.headAddress, () => clusterStatus(config));
       process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
     });
   cmd

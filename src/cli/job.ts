@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { InvalidArgumentError } from '../common/index.js';
 import { JobClient, parseEnvPairs, type JobInfo } from '../jobs/index.js';
 import { addressFlag, numberFlag } from './flags.js';
+import { withHead } from './reach.js';
 import { resolveTarget } from './status.js';
 
 interface Target {
@@ -10,17 +11,17 @@ interface Target {
   token?: string;
 }
 
-function client(flags: Target): JobClient {
-  return new JobClient(resolveTarget(flags));
-}
-
+/** Runs `fn` with a client of the head the flags name, once that head is reachable. */
 async function withClient<T>(flags: Target, fn: (c: JobClient) => Promise<T>): Promise<T> {
-  const c = client(flags);
-  try {
-    return await fn(c);
-  } finally {
-    c.close();
-  }
+  const target = resolveTarget(flags);
+  return withHead(target.address, async () => {
+    const c = new JobClient(target);
+    try {
+      return await fn(c);
+    } finally {
+      c.close();
+    }
+  });
 }
 
 const targetOptions = (cmd: Command): Command =>

@@ -2,6 +2,7 @@ import { connect, type ClusterStatus } from '../client/index.js';
 import { InvalidArgumentError } from '../common/index.js';
 import { latestSession, readIfExists } from '../common/index.js';
 import { compareResourceNames, formatAmount } from '../head/index.js';
+import { withHead } from './reach.js';
 
 /** Address and token from flags, then TROUPE_ADDRESS / TROUPE_TOKEN, then the latest local head session. */
 export function resolveTarget(flags: { address?: string; token?: string }): { address: string; token: string } {
@@ -27,13 +28,15 @@ export function resolveTarget(flags: { address?: string; token?: string }): { ad
 
 export async function statusCommand(flags: { address?: string; token?: string; json?: boolean }): Promise<void> {
   const { address, token } = resolveTarget(flags);
-  const cluster = await connect({ address, token });
-  try {
-    const status = await cluster.status();
-    process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
-  } finally {
-    await cluster.shutdown();
-  }
+  await withHead(address, async () => {
+    const cluster = await connect({ address, token });
+    try {
+      const status = await cluster.status();
+      process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+    } finally {
+      await cluster.shutdown();
+    }
+  });
 }
 
 function duration(ms: number): string {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../common/index.js';
+import { InvalidArgumentError, atCallSite } from '../common/index.js';
 import type { ObjectRef } from '../objects/index.js';
 import type { ActorRoute } from './actor-route.js';
 import type { HeadLink } from './head-link.js';
@@ -30,7 +30,12 @@ export class ActorClass<C extends ActorClassType> {
         context: { field: 'args' },
       });
     }
-    const info = await this.parts.invoker.createActor(this.module, this.exportName, args, opts);
+    let info: ActorInfo;
+    try {
+      info = await this.parts.invoker.createActor(this.module, this.exportName, args, opts);
+    } catch (err) {
+      throw atCallSite(err, ActorClass.prototype.spawn);
+    }
     return new ActorHandle<C>(this.parts, info);
   }
 }
@@ -66,7 +71,15 @@ export class ActorHandle<C extends ActorClassType> {
         if (typeof prop !== 'string' || prop === 'then') return undefined;
         let fn = cache.get(prop);
         if (!fn) {
-          fn = (...args: unknown[]) => invoker.invoke(route, prop, args);
+          // An async function the caller awaits: a failure's stack then ends at the caller's line.
+          const call = async (...args: unknown[]): Promise<unknown> => {
+            try {
+              return await invoker.invoke(route, prop, args);
+            } catch (err) {
+              throw atCallSite(err, call);
+            }
+          };
+          fn = call;
           cache.set(prop, fn);
         }
         return fn;

@@ -10,6 +10,7 @@ import {
   TroupeError,
   type TroupeErrorInit,
 } from './errors.js';
+import { composeStack } from './remote-stack.js';
 
 /** Plain-object form of an error, matching the `troupe.v1.ErrorInfo` proto message. */
 export interface ErrorInfo {
@@ -71,7 +72,7 @@ function rawInfo(err: unknown, depth: number): ErrorInfo {
     const context: Record<string, string> = {};
     for (const [k, v] of Object.entries(err.context)) if (v !== undefined) context[k] = v;
     return {
-      code: err.code,
+      code: err.troupeCode,
       message: err.message,
       remoteStack: err.remoteStack ?? err.stack ?? '',
       context,
@@ -79,11 +80,13 @@ function rawInfo(err: unknown, depth: number): ErrorInfo {
     };
   }
   if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
     return {
       code: ErrorCode.REMOTE_ERROR,
       message: err.message,
       remoteStack: err.stack ?? '',
-      context: { remoteName: err.name },
+      // The user's own name and string code go along, for the caller's `name` and `code`.
+      context: { remoteName: err.name, ...(typeof code === 'string' && code ? { remoteCode: code } : {}) },
       cause: depth < MAX_CAUSE_DEPTH && err.cause !== undefined ? rawInfo(err.cause, depth + 1) : null,
     };
   }
@@ -102,8 +105,8 @@ export function errorFromInfo(info: ErrorInfo): TroupeError {
   const cause = info.cause ? errorFromInfo(info.cause) : undefined;
   const init: TroupeErrorInit = { context: { ...info.context }, remoteStack: info.remoteStack || undefined };
   if (cause) init.cause = cause;
-  if (!cls) {
-    return new InternalError(`[${info.code}] ${info.message}`, init);
-  }
-  return new cls(info.message, init);
+  const err = cls ? new cls(info.message, init) : new InternalError(`[${info.code}] ${info.message}`, init);
+  // The remote frames first, then where this process was (the call path puts the caller there).
+  err.stack = composeStack(err, info.remoteStack, err.stack);
+  return err;
 }

@@ -72,13 +72,22 @@ export interface TroupeErrorInit {
 }
 
 export class TroupeError extends Error {
-  readonly code: ErrorCode;
+  /**
+   * The error's code: its ErrorCode, except on a RemoteError rebuilt from a user's error that had
+   * a string `code` of its own (`'E_BIG'`, `'ENOENT'`), which it keeps, as Node's errors do.
+   */
+  readonly code: ErrorCode | (string & Record<never, never>);
+  /** Always the ErrorCode of the class (REMOTE_ERROR for a RemoteError), whatever `code` holds. */
+  readonly troupeCode: ErrorCode;
   readonly context: ErrorContext;
   readonly remoteStack: string | undefined;
 
   constructor(code: ErrorCode, message: string, init: TroupeErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.code = code;
+    this.troupeCode = code;
+    // Only a user's error keeps a code of its own; every Troupe error has its ErrorCode.
+    const own = code === ErrorCode.REMOTE_ERROR ? init.context?.remoteCode : undefined;
+    this.code = own || code;
     this.context = init.context ?? {};
     this.remoteStack = init.remoteStack;
   }
@@ -193,16 +202,29 @@ export class MethodNotFoundError extends TroupeError {
   }
 }
 
+// What `typeof` says of a thrown value that is no Error: a kind, not a class name to take on.
+const VALUE_KINDS = new Set(['string', 'number', 'bigint', 'boolean', 'symbol', 'undefined', 'object', 'function']);
+
 /**
- * An error thrown by user code in another process. `remoteName` is the original class name
- * (`TypeError`, `MyError`); the original stack is in `remoteStack`.
+ * An error thrown by user code in another process, rebuilt with what it had: its `name` is the
+ * original class name (`TypeError`, `MyError`; also in `remoteName`), its `code` the original
+ * string code when it had one (`troupeCode` stays REMOTE_ERROR), its stack in `remoteStack`.
  */
 export class RemoteError extends TroupeError {
   constructor(message: string, init: TroupeErrorInit = {}) {
     super(ErrorCode.REMOTE_ERROR, message, init);
   }
+  override get name(): string {
+    // Read while the base constructor runs too, before `context` is set.
+    const remote = this.context?.remoteName;
+    return remote && !VALUE_KINDS.has(remote) ? remote : 'RemoteError';
+  }
   get remoteName(): string | undefined {
     return this.context.remoteName;
+  }
+  /** The string `code` the error had where it was thrown, if any. */
+  get remoteCode(): string | undefined {
+    return this.context.remoteCode;
   }
 }
 

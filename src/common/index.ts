@@ -9,3 +9,4 @@ export type { SessionPaths } from './session.js';
 export { normalizeModule, toImportable } from './module-specifier.js';
 export { withTimeout } from './timeout.js';
 export * from './error-info.js';
+export { atCallSite, CALLED_FROM } from './remote-stack.js';

@@ -5,7 +5,8 @@
  */
 import { configureLogging, flushLogs } from '../common/index.js';
 import { errorToInfo } from '../common/index.js';
-import { ActorHost } from './actor-host.js';
+import type { ActorHost } from './actor-host.js';
+import { ActorLoader } from './actor-loader.js';
 import type { AgentToHost, HostToAgent } from './host-ipc.js';
 
 const log = configureLogging({ file: process.env.TROUPE_LOG_FILE, name: 'actor-host' }).child({
@@ -14,21 +15,18 @@ const log = configureLogging({ file: process.env.TROUPE_LOG_FILE, name: 'actor-h
 // The agent's first message carries the cluster token: never the environment, which actor code
 // could read back from /proc/self/environ even after a delete from process.env.
 let gotToken: (token: string) => void = () => undefined;
-const hostReady = new Promise<ActorHost>((resolve) => {
-  gotToken = (token) =>
-    resolve(
-      new ActorHost({
-        host: process.env.TROUPE_BIND_HOST ?? '127.0.0.1',
-        token,
-        maxMessageBytes: Number(process.env.TROUPE_MAX_MESSAGE_BYTES) || undefined,
-        log,
-      }),
-    );
-});
+const tokenReady = new Promise<string>((resolve) => (gotToken = resolve));
 
 function send(msg: HostToAgent): void {
   process.send?.(msg);
 }
+
+// The agent sends an actor's module as soon as it forks this process. It is imported while
+// Troupe's own modules (gRPC, the protos: most of a host's start) still load below, so a module
+// that does not load or lacks the class fails after one module load, not after the whole start.
+const loader = new ActorLoader();
+let resolveHost!: (host: ActorHost) => void;
+const hostReady = new Promise<ActorHost>((resolve) => (resolveHost = resolve));
 
 process.on('message', (raw: AgentToHost) => {
   switch (raw.type) {
@@ -38,7 +36,9 @@ process.on('message', (raw: AgentToHost) => {
       return;
     case 'create':
       for (const [k, v] of Object.entries(raw.env)) process.env[k] = v;
-      hostReady
+      loader
+        .load(raw.actorId, raw.module, raw.exportName)
+        .then(() => hostReady)
         .then((host) =>
           host.create(raw.actorId, raw.module, raw.exportName, raw.args, raw.maxConcurrency, raw.clusterToken),
         )
@@ -94,7 +94,15 @@ process.on('unhandledRejection', (err) => {
   log.error({ err }, 'unhandled rejection in actor code');
 });
 
-const host = await hostReady;
+const { ActorHost: Host } = await import('./actor-host.js');
+const host = new Host({
+  host: process.env.TROUPE_BIND_HOST ?? '127.0.0.1',
+  token: await tokenReady,
+  maxMessageBytes: Number(process.env.TROUPE_MAX_MESSAGE_BYTES) || undefined,
+  log,
+  loader,
+});
+resolveHost(host);
 const port = await host.listen();
 // One call to ourselves runs the server's connection and stream code once, so the first real
 // caller does not pay for lazy compilation of those paths (tens of ms on a busy machine).

@@ -24,6 +24,8 @@ export interface ActorHostOptions {
   token: string;
   maxMessageBytes?: number;
   log: Logger;
+  /** Module loader to share (the process entry starts loading actor modules before this host exists). */
+  loader?: ActorLoader;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface ActorHostOptions {
 export class ActorHost {
   private readonly actors = new Map<string, ActorInstance>();
   private readonly dead = new Map<string, DeathCause>();
-  private readonly loader = new ActorLoader();
+  private readonly loader: ActorLoader;
   private readonly server: grpc.Server;
   /** Objects held here (large results, refs' values) and the client that pulls others. */
   readonly objects: ObjectPlane;
@@ -42,6 +44,7 @@ export class ActorHost {
   private readonly groups: CollectiveMembership;
 
   constructor(private readonly options: ActorHostOptions) {
+    this.loader = options.loader ?? new ActorLoader();
     this.objects = new ObjectPlane({
       token: options.token,
       host: options.host,

@@ -224,12 +224,14 @@ export class WorkerAgent {
     }
     const shared = spec.isolation === 'shared';
     const execArgv = hostExecArgv([spec.module], spec.execArgv);
-    const host = shared ? await this.pool.sharedHost(execArgv) : await this.pool.dedicated(execArgv);
+    const host = shared ? this.pool.sharedHost(execArgv) : this.pool.dedicated(execArgv);
     const env: Record<string, string> = { ...spec.env };
     if (!shared && req.gpuIds.length > 0) env.CUDA_VISIBLE_DEVICES = req.gpuIds.join(',');
     host.actors.add(req.actorId);
     this.actors.set(req.actorId, host);
     try {
+      // Sent before a starting process is ready: it loads the module meanwhile, so a wrong module
+      // or class fails after one module load (see actor-host-main.ts).
       await host.create({
         actorId: req.actorId,
         module: spec.module,
@@ -240,6 +242,7 @@ export class WorkerAgent {
         // The supervisor calls the head for its job; the token is this agent's, never part of the spec.
         ...(spec.module === SUPERVISOR_MODULE ? { clusterToken: this.options.token } : {}),
       });
+      await host.ready;
     } catch (err) {
       host.actors.delete(req.actorId);
       this.actors.delete(req.actorId);
@@ -248,6 +251,12 @@ export class WorkerAgent {
         host.killedByUser.add(req.actorId);
         host.kill();
       }
+      // A process that died while starting says why best through `ready`, which names its log.
+      if (host.port === 0 && host.exit !== undefined)
+        throw await host.ready.then(
+          () => err,
+          (e: unknown) => e,
+        );
       throw err;
     }
     return { address: this.hostAddress(host), pid: host.pid };

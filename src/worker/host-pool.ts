@@ -31,16 +31,18 @@ export class HostPool {
     while (!this.closed && this.idle.length < this.options.warmSize) this.idle.push(this.spawn(this.warmArgv, false));
   }
 
-  /** A process of its own for one actor: a warm one when the loader flags match. */
-  async dedicated(execArgv: string[]): Promise<HostProcess> {
+  /**
+   * A process of its own for one actor: a warm one when the loader flags match. It may still be
+   * starting (`ready` says when it serves): it takes a create order meanwhile.
+   */
+  dedicated(execArgv: string[]): HostProcess {
     const host = this.takeIdle(execArgv) ?? this.spawn(execArgv, false);
     this.refillSoon();
-    await host.ready;
     return host;
   }
 
-  /** A shared process with room, or a new one. */
-  async sharedHost(execArgv: string[]): Promise<HostProcess> {
+  /** A shared process with room, or a new one; like `dedicated`, it may still be starting. */
+  sharedHost(execArgv: string[]): HostProcess {
     let host = this.shared.find(
       (h) => h.alive && h.actors.size < this.options.maxSharedActors && sameArgv(h.options.execArgv, execArgv),
     );
@@ -50,7 +52,6 @@ export class HostPool {
       this.shared.push(host);
       this.refillSoon();
     }
-    await host.ready;
     return host;
   }
 

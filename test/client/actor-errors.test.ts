@@ -10,9 +10,12 @@ import {
   MethodNotFoundError,
   ModuleLoadError,
   RemoteError,
+  TroupeError,
+  type ActorHandle,
   type ActorOptions,
   type Cluster,
 } from '../../src/index.js';
+import { CALLED_FROM } from '../../src/common/index.js';
 import type { Counter, Failing } from '../fixtures/actors.js';
 import { ACTORS, rejection, startEmbeddedCluster, timed, type EmbeddedCluster } from '../fixtures/index.js';
 
@@ -91,6 +94,70 @@ describe('method errors', () => {
 
     expect(await f.call.pid()).toBe(pid);
     expect((await f.state()).state).toBe('ALIVE');
+    await f.kill();
+  });
+});
+
+describe('what a caller sees of a remote error', () => {
+  /** Awaits the call itself, so its line is the call site the stack must end with. */
+  async function callerOfCustomBoom(f: ActorHandle<typeof Failing>): Promise<Error> {
+    try {
+      await f.call.customBoom(1e9);
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('customBoom did not throw');
+  }
+
+  it("keeps a user's own error name and string code, with the Troupe code apart", async () => {
+    const f = await cluster.actorClass<typeof Failing>(ACTORS, 'Failing').spawn(['ok']);
+    const err = await callerOfCustomBoom(f);
+    expect(err).toBeInstanceOf(ActorMethodError);
+    expect((err as ActorMethodError).code).toBe('ACTOR_METHOD_FAILED');
+    const cause = err.cause as RemoteError;
+    expect(cause).toBeInstanceOf(RemoteError);
+    expect(cause).toBeInstanceOf(TroupeError);
+    expect(cause.name).toBe('MyError');
+    expect(cause.code).toBe('E_BIG');
+    expect(cause.troupeCode).toBe('REMOTE_ERROR');
+    expect(cause.remoteName).toBe('MyError');
+    expect(cause.remoteCode).toBe('E_BIG');
+    expect(cause.message).toBe('1000000000 bytes is too big');
+    // An error without a code of its own keeps the Troupe one.
+    const plain = (await rejection(f.call.boom('x'))).cause as RemoteError;
+    expect(plain.name).toBe('TypeError');
+    expect(plain.code).toBe('REMOTE_ERROR');
+    await f.kill();
+  });
+
+  it('puts the remote frames first, then the local call site, and no grpc-js frames', async () => {
+    const f = await cluster.actorClass<typeof Failing>(ACTORS, 'Failing').spawn(['ok']);
+    const err = await callerOfCustomBoom(f);
+    const stack = err.stack ?? '';
+    console.log(`the stack a caller sees:\n${stack}`);
+    const lines = stack.split('\n');
+    expect(lines[0]).toBe(`ActorMethodError: ${err.message}`);
+    expect(lines[1]).toBe('MyError: 1000000000 bytes is too big');
+    const firstFrame = lines.find((l) => /^\s+at /.test(l)) ?? '';
+    expect(firstFrame).toMatch(/customBoom .*actors\.ts/);
+    const sep = lines.indexOf(CALLED_FROM);
+    expect(sep).toBeGreaterThan(1);
+    const local = lines.slice(sep + 1);
+    expect(local[0]).toMatch(/callerOfCustomBoom .*actor-errors\.test\.ts/);
+    expect(stack).not.toMatch(/@grpc|node:internal|src[\\/](worker|client|transport)[\\/]/);
+    // The cause reads the same way: its own name and message, its frames, where it arrived.
+    const causeStack = (err.cause as Error).stack ?? '';
+    expect(causeStack.split('\n')[0]).toBe('MyError: 1000000000 bytes is too big');
+    expect(causeStack).toContain(CALLED_FROM);
+    expect(causeStack).not.toMatch(/@grpc|node:internal/);
+
+    // A spawn that fails on the other side reads the same way.
+    const spawnFailed = await rejection(cluster.actorClass<typeof Failing>(ACTORS, 'Failing').spawn(['throw']));
+    expect(spawnFailed.stack).toMatch(
+      /^ActorConstructorError: .*\nRangeError: constructor refused: mode throw\n\s+at /,
+    );
+    expect(spawnFailed.stack).toContain(CALLED_FROM);
+    expect(spawnFailed.stack).not.toMatch(/@grpc|node:internal/);
     await f.kill();
   });
 });
