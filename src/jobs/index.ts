@@ -13,6 +13,7 @@ export {
   validateJobId,
   validateEnv,
   parseEnvPairs,
+  nodePathValue,
   formatBytes,
   type JobInfo,
   type JobState,
