@@ -53,7 +53,7 @@ function describe(j: JobInfo): string {
 }
 
 /** `--follow` exits as the driver did: its exit code, or 1 when it has none (stopped, killed, never started). */
-export const exitFor = (j: JobInfo): number =>
+const exitFor = (j: JobInfo): number =>
   j.state === 'SUCCEEDED' ? 0 : j.exitCode > 0 && j.exitCode < 256 ? j.exitCode : 1;
 
 async function follow(c: JobClient, jobId: string): Promise<number> {

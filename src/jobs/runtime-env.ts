@@ -64,13 +64,19 @@ const readJson = <T>(file: string): T => {
   }
 };
 
+/** Whether package.json names dependencies besides troupe (those a lock file would install). */
+const namesDependencies = (m: Manifest): boolean =>
+  ['dependencies', 'optionalDependencies'].some((f) =>
+    Object.keys((m[f] as Record<string, string> | undefined) ?? {}).some((name) => name !== 'troupe'),
+  );
+
 /** Sets up the job's node_modules in `o.dir` (see the module comment). */
 export async function prepareRuntimeEnv(o: RuntimeEnvOptions): Promise<void> {
   const nodeModules = path.join(o.dir, 'node_modules');
   const lockName = LOCK_FILES.find((f) => existsSync(path.join(o.dir, f)));
   const hasManifest = existsSync(path.join(o.dir, 'package.json'));
   if (!lockName || !hasManifest) {
-    if (hasManifest)
+    if (hasManifest && namesDependencies(readJson<Manifest>(path.join(o.dir, 'package.json'))))
       say(o, 'package.json has no package-lock.json: its dependencies are not installed (npm install makes one)');
     if (lstatSync(nodeModules, { throwIfNoEntry: false })?.isSymbolicLink()) rmSync(nodeModules);
     mkdirSync(nodeModules, { recursive: true });
