@@ -5,7 +5,8 @@
  * with the driver's exit code. No registry is needed: the dependency is a tarball in the working dir.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +14,13 @@ import { create } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobClient } from '../../src/index.js';
 import { startTestCluster, type TestCluster } from '../fixtures/cluster.js';
+import { rawTar } from '../fixtures/raw-tar.js';
+import { callUnary, makeClient } from '../../src/transport/grpc.js';
+import { troupeV1 } from '../../src/transport/protos.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The version of this troupe, the one every driver must get. */
+const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 function run(
   file: string,
@@ -139,12 +145,36 @@ await cluster.shutdown();
     expect(info).toMatchObject({ state: 'SUCCEEDED', exitCode: 0 });
   }, 60_000);
 
+  it("gives the node's troupe to a hand-made package that brings its own node_modules/troupe", async () => {
+    const head = makeClient(troupeV1.JobService, cluster.address, cluster.token);
+    const bytes = rawTar([
+      { path: 'node_modules/troupe/package.json', data: '{"name":"troupe","version":"6.6.6","main":"index.js"}' },
+      { path: 'node_modules/troupe/index.js', data: 'throw new Error("the package\'s own troupe ran")' },
+      {
+        path: 'main.mjs',
+        data: "import { createRequire } from 'node:module';\nimport 'troupe';\nconsole.log('troupe', createRequire(import.meta.url)('troupe/package.json').version);\n",
+      },
+    ]);
+    const packageId = createHash('sha256').update(bytes).digest('hex');
+    await new Promise((resolve, reject) => {
+      const call = head.UploadJobPackage((e, r) => (e ? reject(e) : resolve(r)));
+      call.write({ packageId, totalBytes: bytes.length, data: bytes });
+      call.end();
+    });
+    const submit = { entrypoint: ['node', 'main.mjs'], packageId, env: {}, numCpus: 0, jobId: '', metadata: {} };
+    const { job } = await callUnary(head, 'SubmitJob', submit, 'head', cluster.address);
+    const { info, logs } = await finish(job?.jobId ?? '');
+    head.close();
+    expect(logs).toContain(`troupe ${VERSION}`);
+    expect(info.state, logs).toBe('SUCCEEDED');
+  }, 60_000);
+
   it('installs a lock file dependencies once per node and reuses them; the node troupe wins over the lock one', async () => {
     const dir = await app('1.0.0', tinyDriver);
     const first = await finish(await jobs.submit({ entrypoint: ['node', 'main.js'], workingDir: dir }));
     expect(first.info.state, first.logs).toBe('SUCCEEDED');
     expect(first.logs).toContain('[troupe] installing the dependencies of package-lock.json: npm ci --omit=dev');
-    expect(first.logs).toMatch(/hello from tiny 1\.0\.0 \| troupe 0\.1\.0 \| inode (\d+)/);
+    expect(first.logs).toContain(`hello from tiny 1.0.0 | troupe ${VERSION} | inode`);
     expect(first.logs).toContain('nodes 1');
     const second = await finish(await jobs.submit({ entrypoint: ['node', 'main.js'], workingDir: dir }));
     expect(second.info.state, second.logs).toBe('SUCCEEDED');
