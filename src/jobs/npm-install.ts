@@ -33,17 +33,36 @@ export interface NpmCiOptions {
   lockName: string;
 }
 
+const stopped = (lockName: string): InvalidArgumentError =>
+  new InvalidArgumentError(`installing the job's dependencies from ${lockName} was stopped with the job`, {
+    context: { field: lockName },
+  });
+
 /** @throws InvalidArgumentError naming npm's exit and quoting the end of its output. */
 export function npmCi(o: NpmCiOptions): Promise<void> {
   const npm = npmCommand();
   return new Promise((resolve, reject) => {
+    if (o.signal?.aborted) return reject(stopped(o.lockName));
     let tail = '';
+    // Its own process group: a stop ends the install scripts npm started too, not just npm.
     const child = spawn(npm.file, [...npm.args, ...NPM_CI_ARGS], {
       cwd: o.cwd,
       env: { ...o.env, npm_config_update_notifier: 'false', npm_config_progress: 'false' },
       stdio: ['ignore', 'pipe', 'pipe'],
-      signal: o.signal,
+      detached: true,
     });
+    const kill = (): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const onAbort = (): void => {
+      kill();
+      reject(stopped(o.lockName));
+    };
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     const onData = (d: Buffer): void => {
       o.output(d);
       tail = (tail + d.toString('utf8')).slice(-TAIL_CHARS);
@@ -58,14 +77,14 @@ export function npmCi(o: NpmCiOptions): Promise<void> {
           { context: { field: o.lockName } },
         ),
       );
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.name === 'AbortError') fail('the job was stopped');
-      else fail(`cannot run npm (${err.code === 'ENOENT' ? 'not found on the PATH' : err.message})`);
-    });
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      fail(`cannot run npm (${err.code === 'ENOENT' ? 'not found on the PATH' : err.message})`),
+    );
     child.once('close', (code, signal) => {
+      o.signal?.removeEventListener('abort', onAbort);
+      kill(); // whatever npm left running
       if (code === 0) resolve();
-      else if (!o.signal?.aborted)
-        fail(`npm ${NPM_CI_ARGS.join(' ')} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`);
+      else fail(`npm ${NPM_CI_ARGS.join(' ')} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`);
     });
   });
 }

@@ -14,6 +14,7 @@ import { create } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobClient } from '../../src/index.js';
 import { startTestCluster, type TestCluster } from '../fixtures/cluster.js';
+import { eventually } from '../fixtures/embedded.js';
 import { rawTar } from '../fixtures/raw-tar.js';
 import { callUnary, makeClient } from '../../src/transport/grpc.js';
 import { troupeV1 } from '../../src/transport/protos.js';
@@ -225,6 +226,47 @@ await cluster.shutdown();
     expect(logs).not.toContain('never runs');
   }, 60_000);
 
+  it('stops an install with the job, the install scripts npm started included', async () => {
+    const marker = `troupe-slow-install-${process.pid}-${Date.now()}`;
+    const src = write(tmp(), {
+      'package/package.json': JSON.stringify({
+        name: 'slow',
+        version: '1.0.0',
+        scripts: { install: `node -e "setTimeout(() => {}, 120000)" ${marker}` },
+      }),
+    });
+    const dir = write(tmp(), {
+      'package.json': JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { slow: 'file:vendor/slow.tgz' } }),
+      'main.js': 'setInterval(() => {}, 1000);\n',
+    });
+    mkdirSync(path.join(dir, 'vendor'));
+    await create({ gzip: true, cwd: src, file: path.join(dir, 'vendor/slow.tgz'), portable: true }, ['package']);
+    const npm = await run('npm', ['install', '--package-lock-only', '--offline', '--no-audit', '--no-fund'], {
+      cwd: dir,
+    });
+    expect(npm.code, npm.stderr).toBe(0);
+    const running = (): string[] =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
+          } catch {
+            return false;
+          }
+        });
+    const id = await jobs.submit({ entrypoint: ['node', 'main.js'], workingDir: dir });
+    for await (const t of jobs.tailLogs(id)) if (t.includes('installing the dependencies')) break;
+    const sawScript = await eventually(() => running().length > 0, 20_000);
+    console.log(`the install script ${sawScript ? 'ran' : 'did not run (npm did not run install scripts)'}`);
+    await jobs.stop(id);
+    expect((await jobs.wait(id, { timeoutMs: 30_000 })).state).toBe('STOPPED');
+    expect(await eventually(() => running().length === 0, 10_000)).toBe(true);
+    const installing = () =>
+      readdirSync(path.join(cluster.tmpdir, 'jobs-env')).filter((e) => !/^[0-9a-f]{64}$/.test(e));
+    expect(await eventually(() => installing().length === 0, 10_000), installing().join()).toBe(true);
+  }, 90_000);
+
   it('gives require() the --node-path folders, and --follow exits with the driver exit code', async () => {
     const target = ['--address', cluster.address, '--token', cluster.token];
     const dir = write(tmp(), {
@@ -249,9 +291,9 @@ await cluster.shutdown();
         cluster.env,
       );
     const [ok, three] = await Promise.all([submit(0, '--node-path', 'lib'), submit(3, '--node-path', 'lib')]);
-    expect(ok.stdout).toContain('hi from lib');
+    expect(ok.stdout, ok.stderr).toContain('hi from lib');
     expect(ok.code).toBe(0);
-    expect(three.stdout).toContain('hi from lib');
+    expect(three.stdout, three.stderr).toContain('hi from lib');
     expect(three.stderr).toMatch(/FAILED \(driver exited with code 3\)/);
     expect(three.code).toBe(3);
     const bad = await cli(['job', 'submit', ...target, '--node-path', '../up', '--', 'node', 'x'], cluster.env);
