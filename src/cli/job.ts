@@ -72,7 +72,8 @@ export function jobCommand(): Command {
     .argument('<command...>', 'the driver command, after --')
     .option(
       '--working-dir <dir>',
-      "folder to upload as the driver's working directory (without .git, node_modules and .troupeignore entries)",
+      "folder to upload as the driver's working directory (without .git, node_modules and .troupeignore " +
+        'entries); with a package.json and its lock file, the node installs its dependencies (npm ci, cached)',
     )
     .option('--env <K=V>', 'environment variable for the driver (repeatable)', (v: string, all: string[] = []) => [
       ...all,

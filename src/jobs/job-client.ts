@@ -34,7 +34,11 @@ export interface JobClientOptions {
 export interface SubmitJobOptions {
   /** The command to run, e.g. `['node', 'main.js']` (`node` is the node binary Troupe runs on). A string is split on spaces. */
   entrypoint: string[] | string;
-  /** Folder packed and unpacked as the driver's working directory (without .git, node_modules and .troupeignore entries). Default: none, an empty folder. */
+  /**
+   * Folder packed and unpacked as the driver's working directory (without .git, node_modules and
+   * .troupeignore entries). With a package.json and a lock file, the node runs `npm ci --omit=dev`
+   * (once per lock file and node); `troupe` is always the node's own. Default: none, an empty folder.
+   */
   workingDir?: string;
   /** Extra environment of the driver (TROUPE_ADDRESS and TROUPE_TOKEN are set by Troupe). */
   env?: Record<string, string>;
