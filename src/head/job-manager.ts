@@ -353,10 +353,13 @@ export class JobManager {
     await this.save(job);
     this.o.log.info({ jobId: job.id, state, message }, 'job ended');
     this.changes.emit(job.id);
-    // The supervisor has nothing left to do; free its resources (and the package, if no other job needs it).
+    // The supervisor has nothing left to do; free its resources (and, after a grace, the package if no job needs it).
     setTimeout(() => void this.killSupervisor(job), 200).unref();
-    if (job.packageId && ![...this.jobs.values()].some((j) => j.packageId === job.packageId && !isTerminal(j.state))) {
-      await this.packages.drop(job.packageId);
+    if (job.packageId) {
+      const id = job.packageId;
+      this.packages.dropLater(id, () =>
+        [...this.jobs.values()].some((j) => j.packageId === id && !isTerminal(j.state)),
+      );
     }
   }
 

@@ -209,6 +209,27 @@ setInterval(() => {}, 1000);`,
     head.close();
   });
 
+  it('keeps a package for a while after its last job ended: a second submit of the same upload runs', async () => {
+    // Two clients submitting the same folder share one package; the second upload can land before the
+    // first job ends and its SubmitJob after. Played here as one upload and two submits.
+    const head = makeClient(troupeV1.JobService, cluster.address, cluster.token);
+    const bytes = rawTar([{ path: 'main.mjs', data: "console.log('ran from the shared package');\n" }]);
+    const packageId = createHash('sha256').update(bytes).digest('hex');
+    await new Promise((resolve, reject) => {
+      const call = head.UploadJobPackage((e, r) => (e ? reject(e) : resolve(r)));
+      call.write({ packageId, totalBytes: bytes.length, data: bytes });
+      call.end();
+    });
+    const submit = { entrypoint: ['node', 'main.mjs'], packageId, env: {}, numCpus: 0, jobId: '', metadata: {} };
+    for (const _ of [1, 2]) {
+      const { job } = await callUnary(head, 'SubmitJob', submit, 'head', cluster.address);
+      const info = await jobs.wait(job?.jobId ?? '', { timeoutMs: 15_000 });
+      expect(info.state, info.message).toBe('SUCCEEDED');
+      expect(await jobs.logs(info.jobId)).toBe('ran from the shared package\n');
+    }
+    head.close();
+  });
+
   it('refuses a decompression bomb sent as raw upload bytes, failing the job with the reason', async () => {
     const head = makeClient(troupeV1.JobService, cluster.address, cluster.token);
     const file = path.join(workdir({}), 'zeros.tgz');
