@@ -1,7 +1,7 @@
 /** `troupe job submit | logs | status | stop | list`. */
 import { Command, Option } from 'commander';
 import { InvalidArgumentError } from '../common/index.js';
-import { JobClient, parseEnvPairs, type JobInfo } from '../jobs/index.js';
+import { JobClient, nodePathValue, parseEnvPairs, type JobInfo } from '../jobs/index.js';
 import { addressFlag, numberFlag } from './flags.js';
 import { withHead } from './reach.js';
 import { resolveTarget } from './status.js';
@@ -53,7 +53,9 @@ function describe(j: JobInfo): string {
   return `${lines.join('\n')}\n`;
 }
 
-const exitFor = (j: JobInfo): number => (j.state === 'SUCCEEDED' ? 0 : 1);
+/** `--follow` exits as the driver did: its exit code, or 1 when it has none (stopped, killed, never started). */
+const exitFor = (j: JobInfo): number =>
+  j.state === 'SUCCEEDED' ? 0 : j.exitCode > 0 && j.exitCode < 256 ? j.exitCode : 1;
 
 async function follow(c: JobClient, jobId: string): Promise<number> {
   for await (const text of c.tailLogs(jobId, { follow: true })) process.stdout.write(text);
@@ -71,21 +73,35 @@ export function jobCommand(): Command {
     .argument('<command...>', 'the driver command, after --')
     .option(
       '--working-dir <dir>',
-      "folder to upload as the driver's working directory (without .git, node_modules and .troupeignore entries)",
+      "folder to upload as the driver's working directory (without .git, node_modules and .troupeignore " +
+        'entries); with a package.json and its lock file, the node installs its dependencies (npm ci, cached)',
     )
     .option('--env <K=V>', 'environment variable for the driver (repeatable)', (v: string, all: string[] = []) => [
       ...all,
       v,
     ])
+    .option(
+      '--node-path <dir>',
+      "folder for the driver's NODE_PATH, relative to the working directory (repeatable, or ':'-separated; " +
+        'CommonJS require() only: ESM imports resolve from node_modules)',
+      (v: string, all: string[] = []) => [...all, ...v.split(':')],
+    )
     .addOption(
       new Option('--num-cpus <n>', 'CPUs held for the driver while it runs').argParser(numberFlag('--num-cpus')),
     )
     .option('--job-id <id>', 'an id of your choosing')
-    .option('--follow', "stream the job's logs until it ends, and exit with its outcome")
+    .option('--follow', "stream the job's logs until it ends, and exit with the driver's exit code")
     .action(
       async (
         command: string[],
-        opts: Target & { workingDir?: string; env?: string[]; numCpus?: number; jobId?: string; follow?: boolean },
+        opts: Target & {
+          workingDir?: string;
+          env?: string[];
+          nodePath?: string[];
+          numCpus?: number;
+          jobId?: string;
+          follow?: boolean;
+        },
       ) => {
         if (command.length === 0)
           throw new InvalidArgumentError(
@@ -93,11 +109,13 @@ export function jobCommand(): Command {
             { context: { field: 'command' } },
           );
         const env = parseEnvPairs(opts.env ?? []);
+        if (opts.nodePath) nodePathValue(opts.nodePath, '--node-path');
         process.exitCode = await withClient(opts, async (c) => {
           const jobId = await c.submit({
             entrypoint: command,
             workingDir: opts.workingDir,
             env,
+            nodePath: opts.nodePath,
             numCpus: opts.numCpus,
             jobId: opts.jobId,
           });
@@ -115,7 +133,7 @@ export function jobCommand(): Command {
   targetOptions(cmd.command('logs'))
     .description("print a job's output; --follow keeps printing until it ends")
     .argument('<job-id>')
-    .option('--follow', 'keep printing until the job ends')
+    .option('--follow', "keep printing until the job ends, and exit with the driver's exit code")
     .action(async (jobId: string, opts: Target & { follow?: boolean }) => {
       process.exitCode = await withClient(opts, async (c) => {
         if (opts.follow) return follow(c, jobId);

@@ -74,6 +74,8 @@ export class JobManager {
   private readonly jobs = new Map<string, JobRow>();
   private readonly logs: JobLogs;
   private readonly changes = new EventEmitter();
+  /** Jobs whose supervisor has reported since this head started: it is alive and can stop its own work. */
+  private readonly reporting = new Set<string>();
 
   constructor(private readonly o: JobManagerOptions) {
     this.changes.setMaxListeners(0);
@@ -220,7 +222,9 @@ export class JobManager {
       await this.save(job);
       this.o.log.info({ jobId: job.id }, 'job stop requested');
     }
-    if (job.state === 'PENDING') {
+    // A supervisor that has not reported yet is still being placed: kill it. One that has may be
+    // installing the job's dependencies; it hears of the stop in its next report and ends npm too.
+    if (job.state === 'PENDING' && !this.reporting.has(job.id)) {
       await this.killSupervisor(job);
       await this.end(job, 'STOPPED', 'stopped on request before the driver started');
       return job;
@@ -242,6 +246,7 @@ export class JobManager {
         context: { field: 'supervisor_id' },
       });
     }
+    this.reporting.add(job.id);
     const stop = job.stopRequestedAtMs > 0 || isTerminal(job.state);
     if (isTerminal(job.state)) return { logOffset: job.logBytes, stop };
     const mutations: Mutation[] = [];
@@ -333,6 +338,7 @@ export class JobManager {
 
   private async end(job: JobRow, state: JobState, message: string, exitCode = job.exitCode): Promise<void> {
     if (isTerminal(job.state)) return;
+    this.reporting.delete(job.id);
     job.state = state;
     job.message = message;
     job.exitCode = exitCode;
@@ -340,10 +346,13 @@ export class JobManager {
     await this.save(job);
     this.o.log.info({ jobId: job.id, state, message }, 'job ended');
     this.changes.emit(job.id);
-    // The supervisor has nothing left to do; free its resources (and the package, if no other job needs it).
+    // The supervisor has nothing left to do; free its resources (and, after a grace, the package if no job needs it).
     setTimeout(() => void this.killSupervisor(job), 200).unref();
-    if (job.packageId && ![...this.jobs.values()].some((j) => j.packageId === job.packageId && !isTerminal(j.state))) {
-      await this.packages.drop(job.packageId);
+    if (job.packageId) {
+      const id = job.packageId;
+      this.packages.dropLater(id, () =>
+        [...this.jobs.values()].some((j) => j.packageId === id && !isTerminal(j.state)),
+      );
     }
   }
 

@@ -11,6 +11,12 @@ import { DEFAULT_MAX_PACKAGE_BYTES, PACKAGE_CHUNK_BYTES, formatBytes } from '../
 /** Key-value namespace of packages (`package/<sha256>/<n>`) and logs (`log/<job>/<offset>`). */
 export const JOBS_KV = 'troupe.jobs';
 const STORED_CHUNK = 4 * 1024 * 1024;
+/**
+ * How long a package outlives the last job that used it. Two clients that submit the same folder
+ * share one package; the second one's upload may land before the first job ends and its SubmitJob
+ * after, which used to find the package dropped ("the head holds no package").
+ */
+export const PACKAGE_GRACE_MS = 60_000;
 
 /** One message of an upload stream. */
 export interface PackageChunk {
@@ -85,6 +91,8 @@ export class PackageUpload {
 export class JobPackages {
   /** The largest package an upload may announce. */
   readonly maxBytes: number;
+  /** When each package was last uploaded in this head's life. */
+  private readonly uploadedAt = new Map<string, number>();
 
   constructor(
     private readonly store: StateStore,
@@ -100,6 +108,7 @@ export class JobPackages {
   }
 
   async put(id: string, bytes: Buffer): Promise<void> {
+    this.uploadedAt.set(id, Date.now());
     if ((await this.keys(id)).length > 0) return; // same content, stored already
     const mutations: Mutation[] = [];
     for (let i = 0, n = 0; i < bytes.length || n === 0; i += STORED_CHUNK, n++) {
@@ -132,6 +141,18 @@ export class JobPackages {
       const part = Buffer.from((await this.store.kvGet(JOBS_KV, key)) ?? new Uint8Array());
       for (let i = 0; i < part.length; i += PACKAGE_CHUNK_BYTES) yield part.subarray(i, i + PACKAGE_CHUNK_BYTES);
     }
+  }
+
+  /**
+   * Deletes the package after PACKAGE_GRACE_MS unless by then `inUse()` or it was uploaded again
+   * within that time (a client is about to submit it).
+   */
+  dropLater(id: string, inUse: () => boolean, graceMs = PACKAGE_GRACE_MS): void {
+    setTimeout(() => {
+      if (inUse() || Date.now() - (this.uploadedAt.get(id) ?? 0) < graceMs) return;
+      this.uploadedAt.delete(id);
+      void this.drop(id);
+    }, graceMs).unref();
   }
 
   /** Deletes the package; failures are ignored (an orphan package costs space, nothing else). */

@@ -1,7 +1,7 @@
 /** Jobs: packing and unpacking working directories, the job supervisor actor, and `JobClient`. */
 export { JobClient, type JobClientOptions, type SubmitJobOptions, type TailOptions } from './job-client.js';
 export { packWorkingDir, listWorkingDir, type Package, type PackOptions } from './pack.js';
-export { unpackPackage, readPackage, archivePathProblem, type UnpackOptions } from './unpack.js';
+export { unpackPackage, archivePathProblem, DEFAULT_MAX_RATIO, type UnpackOptions } from './unpack.js';
 export { IgnoreRules, IGNORE_FILE, ALWAYS_IGNORED } from './ignore.js';
 export type { SupervisorArgs } from './supervisor-args.js';
 export {
@@ -13,6 +13,7 @@ export {
   validateJobId,
   validateEnv,
   parseEnvPairs,
+  nodePathValue,
   formatBytes,
   type JobInfo,
   type JobState,

@@ -13,7 +13,14 @@ import {
   type UnaryName,
 } from '../transport/index.js';
 import { packWorkingDir } from './pack.js';
-import { PACKAGE_CHUNK_BYTES, validateEnv, validateJobId, type JobInfo, type JobState } from './types.js';
+import {
+  PACKAGE_CHUNK_BYTES,
+  nodePathValue,
+  validateEnv,
+  validateJobId,
+  type JobInfo,
+  type JobState,
+} from './types.js';
 
 export interface JobClientOptions {
   /** host:port of the head. Default: `TROUPE_ADDRESS`. */
@@ -27,10 +34,20 @@ export interface JobClientOptions {
 export interface SubmitJobOptions {
   /** The command to run, e.g. `['node', 'main.js']` (`node` is the node binary Troupe runs on). A string is split on spaces. */
   entrypoint: string[] | string;
-  /** Folder packed and unpacked as the driver's working directory (without .git, node_modules and .troupeignore entries). Default: none, an empty folder. */
+  /**
+   * Folder packed and unpacked as the driver's working directory (without .git, node_modules and
+   * .troupeignore entries). With a package.json and a lock file, the node runs `npm ci --omit=dev`
+   * (once per lock file and node); `troupe` is always the node's own. Default: none, an empty folder.
+   */
   workingDir?: string;
   /** Extra environment of the driver (TROUPE_ADDRESS and TROUPE_TOKEN are set by Troupe). */
   env?: Record<string, string>;
+  /**
+   * Folders for the driver's NODE_PATH, relative to its working directory or absolute on the node.
+   * Only `require()` of CommonJS code reads NODE_PATH; ESM `import` does not (`troupe` itself and a
+   * lock file's dependencies resolve from the job's node_modules). Default: none.
+   */
+  nodePath?: string[];
   /** CPUs held for the driver while it runs. Default 0. */
   numCpus?: number;
   /** An id of your choosing (letters, digits, _ . -); default: one made by the head. */
@@ -54,6 +71,7 @@ const SUBMIT_FIELDS: Fields<SubmitJobOptions> = {
   entrypoint: field(z.union([z.string(), z.array(z.string()).min(1)]), ENTRYPOINT_RULE),
   workingDir: field(z.string().min(1), 'a path to a folder'),
   env: field(strings, 'an object of string values'),
+  nodePath: field(z.array(z.string()), 'an array of folder paths'),
   numCpus: field(z.number().finite().min(0), 'a finite number >= 0'),
   jobId: field(z.string(), 'a string'),
   metadata: field(strings, 'an object of string values'),
@@ -97,7 +115,14 @@ export class JobClient {
     if (entrypoint.length === 0) throw fieldError('entrypoint', ENTRYPOINT_RULE, options.entrypoint);
     const numCpus = options.numCpus ?? 0;
     if (options.jobId !== undefined) validateJobId(options.jobId, 'jobId');
-    const env = validateEnv(options.env ?? {});
+    const env = validateEnv({ ...options.env });
+    if (options.nodePath?.length) {
+      if (env.NODE_PATH !== undefined)
+        throw new InvalidArgumentError('give NODE_PATH either as nodePath (--node-path) or in env (--env), not both', {
+          context: { field: 'nodePath' },
+        });
+      env.NODE_PATH = nodePathValue(options.nodePath);
+    }
     let packageId = '';
     if (options.workingDir !== undefined) {
       const pkg = await packWorkingDir(options.workingDir, { maxPackageBytes: options.maxPackageBytes });

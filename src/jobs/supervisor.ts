@@ -1,6 +1,7 @@
 /**
  * The actor that runs one job's driver (as Ray's JobSupervisor does). The head spawns it with the
- * job's resources on any node; it fetches and safely unpacks the working directory, starts the
+ * job's resources on any node; it fetches and safely unpacks the working directory, sets up its
+ * runtime environment (this node's troupe, the lock file's dependencies: runtime-env.ts), starts the
  * driver as a child process with TROUPE_ADDRESS and TROUPE_TOKEN set, sends the driver's output
  * and state to the head (retrying while the head is away), and stops the driver when asked.
  *
@@ -18,6 +19,7 @@ import type { JobServiceClient } from '../generated/troupe/v1/JobService.js';
 import { troupeRoot } from '../common/index.js';
 import { troupeV1 } from '../transport/index.js';
 import { callUnary, makeClient } from '../transport/index.js';
+import { prepareRuntimeEnv } from './runtime-env.js';
 import { unpackPackage } from './unpack.js';
 import type { SupervisorArgs } from './supervisor-args.js';
 
@@ -45,6 +47,8 @@ export class JobSupervisor {
   private stopRequested = false;
   private lastReport = 0;
   private readonly dir: string;
+  /** Aborts the dependency install when the job is stopped or the host exits. */
+  private readonly setup = new AbortController();
   readonly done: Promise<void>;
 
   /**
@@ -64,7 +68,10 @@ export class JobSupervisor {
       );
     this.head = makeClient(troupeV1.JobService, args.headAddress, this.token);
     this.dir = path.join(troupeRoot(), 'jobs', `${args.jobId}-${args.supervisorId}`);
-    process.once('exit', () => this.killDriver('SIGKILL'));
+    process.once('exit', () => {
+      this.setup.abort();
+      this.killDriver('SIGKILL');
+    });
     this.done = this.run();
   }
 
@@ -93,16 +100,41 @@ export class JobSupervisor {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** Fetches and unpacks the working directory; returns the driver's cwd. */
+  /** Fetches and unpacks the working directory and sets up its node_modules; returns the driver's cwd. */
   private async prepare(): Promise<string> {
     rmSync(this.dir, { recursive: true, force: true });
     if (!this.args.packageId) {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      return this.dir;
+    } else {
+      const bytes = await this.download();
+      await unpackPackage(bytes, this.dir);
     }
-    const bytes = await this.download();
-    await unpackPackage(bytes, this.dir);
+    await prepareRuntimeEnv({
+      dir: this.dir,
+      cacheRoot: path.join(troupeRoot(), 'jobs-env'),
+      env: this.driverEnv(),
+      output: (d) => this.output(d),
+      signal: this.setup.signal,
+    });
     return this.dir;
+  }
+
+  /** The supervisor's environment less what is the host's own, then the job's, then Troupe's. */
+  private driverEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !HOST_ONLY_ENV.includes(k)) env[k] = v;
+    Object.assign(env, this.args.env, {
+      TROUPE_ADDRESS: this.args.headAddress,
+      TROUPE_TOKEN: this.token,
+      TROUPE_JOB_ID: this.args.jobId,
+    });
+    // Relative NODE_PATH entries (--node-path) name folders of the job: make them absolute, for its children too.
+    if (env.NODE_PATH) {
+      env.NODE_PATH = env.NODE_PATH.split(path.delimiter)
+        .map((p) => path.resolve(this.dir, p))
+        .join(path.delimiter);
+    }
+    return env;
   }
 
   private download(): Promise<Buffer> {
@@ -134,13 +166,7 @@ export class JobSupervisor {
     if (this.stopRequested) return;
     const [cmd, ...argv] = this.args.entrypoint;
     if (!cmd) throw new InvalidArgumentError('the job has no entrypoint', { context: { field: 'entrypoint' } });
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !HOST_ONLY_ENV.includes(k)) env[k] = v;
-    Object.assign(env, this.args.env, {
-      TROUPE_ADDRESS: this.args.headAddress,
-      TROUPE_TOKEN: this.token,
-      TROUPE_JOB_ID: this.args.jobId,
-    });
+    const env = this.driverEnv();
     // "node" means the Node that runs Troupe here, whatever the PATH of a daemon holds.
     const file = cmd === 'node' ? process.execPath : cmd;
     const child = spawn(file, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -254,6 +280,7 @@ export class JobSupervisor {
 
   private stop(): void {
     this.stopRequested = true;
+    this.setup.abort();
     if (!this.driver || this.driver.exitCode !== null || this.driver.signalCode !== null) {
       this.finish('STOPPED', 'stopped on request before the driver started');
       return;

@@ -86,6 +86,23 @@ export function validateEnv(env: Record<string, string>, field = 'env'): Record<
   return env;
 }
 
+/**
+ * Folders for the driver's NODE_PATH: each relative to the job's folder (without '..') or absolute
+ * on the node; returns the NODE_PATH value.
+ */
+export function nodePathValue(dirs: string[], field = 'nodePath'): string {
+  for (const d of dirs) {
+    const rule = `${field} entries must be folders relative to the job's folder (without "..") or absolute paths`;
+    if (typeof d !== 'string' || d === '' || d.includes('\0') || d.includes(':') || d.includes('\n'))
+      throw new InvalidArgumentError(`${rule}, without ':', NUL or newlines; got ${JSON.stringify(d)}`, {
+        context: { field },
+      });
+    if (!d.startsWith('/') && d.split(/[\\/]+/).includes('..'))
+      throw new InvalidArgumentError(`${rule}; got ${JSON.stringify(d)}`, { context: { field } });
+  }
+  return dirs.join(':');
+}
+
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;

@@ -13,6 +13,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IgnoreRules, packWorkingDir, unpackPackage } from '../../src/jobs/index.js';
 import { rawTar } from '../fixtures/raw-tar.js';
@@ -191,6 +192,22 @@ describe('unpacking a job package safely', () => {
     await expect(
       unpackPackage(rawTar([{ path: 'a' }, { path: 'b' }, { path: 'c' }]), path.join(root, 'c'), { maxEntries: 2 }),
     ).rejects.toThrow(/more than 2 entries/);
+  });
+
+  it('refuses a tar.gz inside the gzip (its expansion would not be counted) and a hard link to a folder', async () => {
+    const root = tmp();
+    const twice = gzipSync(rawTar([{ path: 'a', data: 'x' }]));
+    await expect(unpackPackage(twice, path.join(root, 'a'))).rejects.toThrow(/it is compressed twice/);
+    await expect(
+      unpackPackage(
+        rawTar([
+          { path: 'd/', type: 'Directory' },
+          { path: 'h', type: 'Link', linkpath: 'd' },
+        ]),
+        path.join(root, 'b'),
+      ),
+    ).rejects.toThrow(/the hard link "h" points to "d", which is not an earlier file of the package/);
+    expect(readdirSync(root)).toEqual([]);
   });
 
   it('unpacks links inside the folder and hard links to earlier files', async () => {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobClient, JobNotFoundError, UnauthenticatedError } from '../../src/index.js';
 import { callUnary, makeClient } from '../../src/transport/grpc.js';
 import { troupeV1 } from '../../src/transport/protos.js';
-import { rawTar } from '../fixtures/raw-tar.js';
+import { rawTar, writeZeroBomb } from '../fixtures/raw-tar.js';
 import { describeRedis, redisDatabase, redisForTests } from '../state/redis-harness.js';
 import { startTestCluster, type TestCluster } from '../fixtures/cluster.js';
 import { eventually, rejection } from '../fixtures/embedded.js';
@@ -208,6 +208,48 @@ setInterval(() => {}, 1000);`,
     expect(wrong.message).toMatch(/does not match its package_id/);
     head.close();
   });
+
+  it('keeps a package for a while after its last job ended: a second submit of the same upload runs', async () => {
+    // Two clients submitting the same folder share one package; the second upload can land before the
+    // first job ends and its SubmitJob after. Played here as one upload and two submits.
+    const head = makeClient(troupeV1.JobService, cluster.address, cluster.token);
+    const bytes = rawTar([{ path: 'main.mjs', data: "console.log('ran from the shared package');\n" }]);
+    const packageId = createHash('sha256').update(bytes).digest('hex');
+    await new Promise((resolve, reject) => {
+      const call = head.UploadJobPackage((e, r) => (e ? reject(e) : resolve(r)));
+      call.write({ packageId, totalBytes: bytes.length, data: bytes });
+      call.end();
+    });
+    const submit = { entrypoint: ['node', 'main.mjs'], packageId, env: {}, numCpus: 0, jobId: '', metadata: {} };
+    for (const _ of [1, 2]) {
+      const { job } = await callUnary(head, 'SubmitJob', submit, 'head', cluster.address);
+      const info = await jobs.wait(job?.jobId ?? '', { timeoutMs: 15_000 });
+      expect(info.state, info.message).toBe('SUCCEEDED');
+      expect(await jobs.logs(info.jobId)).toBe('ran from the shared package\n');
+    }
+    head.close();
+  });
+
+  it('refuses a decompression bomb sent as raw upload bytes, failing the job with the reason', async () => {
+    const head = makeClient(troupeV1.JobService, cluster.address, cluster.token);
+    const file = path.join(workdir({}), 'zeros.tgz');
+    await writeZeroBomb(file, 1024 ** 3);
+    const bytes = readFileSync(file);
+    const packageId = createHash('sha256').update(bytes).digest('hex');
+    await new Promise((resolve, reject) => {
+      const call = head.UploadJobPackage((e, r) => (e ? reject(e) : resolve(r)));
+      call.write({ packageId, totalBytes: bytes.length, data: bytes });
+      call.end();
+    });
+    const submit = { entrypoint: ['node', 'main.mjs'], packageId, env: {}, numCpus: 0, jobId: '', metadata: {} };
+    const { job } = await callUnary(head, 'SubmitJob', submit, 'head', cluster.address);
+    const info = await jobs.wait(job?.jobId ?? '', { timeoutMs: 30_000 });
+    expect(info.state).toBe('FAILED');
+    expect(info.message).toMatch(/the job package was refused: it decompresses to more than .* decompression ratio/);
+    const jobsDir = path.join(cluster.tmpdir, 'jobs');
+    expect(existsSync(jobsDir) ? readdirSync(jobsDir) : []).toEqual([]);
+    head.close();
+  }, 60_000);
 
   it('refuses a wrong token, unknown jobs and bad options with clear errors', async () => {
     const stranger = new JobClient({ address: cluster.address, token: 'wrong-token' });
