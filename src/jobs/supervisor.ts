@@ -210,6 +210,12 @@ export class JobSupervisor {
 
   private finish(state: string, message: string, exitCode = -1): void {
     if (isTerminal(this.state)) return;
+    // The folder goes before the end is told: whoever sees the job end sees nothing of it left.
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // removed again once the head has the end (run())
+    }
     this.state = state;
     this.message = message;
     this.exitCode = exitCode;
