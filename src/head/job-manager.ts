@@ -295,26 +295,29 @@ export class JobManager {
   private supervisorSpec(job: JobRow): ReturnType<typeof validateSpec> {
     const { id: jobId, supervisorId, entrypoint, env, packageId, numCpus } = job;
     const args: SupervisorArgs = { jobId, supervisorId, headAddress: this.o.address(), entrypoint, env, packageId };
-    return validateSpec({
-      module: SUPERVISOR_MODULE,
-      exportName: 'JobSupervisor',
-      args: encode([args], 'the job supervisor arguments'),
-      resources: { amounts: numCpus > 0 ? { CPU: numCpus } : {} },
-      name: '',
-      namespace: 'troupe.jobs',
-      maxConcurrency: 1,
-      isolation: 'process',
-      schedulingStrategy: 'DEFAULT',
-      nodeAffinity: null,
-      lifetime: 'detached',
-      maxRestarts: 0,
-      maxTaskRetries: 0,
-      // The driver needs the cluster token; the supervisor takes it from here and drops it from its environment.
-      env: { [SUPERVISOR_TOKEN_ENV]: this.o.token },
-      execArgv: [],
-      placementGroupId: '',
-      bundleIndex: -1,
-    });
+    return validateSpec(
+      {
+        module: SUPERVISOR_MODULE,
+        exportName: 'JobSupervisor',
+        args: encode([args], 'the job supervisor arguments'),
+        resources: { amounts: numCpus > 0 ? { CPU: numCpus } : {} },
+        name: '',
+        namespace: 'troupe.jobs',
+        maxConcurrency: 1,
+        isolation: 'process',
+        schedulingStrategy: 'DEFAULT',
+        nodeAffinity: null,
+        lifetime: 'detached',
+        maxRestarts: 0,
+        maxTaskRetries: 0,
+        // The driver needs the cluster token; the supervisor takes it from here and drops it from its environment.
+        env: { [SUPERVISOR_TOKEN_ENV]: this.o.token },
+        execArgv: [],
+        placementGroupId: '',
+        bundleIndex: -1,
+      },
+      { runtimeEnv: [SUPERVISOR_TOKEN_ENV] },
+    );
   }
 
   /** Fails the job if its supervisor dies before the job has ended. */
