@@ -2,7 +2,7 @@
  * The actor side of collective groups: what the runtime requests `collective.open`, `connect` and
  * `close` do for an actor of this process, and the endpoints opened but not yet connected.
  */
-import { ActorDiedError, type TroupeError } from '../common/index.js';
+import { ActorDiedError, InvalidArgumentError, type TroupeError } from '../common/index.js';
 import type { Logger } from '../common/index.js';
 import {
   CollectiveGroup,
@@ -18,6 +18,9 @@ import type { SystemRequest } from '../collective/index.js';
 
 type Request<T extends SystemRequest['type']> = Extract<SystemRequest, { type: T }>;
 
+/** Groups one actor may have opened and not yet connected: each holds a listening endpoint. */
+export const MAX_FORMING_PER_ACTOR = 64;
+
 export class CollectiveMembership {
   /** Collective groups being formed, by actor id and group name: opened, not yet connected. */
   private readonly forming = new Map<
@@ -30,14 +33,35 @@ export class CollectiveMembership {
     private readonly log: Logger,
   ) {}
 
+  /** Opens under way, by actor id: they count towards MAX_FORMING_PER_ACTOR before they are formed. */
+  private readonly opening = new Map<string, number>();
+
   /** Opens the actor's endpoint of the group; returns where its peers reach it. */
   async open(actor: ActorInstance, req: Request<'collective.open'>): Promise<string> {
     const { name, rank, size, backend, token } = req;
-    // 'nccl' comes with the native core: loaded, and so registered, only when a group asks for it.
-    await loadCollectiveBackend(backend);
-    const open = collectiveBackend(backend);
-    const endpoint = await open({ rank, size, token, host: this.host, log: this.log.child({ group: name, rank }) });
-    const key = keyOf(actor.actorId, name);
+    const id = actor.actorId;
+    const key = keyOf(id, name);
+    const formed = [...this.forming.keys()].filter((k) => k.startsWith(`${id}\0`) && k !== key).length;
+    const held = (this.opening.get(id) ?? 0) + formed;
+    if (held >= MAX_FORMING_PER_ACTOR) {
+      throw new InvalidArgumentError(
+        `actor ${id} already has ${held} collective groups opened and not connected, ` +
+          `at most ${MAX_FORMING_PER_ACTOR}: connect or close them first`,
+        { context: { actorId: id, field: 'name' } },
+      );
+    }
+    this.opening.set(id, (this.opening.get(id) ?? 0) + 1);
+    let endpoint: BackendEndpoint;
+    try {
+      // 'nccl' comes with the native core: loaded, and so registered, only when a group asks for it.
+      await loadCollectiveBackend(backend);
+      const open = collectiveBackend(backend);
+      endpoint = await open({ rank, size, token, host: this.host, log: this.log.child({ group: name, rank }) });
+    } finally {
+      const n = this.opening.get(id)! - 1;
+      if (n > 0) this.opening.set(id, n);
+      else this.opening.delete(id);
+    }
     const previous = this.forming.get(key);
     if (previous) void previous.endpoint.close().catch(() => undefined);
     this.forming.set(key, { endpoint, rank, size, backend });
