@@ -112,7 +112,7 @@ export class HeadServer {
     const groups = this.groups;
     this.server.addService(
       NodeService.service,
-      nodeService({ log, nodes, scheduler, state, actors, heartbeatPeriodMs }),
+      nodeService({ log, nodes, scheduler, state, actors, heartbeatPeriodMs, allowExecArgv: options.allowExecArgv }),
     );
     const execArgv = { allowExecArgv: options.allowExecArgv, trustedExecArgv: options.trustedExecArgv };
     this.server.addService(ActorService.service, actorService({ log, actors, status, maxMessageBytes, execArgv }));

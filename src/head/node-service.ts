@@ -18,6 +18,8 @@ export interface NodeServiceDeps {
   state: HeadState;
   actors: ActorManager;
   heartbeatPeriodMs: number;
+  /** Told to every node: whether actor processes may start with any Node flags. */
+  allowExecArgv?: boolean;
 }
 
 /** NodeService: worker agents register, heartbeat and report their actors' exits. */
@@ -47,7 +49,12 @@ async function registerNode(d: NodeServiceDeps, req: RegisterNodeRequest__Output
   await d.state.saveNode(node);
   d.log.info({ nodeId: node.nodeId, address: req.address, resources: total }, 'node registered');
   d.actors.drain();
-  return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: d.heartbeatPeriodMs };
+  return {
+    nodeId: node.nodeId,
+    incarnation: node.incarnation,
+    heartbeatPeriodMs: d.heartbeatPeriodMs,
+    allowExecArgv: d.allowExecArgv ?? false,
+  };
 }
 
 /**
@@ -109,6 +116,7 @@ async function resumeNode(d: NodeServiceDeps, req: RegisterNodeRequest__Output):
     incarnation: node.incarnation,
     heartbeatPeriodMs: d.heartbeatPeriodMs,
     staleActorIds: stale,
+    allowExecArgv: d.allowExecArgv ?? false,
   };
 }
 

@@ -86,6 +86,22 @@ describe('execArgv, on a head started without --allow-exec-argv', () => {
     expect((await embedded.driver.status()).actors).toHaveLength(0);
   });
 
+  it('a worker agent refuses the same flags in a StartActor sent to it straight, past the head', async () => {
+    const node = (await embedded.driver.status()).nodes[0]!;
+    const worker = rawClient(node.address, 'troupe.v1.WorkerService', ['StartActor']);
+    try {
+      for (const execArgv of [['--inspect=127.0.0.1:19229'], ['--require', '/tmp/x.cjs']]) {
+        const spec = { module: ACTORS.href, exportName: 'Counter', maxConcurrency: 1, args: encode([3]), execArgv };
+        const body = encodeWire('StartActorRequest', { actorId: 'raw-worker-actor', spec, incarnation: 1 });
+        const { err } = await unaryRaw(worker, 'StartActor', body, bearer(embedded.token));
+        expect(err?.code, `${execArgv.join(' ')}: ${err?.details}`).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(err?.details).toMatch(/^execArgv\[0\] ".+" is refused: .*--allow-exec-argv$/);
+      }
+    } finally {
+      worker.close();
+    }
+  });
+
   it('starts actors with the tsx loader, which Troupe adds itself for .ts modules', async () => {
     for (const execArgv of [['--import', 'tsx'], ['--import=tsx']]) {
       const { err, reply } = await createRaw(client, embedded.token, { execArgv });
