@@ -96,6 +96,24 @@ describe('every server refuses a request that does not decode exactly', () => {
       for (const body of [OVERLONG_ADDRESS, OVERLONG_31]) {
         expectRefused(await unaryRaw(client, 'RegisterNode', body, bearer(embedded.token)), /address says/);
       }
+      // What the cut-short request decoded to, sent well-formed: the schema refuses it, naming the field.
+      const schema = [
+        [{ address: '\x01\x02\x03' }, 'address', /^address must be HOST:PORT with a port from 1 to 65535/],
+        [{ address: '127.0.0.1:0' }, 'address', /^address must be HOST:PORT/],
+        [{ address: '127.0.0.1:5', labels: { zone: 'a\nb' } }, 'labels.zone', /^labels\.zone must be at most 256/],
+        [{ address: '127.0.0.1:5', numGpuDevices: 100_000 }, 'num_gpu_devices', /at most 1024, got 100000$/],
+      ] as const;
+      for (const [fields, field, message] of schema) {
+        const r = await unaryRaw(
+          client,
+          'RegisterNode',
+          encodeWire('RegisterNodeRequest', fields),
+          bearer(embedded.token),
+        );
+        expect(r.err?.code, field).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(r.err?.details).toMatch(message);
+        expect(errorInfoOf(r.err).context.field).toBe(field);
+      }
     } finally {
       client.close();
     }
