@@ -56,13 +56,28 @@ class WireProblem {
  */
 export function wireProblem(bytes: Uint8Array, type: protobuf.Type): string | undefined {
   try {
-    walk(bytes, 0, bytes.length, slotsOf(type), type.name, 0);
+    walk(bytes, 0, bytes.length, slotsOf(type), { name: type.name }, 0);
     return undefined;
   } catch (err) {
     if (err instanceof WireProblem) return err.message;
     throw err;
   }
 }
+
+/** Where in the message the walk is; spelled out (`CallBatch.calls.method`) only for a message. */
+interface Path {
+  readonly up?: Path;
+  readonly name: string;
+}
+
+function spell(p: Path): string {
+  return p.up ? `${spell(p.up)}.${p.name}` : p.name;
+}
+
+const fieldPath = (where: Path, slot: Slot | undefined, id: number): Path => ({
+  up: where,
+  name: slot?.name ?? `#${id}`,
+});
 
 const SLOTS = new WeakMap<protobuf.Type, Record<number, Slot>>();
 
@@ -91,72 +106,93 @@ function slotOf(f: protobuf.Field): Slot {
 }
 
 /** Walks the fields in [start, end) of a message whose fields are `slots`. */
-function walk(buf: Uint8Array, start: number, end: number, slots: Record<number, Slot>, where: string, depth: number) {
-  if (depth > MAX_WIRE_DEPTH) throw new WireProblem(`${where} nests deeper than ${MAX_WIRE_DEPTH} messages`);
+function walk(buf: Uint8Array, start: number, end: number, slots: Record<number, Slot>, where: Path, depth: number) {
+  if (depth > MAX_WIRE_DEPTH) throw new WireProblem(`${spell(where)} nests deeper than ${MAX_WIRE_DEPTH} messages`);
   let pos = start;
   while (pos < end) {
     const tagAt = pos;
-    const [tag, afterTag] = varint(buf, pos, end, where);
-    pos = afterTag;
+    const tag = varint(buf, pos, end, where);
+    pos = after;
     const id = Math.floor(tag / 8);
     const wire = tag % 8;
-    if (id === 0 || id > 536_870_911) throw new WireProblem(`${where} has field number ${id} at byte ${tagAt}`);
+    if (id === 0 || id > 536_870_911) throw new WireProblem(`${spell(where)} has field number ${id} at byte ${tagAt}`);
     const slot = slots[id];
-    const name = `${where}.${slot?.name ?? `#${id}`}`;
     if (slot && wire !== slot.wire && !(slot.packable && wire === LENGTH)) {
-      throw new WireProblem(`${name} has wire type ${wire}, expected ${slot.wire}`);
+      throw new WireProblem(`${spell(fieldPath(where, slot, id))} has wire type ${wire}, expected ${slot.wire}`);
     }
     switch (wire) {
       case VARINT:
-        pos = varint(buf, pos, end, name)[1];
+        varint(buf, pos, end, where, slot, id);
+        pos = after;
         break;
       case FIXED64:
       case FIXED32: {
         const n = wire === FIXED64 ? 8 : 4;
-        if (end - pos < n) throw new WireProblem(`${name} needs ${n} bytes, ${end - pos} left at byte ${pos}`);
+        if (end - pos < n) {
+          throw new WireProblem(
+            `${spell(fieldPath(where, slot, id))} needs ${n} bytes, ${end - pos} left at byte ${pos}`,
+          );
+        }
         pos += n;
         break;
       }
       case LENGTH: {
-        const [len, from] = varint(buf, pos, end, name);
+        const len = varint(buf, pos, end, where, slot, id);
+        const from = after;
         if (len > end - from) {
-          throw new WireProblem(`${name} says ${len} bytes at byte ${pos}, but ${end - from} are left in ${where}`);
+          throw new WireProblem(
+            `${spell(fieldPath(where, slot, id))} says ${len} bytes at byte ${pos}, but ${end - from} are left in ${spell(where)}`,
+          );
         }
         pos = from + len;
-        if (slot?.entry) walk(buf, from, pos, slot.entry, name, depth + 1);
-        else if (slot?.message) walk(buf, from, pos, slotsOf(slot.message), name, depth + 1);
-        else if (slot?.packable) packed(buf, from, pos, slot.wire, name);
+        if (slot?.entry) walk(buf, from, pos, slot.entry, fieldPath(where, slot, id), depth + 1);
+        else if (slot?.message) walk(buf, from, pos, slotsOf(slot.message), fieldPath(where, slot, id), depth + 1);
+        else if (slot?.packable) packed(buf, from, pos, slot, fieldPath(where, slot, id));
         break;
       }
       default:
         throw new WireProblem(
-          `${name} has wire type ${wire} at byte ${tagAt} (groups and types 6, 7 do not exist here)`,
+          `${spell(fieldPath(where, slot, id))} has wire type ${wire} at byte ${tagAt} (groups and types 6, 7 do not exist here)`,
         );
     }
   }
 }
 
 /** Packed scalars fill [start, end) exactly. */
-function packed(buf: Uint8Array, start: number, end: number, wire: number, name: string): void {
-  if (wire === VARINT) {
-    for (let pos = start; pos < end; ) pos = varint(buf, pos, end, name)[1];
+function packed(buf: Uint8Array, start: number, end: number, slot: Slot, where: Path): void {
+  if (slot.wire === VARINT) {
+    for (let pos = start; pos < end; pos = after) varint(buf, pos, end, where.up!, slot, 0);
     return;
   }
-  const size = wire === FIXED64 ? 8 : 4;
-  if ((end - start) % size !== 0)
-    throw new WireProblem(`${name} packs ${end - start} bytes, not a multiple of ${size}`);
+  const size = slot.wire === FIXED64 ? 8 : 4;
+  if ((end - start) % size !== 0) {
+    throw new WireProblem(`${spell(where)} packs ${end - start} bytes, not a multiple of ${size}`);
+  }
 }
 
-/** A varint of at most 10 bytes inside [pos, end), as a number (exact up to 2^53) and the byte after it. */
-function varint(buf: Uint8Array, pos: number, end: number, name: string): [number, number] {
+// The byte after the varint varint() read last (one walk runs at a time: it never awaits).
+let after = 0;
+
+/**
+ * A varint of at most 10 bytes inside [pos, end), as a number (exact up to 2^53); the byte after
+ * it is left in `after`. `where` (and the field's slot) name it in a message.
+ */
+function varint(buf: Uint8Array, pos: number, end: number, where: Path, slot?: Slot, id = 0): number {
   let value = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
-    if (pos >= end) throw new WireProblem(`${name} has a varint cut off at byte ${pos}`);
+    if (pos >= end) {
+      const name = slot || id ? spell(fieldPath(where, slot, id)) : spell(where);
+      throw new WireProblem(`${name} has a varint cut off at byte ${pos}`);
+    }
     const b = buf[pos++]!;
     value += (b & 0x7f) * scale;
-    if (b < 0x80) return [value, pos];
+    if (b < 0x80) {
+      after = pos;
+      return value;
+    }
     scale *= 128;
   }
+  const name = slot || id ? spell(fieldPath(where, slot, id)) : spell(where);
   throw new WireProblem(`${name} has a varint longer than 10 bytes at byte ${pos - 10}`);
 }
