@@ -106,7 +106,7 @@ describe('runtime requests sent raw to an actor host', () => {
     await c.kill();
   });
 
-  it('caps the groups one actor holds open and unconnected', async () => {
+  it('caps the groups one actor holds open and unconnected, and their members together', async () => {
     const c = await embedded.driver.actorClass<typeof Counter>(ACTORS, 'Counter').spawn([0]);
     const { address } = await c.state();
     const names = Array.from({ length: 65 }, (_, i) => `g${i}`);
@@ -117,13 +117,24 @@ describe('runtime requests sent raw to an actor host', () => {
     );
     const refused = answers.filter((a) => a.error);
     expect(refused).toHaveLength(1);
-    expect(refused[0]!.error!.message).toMatch(/already has 64 collective groups opened and not connected, at most 64/);
+    expect(refused[0]!.error!.message).toMatch(
+      /already has 64 collective groups of 128 members opened and not connected, at most 64 groups of 8192 members/,
+    );
     // Closing them frees their places.
     const closed = await callRaw(address, c.id, [
       ...names.map((n): [string, unknown[]] => [CLOSE, [n]]),
       [OPEN, ['h', 0, 2, 'tcp', 'tok']],
     ]);
     expect(closed.every((a) => !a.error)).toBe(true);
+    // Members count too: two groups of 4096 being formed, and no room for a third of 2.
+    const big = await callRaw(address, c.id, [
+      [CLOSE, ['h']],
+      [OPEN, ['big1', 0, 4096, 'tcp', 'tok']],
+      [OPEN, ['big2', 0, 4096, 'tcp', 'tok']],
+      [OPEN, ['small', 0, 2, 'tcp', 'tok']],
+    ]);
+    expect(big.slice(0, 3).map((a) => a.error ?? undefined)).toEqual([undefined, undefined, undefined]);
+    expect(big[3]!.error?.message).toMatch(/already has 2 collective groups of 8192 members opened and not connected/);
     await c.kill();
   });
 });
