@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../common/index.js';
-import { NAMESPACE_FIELD, NAME_FIELD, checkValue, type ExecArgvPolicy } from '../options/index.js';
+import { NAMESPACE_FIELD, NAME_FIELD, checkOwnerId, checkValue, type ExecArgvPolicy } from '../options/index.js';
 import type { Logger } from '../common/index.js';
 import type { ActorServiceHandlers } from '../generated/troupe/v1/ActorService.js';
 import type { CreateActorReply } from '../generated/troupe/v1/CreateActorReply.js';
@@ -29,6 +29,7 @@ export function actorService(d: ActorServiceDeps): ActorServiceHandlers {
     onCancel: (cb: () => void) => void,
   ): Promise<CreateActorReply> => {
     const spec = validateSpec(req.spec, d.execArgv);
+    if (req.ownerId) checkOwnerId(req.ownerId);
     return { actor: actorInfo(await d.actors.create(spec, req.ownerId, onCancel)) };
   };
   return {

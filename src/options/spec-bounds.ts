@@ -20,6 +20,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,255}$/;
 /** Variables the runtime sets for an actor's process itself (the token, the session, the loader). */
 const RESERVED_ENV = /^(TROUPE_|NODE_OPTIONS$)/;
 
+/** Owner ids (a driver's, a job's) that records keep: as the client makes them, bounded. */
+const OWNER_ID = /^[\w.\-:/@]{1,200}$/;
+
 const bad = (field: string, message: string): InvalidArgumentError =>
   new InvalidArgumentError(message, { context: { field } });
 
@@ -73,5 +76,22 @@ export function checkEnv(env: Record<string, string>, runtimeEnv: readonly strin
       throw bad(`env.${name}`, `env.${name} must be at most ${MAX_ENV_VALUE_LENGTH} characters, got ${value.length}`);
     }
     if (value.includes('\0')) throw bad(`env.${name}`, `env.${name} must not hold a NUL character`);
+  }
+}
+
+/** Whether `v` is an owner id as clients make them (see checkOwnerId). */
+export const isOwnerId = (v: string): boolean => OWNER_ID.test(v);
+
+/**
+ * Checks the owner id a request names (kept in every record it creates, so bounded): 1-200
+ * letters, digits and _ . - : / @. '' (no owner) is the caller's to allow or not.
+ */
+export function checkOwnerId(ownerId: string, field = 'owner_id'): void {
+  if (!isOwnerId(ownerId)) {
+    const shown = JSON.stringify(ownerId.length > 40 ? `${ownerId.slice(0, 40)}…` : ownerId);
+    throw bad(
+      field,
+      `${field} must be 1-200 letters, digits and _ . - : / @, got ${shown} (${ownerId.length} characters)`,
+    );
   }
 }

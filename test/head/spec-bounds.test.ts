@@ -27,11 +27,11 @@ import {
 const METHODS = ['CreateActor', 'GetActor', 'KillActor'];
 
 /** A raw CreateActor of a Counter with `fields` over a good spec; a deadline far above any answer. */
-function createRaw(client: RawClient, token: string, fields: object) {
+function createRaw(client: RawClient, token: string, fields: object, ownerId = 'raw') {
   const spec = { module: ACTORS.href, exportName: 'Counter', maxConcurrency: 1, args: encode([3]), ...fields };
   const md = bearer(token);
   return new Promise<{ err: grpc.ServiceError | null; reply?: Buffer }>((resolve) => {
-    const body = encodeWire('CreateActorRequest', { spec, ownerId: 'raw' });
+    const body = encodeWire('CreateActorRequest', { spec, ownerId });
     (client.CreateActor as (...a: unknown[]) => void).call(
       client,
       body,
@@ -154,6 +154,13 @@ describe('execArgv, on a head started without --allow-exec-argv', () => {
     const tooMany = await createRaw(client, embedded.token, { resources: { amounts: longNames(600) } });
     expect(tooMany.err?.code, tooMany.err?.details).toBe(grpc.status.INVALID_ARGUMENT);
     expect(tooMany.err?.details).toBe(`resources must hold at most ${MAX_RESOURCE_NAMES} resource names, got 600`);
+    // An owner id past its bound (every record it creates keeps it): refused, naming the field.
+    const owner = await createRaw(client, embedded.token, {}, 'o'.repeat(10_000));
+    expect(owner.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(errorInfoOf(owner.err).context.field).toBe('owner_id');
+    expect(owner.err?.details).toMatch(
+      /^owner_id must be 1-200 letters, digits and _ \. - : \/ @, got "o{40}…" \(10000 characters\)$/,
+    );
     // A name far past its bound in GetActor: refused, naming the field.
     const lookup = await unaryRaw(
       client,
