@@ -6,6 +6,9 @@
  * that proto-loader uses cut such strings short and went on.
  */
 import * as grpc from '@grpc/grpc-js';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Counter } from '../fixtures/actors.js';
 import {
@@ -86,6 +89,22 @@ describe('the strict wire check', () => {
     // Unknown fields are allowed when they fit; a wire type that does not exist is not.
     expect(wireProblem(Buffer.from([0xf8, 0x01, 0x05]), create)).toBeUndefined();
     expect(wireProblem(Buffer.from([0x0f, 0x01]), create)).toMatch(/wire type 7/);
+  });
+});
+
+describe('every gRPC server in src', () => {
+  it('is built with serverOptions, whose interceptor refuses what did not decode exactly', () => {
+    const src = fileURLToPath(new URL('../../src/', import.meta.url));
+    const servers = (readdirSync(src, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && !f.startsWith('generated'))
+      .flatMap((f) =>
+        readFileSync(path.join(src, f), 'utf8')
+          .split('\n')
+          .filter((line) => /new grpc\.Server\(/.test(line))
+          .map((line) => ({ file: f, line: line.trim() })),
+      );
+    expect(servers.length).toBeGreaterThanOrEqual(3); // the head, the worker agent, the actor host
+    expect(servers.filter((s) => !s.line.includes('serverOptions('))).toEqual([]);
   });
 });
 
