@@ -89,6 +89,8 @@ export class ClusterLab {
       'head:',
       `  host: ${head!.ip}`,
       `  worker: ${options.headWorker ?? true}`,
+      // The drivers of the lab's tests run under vitest, whose own `--require …` their actors inherit.
+      '  allow_exec_argv: true',
       `  num_cpus: ${cpus}`,
       'workers:',
       ...workers.map((w) => `  - {host: ${w.ip}, num_cpus: ${cpus}}`),

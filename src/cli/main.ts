@@ -72,6 +72,11 @@ program
     '--state-prefix <prefix>',
     'head: Redis key prefix with a {hash tag} (default troupe:{default}:), to keep several clusters in one Redis',
   )
+  .option(
+    '--allow-exec-argv',
+    'head: start actor processes with any Node flags a spawn asks for (--inspect, --import, --require …); ' +
+      'default: the tsx loader only, since an inspector port needs no token',
+  )
   .option('--daemon', 'run in the background; write a pid file and log to the session folder')
   .action(async (opts: StartFlags) => {
     await startCommand(

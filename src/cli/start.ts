@@ -32,6 +32,8 @@ export interface StartFlags {
   state?: string;
   /** Redis key prefix, with a {hash tag}; one Redis can hold several clusters. */
   statePrefix?: string;
+  /** Head: actor processes may be started with any Node flags (HeadOptions.allowExecArgv). */
+  allowExecArgv?: boolean;
 }
 
 export const DEFAULT_HEAD_PORT = 7420;
@@ -178,6 +180,7 @@ async function runNode(flags: StartFlags, token: string, session: SessionPaths):
         heartbeatPeriodMs: flags.heartbeatPeriodMs,
         heartbeatTimeoutMs: flags.heartbeatTimeoutMs,
         maxMessageBytes: flags.maxMessageBytes,
+        allowExecArgv: flags.allowExecArgv,
       });
       headAddress = await head.start();
       writeFileSync(pidFile, String(process.pid));

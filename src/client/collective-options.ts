@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { InvalidArgumentError } from '../common/index.js';
 import { checkOptions, field, type Fields } from '../options/index.js';
+import { MAX_CONNECT_TIMEOUT_MS, MAX_GROUP_SIZE } from '../collective/index.js';
 
 export interface CollectiveGroupOptions {
   /** 'tcp' (default), or 'nccl' where the native core provides it. */
@@ -17,7 +18,10 @@ const DEFAULTS: Required<CollectiveGroupOptions> = { backend: 'tcp', name: 'defa
 const FIELDS: Fields<CollectiveGroupOptions> = {
   backend: field(z.string().min(1), 'a non-empty string'),
   name: field(z.string().min(1).max(200), 'a string of 1 to 200 characters'),
-  timeoutMs: field(z.number().positive(), 'a number > 0'),
+  timeoutMs: field(
+    z.number().positive().max(MAX_CONNECT_TIMEOUT_MS),
+    `a number > 0, at most ${MAX_CONNECT_TIMEOUT_MS}`,
+  ),
 };
 
 /**
@@ -31,6 +35,11 @@ export function validateCollectiveOptions(
 ): Required<CollectiveGroupOptions> {
   if (!Array.isArray(members) || members.length === 0 || !members.every(isHandle)) {
     throw new InvalidArgumentError('collectiveGroup takes a non-empty array of actor handles', {
+      context: { field: 'members' },
+    });
+  }
+  if (members.length > MAX_GROUP_SIZE) {
+    throw new InvalidArgumentError(`a collective group holds at most ${MAX_GROUP_SIZE} actors, got ${members.length}`, {
       context: { field: 'members' },
     });
   }

@@ -30,7 +30,8 @@ export async function startEmbedded(
   const session = newSession('embedded');
   if (!process.env.TROUPE_LOG_TO_STDERR)
     configureLogging({ file: path.join(session.logs, `embedded-${process.pid}.log`), name: 'embedded' });
-  const head = new HeadServer({ token, maxMessageBytes: options.maxMessageBytes });
+  // The driver's own loader flags are this head's owner's: its actors may be started with them.
+  const head = new HeadServer({ token, maxMessageBytes: options.maxMessageBytes, trustedExecArgv: execArgv });
   const headAddress = await head.start();
   const worker = new WorkerAgent({
     headAddress,

@@ -23,4 +23,11 @@ export type { BackendEndpoint, CollectiveBackend, CollectiveOps, EndpointOptions
 export async function loadCollectiveBackend(name: string): Promise<void> {
   if (name === 'nccl') await import('./nccl.js');
 }
-export { decodeSystemRequest, isSystemMethod, systemCall, type SystemRequest } from './system-requests.js';
+export {
+  MAX_CONNECT_TIMEOUT_MS,
+  MAX_GROUP_SIZE,
+  decodeSystemRequest,
+  isSystemMethod,
+  systemCall,
+  type SystemRequest,
+} from './system-requests.js';

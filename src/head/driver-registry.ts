@@ -1,5 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/index.js';
+import { isOwnerId } from '../options/index.js';
 import type { DriverMessage__Output } from '../generated/troupe/v1/DriverMessage.js';
 import type { HeadMessage } from '../generated/troupe/v1/HeadMessage.js';
 
@@ -24,6 +25,12 @@ export class DriverRegistry {
     let ownerId = '';
     call.on('data', (msg: DriverMessage__Output) => {
       if (ownerId || !msg.ownerId) return;
+      if (!isOwnerId(msg.ownerId)) {
+        // An owner id no client makes: nothing is kept for it, and the stream ends.
+        this.log.warn({ length: msg.ownerId.length }, 'refused a driver stream with a malformed owner id');
+        call.end();
+        return;
+      }
       ownerId = msg.ownerId;
       clearTimeout(this.timers.get(ownerId));
       this.timers.delete(ownerId);

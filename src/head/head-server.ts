@@ -41,6 +41,14 @@ export interface HeadOptions {
   ownerReattachMs?: number;
   /** Largest job working-directory package accepted. Default 100 MiB. */
   maxJobPackageBytes?: number;
+  /**
+   * Start actor processes with any Node flags a spec asks for (`troupe start --head
+   * --allow-exec-argv`). Default false: only the tsx loader and `trustedExecArgv`, so that no
+   * spec opens an inspector port or loads code it does not name.
+   */
+  allowExecArgv?: boolean;
+  /** Flags accepted besides the tsx loader without allowExecArgv: an embedded cluster's driver's own. */
+  trustedExecArgv?: readonly string[];
 }
 
 /** The head node: its gRPC services on one port, the scheduler, the node registry and the actor table. */
@@ -103,9 +111,10 @@ export class HeadServer {
     const groups = this.groups;
     this.server.addService(
       NodeService.service,
-      nodeService({ log, nodes, scheduler, state, actors, heartbeatPeriodMs }),
+      nodeService({ log, nodes, scheduler, state, actors, heartbeatPeriodMs, allowExecArgv: options.allowExecArgv }),
     );
-    this.server.addService(ActorService.service, actorService({ log, actors, status, maxMessageBytes }));
+    const execArgv = { allowExecArgv: options.allowExecArgv, trustedExecArgv: options.trustedExecArgv };
+    this.server.addService(ActorService.service, actorService({ log, actors, status, maxMessageBytes, execArgv }));
     this.server.addService(PlacementGroupService.service, placementGroupService({ log, groups, maxMessageBytes }));
     this.server.addService(JobService.service, jobService(this.jobs, this.log));
     this.server.addService(DriverService.service, driverService(this.drivers));

@@ -7,6 +7,7 @@ import { unary } from '../transport/index.js';
 import type { ActorManager } from './actor-manager.js';
 import type { HeadState } from './head-state.js';
 import type { NodeRegistry } from './node-registry.js';
+import { checkRegistration } from './node-request.js';
 import { validateResourceRequest } from './resources.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -18,6 +19,8 @@ export interface NodeServiceDeps {
   state: HeadState;
   actors: ActorManager;
   heartbeatPeriodMs: number;
+  /** Told to every node: whether actor processes may start with any Node flags. */
+  allowExecArgv?: boolean;
 }
 
 /** NodeService: worker agents register, heartbeat and report their actors' exits. */
@@ -33,13 +36,8 @@ export function nodeService(d: NodeServiceDeps): NodeServiceHandlers {
 }
 
 async function registerNode(d: NodeServiceDeps, req: RegisterNodeRequest__Output): Promise<RegisterNodeReply> {
-  if (!req.address) throw new InvalidArgumentError('RegisterNode needs address', { context: { field: 'address' } });
+  checkRegistration(req);
   const total = validateResourceRequest(req.resources?.amounts ?? {}, 'resources');
-  if (!Number.isInteger(req.numGpuDevices) || req.numGpuDevices < 0) {
-    throw new InvalidArgumentError(`num_gpu_devices must be an integer >= 0, got ${req.numGpuDevices}`, {
-      context: { field: 'num_gpu_devices' },
-    });
-  }
   if (req.nodeId) return resumeNode(d, req);
   const incarnation = await d.state.nextIncarnation();
   const node = d.nodes.add(incarnation, req.address, req.hostname, total, req.numGpuDevices, req.labels ?? {});
@@ -47,7 +45,12 @@ async function registerNode(d: NodeServiceDeps, req: RegisterNodeRequest__Output
   await d.state.saveNode(node);
   d.log.info({ nodeId: node.nodeId, address: req.address, resources: total }, 'node registered');
   d.actors.drain();
-  return { nodeId: node.nodeId, incarnation: node.incarnation, heartbeatPeriodMs: d.heartbeatPeriodMs };
+  return {
+    nodeId: node.nodeId,
+    incarnation: node.incarnation,
+    heartbeatPeriodMs: d.heartbeatPeriodMs,
+    allowExecArgv: d.allowExecArgv ?? false,
+  };
 }
 
 /**
@@ -109,6 +112,7 @@ async function resumeNode(d: NodeServiceDeps, req: RegisterNodeRequest__Output):
     incarnation: node.incarnation,
     heartbeatPeriodMs: d.heartbeatPeriodMs,
     staleActorIds: stale,
+    allowExecArgv: d.allowExecArgv ?? false,
   };
 }
 

@@ -1,7 +1,7 @@
 /** The head's check of a placement group request from the wire: the client's rules, re-applied. */
 import { z } from 'zod';
 import { InvalidArgumentError } from '../common/index.js';
-import { LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD, checkValue, field } from '../options/index.js';
+import { LIFETIME_FIELD, NAME_FIELD, NAMESPACE_FIELD, checkOwnerId, checkValue, field } from '../options/index.js';
 import { BUNDLE_STRATEGIES, type BundleStrategy } from './bundle-planner.js';
 import { validateResourceRequest, type ResourceMap } from './resources.js';
 
@@ -44,5 +44,6 @@ export function validateGroup(req: CreateGroupRequest): { bundles: ResourceMap[]
   if (req.name) checkValue('name', req.name, NAME_FIELD);
   if (req.namespace) checkValue('namespace', req.namespace, NAMESPACE_FIELD);
   if (req.lifetime) checkValue('lifetime', req.lifetime, LIFETIME_FIELD);
+  if (req.ownerId) checkOwnerId(req.ownerId);
   return { bundles, strategy: req.strategy as BundleStrategy };
 }

@@ -4,6 +4,7 @@
  * 0.1 CPU add up to exactly 1 CPU and a node never looks over- or under-committed by drift.
  */
 import { InvalidArgumentError } from '../common/index.js';
+import { checkResourceNames } from '../options/index.js';
 
 /** Resource name → amount. 'memory' is in bytes; fractional amounts are allowed. */
 export type ResourceMap = Record<string, number>;
@@ -76,6 +77,7 @@ export function validateResourceRequest(req: unknown, fieldPrefix = 'resources')
       { context: { field: fieldPrefix } },
     );
   }
+  checkResourceNames(req, fieldPrefix);
   const out: Array<[string, number]> = [];
   for (const [name, value] of Object.entries(req as Record<string, unknown>)) {
     if (name.trim() === '') {

@@ -3,7 +3,7 @@
  * src/common/actor-spec.ts (the client checks options with the same one), with the head's own
  * check of resource maps, which also normalises their amounts.
  */
-import { checkWireActorSpec, type CheckedActorSpec, type WireActorSpec } from '../options/index.js';
+import { checkWireActorSpec, type CheckedActorSpec, type SpecPolicy, type WireActorSpec } from '../options/index.js';
 import { validateResourceRequest, type ResourceMap } from './resources.js';
 import type { NodeAffinity, PlacementRequest, SchedulingStrategy } from './scheduler.js';
 
@@ -18,9 +18,10 @@ export interface ValidSpec extends CheckedActorSpec {
 /**
  * Validates a spec from the wire. The client checks options first with the same rules; this
  * guards the head against any caller (other languages, old clients, malformed requests).
+ * @param policy the head's execArgv policy (default: the tsx loader only).
  */
-export function validateSpec(spec: WireActorSpec | null | undefined): ValidSpec {
-  return checkWireActorSpec(spec, (amounts) => validateResourceRequest(amounts, 'resources'));
+export function validateSpec(spec: WireActorSpec | null | undefined, policy: SpecPolicy = {}): ValidSpec {
+  return checkWireActorSpec(spec, (amounts) => validateResourceRequest(amounts, 'resources'), policy);
 }
 
 /** Where the scheduler should look for room for this actor. */

@@ -70,6 +70,7 @@ const schema = z
         ...nodeFields,
         port: port.optional(),
         worker: z.boolean().optional(),
+        allow_exec_argv: z.boolean().optional(),
       })
       .strict(),
     workers: z.array(z.object({ ...nodeFields, name: name.optional() }).strict()).optional(),
@@ -111,6 +112,8 @@ export interface ClusterConfig {
   state?: string;
   headPort: number;
   headWorker: boolean;
+  /** `head.allow_exec_argv`: the head starts actor processes with any Node flags (`--allow-exec-argv`). */
+  headAllowExecArgv: boolean;
   heartbeatPeriodMs?: number;
   heartbeatTimeoutMs?: number;
   verifyTimeoutMs: number;
@@ -280,6 +283,7 @@ function resolve(c: RawConfig, file: string, doc: Document, lc: LineCounter): Cl
     state: c.state,
     headPort,
     headWorker: c.head.worker ?? true,
+    headAllowExecArgv: c.head.allow_exec_argv ?? false,
     heartbeatPeriodMs: c.heartbeat_period_ms,
     heartbeatTimeoutMs: c.heartbeat_timeout_ms,
     verifyTimeoutMs: (c.verify_timeout_s ?? 60) * 1000,

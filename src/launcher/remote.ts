@@ -69,6 +69,7 @@ export function startHeadCommand(config: ClusterConfig): { command: string; stdi
     ...resourceFlags(config.head),
   ];
   if (!config.headWorker) args.push('--no-worker');
+  if (config.headAllowExecArgv) args.push('--allow-exec-argv');
   if (config.heartbeatPeriodMs !== undefined) args.push('--heartbeat-period-ms', String(config.heartbeatPeriodMs));
   if (config.heartbeatTimeoutMs !== undefined) args.push('--heartbeat-timeout-ms', String(config.heartbeatTimeoutMs));
   const secrets = [

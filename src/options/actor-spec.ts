@@ -7,6 +7,8 @@ import type { ActorSpec__Output } from '../generated/troupe/v1/ActorSpec.js';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../common/index.js';
 import { checkOptions, checkValue, field, type Fields } from './validate.js';
+import { checkExecArgv, type ExecArgvPolicy } from './exec-argv.js';
+import { checkEnv, checkResourceNames } from './spec-bounds.js';
 
 /** Options of `ActorClass.spawn`. All optional; the defaults are given on each. */
 export interface ActorOptions {
@@ -135,8 +137,16 @@ function checkCombinations(opts: ActorOptions, gpus: number): void {
 /** Checks spawn options: unknown keys are listed with the valid ones; bad values name the rule. */
 export function checkActorOptions(options: unknown): ActorOptions {
   const opts = checkOptions<ActorOptions>(options, FIELDS, { what: 'actor' });
+  if (opts.resources) checkResourceNames(opts.resources, 'resources');
+  if (opts.env) checkEnv(opts.env);
   checkCombinations(opts, opts.numGpus ?? 0);
   return opts;
+}
+
+/** What the head accepts beyond the table: its execArgv policy, and the runtime's own variables. */
+export interface SpecPolicy extends ExecArgvPolicy {
+  /** Reserved environment variables the caller sets as the runtime (the head's job supervisor spec). */
+  runtimeEnv?: readonly string[];
 }
 
 /** The `resources` map sent to the head for these options. */
@@ -237,10 +247,12 @@ const required = (f: string, what: string): InvalidArgumentError =>
  * '' and 0 mean "not set" (proto3 cannot tell them apart), so '' takes the default and bundle 0
  * without a group is the unset value; everything else must pass the option's rule.
  * @param checkResources the head's check of the resource map (it normalises amounts too).
+ * @param policy which execArgv flags this head accepts (see exec-argv.ts).
  */
 export function checkWireActorSpec(
   spec: WireActorSpec | null | undefined,
   checkResources: (amounts: unknown) => Record<string, number>,
+  policy: SpecPolicy = {},
 ): CheckedActorSpec {
   if (!spec) throw new InvalidArgumentError('spec is required', { context: { field: 'spec' } });
   const unknown = Object.keys(spec).filter((k) => !(WIRE_KEYS as readonly string[]).includes(k));
@@ -256,7 +268,7 @@ export function checkWireActorSpec(
   if (!spec.exportName || typeof spec.exportName !== 'string') {
     throw required('spec.exportName', 'the name of the exported class');
   }
-  if (spec.execArgv !== undefined) checkValue('execArgv', spec.execArgv, EXEC_ARGV);
+  if (spec.execArgv !== undefined) checkExecArgv(checkValue('execArgv', spec.execArgv, EXEC_ARGV), policy);
   const resources = checkResources(spec.resources?.amounts ?? {});
   const pg = spec.placementGroupId || undefined;
   const opts: ActorOptions = {
@@ -274,6 +286,7 @@ export function checkWireActorSpec(
     bundleIndex: pg === undefined && !spec.bundleIndex ? undefined : spec.bundleIndex,
   };
   checkOptions<ActorOptions>(opts, FIELDS, { what: 'actor' });
+  checkEnv(opts.env!, policy.runtimeEnv);
   checkCombinations(opts, resources.GPU ?? 0);
   return {
     ...spec,

@@ -16,4 +16,14 @@ export {
   resourceRequest,
   toWireActorSpec,
 } from './actor-spec.js';
-export type { ActorOptions, CheckedActorSpec, WireActorSpec } from './actor-spec.js';
+export type { ActorOptions, CheckedActorSpec, SpecPolicy, WireActorSpec } from './actor-spec.js';
+export { checkExecArgv, type ExecArgvPolicy } from './exec-argv.js';
+export {
+  MAX_ENV_VALUE_LENGTH,
+  MAX_ENV_VARS,
+  MAX_RESOURCE_NAMES,
+  checkEnv,
+  checkOwnerId,
+  checkResourceNames,
+  isOwnerId,
+} from './spec-bounds.js';

@@ -15,7 +15,7 @@ import {
   RefusalLog,
   type ErrorInfo,
 } from '../common/index.js';
-import { ErrorInfoType } from './protos.js';
+import { ErrorInfoType, MalformedRequest } from './protos.js';
 import { listenError, listenTarget } from './listen.js';
 import type { Logger } from '../common/index.js';
 
@@ -45,7 +45,7 @@ export function serverOptions(
   maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
 ): grpc.ServerOptions {
   return {
-    interceptors: [authInterceptor(new TokenGuard(auth.token), auth.log)],
+    interceptors: [authInterceptor(new TokenGuard(auth.token), auth.log), strictInterceptor()],
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
     'grpc.keepalive_permit_without_calls': 1,
@@ -112,6 +112,29 @@ export function authInterceptor(guard: TokenGuard, log: Logger): grpc.ServerInte
               details: `missing or wrong cluster token for ${method.path}`,
               metadata: new grpc.Metadata(),
             });
+          },
+        });
+      },
+    });
+}
+
+/**
+ * Refuses a call whose request did not decode exactly (the deserializers of protos.ts hand over a
+ * MalformedRequest for it) with INVALID_ARGUMENT and the reason, before any handler sees it. On a
+ * stream it ends that stream only.
+ */
+export function strictInterceptor(): grpc.ServerInterceptor {
+  return (_method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        next({
+          onReceiveMessage: (message, nextMessage) => {
+            if (!(message instanceof MalformedRequest)) {
+              nextMessage(message);
+              return;
+            }
+            const status = toServiceError(new InvalidArgumentError(message.reason, { context: { field: 'request' } }));
+            call.sendStatus({ code: status.code!, details: status.details!, metadata: status.metadata! });
           },
         });
       },

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import os from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTOR_DEFAULTS } from '../options/index.js';
+import { ACTOR_DEFAULTS, checkExecArgv } from '../options/index.js';
 import { ActorNotFoundError, InvalidArgumentError, TroupeError, type DeathCause } from '../common/index.js';
 import { logger, type Logger } from '../common/index.js';
 import type { NodeServiceClient } from '../generated/troupe/v1/NodeService.js';
@@ -60,6 +60,8 @@ export interface WorkerOptions extends ResourceOverrides {
 export class WorkerAgent {
   nodeId = '';
   incarnation = 0;
+  /** What the head said at registration: actor processes may start with any Node flags. */
+  private allowExecArgv = false;
   address = '';
   private readonly log: Logger;
   private readonly server: grpc.Server;
@@ -158,6 +160,7 @@ export class WorkerAgent {
         }
         this.nodeId = reply.nodeId;
         this.incarnation = reply.incarnation;
+        this.allowExecArgv = reply.allowExecArgv;
         this.log.info(
           { nodeId: this.nodeId, incarnation: this.incarnation, resumed: resume, resources: reg.resources },
           'registered with the head',
@@ -222,6 +225,8 @@ export class WorkerAgent {
         context: { field: 'spec.module' },
       });
     }
+    // The head's policy, again here: a StartActor may come straight to this node, past the head.
+    checkExecArgv(spec.execArgv, { allowExecArgv: this.allowExecArgv, trustedExecArgv: this.options.driverExecArgv });
     const shared = spec.isolation === 'shared';
     const execArgv = hostExecArgv([spec.module], spec.execArgv);
     const host = shared ? this.pool.sharedHost(execArgv) : this.pool.dedicated(execArgv);

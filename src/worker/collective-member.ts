@@ -2,10 +2,11 @@
  * The actor side of collective groups: what the runtime requests `collective.open`, `connect` and
  * `close` do for an actor of this process, and the endpoints opened but not yet connected.
  */
-import { ActorDiedError, type TroupeError } from '../common/index.js';
+import { ActorDiedError, InvalidArgumentError, type TroupeError } from '../common/index.js';
 import type { Logger } from '../common/index.js';
 import {
   CollectiveGroup,
+  MAX_GROUP_SIZE,
   collectiveBackend,
   groupsOf,
   joinGroup,
@@ -18,26 +19,74 @@ import type { SystemRequest } from '../collective/index.js';
 
 type Request<T extends SystemRequest['type']> = Extract<SystemRequest, { type: T }>;
 
+/** Groups one actor may have opened and not yet connected: each holds a listening endpoint. */
+export const MAX_FORMING_PER_ACTOR = 64;
+/**
+ * Members of all the groups one actor has opened and not yet connected, together: an endpoint
+ * holds about 1 KB per member (64 opens of 4096 took 235 MB before this bound).
+ */
+export const MAX_FORMING_MEMBERS_PER_ACTOR = 2 * MAX_GROUP_SIZE;
+
+/** Opened endpoints (and opens under way) of one actor: how many, and their members together. */
+interface Held {
+  groups: number;
+  members: number;
+}
+
 export class CollectiveMembership {
   /** Collective groups being formed, by actor id and group name: opened, not yet connected. */
   private readonly forming = new Map<
     string,
     { endpoint: BackendEndpoint; rank: number; size: number; backend: string }
   >();
+  /** Opens under way, by actor id: they count towards the bounds before they are formed. */
+  private readonly opening = new Map<string, Held>();
 
   constructor(
     private readonly host: string,
     private readonly log: Logger,
   ) {}
 
+  /** What the actor holds, besides the group `key` (which an open of the same name replaces). */
+  private held(id: string, key: string): Held {
+    const held = { ...(this.opening.get(id) ?? { groups: 0, members: 0 }) };
+    for (const [k, f] of this.forming) {
+      if (k === key || !k.startsWith(`${id}\0`)) continue;
+      held.groups++;
+      held.members += f.size;
+    }
+    return held;
+  }
+
   /** Opens the actor's endpoint of the group; returns where its peers reach it. */
   async open(actor: ActorInstance, req: Request<'collective.open'>): Promise<string> {
     const { name, rank, size, backend, token } = req;
-    // 'nccl' comes with the native core: loaded, and so registered, only when a group asks for it.
-    await loadCollectiveBackend(backend);
-    const open = collectiveBackend(backend);
-    const endpoint = await open({ rank, size, token, host: this.host, log: this.log.child({ group: name, rank }) });
-    const key = keyOf(actor.actorId, name);
+    const id = actor.actorId;
+    const key = keyOf(id, name);
+    const held = this.held(id, key);
+    if (held.groups >= MAX_FORMING_PER_ACTOR || held.members + size > MAX_FORMING_MEMBERS_PER_ACTOR) {
+      throw new InvalidArgumentError(
+        `actor ${id} already has ${held.groups} collective groups of ${held.members} members opened and not ` +
+          `connected, at most ${MAX_FORMING_PER_ACTOR} groups of ${MAX_FORMING_MEMBERS_PER_ACTOR} members ` +
+          'together: connect or close them first',
+        { context: { actorId: id, field: 'name' } },
+      );
+    }
+    const opening = this.opening.get(id) ?? { groups: 0, members: 0 };
+    opening.groups++;
+    opening.members += size;
+    this.opening.set(id, opening);
+    let endpoint: BackendEndpoint;
+    try {
+      // 'nccl' comes with the native core: loaded, and so registered, only when a group asks for it.
+      await loadCollectiveBackend(backend);
+      const open = collectiveBackend(backend);
+      endpoint = await open({ rank, size, token, host: this.host, log: this.log.child({ group: name, rank }) });
+    } finally {
+      opening.groups--;
+      opening.members -= size;
+      if (opening.groups === 0) this.opening.delete(id);
+    }
     const previous = this.forming.get(key);
     if (previous) void previous.endpoint.close().catch(() => undefined);
     this.forming.set(key, { endpoint, rank, size, backend });

@@ -9,6 +9,7 @@ export interface RegisterNodeReply {
   'fenced'?: (boolean);
   'fencedReason'?: (string);
   'staleActorIds'?: (string)[];
+  'allowExecArgv'?: (boolean);
 }
 
 export interface RegisterNodeReply__Output {
@@ -18,4 +19,5 @@ export interface RegisterNodeReply__Output {
   'fenced': (boolean);
   'fencedReason': (string);
   'staleActorIds': (string)[];
+  'allowExecArgv': (boolean);
 }
