@@ -91,8 +91,9 @@ export class PackageUpload {
 export class JobPackages {
   /** The largest package an upload may announce. */
   readonly maxBytes: number;
-  /** When each package was last uploaded in this head's life. */
+  /** The number of each package's last upload in this head's life (uploads counts them all). */
   private readonly uploadedAt = new Map<string, number>();
+  private uploads = 0;
 
   constructor(
     private readonly store: StateStore,
@@ -108,7 +109,7 @@ export class JobPackages {
   }
 
   async put(id: string, bytes: Buffer): Promise<void> {
-    this.uploadedAt.set(id, Date.now());
+    this.uploadedAt.set(id, ++this.uploads);
     if ((await this.keys(id)).length > 0) return; // same content, stored already
     const mutations: Mutation[] = [];
     for (let i = 0, n = 0; i < bytes.length || n === 0; i += STORED_CHUNK, n++) {
@@ -145,11 +146,14 @@ export class JobPackages {
 
   /**
    * Deletes the package after PACKAGE_GRACE_MS unless by then `inUse()` or it was uploaded again
-   * within that time (a client is about to submit it).
+   * since this call (a client is about to submit it).
    */
   dropLater(id: string, inUse: () => boolean, graceMs = PACKAGE_GRACE_MS): void {
+    // Uploads are numbered, not timed: a timer may fire a millisecond before Date.now() says its
+    // delay has passed, and a package then read as "uploaded again" was never dropped.
+    const upload = this.uploadedAt.get(id) ?? 0;
     setTimeout(() => {
-      if (inUse() || Date.now() - (this.uploadedAt.get(id) ?? 0) < graceMs) return;
+      if (inUse() || (this.uploadedAt.get(id) ?? 0) !== upload) return;
       this.uploadedAt.delete(id);
       void this.drop(id);
     }, graceMs).unref();

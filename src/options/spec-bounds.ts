@@ -17,8 +17,24 @@ export const MAX_ENV_VALUE_LENGTH = 128 * 1024;
 // Control and format characters (\n, \0, U+202E …) have no place in a name shown in messages and logs.
 const CONTROL = /\p{C}/u;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,255}$/;
-/** Variables the runtime sets for an actor's process itself (the token, the session, the loader). */
-const RESERVED_ENV = /^(TROUPE_|NODE_OPTIONS$)/;
+/**
+ * Variables the runtime sets for an actor's process itself or keeps from it (credentials, the
+ * session, the host's own settings) and NODE_OPTIONS (it loads code as execArgv does). Troupe's
+ * tuning variables (TROUPE_NUM_THREADS, TROUPE_NCCL_DEVICE, TROUPE_LOG_LEVEL …) are the user's to set.
+ */
+const RESERVED_ENV = new Set([
+  'TROUPE_TOKEN',
+  'TROUPE_JOB_TOKEN',
+  'TROUPE_REDIS_PASSWORD',
+  'TROUPE_ADDRESS',
+  'TROUPE_JOB_ID',
+  'TROUPE_SESSION_DIR',
+  'TROUPE_STATE',
+  'TROUPE_BIND_HOST',
+  'TROUPE_MAX_MESSAGE_BYTES',
+  'TROUPE_LOG_FILE',
+  'NODE_OPTIONS',
+]);
 
 /** Owner ids (a driver's, a job's) that records keep: as the client makes them, bounded. */
 const OWNER_ID = /^[\w.\-:/@]{1,200}$/;
@@ -51,7 +67,7 @@ export function checkResourceNames(resources: object, field: string): void {
 /**
  * Checks an actor's environment variables (already known to be a map of strings): at most 256,
  * portable names (letters, digits and _, not starting with a digit) that the runtime does not set
- * itself (TROUPE_*, NODE_OPTIONS), values of at most 128 KiB without NUL.
+ * itself (RESERVED_ENV: the token, the session, NODE_OPTIONS …), values of at most 128 KiB without NUL.
  * @param runtimeEnv reserved names the caller is the runtime for (the head's own job supervisor spec).
  */
 export function checkEnv(env: Record<string, string>, runtimeEnv: readonly string[] = []): void {
@@ -64,10 +80,10 @@ export function checkEnv(env: Record<string, string>, runtimeEnv: readonly strin
     if (!ENV_NAME.test(name)) {
       throw bad('env', `env names must be 1-256 letters, digits and _, not starting with a digit, got ${shown}`);
     }
-    if (RESERVED_ENV.test(name) && !runtimeEnv.includes(name)) {
+    if (RESERVED_ENV.has(name) && !runtimeEnv.includes(name)) {
       throw bad(
         `env.${name}`,
-        `env.${name} is set by Troupe itself and cannot be given (TROUPE_* and NODE_OPTIONS are reserved; ` +
+        `env.${name} is set by Troupe itself and cannot be given (its credentials, session and host settings, and NODE_OPTIONS, are reserved; ` +
           'loader flags belong in execArgv)',
       );
     }

@@ -57,6 +57,8 @@ it('kill -9 of the head process spares a detached actor on its machine: no faile
     '2',
     '--warm-pool',
     '1',
+    // The driver runs under vitest, whose --require the head passes on to actor processes.
+    '--allow-exec-argv',
   ];
   const first = troupe(args('0'));
   const started = await waitForLine(first, /Troupe head started at (\S+) \(pid (\d+)\)/, 60_000);

@@ -241,7 +241,7 @@ const ROWS: Row[] = [
   {
     what: 'env TROUPE_TOKEN',
     client: { env: { TROUPE_TOKEN: 'x' } },
-    says: /^env\.TROUPE_TOKEN is set by Troupe itself and cannot be given \(TROUPE_\* and NODE_OPTIONS are reserved/,
+    says: /^env\.TROUPE_TOKEN is set by Troupe itself and cannot be given \(its credentials, session and host settings, and NODE_OPTIONS, are reserved/,
     field: 'env.TROUPE_TOKEN',
   },
   {
@@ -368,6 +368,9 @@ describe('one actor-spec table on the client and the head', () => {
     }
     // The base spec itself is fine: each row fails for its own field only.
     expect(validateSpec(wireSpec({})).maxConcurrency).toBe(1);
+    // Troupe's tuning variables are the user's to set (pipeline stages set TROUPE_NUM_THREADS).
+    const tuning = { TROUPE_NUM_THREADS: '2', TROUPE_NCCL_DEVICE: '0', TROUPE_LOG_LEVEL: 'debug' };
+    expect(validateSpec(wireSpec({ env: tuning })).env).toEqual(tuning);
   });
 
   it('the head refuses them as raw CreateActor requests, with INVALID_ARGUMENT naming the field', async () => {
