@@ -13,7 +13,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnavailableError } from '../common/index.js';
-import type { Logger } from '../common/index.js';
+import type { Logger, RefusalLog } from '../common/index.js';
 import { FrameError, FrameParser, type FrameHandlers, type FrameHeader } from '../transport/index.js';
 import { COLLECTIVE, CollectiveFrame, WRITER_RULES, controlFrame, readerRules } from './wire.js';
 
@@ -59,8 +59,12 @@ export class Greeting {
 export interface HandshakeHost {
   readonly greeting: Greeting;
   readonly log: Logger;
+  /** Refused peers, logged rate-limited: a peer without the token may dial thousands of times a second. */
+  readonly refusals: RefusalLog;
   /** Sockets mid-handshake, destroyed when the transport closes. */
   readonly pending: Set<net.Socket>;
+  /** The most sockets mid-handshake at once; past it a new one is dropped (real peers dial again). */
+  readonly maxPending: number;
   isClosed(): boolean;
   /** Whether `rank` may dial in now (it is not connected yet, nor gone). */
   mayAccept(rank: number): boolean;
@@ -82,9 +86,14 @@ export function acceptPeer(host: HandshakeHost, socket: net.Socket): void {
     socket.destroy();
     return;
   }
-  const { greeting, log } = host;
-  host.pending.add(socket);
+  const { greeting, refusals } = host;
   const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+  if (host.pending.size >= host.maxPending) {
+    refusals.refused(remote, `more than ${host.maxPending} connections mid-handshake`, { rank: greeting.rank });
+    socket.destroy();
+    return;
+  }
+  host.pending.add(socket);
   let done = false;
   let from = -1;
   const refuse = (reason: string) => {
@@ -92,7 +101,7 @@ export function acceptPeer(host: HandshakeHost, socket: net.Socket): void {
     done = true;
     clearTimeout(timer);
     host.pending.delete(socket);
-    log.warn({ remote, reason, rank: greeting.rank }, 'collective connection refused');
+    refusals.refused(remote, reason, { rank: greeting.rank });
     socket.destroy();
   };
   const timer = setTimeout(() => refuse('no HELLO in time'), HANDSHAKE_TIMEOUT_MS);

@@ -9,7 +9,7 @@
  */
 import net from 'node:net';
 import { InvalidArgumentError, TimeoutError, UnavailableError } from '../common/index.js';
-import { logger, type Logger } from '../common/index.js';
+import { RefusalLog, logger, type Logger } from '../common/index.js';
 import type { FrameHandlers, FrameParser } from '../transport/index.js';
 import { acceptPeer, dialUntil, Greeting, type HandshakeHost } from './handshake.js';
 import { InboundLink } from './inbound-link.js';
@@ -88,7 +88,10 @@ export class TcpPeerTransport implements PeerTransport {
     this.host = {
       greeting: new Greeting(this.rank, this.size, opts.token),
       log: this.log,
+      refusals: new RefusalLog(this.log, 'collective connection refused', { what: 'connections', eachReason: true }),
       pending: this.pending,
+      // Each other rank dials in once (again after a failed try): room for all of them twice.
+      maxPending: Math.max(64, 2 * this.size),
       isClosed: () => this.closed,
       mayAccept: (r) => !this.peers[r]!.out && !this.mailbox.dead(r),
       accepted: (r, socket) => this.attachOut(r, socket),
@@ -352,6 +355,7 @@ export class TcpPeerTransport implements PeerTransport {
     });
     for (const s of this.pending) s.destroy();
     this.pending.clear();
+    this.host.refusals.close();
     for (let r = 0; r < this.size; r++) {
       const p = this.peers[r]!;
       p.in?.destroy();

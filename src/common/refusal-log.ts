@@ -13,12 +13,19 @@ export interface RefusalLogOptions {
   intervalMs?: number;
   /** Addresses tallied one by one; refusals from further ones share one tally. Default 1000. */
   maxPeers?: number;
+  /**
+   * Log the first refusal of each reason from an address at once (up to 4 reasons an interval),
+   * not only the first refusal: for servers whose reasons tell different attacks apart.
+   */
+  eachReason?: boolean;
 }
 
 interface Tally {
   since: number;
   count: number;
   reasons: Map<string, number>;
+  /** Reasons logged on a line of their own this interval (eachReason). */
+  shown: Set<string>;
 }
 
 const MAX_REASONS = 4;
@@ -56,13 +63,18 @@ export class RefusalLog {
     let address = peerAddress(peer);
     if (!this.tallies.has(address) && this.tallies.size >= this.maxPeers) address = OTHER_PEERS;
     const tally = this.tallies.get(address);
+    if (tally && this.options.eachReason && !tally.shown.has(reason) && tally.shown.size < MAX_REASONS) {
+      tally.shown.add(reason);
+      this.log.warn({ peer, reason, ...fields }, this.message);
+      return;
+    }
     if (tally) {
       tally.count++;
       const key = tally.reasons.has(reason) || tally.reasons.size < MAX_REASONS ? reason : OTHER_REASONS;
       tally.reasons.set(key, (tally.reasons.get(key) ?? 0) + 1);
       return;
     }
-    this.tallies.set(address, { since: Date.now(), count: 0, reasons: new Map() });
+    this.tallies.set(address, { since: Date.now(), count: 0, reasons: new Map(), shown: new Set([reason]) });
     this.log.warn({ peer, reason, ...fields }, this.message);
     this.timer ??= setInterval(() => this.sweep(), this.intervalMs).unref();
   }
@@ -92,6 +104,7 @@ export class RefusalLog {
       tally.since = now;
       tally.count = 0;
       tally.reasons.clear();
+      tally.shown.clear();
     }
     if (this.tallies.size === 0) {
       clearInterval(this.timer);

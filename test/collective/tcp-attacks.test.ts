@@ -152,4 +152,38 @@ describe('collective link attackers', () => {
     await a.send(1, 'ok', Float32Array.of(42));
     expect(Array.from(await b.recv(0, 'ok', 5_000))).toEqual([42]);
   });
+
+  it('logs thousands of wrong-token HELLOs in a few lines, counting them all, and caps sockets mid-handshake', async () => {
+    const { log, text } = capturingLog();
+    const [a, b] = [await transport(0, 2), await transport(1, 2, log)];
+    const N = 2000;
+    for (let i = 0; i < N; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, () => rawWrite(b.address, hello(0, 2, 'wrong'), true)));
+    }
+    // Idle sockets past the cap (64 for a group of 2) are dropped at once, with their reason.
+    const idle = Array.from({ length: 100 }, () => {
+      const s = net.connect(Number(b.address.split(':')[1]), '127.0.0.1');
+      s.on('error', () => undefined);
+      return s;
+    });
+    await Promise.all(idle.map((s) => new Promise((r) => s.once('connect', r))));
+    const closedWithin = (s: net.Socket, ms: number) =>
+      new Promise<boolean>((r) => {
+        s.once('close', () => r(true));
+        setTimeout(() => r(false), ms);
+      });
+    const dropped = await Promise.all(idle.map((s) => closedWithin(s, 1000)));
+    expect(dropped.filter(Boolean).length).toBeGreaterThanOrEqual(30);
+    expect(text()).toContain('more than 64 connections mid-handshake');
+    for (const s of idle) s.destroy();
+    await b.close(); // writes the summary of what it counted
+    const lines = text().trim().split('\n');
+    console.log(`${N} wrong HELLOs and 100 idle sockets: ${lines.length} log lines, ${text().length} bytes`);
+    expect(lines.length).toBeLessThan(10);
+    const counted = lines
+      .map((l) => JSON.parse(l) as { msg: string; reasons?: Record<string, number> })
+      .reduce((n, l) => n + (l.reasons?.['wrong token'] ?? 0), 0);
+    expect(counted + 1).toBe(N); // the first one had a line of its own
+    await a.close();
+  });
 });
