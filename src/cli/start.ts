@@ -11,6 +11,7 @@ import { WorkerAgent, validateCustomResources } from '../worker/index.js';
 import { openStore, type StateStore } from '../state/index.js';
 import { routeGrpcLogs } from '../transport/index.js';
 import { findLocalAgent, startLocalAgent, stopLocalAgent, type LocalAgent } from './local-agent.js';
+import { probePort, unreachableError } from './reach.js';
 
 export interface StartFlags {
   head?: boolean;
@@ -194,6 +195,15 @@ async function runNode(flags: StartFlags, token: string, session: SessionPaths):
       }
     } else {
       writeFileSync(pidFile, String(process.pid));
+      // A worker waits for its head (a unit started before the head's is normal), but says at
+      // once, in the words every command uses, when nothing is there to join yet.
+      const probe = await probePort(headAddress);
+      if (probe.kind !== 'listening') {
+        process.stderr.write(
+          `troupe: ${unreachableError(headAddress, probe).message}\n` +
+            `troupe: waiting for a head at ${headAddress} (Ctrl-C to stop)\n`,
+        );
+      }
       worker = new WorkerAgent({ headAddress, token, logDir: session.logs, ...workerOptions });
       await worker.start();
     }

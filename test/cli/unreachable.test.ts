@@ -74,6 +74,30 @@ describe('a command against an address where nothing listens', () => {
     expect(ms).toBeLessThan(20_000);
   });
 
+  it('start --address (a worker joining) says it at once, in the same words, and waits for a head', async () => {
+    const t0 = performance.now();
+    const child = runCli(['start', '--address', address, '--token', 't'], { TROUPE_TMPDIR: path.join(tmp, 'join') });
+    let err = '';
+    const said = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (err.includes('waiting for a head')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.once('exit', () => resolve(false));
+    });
+    const ms = performance.now() - t0;
+    console.log(`troupe start --address against a closed port said so in ${ms.toFixed(0)} ms`);
+    expect(said, err).toBe(true);
+    expect(err).toContain(`troupe: nothing listens at ${address} (connection refused): no head runs there`);
+    expect(child.exitCode).toBeNull(); // still waiting, as a worker unit started before its head must
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  });
+
   it('cluster status says it the same way for the head of a cluster.yaml', async () => {
     const file = path.join(tmp, 'cluster.yaml');
     writeFileSync(
