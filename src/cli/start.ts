@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { openSync, writeFileSync, renameSync, rmSync, existsSync, readFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidArgumentError, UnavailableError } from '../common/index.js';
+import { InvalidArgumentError, UnavailableError, checkToken } from '../common/index.js';
 import { configureLogging, flushLogs, logger } from '../common/index.js';
 import { markLatest, newSession, type SessionPaths } from '../common/index.js';
 import { HeadServer, formatResources } from '../head/index.js';
@@ -74,6 +74,7 @@ export async function startCommand(flags: StartFlags, argv: string[]): Promise<v
   validateCustomResources(flags.resources);
   let generated = false;
   let token = flags.token ?? (process.env.TROUPE_TOKEN || undefined);
+  if (token !== undefined) checkToken(token, flags.token !== undefined ? '--token' : 'TROUPE_TOKEN');
   if (!token) {
     if (!flags.head) {
       throw new InvalidArgumentError(

@@ -10,3 +10,4 @@ export { normalizeModule, toImportable } from './module-specifier.js';
 export { withTimeout } from './timeout.js';
 export * from './error-info.js';
 export { atCallSite, CALLED_FROM } from './remote-stack.js';
+export { MAX_TOKEN_LENGTH, checkToken } from './token.js';

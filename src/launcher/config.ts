@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { InvalidArgumentError } from '../common/index.js';
+import { InvalidArgumentError, MAX_TOKEN_LENGTH } from '../common/index.js';
 import { fieldPath as issuePath } from '../options/index.js';
 
 const name = z
@@ -59,7 +59,12 @@ const schema = z
       .refine((p) => p.startsWith('/'), 'must be an absolute path')
       .optional(),
     setup_commands: z.array(z.string().min(1)).optional(),
-    token: z.string().min(16, 'must be at least 16 characters (or leave it out: one is generated)').optional(),
+    token: z
+      .string()
+      .min(16, 'must be at least 16 characters (or leave it out: one is generated)')
+      .max(MAX_TOKEN_LENGTH, `must be at most ${MAX_TOKEN_LENGTH} characters`)
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it travels in gRPC metadata)')
+      .optional(),
     state: z.string().min(1).optional(),
     heartbeat_period_ms: z.number().int().min(10).optional(),
     heartbeat_timeout_ms: z.number().int().min(10).optional(),

@@ -150,6 +150,22 @@ describe('troupe flag errors', () => {
   });
 });
 
+describe('troupe start --token', () => {
+  it('refuses a token that cannot travel (over 1024 characters, spaces, non-ASCII) before anything starts', async () => {
+    for (const [token, why] of [
+      ['x'.repeat(1025), 'got 1025 characters'],
+      ['two words', 'with others among them'],
+      ['tökén', 'with others among them'],
+    ] as const) {
+      const r = await runCliToEnd(['start', '--head', '--port', '0', '--token', token]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('--token must be 1-1024 printable ASCII characters without spaces');
+      expect(r.stderr).toContain(why);
+      expect(r.stdout).not.toMatch(/head started/);
+    }
+  });
+});
+
 describe('troupe --version', () => {
   it("prints the package's version and exits 0", async () => {
     const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as {

@@ -62,6 +62,16 @@ describe('cluster.yaml', () => {
     );
   });
 
+  it('refuses a token that cannot travel: over 1024 characters, or with spaces or non-ASCII', () => {
+    const withToken = (t: string) => good.replace('cluster_name: lab', `cluster_name: lab\ntoken: "${t}"`);
+    expect(error(withToken('x'.repeat(1025)))).toMatch(/token: must be at most 1024 characters/);
+    expect(error(withToken('sixteen chars and spaces'))).toMatch(/token: must be printable ASCII without spaces/);
+    expect(error(withToken('sixteen-characters-ünïcode'))).toMatch(/token: must be printable ASCII without spaces/);
+    expect(parseClusterConfig(withToken('a-fine-token-of-32-characters-xx'), 'c.yaml').token).toBe(
+      'a-fine-token-of-32-characters-xx',
+    );
+  });
+
   it('refuses unknown keys with the valid ones', () => {
     expect(error(good.replace('  worker: false', '  worker: false\n  colour: red'))).toBe(
       'c.yaml:13:3: head.colour: unknown key; valid keys here: host, ssh, num_cpus, num_gpus, memory, resources, setup_commands, port, worker',
