@@ -110,6 +110,13 @@ export class ActorDirectory {
     return [...this.byId.values()];
   }
 
+  /** Actors that exist (PENDING to RESTARTING, not DEAD): the most members a collective group can have. */
+  liveCount(): number {
+    let n = 0;
+    for (const rec of this.byId.values()) if (rec.state !== 'DEAD') n++;
+    return n;
+  }
+
   ownedBy(ownerId: string): ActorRecord[] {
     return this.all().filter((a) => a.ownerId === ownerId && a.state !== 'DEAD');
   }

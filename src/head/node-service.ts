@@ -27,7 +27,11 @@ export interface NodeServiceDeps {
 export function nodeService(d: NodeServiceDeps): NodeServiceHandlers {
   return {
     RegisterNode: unary(d.log, 'NodeService.RegisterNode', (req) => registerNode(d, req)),
-    Heartbeat: unary(d.log, 'NodeService.Heartbeat', (req) => ({ known: d.nodes.beat(req.nodeId, req.incarnation) })),
+    // The actor count lets a node refuse a collective group that can never form (more members than actors).
+    Heartbeat: unary(d.log, 'NodeService.Heartbeat', (req) => ({
+      known: d.nodes.beat(req.nodeId, req.incarnation),
+      liveActors: d.actors.directory.liveCount(),
+    })),
     ReportActorExit: unary(d.log, 'NodeService.ReportActorExit', (req) => {
       d.actors.exited(req.actorId, req.nodeId, parseCause(req.deathCause));
       return {};

@@ -6,6 +6,7 @@
 import { configureLogging, flushLogs } from '../common/index.js';
 import { errorToInfo } from '../common/index.js';
 import type { ActorHost } from './actor-host.js';
+import { ActorCount } from './actor-count.js';
 import { ActorLoader } from './actor-loader.js';
 import type { AgentToHost, HostToAgent } from './host-ipc.js';
 
@@ -27,6 +28,19 @@ function send(msg: HostToAgent): void {
 const loader = new ActorLoader();
 let resolveHost!: (host: ActorHost) => void;
 const hostReady = new Promise<ActorHost>((resolve) => (resolveHost = resolve));
+
+// Actors in the cluster, pushed by the agent as heartbeats tell it; asked afresh through it (one
+// call to the head) before a collective open larger than the count heard is refused.
+const countAnswers = new Map<number, (count: number) => void>();
+let countReqNo = 0;
+const actorCount = new ActorCount(
+  () =>
+    new Promise<number>((resolve) => {
+      const reqId = ++countReqNo;
+      countAnswers.set(reqId, resolve);
+      send({ type: 'count-actors', reqId });
+    }),
+);
 
 process.on('message', (raw: AgentToHost) => {
   switch (raw.type) {
@@ -53,6 +67,15 @@ process.on('message', (raw: AgentToHost) => {
     case 'destroy':
       void hostReady.then((host) => host.destroy(raw.actorId, JSON.parse(raw.cause)));
       return;
+    case 'actor-count': {
+      if (raw.reqId === undefined) {
+        actorCount.set(raw.count);
+        return;
+      }
+      countAnswers.get(raw.reqId)?.(raw.count);
+      countAnswers.delete(raw.reqId);
+      return;
+    }
     case 'tick':
       lastTick = Date.now();
       silenceMs = raw.silenceMs;
@@ -101,6 +124,7 @@ const host = new Host({
   maxMessageBytes: Number(process.env.TROUPE_MAX_MESSAGE_BYTES) || undefined,
   log,
   loader,
+  actorCount,
 });
 resolveHost(host);
 const port = await host.listen();

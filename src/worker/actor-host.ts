@@ -12,6 +12,7 @@ import { decodingRefs } from '../objects/index.js';
 import { troupeV1 } from '../transport/index.js';
 import { bindServer, serverOptions, closeServer, makeClient, DEFAULT_MAX_MESSAGE_BYTES } from '../transport/index.js';
 import { ActorInstance, type Outcome } from './actor-runtime.js';
+import type { ActorCount } from './actor-count.js';
 import { ActorLoader } from './actor-loader.js';
 import { CallStreams } from './call-stream.js';
 import type { ActorHostServiceHandlers } from '../generated/troupe/v1/ActorHostService.js';
@@ -26,6 +27,8 @@ export interface ActorHostOptions {
   log: Logger;
   /** Module loader to share (the process entry starts loading actor modules before this host exists). */
   loader?: ActorLoader;
+  /** Actors in the cluster, which bound a collective group's size; none: no such bound. */
+  actorCount?: ActorCount;
 }
 
 /**
@@ -51,7 +54,7 @@ export class ActorHost {
       log: options.log.child({ component: 'objects' }),
     });
     this.leases = new OwnerLeases((owner) => this.objects.store.deleteOwner(owner), options.log);
-    this.groups = new CollectiveMembership(options.host, options.log);
+    this.groups = new CollectiveMembership(options.host, options.log, options.actorCount);
     const streams = new CallStreams(this, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     this.server = new grpc.Server(serverOptions({ token: options.token, log: options.log }, options.maxMessageBytes));
     const handlers: ActorHostServiceHandlers = { Calls: (call) => streams.serve(call) };

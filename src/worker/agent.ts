@@ -22,6 +22,7 @@ import {
 import { muxHandler } from '../transport/index.js';
 import { SUPERVISOR_MODULE } from '../jobs/index.js';
 import { detectResources, type ResourceOverrides } from './detect.js';
+import { ActorCount } from './actor-count.js';
 import { HostPool } from './host-pool.js';
 import { deathFromExit, hostExecArgv, type HostProcess, type HostExit } from './host-process.js';
 
@@ -72,6 +73,10 @@ export class WorkerAgent {
   private tickTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private registration: { resources: Record<string, number>; numGpuDevices: number } | undefined;
+  /** Actors in the cluster, from the head's heartbeat replies; asked afresh for a host's collective open. */
+  private readonly actorCount = new ActorCount(() => this.askActorCount());
+  /** The count last pushed to the host processes. */
+  private pushedCount = 0;
 
   constructor(private readonly options: WorkerOptions) {
     this.log = logger('worker');
@@ -98,6 +103,7 @@ export class WorkerAgent {
       warmSize: options.warmPoolSize ?? 2,
       maxSharedActors: options.maxSharedActors ?? 256,
       onExit: (host, exit) => this.onHostExit(host, exit),
+      countActors: () => this.actorCount.fresh(),
     });
   }
 
@@ -188,6 +194,7 @@ export class WorkerAgent {
       callUnary(this.head, 'Heartbeat', request, 'head', this.options.headAddress, periodMs * 2)
         .then((reply) => {
           failures = 0;
+          this.heardActorCount(reply.liveActors);
           if (!reply.known && !this.stopped) {
             // The head restarted, or declared us dead while we were out of touch: ask to be taken back.
             this.log.warn({ nodeId: this.nodeId }, 'the head does not know this node as alive; registering again');
@@ -216,6 +223,26 @@ export class WorkerAgent {
     const silenceMs = Math.max(1000, periodMs * 4);
     this.tickTimer = setInterval(() => this.pool.tick(silenceMs), Math.max(50, Math.floor(periodMs / 2)));
     this.tickTimer.unref();
+  }
+
+  /** One heartbeat out of turn, for its actor count; 0 (no cap) when the head does not answer. */
+  private async askActorCount(): Promise<number> {
+    const request = { nodeId: this.nodeId, incarnation: this.incarnation };
+    try {
+      const reply = await callUnary(this.head, 'Heartbeat', request, 'head', this.options.headAddress, 5000);
+      return reply.liveActors;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot ask the head how many actors exist; not capping groups');
+      return 0;
+    }
+  }
+
+  /** The hosts hear of a new count at once, so most opens need no fresh ask. */
+  private heardActorCount(count: number): void {
+    this.actorCount.set(count);
+    if (count === this.pushedCount) return;
+    this.pushedCount = count;
+    this.pool.actorCount(count);
   }
 
   private async startActor(req: StartActorRequest__Output): Promise<StartActorReply> {

@@ -14,6 +14,7 @@ import {
   loadCollectiveBackend,
   type BackendEndpoint,
 } from '../collective/index.js';
+import type { ActorCount } from './actor-count.js';
 import type { ActorInstance } from './actor-runtime.js';
 import type { SystemRequest } from '../collective/index.js';
 
@@ -45,6 +46,7 @@ export class CollectiveMembership {
   constructor(
     private readonly host: string,
     private readonly log: Logger,
+    private readonly actorCount?: ActorCount,
   ) {}
 
   /** What the actor holds, besides the group `key` (which an open of the same name replaces). */
@@ -63,6 +65,16 @@ export class CollectiveMembership {
     const { name, rank, size, backend, token } = req;
     const id = actor.actorId;
     const key = keyOf(id, name);
+    // A group's members are actors: with fewer in the cluster it can never form. Refused before
+    // anything is held for it, on a fresh count (the cached one may predate the members' spawns).
+    const allowed = await this.actorCount?.allows(size);
+    if (allowed && !allowed.ok) {
+      throw new InvalidArgumentError(
+        `collective group '${name}' can never form: size ${size} but the cluster has ${allowed.count} ` +
+          `actor${allowed.count === 1 ? '' : 's'} (a group's members are actors)`,
+        { context: { actorId: id, field: 'size' } },
+      );
+    }
     const held = this.held(id, key);
     if (held.groups >= MAX_FORMING_PER_ACTOR || held.members + size > MAX_FORMING_MEMBERS_PER_ACTOR) {
       throw new InvalidArgumentError(

@@ -23,10 +23,14 @@ export type AgentToHost =
   | { type: 'destroy'; actorId: string; cause: string }
   /** The agent is alive. A host that hears none for `silenceMs` stops: its agent is frozen or
    * gone, its node will be declared dead, and its actors restarted elsewhere must not run twice. */
-  | { type: 'tick'; silenceMs: number };
+  | { type: 'tick'; silenceMs: number }
+  /** Actors in the cluster (0: the head does not say): pushed when it changes, or the answer to `count-actors`. */
+  | { type: 'actor-count'; count: number; reqId?: number };
 
 /** Messages from an actor host process to its agent. */
 export type HostToAgent =
   | { type: 'ready'; port: number }
   | { type: 'created'; reqId: number }
-  | { type: 'create-failed'; reqId: number; error: ErrorInfo };
+  | { type: 'create-failed'; reqId: number; error: ErrorInfo }
+  /** Asks the agent to ask the head how many actors exist (a collective open larger than the count heard). */
+  | { type: 'count-actors'; reqId: number };

@@ -69,6 +69,11 @@ export class HostPool {
     for (const h of this.all) h.tick(silenceMs);
   }
 
+  /** Tells every host process how many actors the cluster has. */
+  actorCount(count: number): void {
+    for (const h of this.all) h.actorCount(count);
+  }
+
   processes(): HostProcess[] {
     return [...this.all];
   }

@@ -17,6 +17,8 @@ export interface HostProcessOptions {
   maxMessageBytes: number;
   execArgv: string[];
   env?: Record<string, string>;
+  /** Asks the head how many actors exist (0 when it cannot say), for a host's `count-actors`. */
+  countActors?: () => Promise<number>;
 }
 
 export type HostExit = { code: number | null; signal: NodeJS.Signals | null };
@@ -98,6 +100,13 @@ export class HostProcess {
     });
     this.ready.catch(() => undefined);
     this.child.on('message', (msg: HostToAgent) => {
+      if (msg.type === 'count-actors') {
+        const { reqId } = msg;
+        void (options.countActors?.() ?? Promise.resolve(0))
+          .catch(() => 0)
+          .then((count) => this.actorCount(count, reqId));
+        return;
+      }
       if (msg.type === 'created' || msg.type === 'create-failed') {
         const w = this.waiting.get(msg.reqId);
         if (!w) return;
@@ -136,6 +145,13 @@ export class HostProcess {
 
   tick(silenceMs: number): void {
     if (this.alive && this.child.connected) this.child.send({ type: 'tick', silenceMs } satisfies AgentToHost);
+  }
+
+  /** Tells the process how many actors the cluster has (`reqId`: the `count-actors` it answers). */
+  actorCount(count: number, reqId?: number): void {
+    if (this.alive && this.child.connected) {
+      this.child.send({ type: 'actor-count', count, ...(reqId === undefined ? {} : { reqId }) } satisfies AgentToHost);
+    }
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {

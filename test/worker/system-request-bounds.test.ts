@@ -3,16 +3,12 @@
  * `~troupe.collective.open` with size 1,000,000 grew an actor host from 84 to 985 MB in 2.4 s.
  * Sent raw on an actor host's call stream, as a token holder past the client would send them.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encode } from '../../src/objects/index.js';
 import type { Counter } from '../fixtures/actors.js';
 import {
   ACTORS,
-  bearer,
-  decodeWire,
-  encodeWire,
-  rawClient,
+  callRaw as callRawWith,
+  rssMb,
   startEmbeddedCluster,
   type EmbeddedCluster,
 } from '../fixtures/index.js';
@@ -23,49 +19,15 @@ const CLOSE = '~troupe.collective.close';
 
 let embedded: EmbeddedCluster;
 beforeAll(async () => {
-  embedded = await startEmbeddedCluster({ numCpus: 2, warmPoolSize: 0 });
+  // One `slot`: held by an actor, it keeps others PENDING (actors that exist, for the size cap).
+  embedded = await startEmbeddedCluster({ numCpus: 2, warmPoolSize: 0, resources: { slot: 1 } });
 });
 afterAll(async () => {
   await embedded?.stop();
 });
 
-interface Answer {
-  seq: number;
-  value?: Buffer;
-  error?: { code: string; message: string; context: Record<string, string> };
-}
-
-/** Sends `calls` (method, args) to `actorId` as one raw CallBatch; resolves with the answers by seq. */
-async function callRaw(address: string, actorId: string, calls: Array<[string, unknown[]]>): Promise<Answer[]> {
-  const client = rawClient(address, 'troupe.v1.ActorHostService', [], ['Calls']);
-  try {
-    const batch = encodeWire('CallBatch', {
-      calls: calls.map(([method, args], i) => ({ seq: i + 1, actorId, method, args: encode(args) })),
-    });
-    const answers: Answer[] = [];
-    const done = new Promise<void>((resolve) => {
-      const stream = (
-        client.Calls as (md: unknown) => NodeJS.ReadWriteStream & { end(): void; write(b: Buffer): void }
-      ).call(client, bearer(embedded.token));
-      stream.on('data', (m: Buffer) => {
-        answers.push(...decodeWire<{ results: Answer[] }>('ResultBatch', m).results);
-        if (answers.length === calls.length) {
-          stream.end();
-          resolve();
-        }
-      });
-      stream.on('error', () => undefined);
-      stream.write(batch);
-    });
-    await done;
-    return answers.sort((a, b) => a.seq - b.seq);
-  } finally {
-    client.close();
-  }
-}
-
-const rssMb = (pid: number): number =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const callRaw = (address: string, actorId: string, calls: Array<[string, unknown[]]>) =>
+  callRawWith(address, embedded.token, actorId, calls);
 
 describe('runtime requests sent raw to an actor host', () => {
   it('refuses a group of 1,000,000 before allocating it, and other values out of bounds, naming the field', async () => {
@@ -107,7 +69,15 @@ describe('runtime requests sent raw to an actor host', () => {
   });
 
   it('caps the groups one actor holds open and unconnected, and their members together', async () => {
-    const c = await embedded.driver.actorClass<typeof Counter>(ACTORS, 'Counter').spawn([0]);
+    const c = await embedded.driver.actorClass<typeof Counter>(ACTORS, 'Counter').spawn([0], {
+      resources: { slot: 1 },
+    });
+    // A group's size is capped by the actors that exist: 4095 more wait for the slot, PENDING,
+    // so that groups of 4096 may be opened; they go with their driver.
+    const waiter = await embedded.connect();
+    const W = waiter.actorClass<typeof Counter>(ACTORS, 'Counter');
+    for (let i = 0; i < 4095; i++) void W.spawn([0], { resources: { slot: 1 } }).catch(() => undefined);
+    while ((await embedded.driver.status()).pendingActors < 4095) await new Promise((r) => setTimeout(r, 100));
     const { address } = await c.state();
     const names = Array.from({ length: 65 }, (_, i) => `g${i}`);
     const answers = await callRaw(
@@ -135,6 +105,7 @@ describe('runtime requests sent raw to an actor host', () => {
     ]);
     expect(big.slice(0, 3).map((a) => a.error ?? undefined)).toEqual([undefined, undefined, undefined]);
     expect(big[3]!.error?.message).toMatch(/already has 2 collective groups of 8192 members opened and not connected/);
+    await waiter.shutdown();
     await c.kill();
   });
 });

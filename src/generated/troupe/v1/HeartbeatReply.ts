@@ -3,8 +3,10 @@
 
 export interface HeartbeatReply {
   'known'?: (boolean);
+  'liveActors'?: (number);
 }
 
 export interface HeartbeatReply__Output {
   'known': (boolean);
+  'liveActors': (number);
 }
