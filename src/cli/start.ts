@@ -75,6 +75,9 @@ export async function startCommand(flags: StartFlags, argv: string[]): Promise<v
   let generated = false;
   let token = flags.token ?? (process.env.TROUPE_TOKEN || undefined);
   if (token !== undefined) checkToken(token, flags.token !== undefined ? '--token' : 'TROUPE_TOKEN');
+  // /proc/<pid>/cmdline is readable by every user of the machine: a token given with --token
+  // leaves it (the title is written over the arguments' memory; the environment is owner-only).
+  if (flags.token !== undefined) process.title = withoutToken([process.argv0, ...process.argv.slice(1)]).join(' ');
   if (!token) {
     if (!flags.head) {
       throw new InvalidArgumentError(
@@ -251,7 +254,11 @@ function banner(ready: Ready, token: string, printToken: boolean, session: Sessi
 
 /** Starts this same command detached, without --daemon, logging to the session folder. */
 async function daemonize(session: SessionPaths, argv: string[], token: string): Promise<void> {
-  const args = argv.filter((a) => a !== '--daemon');
+  // The daemon gets the token in its environment, never on its command line.
+  const args = withoutToken(
+    argv.filter((a) => a !== '--daemon'),
+    true,
+  );
   const out = openSync(path.join(session.logs, 'daemon.out'), 'a');
   const child = spawn(process.execPath, [...process.execArgv, ...args], {
     detached: true,
@@ -281,4 +288,19 @@ async function waitReady(session: SessionPaths, timeoutMs: number): Promise<Read
   throw new UnavailableError(
     `the daemon ${daemonExit ?? `did not come up within ${timeoutMs / 1000} s`}; its output (${outFile}):\n${tail}`,
   );
+}
+
+/** `argv` with the value of --token masked, or with --token and its value left out (`drop`). */
+export function withoutToken(argv: string[], drop = false): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--token') {
+      i++;
+      if (!drop) out.push(a, '***');
+    } else if (a.startsWith('--token=')) {
+      if (!drop) out.push('--token=***');
+    } else out.push(a);
+  }
+  return out;
 }

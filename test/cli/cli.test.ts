@@ -150,6 +150,35 @@ describe('troupe flag errors', () => {
   });
 });
 
+describe('a token given with --token', () => {
+  const tmpdir = mkdtempSync(path.join(os.tmpdir(), 'troupe-cli-cmdline-'));
+  const env = { TROUPE_TMPDIR: tmpdir };
+  afterAll(async () => {
+    await runCliToEnd(['stop', '--force'], env);
+    rmSync(tmpdir, { recursive: true, force: true });
+  });
+
+  it('is not on the command line every user can read, in the foreground or as a daemon', async () => {
+    const token = 'cmdline-secret-0123456789';
+    const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    const fg = runCli(['start', '--head', '--port', '0', '--no-worker', '--token', token], env);
+    await waitForLine(fg, /Troupe head started at/, 60_000);
+    expect(cmdline(fg.pid!)).toMatch(/start --head --port 0 --no-worker --token \*\*\*/);
+    expect(cmdline(fg.pid!)).not.toContain(token);
+    fg.kill('SIGTERM');
+    await new Promise((r) => fg.once('exit', r));
+    const bg = await runCliToEnd(['start', '--head', '--port', '0', '--daemon', `--token=${token}`], env);
+    expect(bg.code, bg.stderr).toBe(0);
+    const pids = path.join(tmpdir, 'session_latest', 'pids');
+    for (const f of readdirSync(pids)) {
+      const pid = Number(readFileSync(path.join(pids, f), 'utf8'));
+      expect(cmdline(pid), f).toMatch(/cli[/]/);
+      expect(cmdline(pid), f).not.toContain(token);
+    }
+    expect(readdirSync(pids)).toHaveLength(2);
+  });
+});
+
 describe('troupe start --token', () => {
   it('refuses a token that cannot travel (over 1024 characters, spaces, non-ASCII) before anything starts', async () => {
     for (const [token, why] of [
