@@ -24,8 +24,10 @@ describe('node failures', () => {
   beforeAll(async () => {
     cluster = await startTestCluster({
       workers: [{ numCpus: 4 }, { numCpus: 4 }],
-      heartbeatPeriodMs: 200,
-      heartbeatTimeoutMs: 2000,
+      // Hosts stop after 4 periods (1.6 s) without a tick; the head waits 4 s. Shorter silences
+      // were read as a frozen agent when a busy machine (the whole suite) starved it for a second.
+      heartbeatPeriodMs: 400,
+      heartbeatTimeoutMs: 4000,
     });
     driver = await cluster.connect();
   });
@@ -58,7 +60,7 @@ describe('node failures', () => {
   });
 
   it('keeps an actor whose own method blocks its process longer than the fence silence', async () => {
-    // With a 200 ms heartbeat the host stops after 1 s without a word from its agent. A method that
+    // With a 400 ms heartbeat the host stops after 1.6 s without a word from its agent. A method that
     // blocks the host's event loop for 2.5 s leaves the agent's ticks unread meanwhile: that must
     // not count as the agent falling silent.
     const P = driver.actorClass<Phoenix>(ACTORS, 'Phoenix');
@@ -80,7 +82,7 @@ describe('node failures', () => {
     const oldPid = await a.call.pid();
     paused.child.kill('SIGSTOP');
     try {
-      // Declared dead after the 2 s timeout, the actor restarts on another node...
+      // Declared dead after the 4 s timeout, the actor restarts on another node...
       expect(
         await eventually(async () => {
           const s = await a.state();
