@@ -40,7 +40,10 @@ describe('log rotation', () => {
     for (const f of files) {
       expect(existsSync(f), f).toBe(true);
       expect(statSync(f).size, f).toBeLessThanOrEqual(maxBytes);
-      expect(statSync(f).size, f).toBeGreaterThan(maxBytes / 2);
+      // The copies were full when they were rotated; the live file holds whatever came since (its
+      // size depends on how the line lengths, pids included, fell against the limit).
+      if (f !== file) expect(statSync(f).size, f).toBeGreaterThan(maxBytes / 2);
+      else expect(statSync(f).size, f).toBeGreaterThan(0);
     }
     expect(existsSync(`${file}.3`)).toBe(false);
     // Oldest copy first: one unbroken run of lines ending with the last one written.
