@@ -186,6 +186,12 @@ export async function runTroupeSections(report: Report, opts: CallsOptions, base
       if (failure) throw failure.reason;
       return [{ value: SHARED_COUNT / seconds, baseline: base.coldRate }];
     });
+    report.note(
+      `${SHARED_COUNT} shared actors fill ${Math.ceil(SHARED_COUNT / 256)} host processes of at most 256 actors ` +
+        "(the agent's maxSharedActors); the warm pool (2 by default) gives two of them ready, the others start " +
+        'cold meanwhile, and those starts are most of this figure. Before the agent counted an actor in its ' +
+        'host at once (issue 13), a burst packed all of them into one process, past the cap, at ~1,800/s.',
+    );
   } finally {
     await withTimeout(cluster.shutdown(), 30_000, 'cluster.shutdown()').catch((err: unknown) =>
       process.stderr.write(`[bench] ${err instanceof Error ? err.message : String(err)}\n`),
