@@ -4,12 +4,22 @@
  * broken client would send them.
  */
 import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageTooLargeError, type Cluster } from '../../src/index.js';
 import type { Counter, Echo } from '../fixtures/actors.js';
-import { ACTORS, rejection, sleep, startEmbeddedCluster, timed, type EmbeddedCluster } from '../fixtures/index.js';
+import {
+  ACTORS,
+  bearer,
+  rawClient,
+  rejection,
+  sleep,
+  startEmbeddedCluster,
+  streamRaw,
+  timed,
+  unaryRaw,
+  wireType,
+  type EmbeddedCluster,
+} from '../fixtures/index.js';
 
 const LIMIT = 1 << 20;
 let embedded: EmbeddedCluster;
@@ -24,75 +34,15 @@ afterAll(async () => {
   await embedded?.stop();
 });
 
-const identity = (b: Buffer): Buffer => b;
-const rawMethod = (path: string, stream = false) => ({
-  path,
-  requestStream: stream,
-  responseStream: stream,
-  requestSerialize: identity,
-  requestDeserialize: identity,
-  responseSerialize: identity,
-  responseDeserialize: identity,
-});
-const RawHead = grpc.makeGenericClientConstructor(
-  {
-    GetClusterStatus: rawMethod('/troupe.v1.ActorService/GetClusterStatus'),
-    CreateActor: rawMethod('/troupe.v1.ActorService/CreateActor'),
-    CreateActors: rawMethod('/troupe.v1.ActorService/CreateActors', true),
-  },
-  'ActorService',
-);
-const RawActor = grpc.makeGenericClientConstructor(
-  { Calls: rawMethod('/troupe.v1.ActorHostService/Calls', true) },
-  'ActorHostService',
-);
-
-type UnaryFn = (req: Buffer, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, reply?: Buffer) => void) => void;
-/** A generic client: its methods are found by name, as a foreign client's would be. */
-type RawClient = InstanceType<grpc.ServiceClientConstructor>;
-type StreamFn = (md: grpc.Metadata) => grpc.ClientDuplexStream<Buffer, Buffer>;
-
-function bearer(token: string): grpc.Metadata {
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${token}`);
-  return md;
-}
-
-/** A raw client that sends anything: no size limit on its side, so the server's limit is what is tested. */
-function rawClient<T extends grpc.ServiceClientConstructor>(ctor: T, address: string): RawClient {
-  return new ctor(address, grpc.credentials.createInsecure(), {
-    'grpc.max_send_message_length': -1,
-    'grpc.max_receive_message_length': -1,
-  });
-}
-
-type RawReply = { err: grpc.ServiceError | null; reply?: Buffer };
-
-function unaryRaw(client: RawClient, method: string, body: Buffer, md: grpc.Metadata): Promise<RawReply> {
-  return new Promise((resolve) => {
-    (client[method] as UnaryFn).call(client, body, md, (err, reply) => resolve({ err, reply }));
-  });
-}
-
-/** Writes `frames` on a raw stream and resolves with the final status. */
-function streamRaw(client: RawClient, method: string, frames: Buffer[], md: grpc.Metadata): Promise<grpc.StatusObject> {
-  return new Promise((resolve) => {
-    const stream = (client[method] as StreamFn).call(client, md);
-    stream.on('data', () => undefined);
-    stream.on('error', () => undefined);
-    stream.on('status', resolve);
-    for (const f of frames) stream.write(f);
-    stream.end();
-  });
-}
-
-const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
-const protoRoot = new protobuf.Root();
-protoRoot.resolvePath = (_origin, target) => protoDir + target;
-protoRoot.loadSync(['troupe/v1/actor.proto'], { keepCase: false });
-const CreateActorRequest = protoRoot.lookupType('troupe.v1.CreateActorRequest');
-const GetClusterStatusReply = protoRoot.lookupType('troupe.v1.GetClusterStatusReply');
-const ErrorInfo = protoRoot.lookupType('troupe.v1.ErrorInfo');
+const HEAD = ['troupe.v1.ActorService', ['GetClusterStatus', 'CreateActor'], ['CreateActors']] as const;
+const rawHead = (address: string) => rawClient(address, HEAD[0], [...HEAD[1]], [...HEAD[2]]);
+const rawActor = (address: string) => rawClient(address, 'troupe.v1.ActorHostService', [], ['Calls']);
+/** The final status of a raw stream that wrote `frames`. */
+const finalStatus = async (...args: Parameters<typeof streamRaw>): Promise<grpc.StatusObject> =>
+  (await streamRaw(...args)).status;
+const CreateActorRequest = wireType('CreateActorRequest');
+const GetClusterStatusReply = wireType('GetClusterStatusReply');
+const ErrorInfo = wireType('ErrorInfo');
 
 // Field 1 with wire type 7, which does not exist: no protobuf decoder accepts it.
 const GARBAGE = Buffer.from([0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02]);
@@ -105,7 +55,7 @@ async function headStillServes(): Promise<void> {
 
 describe('malformed requests to the head', () => {
   it('garbage bytes get INTERNAL or INVALID_ARGUMENT, and the head keeps serving', async () => {
-    const client = rawClient(RawHead, cluster.address);
+    const client = rawHead(cluster.address);
     try {
       for (const method of ['GetClusterStatus', 'CreateActor']) {
         const { err } = await unaryRaw(client, method, GARBAGE, bearer(cluster.token));
@@ -117,7 +67,7 @@ describe('malformed requests to the head', () => {
         expect(err!.details).toMatch(/deserializ|invalid|malformed/i);
       }
       // Garbage on the streaming creation method ends that stream only.
-      const streamStatus = await streamRaw(client, 'CreateActors', [GARBAGE], bearer(cluster.token));
+      const streamStatus = await finalStatus(client, 'CreateActors', [GARBAGE], bearer(cluster.token));
       expect([grpc.status.INTERNAL, grpc.status.INVALID_ARGUMENT]).toContain(streamStatus.code);
 
       // A well-formed raw request still works on the same connection.
@@ -132,7 +82,7 @@ describe('malformed requests to the head', () => {
   });
 
   it('a well-formed request without a token, or with a wrong one, is refused as UNAUTHENTICATED', async () => {
-    const client = rawClient(RawHead, cluster.address);
+    const client = rawHead(cluster.address);
     try {
       const none = await unaryRaw(client, 'GetClusterStatus', Buffer.alloc(0), new grpc.Metadata());
       expect(none.err?.code).toBe(grpc.status.UNAUTHENTICATED);
@@ -142,7 +92,7 @@ describe('malformed requests to the head', () => {
       // The token is checked before the body is decoded: garbage without it is refused the same way.
       const garbage = await unaryRaw(client, 'CreateActor', GARBAGE, new grpc.Metadata());
       expect(garbage.err?.code).toBe(grpc.status.UNAUTHENTICATED);
-      const garbageStream = await streamRaw(client, 'CreateActors', [GARBAGE], bearer('nope'));
+      const garbageStream = await finalStatus(client, 'CreateActors', [GARBAGE], bearer('nope'));
       expect(garbageStream.code).toBe(grpc.status.UNAUTHENTICATED);
     } finally {
       client.close();
@@ -151,7 +101,7 @@ describe('malformed requests to the head', () => {
   });
 
   it('a spec without a module gets INVALID_ARGUMENT naming the field', async () => {
-    const client = rawClient(RawHead, cluster.address);
+    const client = rawHead(cluster.address);
     try {
       const create = (spec: object | null) =>
         unaryRaw(
@@ -196,7 +146,7 @@ describe('malformed requests to the head', () => {
   });
 
   it('a request above the head’s message limit gets RESOURCE_EXHAUSTED, and the head keeps serving', async () => {
-    const client = rawClient(RawHead, cluster.address);
+    const client = rawHead(cluster.address);
     try {
       const { err } = await unaryRaw(client, 'GetClusterStatus', Buffer.alloc(2 * LIMIT), bearer(cluster.token));
       expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
@@ -277,11 +227,11 @@ describe('message limits on actor calls', () => {
 
   it('garbage on an actor’s call stream ends that stream only; the actor keeps serving', async () => {
     const c = await cluster.actorClass<typeof Counter>(ACTORS, 'Counter').spawn([5], { isolation: 'shared' });
-    const client = rawClient(RawActor, (await c.state()).address);
+    const client = rawActor((await c.state()).address);
     try {
-      const status = await streamRaw(client, 'Calls', [GARBAGE], bearer(cluster.token));
+      const status = await finalStatus(client, 'Calls', [GARBAGE], bearer(cluster.token));
       expect([grpc.status.INTERNAL, grpc.status.INVALID_ARGUMENT]).toContain(status.code);
-      const oversize = await streamRaw(client, 'Calls', [Buffer.alloc(2 * LIMIT)], bearer(cluster.token));
+      const oversize = await finalStatus(client, 'Calls', [Buffer.alloc(2 * LIMIT)], bearer(cluster.token));
       expect(oversize.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     } finally {
       client.close();
