@@ -10,6 +10,8 @@ import {
   FrameError,
   FrameType,
   HEADER_BYTES,
+  WireErrorCode,
+  decodeError,
   encodeFrame,
   encodeHeader,
   encodeLength,
@@ -44,6 +46,33 @@ function rawSocket(address: string): { socket: net.Socket; closed: Promise<Buffe
   socket.on('error', () => undefined);
   const closed = new Promise<Buffer>((resolve) => socket.once('close', () => resolve(Buffer.concat(got))));
   return { socket, closed };
+}
+
+/** What a server sent on a raw connection: DATA bytes and DATA_END per request id, and the last frame. */
+function readFrames(bytes: Buffer): {
+  dataBytes: Map<number, number>;
+  ended: number[];
+  last: { type: number; word: number; code?: number } | undefined;
+} {
+  const dataBytes = new Map<number, number>();
+  const ended: number[] = [];
+  let last: { type: number; word: number; code?: number } | undefined;
+  const accepts = [FrameType.HELLO_OK, FrameType.DATA_BEGIN, FrameType.DATA, FrameType.DATA_END, FrameType.ERROR];
+  const parser = new FrameParser(DATA_PLANE, frameRules(accepts), {
+    control: (h, payload) => {
+      if (h.type === FrameType.DATA_END) ended.push(h.word);
+      last = { type: h.type, word: h.word };
+      if (h.type === FrameType.ERROR) last.code = decodeError(payload).code;
+    },
+    begin: () => null,
+    end: (h) => {
+      dataBytes.set(h.word, (dataBytes.get(h.word) ?? 0) + h.length);
+      last = { type: h.type, word: h.word };
+    },
+  });
+  parser.push(bytes);
+  expect(parser.midFrame()).toBeUndefined();
+  return { dataBytes, ended, last };
 }
 
 describe('data plane', () => {
@@ -179,21 +208,19 @@ describe('data plane', () => {
     expect(server.stats().connections).toBe(1);
   });
 
-  it('does not call onServed for a cancelled transfer', async () => {
+  it('stops sending a cancelled transfer and does not call onServed for it', async () => {
     const served: string[] = [];
-    let servedSmall!: () => void;
-    const smallServed = new Promise<void>((r) => (servedSmall = r));
     const objects = new Map<string, Uint8Array | readonly Uint8Array[]>([
       ['big', [pattern(MiB, 1), new Uint8Array(63 * MiB)]],
       ['small', pattern(100, 2)],
     ]);
+    // The server closes a connection as idle only once nothing is in flight on it, so when it
+    // closes this one, everything it would ever send for either pull has been sent.
     const server = await inProcessServer(objects, silent, {
-      onServed: (id) => {
-        served.push(id);
-        if (id === 'small') servedSmall();
-      },
+      onServed: (id) => void served.push(id),
+      limits: { idleTimeoutMs: 300 },
     });
-    const { socket } = rawSocket(server.address);
+    const { socket, closed } = rawSocket(server.address);
     cleanup.push(() => socket.destroy());
     socket.pause();
     // 64 MiB cannot all fit in the socket buffers of a client that is not reading, so the CANCEL
@@ -208,7 +235,12 @@ describe('data plane', () => {
     );
     await sleep(100);
     socket.resume();
-    await smallServed;
+    const wire = readFrames(await closed);
+    expect(wire.ended).toEqual([2]);
+    expect(wire.dataBytes.get(2)).toBe(100);
+    expect(wire.dataBytes.get(1) ?? 0).toBeLessThan(64 * MiB);
+    // The connection ended with the server's idle notice, not cut short before it.
+    expect(wire.last).toMatchObject({ type: FrameType.ERROR, word: 0, code: WireErrorCode.IDLE });
     expect(served).toEqual(['small']);
   });
 
@@ -223,22 +255,31 @@ describe('data plane', () => {
       objects.set(`o${i}`, i % 4 === 0 ? parts[0]! : parts);
       expected.set(`o${i}`, sha(Buffer.concat(parts)));
     }
+    // 64 MiB in frames of 64 KiB, round robin with the others, cannot all arrive within 1 ms.
+    objects.set('quitter', [pattern(MiB, 9), new Uint8Array(63 * MiB)]);
+    const served: string[] = [];
     // An odd frame size, so frames of different pulls alternate often and end at odd offsets.
-    const server = await inProcessServer(objects, silent, { chunkBytes: 65_537 });
+    const server = await inProcessServer(objects, silent, {
+      chunkBytes: 65_537,
+      onServed: (id) => void served.push(id),
+      limits: { idleTimeoutMs: 300 },
+    });
     const c = client();
-    const ids = [...objects.keys(), 'o3', 'o1', 'o6'];
-    // One pull gives up almost at once: its CANCEL and its dropped frames must not disturb the rest.
-    const quitter = c.pull(server.address, 'o7', { timeoutMs: 1 }).then(
-      (b) => sha(b),
+    const ids = [...Array.from({ length: 8 }, (_, i) => `o${i}`), 'o3', 'o1', 'o6'];
+    // One pull gives up at once: its CANCEL and its dropped frames must not disturb the rest.
+    const quitter = c.pull(server.address, 'quitter', { timeoutMs: 1 }).then(
+      (b) => `arrived whole (${b.byteLength} bytes)`,
       (e: unknown) => e,
     );
     const got = await Promise.all(ids.map((id) => c.pull(server.address, id)));
     got.forEach((g, i) => expect(sha(g), ids[i]).toBe(expected.get(ids[i]!)));
-    const q = await quitter;
-    if (typeof q === 'string') expect(q).toBe(expected.get('o7'));
-    else expect(q).toBeInstanceOf(TimeoutError);
+    expect(await quitter).toBeInstanceOf(TimeoutError);
     expect(sha(await c.pull(server.address, 'o5'))).toBe(expected.get('o5'));
     expect(server.stats().connections).toBe(1);
+    // Once the server had nothing left in flight it closed the connection as idle; the quitter's
+    // transfer was cancelled, so it never finished.
+    await vi.waitFor(() => expect(server.stats().connections).toBe(0), { timeout: 10_000 });
+    expect(served).not.toContain('quitter');
   });
 
   it('keeps the server bounded under a slow consumer (RSS of a 512 MiB server child)', async () => {
@@ -280,11 +321,14 @@ describe('data plane', () => {
     const pulling = c.pull(child.address, 'huge', { timeoutMs: 600_000 });
     pulling.catch(() => undefined);
     expect(await child.nextLine()).toBe('pull huge');
+    const killedAt = Date.now();
     child.proc.kill('SIGKILL');
     const err = await pulling.then(
       () => undefined,
       (e: unknown) => e,
     );
+    // The alternative is waiting out the pull's 600 s timeout.
+    expect(Date.now() - killedAt).toBeLessThan(4000);
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as Error).message).toContain(child.address);
     expect((await c.pull(other.address, 'ok')).byteLength).toBe(10);
