@@ -159,9 +159,9 @@ describe('failures', () => {
       const ts = dying(group, victim, 2);
       const start = Date.now();
       const results = await Promise.allSettled(
-        ts.map((t) => allreduce(t, new Float32Array(1001), { timeoutMs: 5000 })),
+        ts.map((t) => allreduce(t, new Float32Array(1001), { timeoutMs: 10_000 })),
       );
-      expect(Date.now() - start).toBeLessThan(1000); // abort propagates; nobody waits out a timeout
+      expect(Date.now() - start).toBeLessThan(4000); // abort propagates; nobody waits out the 10 s timeout
       results.forEach((res, r) => {
         if (r === victim) return;
         expect(res.status).toBe('rejected');
