@@ -80,9 +80,11 @@ describe('placement', () => {
     expect(tpu.value.message).toMatch(/missing tpu \(needs 1, the most any node has is 0\)/);
     expect(tpu.value.message).toMatch(/largest node node-\w+ has \{CPU: 2/);
 
-    const cpus = await rejection(counters().spawn([0], { numCpus: 3 }));
+    const { ms: cpusMs, value: cpus } = await timed(() => rejection(counters().spawn([0], { numCpus: 3 })));
     expect(cpus).toBeInstanceOf(ResourcesInfeasibleError);
     expect(cpus.message).toMatch(/CPU \(needs 3, the most any node has is 2\)/);
+    // At once: none was queued for capacity that can never come (a queued spawn waits forever).
+    for (const ms of [gpus.ms, tpu.ms, cpusMs]) expect(ms).toBeLessThan(4000);
 
     // Nothing was queued or left behind.
     const status = await cluster.status();
@@ -107,10 +109,12 @@ describe('placement', () => {
     expect(waiting.pendingActors).toBe(1);
     expect(waiting.nodes[0]?.available.CPU ?? 0).toBe(0);
 
-    await timed(async () => {
+    const placed = await timed(async () => {
       await a.kill();
       await pending;
     });
+    // As soon as: placed by the kill itself, not by a later sweep (nothing else frees capacity here).
+    expect(placed.ms).toBeLessThan(4000);
     expect(failed).toBeUndefined();
     expect(third).toBeDefined();
     expect(await third!.call.inc(1)).toBe(4);
