@@ -99,9 +99,10 @@ describe('failures', () => {
     const t0 = Date.now();
     const outcomes = await Promise.all([
       members[0]!.call.allreduceOrError(1000, 800),
-      members[1]!.call.allreduceOrError(1000, 20_000),
+      members[1]!.call.allreduceOrError(1000, 40_000),
     ]);
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    const ms = Date.now() - t0;
+    expect(ms).toBeLessThan(10_000); // rank 1 does not wait out its own 40 s
     expect(outcomes[0]).toMatch(/TimeoutError: .*rank 2 did not send/);
     expect(outcomes[1]).toMatch(/rank 0 gave up.*rank 2/);
     await group.destroy();
@@ -112,12 +113,13 @@ describe('failures', () => {
     const members = await Promise.all([0, 1, 2, 3].map(() => M.spawn([])));
     await cluster.collectiveGroup(members);
     // Ranks 0, 1 and 3 start an allreduce that waits for rank 2, which dies instead.
-    const pending = [0, 1, 3].map((r) => members[r]!.call.allreduceOrError(1 << 20));
+    const pending = [0, 1, 3].map((r) => members[r]!.call.allreduceOrError(1 << 20, 40_000));
     await sleep(200);
     await members[2]!.call.crash();
     const t0 = Date.now();
     const outcomes = await Promise.all(pending);
-    expect(Date.now() - t0).toBeLessThan(30_000);
+    const ms = Date.now() - t0;
+    expect(ms).toBeLessThan(10_000); // nobody waits out the allreduce's 40 s
     for (const o of outcomes) {
       expect(o).not.toBe('ok');
       expect(o).toMatch(/rank 2/);
