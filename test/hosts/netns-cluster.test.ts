@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Cluster } from '../../src/index.js';
 import { ClusterLab, repoRoot, troupe } from '../../bench/lib/cluster-lab.js';
 import { netnsUnavailable } from '../../bench/lib/netns.js';
+import { skipWithout } from '../fixtures/requirements.js';
 import { hasSshd } from '../../bench/lib/sshd.js';
 import { eventually } from '../fixtures/embedded.js';
 
@@ -18,12 +19,18 @@ type Phoenix = typeof import('../fixtures/actors.js').Phoenix;
 // Nodes run the built CLI without tsx: they load the compiled fixture.
 const ACTORS = pathToFileURL(path.join(repoRoot(), 'dist/test/fixtures/actors.js'));
 
+const TITLE = 'troupe cluster in network namespaces';
 // Needs root, `ip netns` (package iproute2) and a real sshd (package openssh-server).
+const netns = netnsUnavailable();
 const skip =
-  netnsUnavailable() ?? (hasSshd() ? undefined : 'needs /usr/sbin/sshd and ssh-keygen: apt-get install openssh-server');
-if (skip) console.warn(`[troupe tests] SKIPPED troupe cluster in network namespaces: ${skip}`);
+  skipWithout({ what: `${TITLE}: ip netns`, pkg: 'iproute2', missing: netns }) ||
+  skipWithout({
+    what: `${TITLE}: sshd`,
+    pkg: 'openssh-server',
+    missing: hasSshd() ? null : 'needs /usr/sbin/sshd and ssh-keygen',
+  });
 
-describe.skipIf(skip)('troupe cluster in network namespaces', () => {
+describe.skipIf(skip)(skip ? `${TITLE} (skipped: ${skip})` : TITLE, () => {
   let lab: ClusterLab;
   let driver: Cluster | undefined;
   let token = '';

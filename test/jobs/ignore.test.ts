@@ -6,9 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IGNORE_FILE, IgnoreRules, listWorkingDir } from '../../src/jobs/index.js';
+import { skipWithout } from '../fixtures/requirements.js';
 
-const hasGit = spawnSync('git', ['--version']).status === 0;
-if (!hasGit) console.log('ignore.test.ts: skipped, the package git is not installed');
+const TITLE = '.troupeignore against git check-ignore';
+const noGit = skipWithout({
+  what: TITLE,
+  pkg: 'git',
+  missing: spawnSync('git', ['--version']).status === 0 ? null : 'git is not installed',
+});
 
 const PATTERNS = [
   '# a comment, and a blank line',
@@ -148,7 +153,7 @@ function allPaths(): Array<{ rel: string; isDir: boolean }> {
   ];
 }
 
-describe.skipIf(!hasGit)('.troupeignore against git check-ignore', () => {
+describe.skipIf(noGit)(noGit ? `${TITLE} (skipped: ${noGit})` : TITLE, () => {
   beforeAll(() => {
     root = mkdtempSync(path.join(os.tmpdir(), 'troupe-ignore-'));
     home = mkdtempSync(path.join(os.tmpdir(), 'troupe-ignore-home-'));

@@ -308,8 +308,10 @@ export function storeContract(subject: ContractSubject): void {
 
   const outageTitle = 'fails with StateUnavailableError while the backend is down, and works again when it is back';
   if (subject.outage && 'skip' in subject.outage) {
-    console.warn(`[troupe tests] SKIPPED "${outageTitle}": ${subject.outage.skip}`);
-    it.skip(`${outageTitle} (skipped: ${subject.outage.skip})`, () => {});
+    // A Redis the tests did not start (REDIS_URL, a container): how the run was set up, printed, not a failure.
+    const reason = subject.outage.skip;
+    console.warn(`[troupe tests] SKIPPED "${outageTitle}": ${reason}`);
+    it.skipIf(reason)(`${outageTitle} (skipped: ${reason})`, () => {});
   } else if (subject.outage) {
     const outage = subject.outage;
     it(outageTitle, async () => {

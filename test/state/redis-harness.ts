@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'vitest';
+import { skipWithout } from '../fixtures/requirements.js';
 import { findRedisServer, startLocalRedis } from '../../bench/lib/redis-server.js';
 
 export interface TestRedis {
@@ -49,18 +50,30 @@ export async function redisForTests(options: { args?: string[] } = {}): Promise<
 
 /**
  * Registers `body` under a describe titled `title`, or, when Redis is not to be had, a skipped
- * describe whose title carries the reason and a warning line on stderr, so that a run never
- * passes over these tests silently.
+ * describe whose title carries the reason and one printed line naming the package (a failure
+ * under TROUPE_REQUIRE_FULL=1: see test/fixtures/requirements.ts), so that a run never passes over
+ * these tests silently.
  */
 export function describeRedis(title: string, redis: RedisForTests, body: (redis: TestRedis) => void): void {
   if ('skip' in redis) {
-    console.warn(`[troupe tests] SKIPPED ${title}: ${redis.skip}`);
-    describe.skip(`${title} (skipped: ${redis.skip})`, () => {
+    const reason = skipWithout({ what: title, pkg: 'redis-server', missing: redis.skip });
+    describe.skip(`${title} (skipped: ${reason})`, () => {
       it('needs Redis', () => {});
     });
     return;
   }
   describe(`${title} (${redis.source})`, () => body(redis));
+}
+
+/**
+ * Skips for a Redis the tests did not start (REDIS_URL, a container) and so cannot stop: that is how
+ * the run was configured, not a missing component, so it is printed but never a failure.
+ */
+export function cannotRestart(r: TestRedis, what: string): string | false {
+  if (r.control) return false;
+  const reason = `the tests cannot stop and start a Redis from ${r.source}`;
+  console.warn(`[troupe tests] SKIPPED ${what}: ${reason}`);
+  return reason;
 }
 
 /** Where a Docker engine would answer, checked without waiting on anything. */

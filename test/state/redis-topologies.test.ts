@@ -10,6 +10,7 @@ import { RedisStore } from '../../src/state/index.js';
 import { ErrorCode, type TroupeError } from '../../src/common/errors.js';
 import { storeContract, troupeError } from './contract.js';
 import { actorRow } from './rows-fixture.js';
+import { skipWithout } from '../fixtures/requirements.js';
 
 const started: LocalRedis[] = [];
 afterAll(async () => {
@@ -58,14 +59,17 @@ async function clusterUrl(): Promise<string> {
   return `redis+cluster://127.0.0.1:${node.port}`;
 }
 
-const missing = findRedisServer() ? undefined : 'redis-server is not on PATH (apt-get install redis-server)';
-if (missing) console.warn(`[troupe tests] SKIPPED RedisStore through Sentinel and Cluster: ${missing}`);
+const missing = skipWithout({
+  what: 'RedisStore through Sentinel and Cluster',
+  pkg: 'redis-server',
+  missing: findRedisServer() ? null : 'redis-server is not on PATH',
+});
 
 for (const [title, makeUrl] of [
   ['RedisStore through Sentinel', sentinelUrl],
   ['RedisStore on Redis Cluster', clusterUrl],
 ] as const) {
-  (missing ? describe.skip : describe)(missing ? `${title} (skipped: ${missing})` : title, () => {
+  describe.skipIf(missing)(missing ? `${title} (skipped: ${missing})` : title, () => {
     let url: Promise<string> | undefined;
     const once = () => (url ??= makeUrl());
     let n = 0;

@@ -11,12 +11,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../fixtures/requirements.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const hasCxx = spawnSync('sh', ['-c', 'command -v g++'], { stdio: 'ignore' }).status === 0;
-if (!hasCxx) console.log('cuda-standin.test.ts: skipped: g++ is not installed');
+const TITLE = 'the CUDA paths of the binding, on a stand-in library';
+const noCxx = skipWithout({
+  what: TITLE,
+  pkg: 'g++',
+  missing: spawnSync('sh', ['-c', 'command -v g++'], { stdio: 'ignore' }).status === 0 ? null : 'g++ is not installed',
+});
 
-describe.skipIf(!hasCxx)('the CUDA paths of the binding, on a stand-in library', () => {
+describe.skipIf(noCxx)(noCxx ? `${TITLE} (skipped: ${noCxx})` : TITLE, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'troupe-fake-cuda-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
