@@ -92,7 +92,7 @@ function lossAndGradients(
         z[i * nout + o] = s;
       }
     pre.push(z);
-    if (l + 1 < L) acts.push(z.map((v) => (v > 0 ? v : 0)));
+    if (l + 1 < L) acts.push(z.map((v) => Math.max(v, 0)));
   }
   const C = sz[L]!;
   const logits = pre[L - 1]!;
