@@ -1,8 +1,11 @@
 /**
  * Runs test/train/cuda.test.ts against a stand-in CUDA library (test/train/fake-cuda: the C ABI on
  * the CPU, one "GPU", one-rank "NCCL"), so the binding's CUDA paths — argument order, transposes,
- * streams, errors, the NCCL backend's plumbing — are exercised on machines without a GPU. The real
- * kernels are checked only on a GPU (native/gpu-check.sh).
+ * streams, errors, the NCCL backend's plumbing — are exercised on machines without a GPU. It checks
+ * plumbing, not numerics: the stand-in repeats the CPU formulas line for line, so cuda.test.ts's
+ * "cuda equals cpu" holds here by construction. Numerics on the GPU are checked against the PyTorch
+ * fixtures (layer-reference.test.ts and optim-reference.test.ts with TROUPE_GPU_TESTS=1, which
+ * native/gpu-check.sh runs on a GPU machine).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
