@@ -42,7 +42,7 @@ const SGD_NESTEROV: ReferenceOptimizer = { type: 'sgd', lr: 0.05, momentum: 0.9,
 const SGD_PLAIN: ReferenceOptimizer = { type: 'sgd', lr: 0.2, weightDecay: 1e-2 };
 // eps 1e-5, not PyTorch's 1e-8: where a gradient is near 0, m / (√v + eps) is near ±1 whatever its size, so
 // float32 rounding in that gradient moves the weight by up to lr; with 1e-8 one weight came within 1.4× of the
-// tolerance (7e-5), with 1e-5 the worst is 3e-6. The bias correction, the decay and the moments are all still used.
+// tolerance (7e-5), with 1e-5 the worst is under 1e-5. The bias correction, the decay and the moments are all still used.
 const ADAMW: ReferenceOptimizer = { type: 'adamw', lr: 1e-2, betas: [0.9, 0.999], eps: 1e-5, weightDecay: 0.01 };
 
 interface GridCase {
@@ -67,7 +67,7 @@ const GRID: GridCase[] = [
  * Float32 pipeline against the float64 reference, per element: |got − want| ≤ 1e-4·(|want| +
  * 0.1·max|want|), max over that tensor (or the step losses). That is 1e-4 relative, float32's
  * rounding accumulated over a few steps with room to spare, and a floor for values near 0. Seen:
- * about 2e-7 with SGD and 3e-6 with AdamW; the planted bugs of the closing note give 5e-4 and more.
+ * about 2e-7 with SGD and 7e-6 with AdamW; the planted bugs of the closing note give 5e-4 and more.
  */
 const RTOL = 1e-4;
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string): number {
