@@ -8,8 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 readonly LIMIT=290  # seconds for the whole script, under the 5-minute budget
-# Node-level tests that take the GPU with TROUPE_GPU_TESTS=1 (layer-reference: every op against PyTorch on CUDA too).
-readonly NODE_GPU_TESTS=(test/train/cuda.test.ts test/train/layer-reference.test.ts)
+# Node-level tests that take the GPU with TROUPE_GPU_TESTS=1: cuda.test (CUDA equals CPU), and
+# against PyTorch's fixtures on CUDA too, layer-reference (every op and layer) and optim-reference
+# (5 steps of SGD and AdamW).
+readonly NODE_GPU_TESTS=(test/train/cuda.test.ts test/train/layer-reference.test.ts test/train/optim-reference.test.ts)
 start=$SECONDS
 left() { # seconds a step may take: its cap, or what is left of LIMIT if less
   local rest=$((LIMIT - (SECONDS - start)))
