@@ -19,8 +19,16 @@ import { coldStartRate, coldStartSamples } from './raw/spawn.js';
 import { percentile, Report } from './lib/report.js';
 import { choice, int, parseFlags } from './lib/flags.js';
 import { section } from './lib/sections.js';
-import { NN, runTroupeSections, sumRates, type Baselines, type CallsOptions } from './calls-troupe.js';
+import {
+  CREATE_AND_FIRST_CALL,
+  NN,
+  runTroupeSections,
+  sumRates,
+  type Baselines,
+  type CallsOptions,
+} from './calls-troupe.js';
 import { runFirstSpawnSection } from './first-spawn.js';
+import { comparePeer } from './lib/peers.js';
 
 export type { CallsOptions };
 
@@ -172,6 +180,45 @@ export async function run(args: string[]): Promise<number> {
   if (opts.only !== 'raw') {
     await runTroupeSections(report, opts, base);
     await runFirstSpawnSection(report, base.coldP50);
+    await comparePeer(report, {
+      peer: 'ray',
+      script: 'ray_calls.py',
+      params: {
+        duration_ms: opts.durationMs,
+        warmup_ms: opts.warmupMs,
+        window: opts.window,
+        nn: NN,
+        create_samples: CREATE_SAMPLES,
+        create_pause_ms: 600,
+      },
+      timeoutMs: 600_000,
+      rows: [
+        {
+          what: '1:1 sync calls, 1 in flight',
+          unit: 'calls/s',
+          troupeRow: 'troupe 1:1 sync calls, 1 in flight',
+          peer: (o) => o.sync,
+        },
+        {
+          what: `1:1 async calls, ${opts.window} in flight`,
+          unit: 'calls/s',
+          troupeRow: `troupe 1:1 async calls, ${opts.window} in flight`,
+          peer: (o) => o.async,
+        },
+        {
+          what: `${NN}:${NN} async calls, ${NN} caller procs x ${opts.window} in flight, started together`,
+          unit: 'calls/s',
+          troupeRow: `troupe ${NN}:${NN} async calls, ${NN} caller procs x ${opts.window} in flight, started together`,
+          peer: (o) => o.nn,
+        },
+        {
+          what: `actor created + first call, p50 of ${CREATE_SAMPLES}`,
+          unit: 'ms',
+          troupeRow: CREATE_AND_FIRST_CALL,
+          peer: (o) => o.create_p50,
+        },
+      ],
+    });
   }
   report.print();
   return report.failed ? 1 : 0;

@@ -23,6 +23,7 @@ import { exitWhenParentGone, startChild, type Child } from './lib/children.js';
 import { Report } from './lib/report.js';
 import { int, parseFlags } from './lib/flags.js';
 import { section } from './lib/sections.js';
+import { comparePeer } from './lib/peers.js';
 import { rawBidi, startEchoPeer } from './raw/baselines.js';
 import { pack, unpack } from 'msgpackr';
 
@@ -191,6 +192,38 @@ export async function run(args: string[]): Promise<number> {
 
   await actorSections(report, opts, raw, limit);
 
+  await comparePeer(report, {
+    peer: 'ray',
+    script: 'ray_objects.py',
+    params: { small_ops: SMALL_OPS, cross_ops: CROSS_OPS, floats: (64 * MiB) / 4, runs: opts.runs },
+    timeoutMs: 600_000,
+    rows: [
+      {
+        what: `put of a small value, ${SMALL_OPS} sequential`,
+        unit: 'puts/s',
+        troupeRow: `troupe put of a small value, ${SMALL_OPS} sequential`,
+        peer: (o) => o.put,
+      },
+      {
+        what: `get of a small value it put, ${SMALL_OPS} sequential`,
+        unit: 'gets/s',
+        troupeRow: `troupe get of a small value it put, ${SMALL_OPS} sequential`,
+        peer: (o) => o.get,
+      },
+      {
+        what: `an actor in another process reads a small driver-owned value by ref, ${CROSS_OPS} sequential`,
+        unit: 'ops/s',
+        troupeRow: `troupe get of a small driver-owned value by an actor in another process (a call with the ref), ${CROSS_OPS} sequential`,
+        peer: (o) => o.cross_get,
+      },
+      {
+        what: `actor→actor, a 64 MiB float32 array passed as a ref, best of ${opts.runs}`,
+        unit: 'GB/s',
+        troupeRow: `troupe actor→actor, a 64 MiB Float32Array passed as a ref (incl. its snapshot), best of ${opts.runs}`,
+        peer: (o) => o.ref_64mib_gbps,
+      },
+    ],
+  });
   report.print();
   return report.failed ? 1 : 0;
 }

@@ -18,6 +18,7 @@ import { buildRawSgemm, gemmFlops, type Gemm } from './raw/sgemm.js';
 import { Report } from './lib/report.js';
 import { int, parseFlags } from './lib/flags.js';
 import { section } from './lib/sections.js';
+import { comparePeer } from './lib/peers.js';
 
 const usage = 'usage: kernels [--threads N (all cores)] [--reps N (10)] [--steps N (30)]';
 const TARGET = { target: { on: 'ratio', op: '>=', threshold: 0.85 } } as const;
@@ -235,6 +236,26 @@ export async function run(args: string[]): Promise<number> {
     async () => [{ value: await mlpStepsPerSecond(opts.steps), baseline: rawStep }],
   );
 
+  await comparePeer(report, {
+    peer: 'torch',
+    script: 'torch_kernels.py',
+    params: { threads: opts.threads, reps: opts.reps, steps: opts.steps, sizes: MLP_SIZES, batch: BATCH },
+    timeoutMs: 600_000,
+    rows: [
+      {
+        what: `matmul 1024x1024x1024, ${opts.threads} threads`,
+        unit: 'GFLOP/s',
+        troupeRow: 'Troupe matmul 1024x1024x1024 (BLAS backend)',
+        peer: (o) => o.matmul_gflops,
+      },
+      {
+        what: `MLP training steps, ${MLP_SIZES.join('→')}, batch ${BATCH}, SGD momentum`,
+        unit: 'steps/s',
+        troupeRow: `Troupe MLP training steps, ${MLP_SIZES.join('→')}, batch ${BATCH}, SGD momentum`,
+        peer: (o) => o.mlp_steps,
+      },
+    ],
+  });
   report.print();
   return report.failed ? 1 : 0;
 }

@@ -13,6 +13,7 @@ import { connect, type Cluster } from '../src/index.js';
 import { Report } from './lib/report.js';
 import { int, parseFlags } from './lib/flags.js';
 import { section } from './lib/sections.js';
+import { comparePeer } from './lib/peers.js';
 import { rawBidi, startEchoPeer } from './raw/baselines.js';
 
 /** Requests to the head in one create + ready + remove cycle. */
@@ -124,6 +125,26 @@ export async function run(args: string[]): Promise<number> {
   } finally {
     await cluster?.shutdown();
   }
+  await comparePeer(report, {
+    peer: 'ray',
+    script: 'ray_placement.py',
+    params: { groups: Math.min(opts.groups, 600), concurrency: opts.concurrency },
+    timeoutMs: 600_000,
+    rows: [
+      {
+        what: `placement group create + ready + remove (1 bundle), ${opts.concurrency} in flight`,
+        unit: 'groups/s',
+        troupeRow: `placement group create + ready + remove (1 bundle {CPU: 1}), ${opts.groups} with ${opts.concurrency} in flight`,
+        peer: (o) => o.one,
+      },
+      {
+        what: `placement group create + ready + remove (4 bundles, SPREAD), ${opts.concurrency} in flight`,
+        unit: 'groups/s',
+        troupeRow: `placement group create + ready + remove (4 bundles {CPU: 1}, SPREAD), ${opts.groups} with ${opts.concurrency} in flight`,
+        peer: (o) => o.four,
+      },
+    ],
+  });
   report.print();
   return report.failed ? 1 : 0;
 }

@@ -80,22 +80,25 @@ for name in ("ray", "torch"):
 print(json.dumps(out))
 `;
 
-let probed: Promise<PeerProbe> | undefined;
+const probes = new Map<string, Promise<PeerProbe>>();
 
-/** Which peers import under the peers interpreter (asked once per process). */
+/** Which peers import under the interpreter (asked once per interpreter and process). */
 export function probePeers(python = peersPython()): Promise<PeerProbe> {
-  if (probed && python === peersPython()) return probed;
-  const p = (async (): Promise<PeerProbe> => {
-    const none = { ray: null, torch: null };
-    const r = await runPython(python, ['-c', PROBE], 60_000);
-    if (r.spawnError) return { python, versions: none, error: r.spawnError };
-    try {
-      return { python, versions: { ...none, ...(JSON.parse(lastLine(r.stdout)) as Partial<PeerProbe['versions']>) } };
-    } catch {
-      return { python, versions: none, error: `exit ${r.code}: ${lastLine(r.stderr) || 'no output'}` };
-    }
-  })();
-  if (python === peersPython()) probed = p;
+  let p = probes.get(python);
+  if (!p) {
+    p = (async (): Promise<PeerProbe> => {
+      const none = { ray: null, torch: null };
+      const r = await runPython(python, ['-c', PROBE], 60_000);
+      if (r.spawnError) return { python, versions: none, error: r.spawnError };
+      try {
+        const found = JSON.parse(lastLine(r.stdout)) as Partial<PeerProbe['versions']>;
+        return { python, versions: { ...none, ...found } };
+      } catch {
+        return { python, versions: none, error: `exit ${r.code}: ${lastLine(r.stderr) || 'no output'}` };
+      }
+    })();
+    probes.set(python, p);
+  }
   return p;
 }
 
