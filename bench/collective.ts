@@ -21,6 +21,7 @@ import { exitWhenParentGone, startChild, type Child } from './lib/children.js';
 import { Report } from './lib/report.js';
 import { int, ints, parseFlags } from './lib/flags.js';
 import { section, type RowSpec } from './lib/sections.js';
+import { comparePeer } from './lib/peers.js';
 
 const TOKEN = 'bench-collective-token';
 const RAW_MIB = 256;
@@ -122,6 +123,21 @@ export async function run(args: string[]): Promise<number> {
     });
   }
 
+  const key = (n: number, m: number) => `n=${n},m=${m}`;
+  await comparePeer(report, {
+    peer: 'torch',
+    script: 'torch_gloo.py',
+    params: { ranks: opts.ranks, mib: opts.mib, runs: opts.runs },
+    timeoutMs: 600_000,
+    rows: opts.ranks.flatMap((n) =>
+      opts.mib.map((m) => ({
+        what: `gloo allreduce n=${n}, ${m} MiB f32, busbw, best of ${opts.runs}`,
+        unit: 'GB/s',
+        troupeRow: `allreduce n=${n}, ${m} MiB f32, busbw, best of ${opts.runs}`,
+        peer: (o: Record<string, unknown>) => (o[key(n, m)] as { busbw?: number } | undefined)?.busbw,
+      })),
+    ),
+  });
   report.print();
   return report.failed ? 1 : 0;
 }

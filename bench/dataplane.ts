@@ -8,7 +8,11 @@
  * figure is the best of `--runs` transfers, in GB/s (10^9 bytes/s); the DataPlane rows carry their
  * ratio to raw TCP (target ≥ 0.6x), and are repeated against the like-for-like ceiling, raw TCP
  * copied into a new ArrayBuffer: a pull must fill fresh memory, and first-touch page faults bound
- * both. This module is also the child: `dataplane.js --child MODE ...`.
+ * both. Small values: Troupe's put and get in the driver against the same work done in-process
+ * without Troupe (msgpackr pack + Map.set, Map.get + unpack), and an actor in another process
+ * reading a driver-owned value by ref (a call and a pull) against two raw grpc-js round trips to
+ * another process. Every baseline is measured in the same run. This module is also the child:
+ * `dataplane.js --child MODE ...`.
  */
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -19,6 +23,9 @@ import { exitWhenParentGone, startChild, type Child } from './lib/children.js';
 import { Report } from './lib/report.js';
 import { int, parseFlags } from './lib/flags.js';
 import { section } from './lib/sections.js';
+import { comparePeer } from './lib/peers.js';
+import { rawBidi, startEchoPeer } from './raw/baselines.js';
+import { pack, unpack } from 'msgpackr';
 
 const TOKEN = 'bench-dataplane-token';
 const usage = 'usage: dataplane [--mib N (256)] [--runs N (5)]';
@@ -185,12 +192,64 @@ export async function run(args: string[]): Promise<number> {
 
   await actorSections(report, opts, raw, limit);
 
+  await comparePeer(report, {
+    peer: 'ray',
+    script: 'ray_objects.py',
+    params: { small_ops: SMALL_OPS, cross_ops: CROSS_OPS, floats: (64 * MiB) / 4, runs: opts.runs },
+    timeoutMs: 600_000,
+    rows: [
+      {
+        what: `put of a small value, ${SMALL_OPS} sequential`,
+        unit: 'puts/s',
+        troupeRow: `troupe put of a small value, ${SMALL_OPS} sequential`,
+        peer: (o) => o.put,
+      },
+      {
+        what: `get of a small value it put, ${SMALL_OPS} sequential`,
+        unit: 'gets/s',
+        troupeRow: `troupe get of a small value it put, ${SMALL_OPS} sequential`,
+        peer: (o) => o.get,
+      },
+      {
+        what: `an actor in another process reads a small driver-owned value by ref, ${CROSS_OPS} sequential`,
+        unit: 'ops/s',
+        troupeRow: `troupe get of a small driver-owned value by an actor in another process (a call with the ref), ${CROSS_OPS} sequential`,
+        peer: (o) => o.cross_get,
+      },
+      {
+        what: `actor→actor, a 64 MiB float32 array passed as a ref, best of ${opts.runs}`,
+        unit: 'GB/s',
+        troupeRow: `troupe actor→actor, a 64 MiB Float32Array passed as a ref (incl. its snapshot), best of ${opts.runs}`,
+        peer: (o) => o.ref_64mib_gbps,
+      },
+    ],
+  });
   report.print();
   return report.failed ? 1 : 0;
 }
 
 type Blob = typeof import('./actors/blobs.js').BlobActor;
 const SMALL_OPS = 5000;
+const CROSS_OPS = 2000;
+
+/**
+ * The in-process floor of a small put and get: encode into a map under a fresh id, then look up
+ * and decode, each awaited as a caller of an async put/get awaits.
+ */
+async function rawPutGet(): Promise<[number, number]> {
+  const store = new Map<string, Buffer>();
+  const ids: string[] = [];
+  let t0 = performance.now();
+  for (let i = 0; i < SMALL_OPS; i++) {
+    const id = `obj-${i.toString(36)}`;
+    await Promise.resolve(store.set(id, pack({ step: i, loss: 0.5 })));
+    ids.push(id);
+  }
+  const puts = (SMALL_OPS * 1000) / (performance.now() - t0);
+  t0 = performance.now();
+  for (const id of ids) await Promise.resolve(unpack(store.get(id)!));
+  return [puts, (SMALL_OPS * 1000) / (performance.now() - t0)];
+}
 
 /** Troupe itself: an embedded cluster, arrays as call arguments, results and refs; small put/get rates. */
 async function actorSections(report: Report, opts: Options, raw: number | null, limit: number): Promise<void> {
@@ -243,18 +302,45 @@ async function actorSections(report: Report, opts: Options, raw: number | null, 
         return [asArg, asResult, asRef].map((value) => ({ value, baseline: raw }));
       },
     );
+    const small = await section(
+      report,
+      [
+        { name: `raw msgpackr pack + Map.set of a small value, ${SMALL_OPS} sequential (awaited)`, unit: 'puts/s' },
+        { name: `raw Map.get + msgpackr unpack of a small value, ${SMALL_OPS} sequential (awaited)`, unit: 'gets/s' },
+        {
+          name: `raw grpc-js bidi-stream echo to another process, 1 in flight, per 2 round trips (a call and a pull)`,
+          unit: 'ops/s',
+        },
+      ],
+      limit,
+      async () => {
+        const [puts, gets] = await rawPutGet();
+        const peer = await startEchoPeer();
+        try {
+          const echo = await rawBidi(peer, { durationMs: 2000, warmupMs: 300, window: 1 });
+          return [{ value: puts }, { value: gets }, { value: echo.perSecond / 2 }];
+        } finally {
+          await peer.close();
+        }
+      },
+    );
     await section(
       report,
       [
         {
           name: `troupe put of a small value, ${SMALL_OPS} sequential`,
           unit: 'puts/s',
-          opts: { baselineName: 'Ray (published, one client)', target: { on: 'value', op: '>=', threshold: 5000 } },
+          opts: { baselineName: 'raw pack + Map.set', target: { on: 'value', op: '>=', threshold: 5000 } },
         },
         {
-          name: `troupe get of a small value, ${SMALL_OPS} sequential`,
+          name: `troupe get of a small value it put, ${SMALL_OPS} sequential`,
           unit: 'gets/s',
-          opts: { baselineName: 'Ray (published, one client)', target: { on: 'value', op: '>=', threshold: 10_000 } },
+          opts: { baselineName: 'raw Map.get + unpack', target: { on: 'value', op: '>=', threshold: 10_000 } },
+        },
+        {
+          name: `troupe get of a small driver-owned value by an actor in another process (a call with the ref), ${CROSS_OPS} sequential`,
+          unit: 'ops/s',
+          opts: { baselineName: 'raw bidi, 2 round trips' },
         },
       ],
       limit,
@@ -267,10 +353,24 @@ async function actorSections(report: Report, opts: Options, raw: number | null, 
         t0 = performance.now();
         for (const r of refs) await c.get(r);
         const gets = (SMALL_OPS * 1000) / (performance.now() - t0);
-        return [
-          { value: puts, baseline: 5000 },
-          { value: gets, baseline: 10_000 },
-        ];
+        const B = c.actorClass<Blob>(new URL('./actors/blobs.js', import.meta.url), 'BlobActor');
+        const reader = await B.spawn([], { isolation: 'process' });
+        try {
+          for (let i = 0; i < 200; i++) await reader.call.step(refs[i]!); // connections, warm-up
+          t0 = performance.now();
+          for (let i = 0; i < CROSS_OPS; i++) {
+            const got = await reader.call.step(refs[SMALL_OPS - 1 - i]!);
+            if (got !== SMALL_OPS - 1 - i) throw new Error(`the actor read step ${got}, not ${SMALL_OPS - 1 - i}`);
+          }
+          const cross = (CROSS_OPS * 1000) / (performance.now() - t0);
+          return [
+            { value: puts, baseline: small[0] },
+            { value: gets, baseline: small[1] },
+            { value: cross, baseline: small[2] },
+          ];
+        } finally {
+          await reader.kill();
+        }
       },
     );
   } finally {

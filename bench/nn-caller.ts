@@ -1,10 +1,11 @@
 /**
  * One caller of the n:n section of `bench/calls.ts`, run as its own process. It joins the cluster,
- * looks up its named actor, keeps `window` calls in flight for the duration, and prints one line:
+ * looks up its named actor, prints `ready` and waits for `go` (all callers start together), keeps
+ * `window` calls in flight for the duration, and prints one line:
  * `{"calls":N,"seconds":S}`. Reads BENCH_NN_CONFIG (JSON: address, token, name, namespace,
  * durationMs, warmupMs, window) from the environment; exits when its stdin closes.
  */
-import { exitWhenParentGone } from './lib/children.js';
+import { exitWhenParentGone, readyThenGo } from './lib/children.js';
 import { errorText, measureRate } from './lib/report.js';
 import { connect } from '../src/index.js';
 
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
       namespace: cfg.namespace,
     });
     const arg = { seq: 1, pad: 'x'.repeat(16) };
+    await actor.call.echo(arg); // connected before the common start
+    await readyThenGo();
     const rate = await measureRate(() => actor.call.echo(arg), {
       durationMs: cfg.durationMs,
       warmupMs: cfg.warmupMs,

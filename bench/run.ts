@@ -1,8 +1,10 @@
 /**
  * Benchmark dispatcher: `node dist/bench/run.js NAME [args...]` (or `npm run bench -- NAME ...`)
- * imports ./NAME.js and runs its exported `run(args)`, which resolves with the exit code.
+ * imports ./NAME.js and runs its exported `run(args)`, which resolves with the exit code. `--peers`
+ * is taken here for every benchmark: see lib/peers.ts.
  */
 import { UsageError } from './lib/sections.js';
+import { takePeersFlag } from './lib/peers.js';
 
 type Bench = { run(args: string[]): Promise<number> };
 
@@ -27,7 +29,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await (await load()).run(args);
+    // `--peers` (any benchmark): also run the same workload on Ray / PyTorch (bench/lib/peers.ts).
+    return await (await load()).run(takePeersFlag(args));
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`${name}: ${err.message}\n`);

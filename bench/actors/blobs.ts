@@ -11,6 +11,10 @@ export class BlobActor {
   length(a: Float32Array): number {
     return a.length;
   }
+  /** Reads a small `{ step }` value (passed by ref: pulled from its owner first) and answers its step. */
+  step(x: { step: number }): number {
+    return x.step;
+  }
   /** A small value, for put/get rates. */
   small(x: number): number {
     return x;

@@ -105,3 +105,29 @@ export function exitWhenParentGone(onGone: () => void = () => process.exit(0)): 
   process.stdin.on('error', onGone);
   process.stdin.resume();
 }
+
+/**
+ * In a child measured together with others: print `ready`, then wait for the parent's `go` line on
+ * stdin (see `startTogether`), so that every child's measured window starts at the same moment.
+ */
+export function readyThenGo(): Promise<void> {
+  process.stdout.write('ready\n');
+  return new Promise((resolve) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      if (!seen.includes('go\n')) return;
+      process.stdin.off('data', onData);
+      resolve();
+    };
+    process.stdin.on('data', onData);
+  });
+}
+
+/** In the parent: waits until every child printed `ready` (readyThenGo), then tells them all `go` at once. */
+export async function startTogether(children: readonly Child[], timeoutMs = 60_000): Promise<void> {
+  const lines = await Promise.all(children.map((c) => c.nextLine(timeoutMs)));
+  const wrong = lines.find((l) => l !== 'ready');
+  if (wrong !== undefined) throw new Error(`a child printed ${JSON.stringify(wrong)} instead of ready`);
+  for (const c of children) c.proc.stdin!.write('go\n');
+}

@@ -16,8 +16,20 @@ export interface RawOptions {
 /** A running echo server child and a client connected to it. */
 export interface EchoPeer {
   client: grpc.Client;
+  /** The server's port on 127.0.0.1, for clients in other processes. */
+  port: number;
   child: Child;
   close(): Promise<void>;
+}
+
+/** A client of an echo server on 127.0.0.1:`port`, connected. */
+export async function connectEcho(port: number): Promise<grpc.Client> {
+  const Echo = loadEcho();
+  const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  await new Promise<void>((resolve, reject) =>
+    client.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())),
+  );
+  return client;
 }
 
 export async function startEchoPeer(): Promise<EchoPeer> {
@@ -25,12 +37,9 @@ export async function startEchoPeer(): Promise<EchoPeer> {
   try {
     const port = Number(await child.nextLine(15_000));
     if (!Number.isInteger(port) || port <= 0) throw new Error(`echo-server printed a bad port: ${port}`);
-    const Echo = loadEcho();
-    const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    await new Promise<void>((resolve, reject) =>
-      client.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())),
-    );
+    const client = await connectEcho(port);
     return {
+      port,
       client,
       child,
       close: async () => {
@@ -48,7 +57,7 @@ export async function startEchoPeer(): Promise<EchoPeer> {
 export const smallPayload = Buffer.alloc(32, 7);
 
 /** Unary echo, one call in flight: calls/s. */
-export async function rawUnary(peer: EchoPeer, opts: RawOptions): Promise<Rate> {
+export async function rawUnary(peer: Pick<EchoPeer, 'client'>, opts: RawOptions): Promise<Rate> {
   const client = peer.client as grpc.Client & {
     Unary(msg: Msg, cb: (err: grpc.ServiceError | null, res?: Msg) => void): grpc.ClientUnaryCall;
   };
@@ -64,7 +73,7 @@ export async function rawUnary(peer: EchoPeer, opts: RawOptions): Promise<Rate> 
  * One bidi stream with `window` messages in flight: each message is a promise resolved when its echo
  * (matched by sequence number) comes back, as a pipelined actor call would be. Messages/s.
  */
-export async function rawBidi(peer: EchoPeer, opts: RawOptions & { window: number }): Promise<Rate> {
+export async function rawBidi(peer: Pick<EchoPeer, 'client'>, opts: RawOptions & { window: number }): Promise<Rate> {
   const client = peer.client as grpc.Client & { Stream(): grpc.ClientDuplexStream<Msg, Msg> };
   const stream = client.Stream();
   const pending = new Map<number, () => void>();
