@@ -10,9 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Cluster } from '../../src/index.js';
 import { ClusterLab, repoRoot, troupe } from '../../bench/lib/cluster-lab.js';
-import { netnsUnavailable } from '../../bench/lib/netns.js';
-import { skipWithout } from '../fixtures/requirements.js';
-import { hasSshd } from '../../bench/lib/sshd.js';
+import { skipWithoutHosts } from './host-requirements.js';
 import { eventually } from '../fixtures/embedded.js';
 
 type Phoenix = typeof import('../fixtures/actors.js').Phoenix;
@@ -20,15 +18,7 @@ type Phoenix = typeof import('../fixtures/actors.js').Phoenix;
 const ACTORS = pathToFileURL(path.join(repoRoot(), 'dist/test/fixtures/actors.js'));
 
 const TITLE = 'troupe cluster in network namespaces';
-// Needs root, `ip netns` (package iproute2) and a real sshd (package openssh-server).
-const netns = netnsUnavailable();
-const skip =
-  skipWithout({ what: `${TITLE}: ip netns`, pkg: 'iproute2', missing: netns }) ||
-  skipWithout({
-    what: `${TITLE}: sshd`,
-    pkg: 'openssh-server',
-    missing: hasSshd() ? null : 'needs /usr/sbin/sshd and ssh-keygen',
-  });
+const skip = skipWithoutHosts(TITLE);
 
 describe.skipIf(skip)(skip ? `${TITLE} (skipped: ${skip})` : TITLE, () => {
   let lab: ClusterLab;

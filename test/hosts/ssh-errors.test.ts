@@ -6,20 +6,11 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, troupe } from '../../bench/lib/cluster-lab.js';
-import { netnsUnavailable } from '../../bench/lib/netns.js';
-import { skipWithout } from '../fixtures/requirements.js';
-import { freePort, hasSshd, makeKeys, removeKeys, startSshd, type Sshd, type SshKeys } from '../../bench/lib/sshd.js';
+import { skipWithoutHosts } from './host-requirements.js';
+import { freePort, makeKeys, removeKeys, startSshd, type Sshd, type SshKeys } from '../../bench/lib/sshd.js';
 
 const TITLE = 'troupe cluster up errors over SSH';
-// Needs root, `ip netns` (package iproute2) and a real sshd (package openssh-server).
-const netns = netnsUnavailable();
-const skip =
-  skipWithout({ what: `${TITLE}: ip netns`, pkg: 'iproute2', missing: netns }) ||
-  skipWithout({
-    what: `${TITLE}: sshd`,
-    pkg: 'openssh-server',
-    missing: hasSshd() ? null : 'needs /usr/sbin/sshd and ssh-keygen',
-  });
+const skip = skipWithoutHosts(TITLE);
 
 describe.skipIf(skip)(skip ? `${TITLE} (skipped: ${skip})` : TITLE, () => {
   let keys: SshKeys;
