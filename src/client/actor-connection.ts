@@ -81,14 +81,10 @@ export class ActorConnection {
     }
     return new Promise((resolve, reject) => {
       const seq = ++this.seq;
-      // Nothing else in flight or queued (a caller awaiting each call): send now rather than
-      // after the microtasks that could have added more, which a lone call only waits out.
-      const alone = this.pending.size === 0 && this.outgoing.length === 0;
       this.pending.set(seq, { actorId, method, resolve, reject });
       this.outgoing.push({ seq, actorId, method, ...out });
       this.outgoingSizes.push(size);
-      if (alone && !this.flushScheduled) this.flush();
-      else this.scheduleFlush();
+      this.scheduleFlush();
     });
   }
 

@@ -36,8 +36,6 @@ export class CallStreams {
     let sizes: number[] = [];
     let scheduled = false;
     let open = true;
-    /** Calls taken from this stream and not yet answered. */
-    let inFlight = 0;
     const flush = (): void => {
       scheduled = false;
       if (!open || pending.length === 0) return;
@@ -69,11 +67,7 @@ export class CallStreams {
       }
       pending.push(result);
       sizes.push(size);
-      inFlight = Math.max(0, inFlight - 1);
-      // The stream's only call (a caller awaiting each one): reply now. Otherwise results that
-      // finish in the same turn go out together.
-      if (inFlight === 0 && !scheduled) flush();
-      else if (!scheduled) {
+      if (!scheduled) {
         scheduled = true;
         queueMicrotask(flush);
       }
@@ -85,7 +79,6 @@ export class CallStreams {
         this.host.leases.opened(owner);
       }
       if (batch.free) for (const id of batch.free) this.host.objects.store.delete(id);
-      inFlight += batch.calls.length;
       for (const c of batch.calls) {
         const actor = this.host.actor(c.actorId);
         if (actor && isSystemMethod(c.method)) {
