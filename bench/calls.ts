@@ -3,12 +3,14 @@
  *
  * Measures the raw baselines and Troupe side by side in one run, each Troupe figure against raw
  * work of the same kind: 1:1 sync calls against a raw grpc-js bidi-stream echo with one message in
- * flight (a Troupe call is a message on a long-lived stream), async calls against the same stream
- * with the same window, n:n calls against as many raw caller processes and echo servers started
- * together (ready/go), warm-pool actor creation against an idle process importing the actor's
- * module, and the first spawn on a fresh cluster against a cold process start; the shared-actor
- * creation rate (which includes cold starts of hosts) has only its target. Raw unary echo and the
- * process start rate are printed as information. See first-spawn.ts for where a first spawn's time goes. Prints a table of figures with baselines and ratios, then the notes;
+ * flight (a Troupe call is a message on a long-lived stream), sampled in turn with it while the
+ * cluster runs, medians of 3; async calls against the same stream with the same window; n:n calls
+ * against as many raw caller processes and echo servers, started together (ready/go); warm-pool
+ * actor creation against an idle process importing the actor's module; the first spawn on a fresh
+ * cluster against a cold process start. The shared-actor creation rate (which includes cold starts
+ * of hosts) has only its target. Raw unary echo and the process start rate are information. See
+ * first-spawn.ts for where a first spawn's time goes. `--peers` adds Ray's figures (lib/peers.ts).
+ * Prints a table of figures with baselines and ratios, then the notes;
  * the last line of stdout is the same as one JSON object.
  * Exits 1 if any section failed (a missed target is reported, not an exit status), 2 on bad usage.
  */
@@ -178,7 +180,14 @@ export async function run(args: string[]): Promise<number> {
   const report = new Report('calls');
   const base = opts.only === 'troupe' ? noBaselines() : await runRawSections(report, opts);
   if (opts.only !== 'raw') {
-    await runTroupeSections(report, opts, base);
+    // The sync figure's baseline is measured again in turn with it (see runTroupeSections).
+    const peer = opts.only === 'troupe' ? undefined : await startEchoPeer();
+    try {
+      const timing = { durationMs: opts.durationMs, warmupMs: opts.warmupMs, window: 1 };
+      await runTroupeSections(report, opts, base, peer && (async () => (await rawBidi(peer, timing)).perSecond));
+    } finally {
+      await peer?.close();
+    }
     await runFirstSpawnSection(report, base.coldP50);
     await comparePeer(report, {
       peer: 'ray',
