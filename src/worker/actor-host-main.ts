@@ -87,25 +87,24 @@ let lastTick = Date.now();
 let silenceMs = 0;
 const CHECK_MS = 200;
 let lastCheck = Date.now();
-let deferred = false;
+const judge = (): void => {
+  if (silenceMs > 0 && Date.now() - lastTick > silenceMs) {
+    log.warn({ silenceMs }, 'no word from the worker agent: stopping so that no actor of this node runs twice');
+    flushLogs();
+    process.exit(70);
+  }
+};
 setInterval(() => {
   const now = Date.now();
   const stalled = now - lastCheck > CHECK_MS * 2;
   lastCheck = now;
   // Timers run before pending IPC messages are read: after this process's own event loop was
   // blocked (loading code, a long synchronous method), the agent's ticks may be waiting unread.
-  // Such a check passes its judgement to the next one, which runs after the loop has read its
-  // IPC; only one in a row is passed on, so a host that blocks again and again is still fenced.
-  if (stalled && !deferred) {
-    deferred = true;
-    return;
-  }
-  deferred = false;
-  if (silenceMs > 0 && now - lastTick > silenceMs) {
-    log.warn({ silenceMs }, 'no word from the worker agent: stopping so that no actor of this node runs twice');
-    flushLogs();
-    process.exit(70);
-  }
+  // Such a check judges in the check phase of this same turn, after the poll phase has read them:
+  // a frozen agent sent none, so its host still stops at once. (Passing the judgement to the next
+  // check instead failed when two stalls came in a row: a host's start, then a long method.)
+  if (stalled) setImmediate(judge);
+  else judge();
 }, CHECK_MS).unref();
 
 process.on('disconnect', () => {
