@@ -1,10 +1,9 @@
 """Ray 2.58 beside `npm run bench -- placement --peers`: placement group create + ready + remove.
 
-Argument: one JSON object {groups, concurrency}. Runs `groups` cycles in waves of `concurrency`
-groups created together, waited ready together and removed, for one bundle and for four bundles
-(SPREAD), and prints one JSON line of cycles/s. Bundles ask for a custom resource of which the node
-has plenty, so that Ray starts no worker process per CPU (Troupe's side asks for CPUs of a 256-CPU
-node; in both only the scheduler's books are involved). Run by bench/lib/peers.ts.
+Argument: one JSON object {groups, concurrency}. Runs `groups` cycles with `concurrency` in flight
+(a group is removed as soon as it is ready and the next one created, as the Troupe side's lanes
+do), for one bundle {CPU: 1} (PACK) and four (SPREAD) on a node of 256 CPUs, and prints one JSON
+line of groups/s. Run by bench/lib/peers.ts.
 """
 import json
 import sys
@@ -17,32 +16,36 @@ P = json.loads(sys.argv[1])
 
 
 def cycles(bundles, strategy):
+    """Groups/s with `concurrency` lanes, each creating a group, waiting for it, removing it."""
     total, conc = P["groups"], P["concurrency"]
-    warm = placement_group(bundles, strategy=strategy)
-    ray.get(warm.ready())
-    remove_placement_group(warm)
-    done = 0
+    started, inflight = 0, {}
+
+    def create():
+        nonlocal started
+        started += 1
+        pg = placement_group(bundles, strategy=strategy)
+        inflight[pg.ready()] = pg
+
     t0 = time.perf_counter()
-    while done < total:
-        wave = [placement_group(bundles, strategy=strategy) for _ in range(min(conc, total - done))]
-        ray.get([pg.ready() for pg in wave])
-        for pg in wave:
-            remove_placement_group(pg)
-        done += len(wave)
+    for _ in range(min(conc, total)):
+        create()
+    while inflight:
+        done, _ = ray.wait(list(inflight), num_returns=1)
+        for ref in done:
+            ray.get(ref)
+            remove_placement_group(inflight.pop(ref))
+            if started < total:
+                create()
     return total / (time.perf_counter() - t0)
 
 
 def main():
-    ray.init(
-        num_cpus=1,
-        resources={"slot": 4 * P["concurrency"] + 8},
-        include_dashboard=False,
-        logging_level="ERROR",
-        log_to_driver=False,
-    )
+    # As the Troupe side: a node of 256 CPUs, bundles of {CPU: 1}.
+    ray.init(num_cpus=256, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     out = {"ray": ray.__version__}
-    out["one"] = cycles([{"slot": 1}], "PACK")
-    out["four"] = cycles([{"slot": 1}] * 4, "SPREAD")
+    cycles([{"CPU": 1}], "PACK")  # warm-up
+    out["one"] = cycles([{"CPU": 1}], "PACK")
+    out["four"] = cycles([{"CPU": 1}] * 4, "SPREAD")
     print(json.dumps(out), flush=True)
     ray.shutdown()
 
