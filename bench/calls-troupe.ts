@@ -47,12 +47,19 @@ export const NN = 4;
 export const CREATE_SAMPLES_TROUPE = 30;
 /** The figure a Ray actor's creation is set against (Ray's handle comes before the actor exists). */
 export const CREATE_AND_FIRST_CALL = `troupe warm-pool actor creation + first call, p50 of ${CREATE_SAMPLES_TROUPE}`;
+
+/** The names of the call rows a peer's figures are set beside (bench/calls.ts --peers). */
+export const callRowNames = (window: number) => ({
+  sync: 'troupe 1:1 sync calls, 1 in flight',
+  async: `troupe 1:1 async calls, ${window} in flight`,
+  nn: `troupe ${NN}:${NN} async calls, ${NN} caller procs x ${window} in flight, started together`,
+});
 const NN_NAMESPACE = 'bench';
 const CREATE_SAMPLES = CREATE_SAMPLES_TROUPE;
 // A new host process takes ~150 ms of CPU to start on the 2-core machine: give the pool time to
 // refill, so that each sample measures creation from a warm pool, not contention with the refill
 // (the raw baseline's idle process is likewise started before its samples).
-const CREATE_PAUSE_MS = 600;
+export const CREATE_PAUSE_MS = 600;
 const SHARED_COUNT = 1000;
 /** Samples of the sync figure, each in turn with one of its raw baseline. */
 const SYNC_ROUNDS = 3;
@@ -76,9 +83,10 @@ export async function runTroupeSections(
   const limit = opts.warmupMs + opts.durationMs + 60_000;
   const timing = { durationMs: opts.durationMs, warmupMs: opts.warmupMs };
   const w = opts.window;
+  const names = callRowNames(w);
   const rows = {
     sync: {
-      name: 'troupe 1:1 sync calls, 1 in flight',
+      name: names.sync,
       unit: 'calls/s',
       opts: {
         baselineName: `raw bidi, 1 in flight, in turn (medians of ${SYNC_ROUNDS})`,
@@ -86,12 +94,12 @@ export async function runTroupeSections(
       },
     },
     async: {
-      name: `troupe 1:1 async calls, ${w} in flight`,
+      name: names.async,
       unit: 'calls/s',
       opts: { baselineName: 'raw bidi', target: { on: 'ratio', op: '>=', threshold: 0.7 } },
     },
     nn: {
-      name: `troupe ${NN}:${NN} async calls, ${NN} caller procs x ${w} in flight, started together`,
+      name: names.nn,
       unit: 'calls/s',
       opts: { baselineName: `raw ${NN}:${NN} bidi` },
     },

@@ -23,7 +23,10 @@ import { choice, int, parseFlags } from './lib/flags.js';
 import { section } from './lib/sections.js';
 import {
   CREATE_AND_FIRST_CALL,
+  CREATE_PAUSE_MS,
+  CREATE_SAMPLES_TROUPE as CREATE_SAMPLES,
   NN,
+  callRowNames,
   runTroupeSections,
   sumRates,
   type Baselines,
@@ -53,8 +56,6 @@ export function parseCallsArgs(args: string[]): CallsOptions {
 
 const COLD_START_SAMPLES = 10;
 const COLD_START_PARALLEL = 16;
-
-const CREATE_SAMPLES = 30;
 
 const noBaselines = (): Baselines => ({
   bidi1: null,
@@ -198,26 +199,26 @@ export async function run(args: string[]): Promise<number> {
         window: opts.window,
         nn: NN,
         create_samples: CREATE_SAMPLES,
-        create_pause_ms: 600,
+        create_pause_ms: CREATE_PAUSE_MS,
       },
       timeoutMs: 600_000,
       rows: [
         {
           what: '1:1 sync calls, 1 in flight',
           unit: 'calls/s',
-          troupeRow: 'troupe 1:1 sync calls, 1 in flight',
+          troupeRow: callRowNames(opts.window).sync,
           peer: (o) => o.sync,
         },
         {
           what: `1:1 async calls, ${opts.window} in flight`,
           unit: 'calls/s',
-          troupeRow: `troupe 1:1 async calls, ${opts.window} in flight`,
+          troupeRow: callRowNames(opts.window).async,
           peer: (o) => o.async,
         },
         {
           what: `${NN}:${NN} async calls, ${NN} caller procs x ${opts.window} in flight, started together`,
           unit: 'calls/s',
-          troupeRow: `troupe ${NN}:${NN} async calls, ${NN} caller procs x ${opts.window} in flight, started together`,
+          troupeRow: callRowNames(opts.window).nn,
           peer: (o) => o.nn,
         },
         {

@@ -27,6 +27,9 @@ const TOKEN = 'bench-collective-token';
 const RAW_MIB = 256;
 const usage = 'usage: collective [--mib LIST (1,16,64,256)] [--runs N (3)] [--ranks LIST (2,4)]';
 
+/** The busbw row of n ranks and m MiB, which --peers sets Gloo's figure beside. */
+const busbwRow = (n: number, m: number, runs: number) => `allreduce n=${n}, ${m} MiB f32, busbw, best of ${runs}`;
+
 interface Options {
   mib: number[];
   runs: number;
@@ -99,7 +102,7 @@ export async function run(args: string[]): Promise<number> {
     for (const m of opts.mib) {
       rows.push({ name: `allreduce n=${n}, ${m} MiB f32, algbw, best of ${opts.runs}`, unit: 'GB/s' });
       rows.push({
-        name: `allreduce n=${n}, ${m} MiB f32, busbw, best of ${opts.runs}`,
+        name: busbwRow(n, m, opts.runs),
         unit: 'GB/s',
         opts: {
           baselineName: baseName,
@@ -133,7 +136,7 @@ export async function run(args: string[]): Promise<number> {
       opts.mib.map((m) => ({
         what: `gloo allreduce n=${n}, ${m} MiB f32, busbw, best of ${opts.runs}`,
         unit: 'GB/s',
-        troupeRow: `allreduce n=${n}, ${m} MiB f32, busbw, best of ${opts.runs}`,
+        troupeRow: busbwRow(n, m, opts.runs),
         peer: (o: Record<string, unknown>) => (o[key(n, m)] as { busbw?: number } | undefined)?.busbw,
       })),
     ),

@@ -201,25 +201,25 @@ export async function run(args: string[]): Promise<number> {
       {
         what: `put of a small value, ${SMALL_OPS} sequential`,
         unit: 'puts/s',
-        troupeRow: `troupe put of a small value, ${SMALL_OPS} sequential`,
+        troupeRow: objectRowNames(opts).put,
         peer: (o) => o.put,
       },
       {
         what: `get of a small value it put, ${SMALL_OPS} sequential`,
         unit: 'gets/s',
-        troupeRow: `troupe get of a small value it put, ${SMALL_OPS} sequential`,
+        troupeRow: objectRowNames(opts).get,
         peer: (o) => o.get,
       },
       {
         what: `an actor in another process reads a small driver-owned value by ref, ${CROSS_OPS} sequential`,
         unit: 'ops/s',
-        troupeRow: `troupe get of a small driver-owned value by an actor in another process (a call with the ref), ${CROSS_OPS} sequential`,
+        troupeRow: objectRowNames(opts).cross,
         peer: (o) => o.cross_get,
       },
       {
         what: `actor→actor, a 64 MiB float32 array passed as a ref, best of ${opts.runs}`,
         unit: 'GB/s',
-        troupeRow: `troupe actor→actor, a 64 MiB Float32Array passed as a ref (incl. its snapshot), best of ${opts.runs}`,
+        troupeRow: objectRowNames(opts).ref,
         peer: (o) => o.ref_64mib_gbps,
       },
     ],
@@ -231,6 +231,14 @@ export async function run(args: string[]): Promise<number> {
 type Blob = typeof import('./actors/blobs.js').BlobActor;
 const SMALL_OPS = 5000;
 const CROSS_OPS = 2000;
+
+/** The names of the rows a peer's figures are set beside (--peers). */
+const objectRowNames = (opts: Options) => ({
+  put: `troupe put of a small value, ${SMALL_OPS} sequential`,
+  get: `troupe get of a small value it put, ${SMALL_OPS} sequential`,
+  cross: `troupe get of a small driver-owned value by an actor in another process (a call with the ref), ${CROSS_OPS} sequential`,
+  ref: `troupe actor→actor, a 64 MiB Float32Array passed as a ref (incl. its snapshot), best of ${opts.runs}`,
+});
 
 /**
  * The in-process floor of a small put and get: encode into a map under a fresh id, then look up
@@ -272,7 +280,7 @@ async function actorSections(report: Report, opts: Options, raw: number | null, 
           opts: rowOpts,
         },
         {
-          name: `troupe actor→actor, a 64 MiB Float32Array passed as a ref (incl. its snapshot), best of ${opts.runs}`,
+          name: objectRowNames(opts).ref,
           unit: 'GB/s',
           opts: rowOpts,
         },
@@ -328,17 +336,17 @@ async function actorSections(report: Report, opts: Options, raw: number | null, 
       report,
       [
         {
-          name: `troupe put of a small value, ${SMALL_OPS} sequential`,
+          name: objectRowNames(opts).put,
           unit: 'puts/s',
           opts: { baselineName: 'raw pack + Map.set', target: { on: 'value', op: '>=', threshold: 5000 } },
         },
         {
-          name: `troupe get of a small value it put, ${SMALL_OPS} sequential`,
+          name: objectRowNames(opts).get,
           unit: 'gets/s',
           opts: { baselineName: 'raw Map.get + unpack', target: { on: 'value', op: '>=', threshold: 10_000 } },
         },
         {
-          name: `troupe get of a small driver-owned value by an actor in another process (a call with the ref), ${CROSS_OPS} sequential`,
+          name: objectRowNames(opts).cross,
           unit: 'ops/s',
           opts: { baselineName: 'raw bidi, 2 round trips' },
         },

@@ -24,6 +24,8 @@ const usage = 'usage: kernels [--threads N (all cores)] [--reps N (10)] [--steps
 const TARGET = { target: { on: 'ratio', op: '>=', threshold: 0.85 } } as const;
 const MLP_SIZES = [784, 1024, 1024, 10];
 const BATCH = 256;
+const MATMUL_ROW = 'Troupe matmul 1024x1024x1024 (BLAS backend)';
+const MLP_STEPS_ROW = `Troupe MLP training steps, ${MLP_SIZES.join('→')}, batch ${BATCH}, SGD momentum`;
 
 interface Options {
   threads: number;
@@ -179,7 +181,7 @@ export async function run(args: string[]): Promise<number> {
       report,
       [
         {
-          name: 'Troupe matmul 1024x1024x1024 (BLAS backend)',
+          name: MATMUL_ROW,
           unit: 'GFLOP/s',
           opts: { baselineName: raw, ...TARGET },
         },
@@ -227,7 +229,7 @@ export async function run(args: string[]): Promise<number> {
     report,
     [
       {
-        name: `Troupe MLP training steps, ${MLP_SIZES.join('→')}, batch ${BATCH}, SGD momentum`,
+        name: MLP_STEPS_ROW,
         unit: 'steps/s',
         opts: { baselineName: 'raw GEMM bound' },
       },
@@ -245,13 +247,13 @@ export async function run(args: string[]): Promise<number> {
       {
         what: `matmul 1024x1024x1024, ${opts.threads} threads`,
         unit: 'GFLOP/s',
-        troupeRow: 'Troupe matmul 1024x1024x1024 (BLAS backend)',
+        troupeRow: MATMUL_ROW,
         peer: (o) => o.matmul_gflops,
       },
       {
         what: `MLP training steps, ${MLP_SIZES.join('→')}, batch ${BATCH}, SGD momentum`,
         unit: 'steps/s',
-        troupeRow: `Troupe MLP training steps, ${MLP_SIZES.join('→')}, batch ${BATCH}, SGD momentum`,
+        troupeRow: MLP_STEPS_ROW,
         peer: (o) => o.mlp_steps,
       },
     ],

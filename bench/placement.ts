@@ -48,6 +48,10 @@ async function rate(total: number, concurrency: number, once: () => Promise<void
 export async function run(args: string[]): Promise<number> {
   const opts = parseArgs(args);
   const report = new Report('placement');
+  const names = {
+    one: `placement group create + ready + remove (1 bundle {CPU: 1}), ${opts.groups} with ${opts.concurrency} in flight`,
+    four: `placement group create + ready + remove (4 bundles {CPU: 1}, SPREAD), ${opts.groups} with ${opts.concurrency} in flight`,
+  };
   let cluster: Cluster | undefined;
   try {
     const [baseline] = await section(
@@ -94,12 +98,12 @@ export async function run(args: string[]): Promise<number> {
       report,
       [
         {
-          name: `placement group create + ready + remove (1 bundle {CPU: 1}), ${opts.groups} with ${opts.concurrency} in flight`,
+          name: names.one,
           unit: 'groups/s',
           opts: { baselineName: 'raw bidi / 3', target: { on: 'value', op: '>=', threshold: 1000 } },
         },
         {
-          name: `placement group create + ready + remove (4 bundles {CPU: 1}, SPREAD), ${opts.groups} with ${opts.concurrency} in flight`,
+          name: names.four,
           unit: 'groups/s',
           opts: { baselineName: 'raw bidi / 3' },
         },
@@ -134,13 +138,13 @@ export async function run(args: string[]): Promise<number> {
       {
         what: `placement group create + ready + remove (1 bundle), ${opts.concurrency} in flight`,
         unit: 'groups/s',
-        troupeRow: `placement group create + ready + remove (1 bundle {CPU: 1}), ${opts.groups} with ${opts.concurrency} in flight`,
+        troupeRow: names.one,
         peer: (o) => o.one,
       },
       {
         what: `placement group create + ready + remove (4 bundles, SPREAD), ${opts.concurrency} in flight`,
         unit: 'groups/s',
-        troupeRow: `placement group create + ready + remove (4 bundles {CPU: 1}, SPREAD), ${opts.groups} with ${opts.concurrency} in flight`,
+        troupeRow: names.four,
         peer: (o) => o.four,
       },
     ],

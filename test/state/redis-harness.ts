@@ -55,14 +55,12 @@ export async function redisForTests(options: { args?: string[] } = {}): Promise<
  * these tests silently.
  */
 export function describeRedis(title: string, redis: RedisForTests, body: (redis: TestRedis) => void): void {
-  if ('skip' in redis) {
-    const reason = skipWithout({ what: title, pkg: 'redis-server', missing: redis.skip });
-    describe.skip(`${title} (skipped: ${reason})`, () => {
-      it('needs Redis', () => {});
-    });
-    return;
-  }
-  describe(`${title} (${redis.source})`, () => body(redis));
+  const reason = 'skip' in redis && skipWithout({ what: title, pkg: 'redis-server', missing: redis.skip });
+  const label = 'skip' in redis ? `${title} (skipped: ${reason})` : `${title} (${redis.source})`;
+  describe.skipIf(reason)(label, () => {
+    if ('skip' in redis) it('needs Redis', () => {});
+    else body(redis);
+  });
 }
 
 /**
@@ -70,10 +68,14 @@ export function describeRedis(title: string, redis: RedisForTests, body: (redis:
  * the run was configured, not a missing component, so it is printed but never a failure.
  */
 export function cannotRestart(r: TestRedis, what: string): string | false {
-  if (r.control) return false;
-  const reason = `the tests cannot stop and start a Redis from ${r.source}`;
-  console.warn(`[troupe tests] SKIPPED ${what}: ${reason}`);
+  const reason = restartReason(r);
+  if (reason) console.warn(`[troupe tests] SKIPPED ${what}: ${reason}`);
   return reason;
+}
+
+/** Why `r` cannot be stopped and started by the tests, or false where it can. */
+export function restartReason(r: TestRedis): string | false {
+  return r.control ? false : `the tests cannot stop and start a Redis from ${r.source}`;
 }
 
 /** Where a Docker engine would answer, checked without waiting on anything. */

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe } from 'vitest';
 import { MemoryStore, RedisStore, type TableName } from '../../src/state/index.js';
 import { storeContract } from './contract.js';
-import { describeRedis, redisForTests } from './redis-harness.js';
+import { describeRedis, redisForTests, restartReason } from './redis-harness.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'troupe-contract-'));
 let files = 0;
@@ -49,8 +49,6 @@ describeRedis('RedisStore', redis, (r) => {
       await raw.hset(keyPrefix + table, id, JSON.stringify(stored));
       return { store: await RedisStore.open(r.url, { keyPrefix }), key: keyPrefix + table, field: id };
     },
-    outage: r.control
-      ? { ...r.control, mustName: new URL(r.url).host }
-      : { skip: `the tests cannot stop and start a Redis from ${r.source}` },
+    outage: r.control ? { ...r.control, mustName: new URL(r.url).host } : { skip: restartReason(r) || '' },
   });
 });
