@@ -39,6 +39,7 @@ export type {
 export { segmentBounds } from './collective/index.js';
 export type { WaitOptions } from './objects/index.js';
 export type { RefProxy, RefArgs } from './client/index.js';
+export { RemoteFunction, TASK_OPTION_KEYS, type TaskFunction, type TaskOptions } from './client/index.js';
 // Errors: classes with stable codes (see ErrorCode), rebuilt on this side of the wire.
 export {
   ErrorCode,

@@ -16,6 +16,8 @@ import {
   type PlacementGroupOptions,
 } from './placement-group.js';
 import { toPlacementGroupInfo, present, type ClusterStatus, type PlacementGroupInfo } from './status.js';
+import type { TaskOptions } from './task-options.js';
+import { remoteFunction, type RemoteFunction, type TaskFunction } from './tasks.js';
 import type { ActorClassType } from './types.js';
 
 /** Resources the embedded cluster owns and stops on shutdown. */
@@ -90,6 +92,16 @@ export class Cluster {
       });
     }
     return new ActorClass<C>(this.parts, normalizeModule(module), exportName);
+  }
+
+  /**
+   * A remote function (Ray's task): the function `exportName` exported by `module` (a URL, path or
+   * package name, as for `actorClass`). `.call(...)` runs it on an executor with `options`'
+   * resources (1 CPU by default) and resolves with its result; `.ref(...)` returns a ref at once.
+   */
+  task<F extends TaskFunction>(module: URL | string, exportName: string, options?: TaskOptions): RemoteFunction<F> {
+    const parts = { cluster: this, parts: this.parts, objects: this.objects, isClosed: () => this.closed };
+    return remoteFunction<F>(parts, module, exportName, options);
   }
 
   /** A handle to a live named actor, created by any driver. */

@@ -9,3 +9,5 @@ export type { PlacementGroupOptions, PlacementStrategy } from './placement-group
 export type { PlacementGroupInfo, PlacementGroupState } from './status.js';
 export type { CollectiveGroupHandle, CollectiveGroupOptions } from './cluster.js';
 export type { RefArgs, RefProxy } from './types.js';
+export { RemoteFunction, type TaskFunction } from './tasks.js';
+export { TASK_OPTION_KEYS, type TaskOptions } from './task-options.js';

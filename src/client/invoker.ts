@@ -100,6 +100,14 @@ export class Invoker {
     return result;
   }
 
+  /**
+   * As `invoke` into `into`, but a failure leaves `into` pending: the caller may run the call again
+   * into the same object (a task whose executor died) or settle it itself.
+   */
+  invokeKeepingInto(route: ActorRoute, method: string, args: unknown[], into: OwnedObject): Promise<unknown> {
+    return this.invokeInner(route, method, args, into);
+  }
+
   /** Frees objects held by the host process at `holder`, if this driver is connected to it. */
   freeAt(holder: string, ids: string[]): void {
     this.connections.get(holder)?.free(ids);
