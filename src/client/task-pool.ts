@@ -7,7 +7,7 @@
  * back until it is placed. Without room, the driver's other pools kill their idle executors to make
  * way. An executor whose process died is dropped (with the others of its
  * process, in every pool of the driver) and its task queued again at the front, while its retries
- * last; an executor idle for IDLE_RELEASE_MS is killed, so idle executors do not hold resources.
+ * last; an executor idle for IDLE_RELEASE_MS (10 s) is killed, so idle executors do not hold resources.
  */
 import type { ActorRoute } from './actor-route.js';
 import type { ActorHandle } from './actor-handle.js';
@@ -17,7 +17,7 @@ import type { TaskExecutor } from './task-executor.js';
 
 /** Most executors one pool holds (tasks of no resources would fit without end). */
 export const MAX_EXECUTORS = 64;
-/** An executor idle this long is killed, giving its resources back. */
+/** An executor idle this long is killed, giving its resources back (`TROUPE_TASK_IDLE_MS` sets another, read per pool). */
 export const IDLE_RELEASE_MS = 10_000;
 /** After the cluster had no room for another executor, how long before the pool asks again. */
 const GROW_RECHECK_MS = 500;
@@ -67,6 +67,7 @@ export class ExecutorPool {
   private growAfter = 0;
   private growTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idleMs = Number(process.env.TROUPE_TASK_IDLE_MS) || IDLE_RELEASE_MS;
 
   constructor(
     private readonly host: PoolHost,
@@ -213,7 +214,7 @@ export class ExecutorPool {
     this.pump();
   }
 
-  /** Kills executors idle for IDLE_RELEASE_MS while nothing waits; checks again while any are left. */
+  /** Kills executors idle for `idleMs` while nothing waits; checks again while any are left. */
   private armIdleRelease(): void {
     if (this.idleTimer || this.executors.length === 0) return;
     this.idleTimer = setTimeout(() => {
@@ -222,12 +223,12 @@ export class ExecutorPool {
       if (this.queue.length === 0) {
         for (let i = this.executors.length - 1; i >= 0; i--) {
           const ex = this.executors[i]!;
-          if (ex.busy || now - ex.idleSince < IDLE_RELEASE_MS) continue;
+          if (ex.busy || now - ex.idleSince < this.idleMs) continue;
           this.executors.splice(i, 1);
           void ex.handle.kill().catch(() => undefined);
         }
       }
       this.armIdleRelease();
-    }, IDLE_RELEASE_MS).unref();
+    }, this.idleMs).unref();
   }
 }

@@ -30,6 +30,7 @@ import {
   type sum,
   type throwOnce,
   type waitForFile,
+  type whereAmI,
 } from '../fixtures/task-fns.js';
 
 let embedded: EmbeddedCluster;
@@ -43,6 +44,8 @@ function tmpDir(): string {
 }
 
 beforeAll(async () => {
+  // Idle executors stay (unless another shape needs their room), so each test sees what it made.
+  process.env.TROUPE_TASK_IDLE_MS = '600000';
   embedded = await startEmbeddedCluster({ numCpus: 4, warmPoolSize: 1 });
   cluster = embedded.driver;
 });
@@ -90,6 +93,31 @@ describe('remote functions', () => {
     expect(await cluster.get(refs)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2000));
   });
 
+  it('a task waiting for a ref argument holds no executor; idle executors make way for another shape', async () => {
+    // On 4 CPUs: a 4-CPU task whose argument comes from a 1-CPU task. Were the 4-CPU task to take
+    // its (idle) executor while it waits, the 1-CPU task would never find room.
+    const whole = cluster.task<typeof add>(TASK_FNS, 'add', { numCpus: 4 });
+    expect(await whole.call(1, 1)).toBe(2);
+    const nine = cluster.task<typeof slowSquare>(TASK_FNS, 'slowSquare').ref(3, 100);
+    expect(await whole.call(nine, 1)).toBe(10);
+  });
+
+  it('kills an executor left idle, giving its resources back', async () => {
+    process.env.TROUPE_TASK_IDLE_MS = '200'; // read by the pool this shape makes now
+    try {
+      const half = cluster.task<typeof whereAmI>(TASK_FNS, 'whereAmI', { numCpus: 0.5 });
+      expect((await half.call('idle')).tag).toBe('idle');
+    } finally {
+      process.env.TROUPE_TASK_IDLE_MS = '600000';
+    }
+    const halfCpuExecutors = async () =>
+      (await cluster.status()).actors.filter((a) => a.className === 'TaskExecutor' && a.resources.CPU === 0.5);
+    expect(await halfCpuExecutors()).not.toHaveLength(0);
+    expect(await eventually(async () => (await halfCpuExecutors()).every((a) => a.state === 'DEAD'), 30_000)).toBe(
+      true,
+    );
+  });
+
   it('grows its executors while tasks wait, and executors share host processes', async () => {
     const dir = tmpDir();
     const release = path.join(dir, 'go');
@@ -97,12 +125,16 @@ describe('remote functions', () => {
     const running = Array.from({ length: 6 }, () => waitFn.call(release));
     const executors = async () =>
       (await cluster.status()).actors.filter((a) => a.className === 'TaskExecutor' && a.state === 'ALIVE');
-    // The 4-CPU cluster holds 4 executors of 1 CPU; the pool grows to at least 2 while all are busy.
-    expect(await eventually(async () => (await executors()).length >= 2, 30_000)).toBe(true);
-    const alive = await executors();
-    const pids = new Set(alive.map((a) => a.pid));
-    expect(pids.size).toBeLessThan(alive.length);
-    writeFileSync(release, '');
+    let pids: Set<number>;
+    try {
+      // The 4-CPU cluster holds 4 executors of 1 CPU; the pool grows to at least 2 while all are busy.
+      expect(await eventually(async () => (await executors()).length >= 2, 30_000)).toBe(true);
+      const alive = await executors();
+      pids = new Set(alive.map((a) => a.pid));
+      expect(pids.size).toBeLessThan(alive.length);
+    } finally {
+      writeFileSync(release, '');
+    }
     const ranIn = await Promise.all(running);
     for (const pid of ranIn) expect(pids).toContain(pid);
   });
