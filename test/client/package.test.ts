@@ -26,7 +26,8 @@ describe('the built package', () => {
       writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
       writeFileSync(
         path.join(dir, 'adder.js'),
-        'export class Adder { constructor(b) { this.b = b; } add(x) { return x + this.b; } }\n',
+        'export class Adder { constructor(b) { this.b = b; } add(x) { return x + this.b; } }\n' +
+          'export function double(x) { return 2 * x; }\n',
       );
       writeFileSync(
         path.join(dir, 'main.js'),
@@ -35,7 +36,10 @@ describe('the built package', () => {
           'const cluster = await connect({ warmPoolSize: 1 });',
           "const Adder = cluster.actorClass(new URL('./adder.js', import.meta.url), 'Adder');",
           'const a = await Adder.spawn([40]);',
-          'console.log(JSON.stringify({ sum: await a.call.add(2), keys: ACTOR_OPTION_KEYS.length }));',
+          // A task's executor is `troupe/internal/task-executor`, resolved by the node's own package.
+          "const double = cluster.task(new URL('./adder.js', import.meta.url), 'double');",
+          'const task = await double.call(21);',
+          'console.log(JSON.stringify({ sum: await a.call.add(2), keys: ACTOR_OPTION_KEYS.length, task }));',
           'await cluster.shutdown();',
         ].join('\n'),
       );
@@ -47,7 +51,7 @@ describe('the built package', () => {
           (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
         ),
       );
-      expect(JSON.parse(out.trim())).toEqual({ sum: 42, keys: 16 });
+      expect(JSON.parse(out.trim())).toEqual({ sum: 42, keys: 16, task: 42 });
       // Internals are not reachable by deep imports.
       const deep = await new Promise<string>((resolve) =>
         execFile(
