@@ -1,6 +1,9 @@
 /** Troupe's public API: connect to a cluster (or start an embedded one), spawn and call actors. */
 export {
   connect,
+  currentCluster,
+  getRuntimeContext,
+  type RuntimeContext,
   Cluster,
   ActorClass,
   ActorHandle,
