@@ -6,13 +6,26 @@
  * (ActorDiedError) is retried once on another actor, and the dead actor leaves the pool.
  */
 import { z } from 'zod';
-import { ActorDiedError, ErrorCode, InvalidArgumentError, TimeoutError, TroupeError } from '../common/index.js';
+import { ActorDiedError, InvalidArgumentError, TimeoutError, TroupeError } from '../common/index.js';
 import { checkOptions, field, fieldError, type Fields } from '../options/index.js';
 import { ActorHandle } from './actor-handle.js';
+import {
+  checkFn,
+  closeQuietly,
+  diedOn,
+  Item,
+  iteratorOf,
+  messageOf,
+  nothingPending,
+  settlesWithin,
+  Signal,
+  unwrap,
+  type Outcome,
+  type PoolFn,
+} from './pool-items.js';
 import type { ActorClassType } from './types.js';
 
-/** What the pool runs for an item: a call of the actor with the value, e.g. `(a, v) => a.call.step(v)`. */
-export type PoolFn<C extends ActorClassType, V, R> = (actor: ActorHandle<C>, value: V) => PromiseLike<R> | R;
+export type { PoolFn } from './pool-items.js';
 
 /** Options of `getNext` and `getNextUnordered`. */
 export interface GetNextOptions {
@@ -21,52 +34,6 @@ export interface GetNextOptions {
 }
 
 const GET_NEXT_FIELDS: Fields<GetNextOptions> = { timeoutMs: field(z.number().min(0), 'a number >= 0') };
-
-type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
-
-/** One value on its way through the pool, from its queueing to its result. */
-class Item<C extends ActorClassType> {
-  outcome: Outcome | undefined;
-  /** Order of completion among the pool's settled items (getNextUnordered takes the lowest). */
-  seq = 0;
-  /** The actors that died while running it, in order. */
-  readonly diedOn: string[] = [];
-  /** Its map was closed: it is not retried, and nobody reads its result. */
-  cancelled = false;
-  readonly done: Promise<void>;
-  private markDone!: () => void;
-
-  constructor(
-    readonly index: number,
-    readonly value: unknown,
-    readonly fn: PoolFn<C, unknown, unknown>,
-    private readonly onSettle: (item: Item<C>) => void,
-  ) {
-    this.done = new Promise((resolve) => {
-      this.markDone = resolve;
-    });
-  }
-
-  settle(outcome: Outcome): void {
-    if (this.outcome) return;
-    this.outcome = outcome;
-    this.markDone();
-    this.onSettle(this);
-  }
-}
-
-/** Wakes whoever waits at the next `notify`. */
-class Signal {
-  private waiters: (() => void)[] = [];
-  wait(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-  notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-}
 
 /**
  * A pool of actors of one class that share out items, one in flight per actor, as Ray's
@@ -404,65 +371,4 @@ export class ActorPool<C extends ActorClassType, R = unknown> {
       { context: { actorId: this.dead.at(-1), actorIds: this.dead.join(','), index: String(index) } },
     );
   }
-}
-
-/** Whether `error` says that `actor` died (an ActorDiedError about another actor is an ordinary error). */
-function diedOn(error: unknown, actor: ActorHandle<ActorClassType>): boolean {
-  const died =
-    error instanceof ActorDiedError ||
-    (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === ErrorCode.ACTOR_DIED);
-  if (!died) return false;
-  const about = (error as { context?: { actorId?: unknown } }).context?.actorId;
-  return about === undefined || about === actor.id;
-}
-
-function checkFn(fn: unknown): void {
-  if (typeof fn !== 'function') throw fieldError('fn', 'a function (actor, value) => promise', fn);
-}
-
-function iteratorOf(values: unknown): Iterator<unknown> | AsyncIterator<unknown> {
-  const v = values as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null | undefined;
-  if (typeof v?.[Symbol.asyncIterator] === 'function') return (v as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  if (typeof v?.[Symbol.iterator] === 'function') return (v as Iterable<unknown>)[Symbol.iterator]();
-  throw fieldError('values', 'an iterable (an array, a generator or an async iterable)', values);
-}
-
-/** Ends a source the iteration stopped reading (a generator's `finally` runs); its errors are dropped. */
-function closeQuietly(source: Iterator<unknown> | AsyncIterator<unknown>): void {
-  try {
-    const ended = source.return?.();
-    if (ended && typeof (ended as PromiseLike<unknown>).then === 'function') {
-      (ended as PromiseLike<unknown>).then(undefined, () => undefined);
-    }
-  } catch {
-    // A source that fails to close has nothing more to give anyway.
-  }
-}
-
-function nothingPending(what: string): InvalidArgumentError {
-  return new InvalidArgumentError(`ActorPool.${what}: no submitted item is pending (hasNext() is false)`);
-}
-
-function unwrap(outcome: Outcome): unknown {
-  if (!outcome.ok) throw outcome.error;
-  return outcome.value;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Whether `p` settles within `ms`; the timer is cleared either way. */
-function settlesWithin(p: Promise<void>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (ms <= 0) {
-      resolve(false);
-      return;
-    }
-    const timer = setTimeout(() => resolve(false), ms);
-    p.then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
