@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorDiedError, connect, getRuntimeContext, type Cluster } from '../../src/index.js';
 import { decode, encode } from '../../src/objects/index.js';
-import type { Inspector, Leaf, Parent, Relay } from '../fixtures/nested-actors.js';
+import type { Coordinator, Inspector, Leaf, Parent, Relay } from '../fixtures/nested-actors.js';
 import { callRaw, eventually, rejection, startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 
 const NESTED = new URL('../fixtures/nested-actors.ts', import.meta.url);
@@ -149,6 +149,14 @@ describe('the cluster from inside an actor', () => {
     const driver = getRuntimeContext();
     expect(driver).toMatchObject({ isActor: false, actorId: undefined, nodeId: cluster.nodeId });
     expect(cluster.nodeId).toMatch(/^node-/);
+  });
+
+  it('an actor puts, gets, waits and frees its own objects, makes placement groups and forms collective groups', async () => {
+    const coordinator = await cluster.actorClass<typeof Coordinator>(NESTED, 'Coordinator').spawn([], { numCpus: 0 });
+    expect(await coordinator.call.objects()).toEqual({ got: [1, 2, 3, 2], ready: 2, freed: 'OBJECT_FREED' });
+    expect(await coordinator.call.placement()).toEqual({ state: 'REMOVED', childInGroup: true });
+    const members = new URL('../fixtures/collective-actors.ts', import.meta.url).href;
+    expect(await coordinator.call.collective(members)).toEqual([3, 20]);
   });
 
   it('an actor spawns 100 children; they die when it is killed, a detached one survives', async () => {
