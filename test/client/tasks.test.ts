@@ -19,9 +19,12 @@ import {
   type Cluster,
 } from '../../src/index.js';
 import { eventually, rejection, startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
+import type { Counter } from '../fixtures/actors.js';
+import { ACTORS } from '../fixtures/index.js';
 import {
   TASK_FNS,
   type add,
+  type addThenCount,
   type dieAlways,
   type dieOnce,
   type fail,
@@ -224,6 +227,23 @@ describe('remote functions', () => {
     const err = await rejection(cluster.get(ref));
     expect(err).toBeInstanceOf(ActorDiedError);
     expect(err.message).toMatch(/killed by signal SIGKILL\); it ran 2 times, the first and maxRetries 1 more$/);
+  });
+});
+
+describe('tasks that use the cluster', () => {
+  it('a task runs another task through currentCluster() and calls an actor through a handle it was passed', async () => {
+    // A cluster of its own: the outer run holds a CPU while the inner one needs another, and idle
+    // executors of the tests above (another owner's) would hold them.
+    await using own = await startEmbeddedCluster({ numCpus: 2, warmPoolSize: 1 });
+    const c = own.driver;
+    const counter = await c.actorClass<typeof Counter>(ACTORS, 'Counter').spawn([100], { numCpus: 0 });
+    const outer = c.task<typeof addThenCount>(TASK_FNS, 'addThenCount');
+    expect(await outer.call(counter, 2, 3)).toEqual({ sum: 5, counted: 105 });
+    expect(await counter.call.get()).toBe(105);
+    // The inner task ran on an executor the outer one's executor spawned (its owner).
+    const executors = (await c.status()).actors.filter((a) => a.className === 'TaskExecutor');
+    const ids = new Set(executors.map((e) => e.actorId));
+    expect(executors.some((e) => ids.has(e.ownerId))).toBe(true);
   });
 });
 
