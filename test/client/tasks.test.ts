@@ -247,6 +247,25 @@ describe('tasks that use the cluster', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('fails the running, the queued and the argument-waiting tasks of a handle that shuts down', async () => {
+    const own = await startEmbeddedCluster({ numCpus: 1, warmPoolSize: 1 });
+    const c = own.driver;
+    const never = path.join(tmpDir(), 'never');
+    const waitFn = c.task<typeof waitForFile>(TASK_FNS, 'waitForFile');
+    const running = waitFn.call(never);
+    // One executor of the one CPU runs the first; the others wait in the queue, or for their argument.
+    expect(await eventually(async () => (await c.status()).actors.some((a) => a.state === 'ALIVE'), 30_000)).toBe(true);
+    const queued = [waitFn.call(never), waitFn.call(never)];
+    const waitingArg = c.task<typeof add>(TASK_FNS, 'add').call(waitFn.ref(never) as never, 1);
+    const outcomes = Promise.allSettled([running, ...queued, waitingArg]);
+    await own.stop();
+    const settled = await outcomes;
+    expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(((settled[1] as PromiseRejectedResult).reason as Error).name).toBe('ShutDownError');
+  });
+});
+
 /** Compile-time checks of the types (never run). */
 function typeChecks(c: Cluster): void {
   const addFn = c.task<typeof add>(TASK_FNS, 'add');
