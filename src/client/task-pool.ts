@@ -81,15 +81,6 @@ export class ExecutorPool {
     this.pump();
   }
 
-  /** Executors alive (as far as this driver knows) and those running a task. */
-  stats(): { executors: number; busy: number; queued: number } {
-    return {
-      executors: this.executors.length,
-      busy: this.executors.filter((e) => e.busy).length,
-      queued: this.queue.length,
-    };
-  }
-
   /** Drops the idle executors living in the process at `address`, which died; busy ones learn it from their call. */
   dropProcess(address: string): void {
     for (let i = this.executors.length - 1; i >= 0; i--) {
@@ -103,17 +94,14 @@ export class ExecutorPool {
     this.pump();
   }
 
-  /** Kills the executors that run nothing (a pool of another shape needs their resources); says how many. */
-  releaseIdle(): number {
-    let n = 0;
+  /** Kills the executors that run nothing: a pool of another shape needs their resources. */
+  releaseIdle(): void {
     for (let i = this.executors.length - 1; i >= 0; i--) {
       const ex = this.executors[i]!;
       if (ex.busy) continue;
       this.executors.splice(i, 1);
       void ex.handle.kill().catch(() => undefined);
-      n++;
     }
-    return n;
   }
 
   private pump(): void {

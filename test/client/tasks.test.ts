@@ -147,6 +147,10 @@ describe('remote functions', () => {
     expect(err).toBeInstanceOf(ActorMethodError);
     expect(err.message).toBe('task fail threw: boom');
     expect((err.cause as Error).name).toBe('FixtureError');
+    // The stack: the function's frames, then this line.
+    expect(err.stack).toMatch(
+      /^ActorMethodError: task fail threw: boom\n[\s\S]*task-fns\.ts[\s\S]*called from[\s\S]*tasks\.test\.ts/,
+    );
     const refErr = await rejection(cluster.get(cluster.task<typeof fail>(TASK_FNS, 'fail').ref('via ref')));
     expect(refErr.message).toBe('task fail threw: via ref');
 
