@@ -146,6 +146,11 @@ describe('the cluster from inside an actor', () => {
         expect((await a.call.context()).now.numRestarts).toBe(1);
       }
     }
+    // Two actors in one shared process, awaiting at once: each still sees itself after its await.
+    const [x, y] = await Promise.all([0, 1].map(() => Inspectors.spawn([], { numCpus: 0, isolation: 'shared' })));
+    expect(x!.pid).toBe(y!.pid);
+    const [cx, cy] = await Promise.all([x!.call.contextLater(), y!.call.contextLater()]);
+    expect([cx!.actorId, cy!.actorId]).toEqual([x!.id, y!.id]);
     const driver = getRuntimeContext();
     expect(driver).toMatchObject({ isActor: false, actorId: undefined, nodeId: cluster.nodeId });
     expect(cluster.nodeId).toMatch(/^node-/);
