@@ -1,4 +1,4 @@
-import { connect, type ClusterStatus } from '../client/index.js';
+import { connect, type ActorInfo, type ClusterStatus } from '../client/index.js';
 import { InvalidArgumentError } from '../common/index.js';
 import { latestSession, readIfExists } from '../common/index.js';
 import { compareResourceNames, formatAmount } from '../head/index.js';
@@ -85,7 +85,8 @@ export function formatStatus(s: ClusterStatus): string {
   out += `\nActors: ${by.ALIVE} alive, ${by.PENDING} pending, ${by.CREATING} creating, ${by.RESTARTING} restarting, ${by.DEAD} dead\n`;
   const live = s.actors.filter((a) => a.state !== 'DEAD');
   if (live.length) {
-    const arows = [['ACTOR', 'CLASS', 'NAME', 'STATE', 'NODE', 'PID']];
+    const arows = [['ACTOR', 'CLASS', 'NAME', 'STATE', 'NODE', 'PID', 'OWNER (its owner …)']];
+    const byId = new Map(s.actors.map((a) => [a.actorId, a]));
     for (const a of live.slice(0, 50)) {
       arows.push([
         a.actorId,
@@ -94,6 +95,7 @@ export function formatStatus(s: ClusterStatus): string {
         a.state,
         a.nodeId || '-',
         a.pid ? String(a.pid) : '-',
+        ownerChain(a, byId),
       ]);
     }
     out += table(arows);
@@ -130,3 +132,20 @@ export function formatStatus(s: ClusterStatus): string {
 }
 
 const round = (x: number): number => Math.round(x * 10_000) / 10_000;
+
+/**
+ * Who owns an actor, and who owns that owner, up to a driver: `actor-b ← actor-a ← driver-x`
+ * (`detached` for one that outlives its owner). Four links at most; a cycle cannot form.
+ */
+export function ownerChain(a: ActorInfo, byId: ReadonlyMap<string, ActorInfo>): string {
+  if (a.lifetime === 'detached') return a.ownerId ? `detached (made by ${a.ownerId})` : 'detached';
+  const chain: string[] = [];
+  let id = a.ownerId;
+  while (id && chain.length < 4) {
+    chain.push(id);
+    const owner = byId.get(id);
+    id = owner && owner.lifetime !== 'detached' ? owner.ownerId : '';
+  }
+  if (id) chain.push('…');
+  return chain.length ? chain.join(' ← ') : '-';
+}

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorDiedError, connect, getRuntimeContext, type Cluster } from '../../src/index.js';
+import { formatStatus, ownerChain } from '../../src/cli/status.js';
 import { decode, encode } from '../../src/objects/index.js';
 import type { Coordinator, Inspector, Leaf, Parent, Relay } from '../fixtures/nested-actors.js';
 import { callRaw, eventually, rejection, startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
@@ -146,6 +147,11 @@ describe('the cluster from inside an actor', () => {
         expect((await a.call.context()).now.numRestarts).toBe(1);
       }
     }
+    // Two actors in one shared process, awaiting at once: each still sees itself after its await.
+    const [x, y] = await Promise.all([0, 1].map(() => Inspectors.spawn([], { numCpus: 0, isolation: 'shared' })));
+    expect(x!.pid).toBe(y!.pid);
+    const [cx, cy] = await Promise.all([x!.call.contextLater(), y!.call.contextLater()]);
+    expect([cx!.actorId, cy!.actorId]).toEqual([x!.id, y!.id]);
     const driver = getRuntimeContext();
     expect(driver).toMatchObject({ isActor: false, actorId: undefined, nodeId: cluster.nodeId });
     expect(cluster.nodeId).toMatch(/^node-/);
@@ -170,6 +176,13 @@ describe('the cluster from inside an actor', () => {
       children.every((a) => a.ownerId === parent.id),
       'each child is owned by the actor that spawned it',
     ).toBe(true);
+    // `troupe status` shows the owner chain: child ← its parent actor ← the driver.
+    const byId = new Map(status.actors.map((a) => [a.actorId, a]));
+    const driverOwner = byId.get(parent.id)!.ownerId;
+    expect(driverOwner).toMatch(/^driver-/);
+    expect(ownerChain(byId.get(ids[0]!)!, byId)).toBe(`${parent.id} ← ${driverOwner}`);
+    expect(ownerChain(byId.get(ids[100]!)!, byId)).toBe(`detached (made by ${parent.id})`);
+    expect(formatStatus(status)).toContain(`${parent.id} ← ${driverOwner}`);
     // A child returned as a value works from the driver.
     const first = await parent.call.firstChild();
     expect((await first.call.ping()).actorId).toBe(ids[0]);

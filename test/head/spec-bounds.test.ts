@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/common/index.js';
 import { encode } from '../../src/objects/index.js';
 import { checkExecArgv, MAX_RESOURCE_NAMES } from '../../src/options/index.js';
+import type { Inspector } from '../fixtures/nested-actors.js';
 import {
   ACTORS,
   bearer,
@@ -25,6 +26,7 @@ import {
 } from '../fixtures/index.js';
 
 const METHODS = ['CreateActor', 'GetActor', 'KillActor'];
+const NESTED = new URL('../fixtures/nested-actors.ts', import.meta.url);
 
 /** A raw CreateActor of a Counter with `fields` over a good spec; a deadline far above any answer. */
 function createRaw(client: RawClient, token: string, fields: object, ownerId = 'raw') {
@@ -138,6 +140,21 @@ describe('execArgv, on a head started without --allow-exec-argv', () => {
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect((err as Error).message).toBe('execArgv must hold at most 64 flags, got 65');
     expect(() => checkExecArgv(['x'.repeat(5000)], { allowExecArgv: true })).toThrow(/at most 4096 characters/);
+  });
+
+  it('a job id sent raw is bounded like an owner id; a good one reaches the actor’s runtime context', async () => {
+    for (const jobId of ['x'.repeat(201), 'job with spaces', 'job\u0000nul']) {
+      const { err } = await createRaw(client, embedded.token, { jobId });
+      expect(err?.code, jobId.slice(0, 20)).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(errorInfoOf(err!).context.field).toBe('spec.job_id');
+      expect(err?.details).toMatch(/spec\.job_id must be 1-200 letters, digits/);
+    }
+    const spec = { module: NESTED.href, exportName: 'Inspector', jobId: 'job-raw-1' };
+    const { err, reply } = await createRaw(client, embedded.token, spec);
+    expect(err, err?.details).toBeNull();
+    const { actor } = decodeWire<{ actor: { actorId: string } }>('CreateActorReply', reply!);
+    const seen = embedded.driver.handleById<typeof Inspector>(actor.actorId, 'default', '');
+    expect((await seen.call.context()).now).toMatchObject({ actorId: actor.actorId, jobId: 'job-raw-1' });
   });
 
   it('every error reply arrives, for specs as large as the bounds allow and beyond them', async () => {
