@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { InvalidArgumentError } from '../common/index.js';
-import { checkOptions, field, type Fields } from '../options/index.js';
+import { RESOURCE_FIELDS, checkOptions, field, type Fields } from '../options/index.js';
 import { resourceRequest, type ActorOptions } from './options.js';
 
 export interface TaskOptions {
@@ -32,16 +32,8 @@ export interface TaskOptions {
 
 export const TASK_DEFAULTS = { numCpus: 1, maxRetries: 3, retryExceptions: false } as const;
 
-const nonNegative = z.number().finite().min(0);
-
 const FIELDS: Fields<TaskOptions> = {
-  numCpus: field(nonNegative, 'a finite number >= 0'),
-  numGpus: field(
-    nonNegative.refine((n) => n <= 1 || Number.isInteger(n)),
-    'a number >= 0, whole when above 1 (fractions share one GPU)',
-  ),
-  memory: field(nonNegative, 'a number of bytes >= 0'),
-  resources: field(z.record(z.string().min(1), nonNegative), 'an object of resource names to numbers >= 0'),
+  ...RESOURCE_FIELDS,
   maxRetries: field(z.number().int().min(-1), 'an integer >= -1 (-1: unlimited)'),
   retryExceptions: field(z.boolean(), 'a boolean'),
   isolation: field(z.enum(['shared', 'process']), "'shared' or 'process'"),

@@ -80,8 +80,8 @@ export const NAMESPACE_FIELD = field(z.string().regex(NAME), NAME_RULE);
 /** `lifetime` of actors and placement groups. */
 export const LIFETIME_FIELD = field(z.literal('detached'), "'detached'");
 
-// The order is the order of the checks: a spec with several bad fields is refused for the first.
-const FIELDS: Fields<ActorOptions> = {
+/** The rules of what an actor (or a task) asks of a node: CPUs, GPUs, memory, custom resources. */
+export const RESOURCE_FIELDS: Fields<Pick<ActorOptions, 'numCpus' | 'numGpus' | 'memory' | 'resources'>> = {
   numCpus: field(nonNegative, 'a finite number >= 0'),
   numGpus: field(
     nonNegative.refine((n) => n <= 1 || Number.isInteger(n)),
@@ -89,6 +89,11 @@ const FIELDS: Fields<ActorOptions> = {
   ),
   memory: field(nonNegative, 'a number of bytes >= 0'),
   resources: field(z.record(z.string().min(1), nonNegative), 'an object of resource names to numbers >= 0'),
+};
+
+// The order is the order of the checks: a spec with several bad fields is refused for the first.
+const FIELDS: Fields<ActorOptions> = {
+  ...RESOURCE_FIELDS,
   name: NAME_FIELD,
   namespace: NAMESPACE_FIELD,
   isolation: field(z.enum(['process', 'shared']), "'process' or 'shared'"),

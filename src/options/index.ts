@@ -15,6 +15,7 @@ export {
   checkWireActorSpec,
   resourceRequest,
   toWireActorSpec,
+  RESOURCE_FIELDS,
 } from './actor-spec.js';
 export type { ActorOptions, CheckedActorSpec, SpecPolicy, WireActorSpec } from './actor-spec.js';
 export { checkExecArgv, type ExecArgvPolicy } from './exec-argv.js';

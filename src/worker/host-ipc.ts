@@ -1,4 +1,4 @@
-import type { ErrorInfo } from '../common/index.js';
+import type { ActorScope, ErrorInfo } from '../common/index.js';
 
 /** Messages from the worker agent to an actor host process (over the fork IPC channel). */
 export type AgentToHost =
@@ -15,14 +15,7 @@ export type AgentToHost =
       /** Several actors share the process (isolation 'shared'). */
       shared: boolean;
       /** What the actor's code sees of itself (getRuntimeContext). */
-      scope: {
-        nodeId: string;
-        namespace: string;
-        jobId: string;
-        numRestarts: number;
-        resources: Record<string, number>;
-        gpuIds: number[];
-      };
+      scope: Omit<ActorScope, 'actorId' | 'className'>;
       /** Applied to process.env before the module is imported (CUDA_VISIBLE_DEVICES among them). */
       env: Record<string, string>;
       /**
