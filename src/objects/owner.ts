@@ -143,7 +143,7 @@ export class ObjectTable {
           : { envelope: encode(value, 'the value to put'), buffers: [] },
       );
     let { result, refs } = snapshot();
-    const within = refs.map((r) => this.refObject(r, 'value'));
+    const within = refs.map((r) => this.stateObject(r, 'value'));
     if (within.some((o) => o.status !== 'ready')) {
       this.pin(within);
       try {
@@ -321,10 +321,13 @@ export class ObjectTable {
   private refObject(ref: unknown, field = 'ref'): RefObject {
     if (!(ref instanceof ObjectRef))
       throw new InvalidArgumentError(`expected an ObjectRef, got ${describe(ref)}`, { context: { field } });
-    const obj = ref.state;
+    return this.stateObject(ref.state, field);
+  }
+
+  private stateObject(obj: RefState, field: string): RefObject {
     if (obj instanceof OwnedObject && obj.table === this) return obj;
     if (obj instanceof BorrowedObject && obj.borrows === this.plane.borrows) return obj;
-    throw new InvalidArgumentError(`${ref.toString()} belongs to another cluster handle`, { context: { field } });
+    throw new InvalidArgumentError(`ObjectRef(${obj.id}) belongs to another cluster handle`, { context: { field } });
   }
 
   private release(obj: OwnedObject): void {
