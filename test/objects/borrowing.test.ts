@@ -222,18 +222,18 @@ describe('borrowed refs', () => {
     const b = await process_('borrower-b');
     const x = await a.table.put(big(1 << 14, 4));
     const id = stored(x)[0];
-    const [first] = deliver(a.plane, b.plane, [x]);
-    a.table.free([x]);
-    const container = await b.table.put({ first });
-    // Read and let go 200 times in a row: each add must land before its release, or x would go.
-    for (let i = 0; i < 200; i++) {
-      const v = (await b.table.get(container)) as { first: ObjectRef };
-      b.table.free([v.first]);
-    }
-    b.table.free([first]);
-    // Had a release overtaken its add, x (released by its owner) would be gone, never back at 1.
-    expect(await eventually(() => borrows(a.plane, id) === 1)).toBe(true);
-    b.table.free([container]);
+    const outer = await a.table.put({ x });
+    const [outerAtB] = deliver(a.plane, b.plane, [outer]);
+    a.table.free([x, outer]);
+    // Only B's inline ref holds x now. B reads it (an add, written at once) and in the same turn
+    // lets go of it (a release): had the release overtaken the add, x would have gone at A.
+    const envelope = (outerAtB as ObjectRef).state.descriptor()![2] as Uint8Array;
+    const read = b.plane.decodeValue(envelope, 'the outer value', false) as { x: ObjectRef };
+    b.table.free([outerAtB as ObjectRef]);
+    // A pull on the same connection is served after both counts.
+    expect((await b.table.get(read.x as ObjectRef<Float64Array>)).length).toBe(1 << 14);
+    expect(borrows(a.plane, id)).toBe(1);
+    b.table.free([read.x]);
     expect(await eventually(() => a.plane.store.get(id) === undefined)).toBe(true);
   });
 });
