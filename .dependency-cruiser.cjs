@@ -51,6 +51,20 @@ LAYERS.forEach((layer, rank) => {
   }
 });
 
+// One exception, the entry of an actor host process: it loads the client (by its door) for the
+// actors it runs, so they can use their cluster (currentCluster) and decode actor handles.
+// Everything else of the worker stays below the client.
+const HOST_ENTRY = '^src/worker/actor-host-main\\.ts$';
+const workerRule = rules.find((r) => r.name === 'layer-worker');
+workerRule.from = { path: at('worker'), pathNot: HOST_ENTRY };
+rules.push({
+  name: 'layer-worker-host-entry',
+  comment: 'the actor host entry may import the client through its door only, and nothing else above the worker',
+  severity: 'error',
+  from: { path: HOST_ENTRY },
+  to: { path: workerRule.to.path, pathNot: '^src/client/index\\.ts$' },
+});
+
 rules.push(
   {
     name: 'no-circular',

@@ -1,12 +1,18 @@
 /** Troupe's public API: connect to a cluster (or start an embedded one), spawn and call actors. */
 export {
   connect,
+  currentCluster,
+  getRuntimeContext,
+  type RuntimeContext,
   Cluster,
   ActorClass,
   ActorHandle,
+  ActorPool,
   ACTOR_OPTION_KEYS,
   type ConnectOptions,
   type ActorOptions,
+  type GetNextOptions,
+  type PoolFn,
   type ActorClassType,
   type CallProxy,
   type ActorInfo,

@@ -11,6 +11,8 @@ import type { ActorClassType, CallProxy, RefProxy } from './types.js';
 export interface HandleParts {
   readonly invoker: Invoker;
   readonly link: HeadLink;
+  /** The cluster's id, which a handle carries when it is sent (handle-wire.ts). */
+  readonly clusterId: string;
 }
 
 /** A class bound to a cluster; `spawn` creates actors from it. */
@@ -48,7 +50,11 @@ export function routeOf(handle: ActorHandle<ActorClassType>): ActorRoute {
   return routes.get(handle)!;
 }
 
-/** A typed reference to a live actor. `call.method(...)` calls it directly, without the head. */
+/**
+ * A typed reference to a live actor. `call.method(...)` calls it directly, without the head. A
+ * handle is a value like any other: pass it to calls and spawns, return it, put it (handle-wire.ts);
+ * it arrives as a handle to the same actor.
+ */
 export class ActorHandle<C extends ActorClassType> {
   readonly call: CallProxy<C>;
   /** `ref.method(...)` runs the method and returns an ObjectRef to its result at once; the value stays where it was computed. */
@@ -101,6 +107,10 @@ export class ActorHandle<C extends ActorClassType> {
 
   get id(): string {
     return this.route.current.actorId;
+  }
+  /** @internal The id of the cluster the actor lives in. */
+  get clusterId(): string {
+    return this.parts.clusterId;
   }
   get name(): string | undefined {
     return this.route.current.name || undefined;

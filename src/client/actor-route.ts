@@ -5,6 +5,8 @@ import type { ActorInfo } from './status.js';
 /** What a route needs from its cluster handle. */
 export interface RouteHost {
   connection(address: string): ActorConnection;
+  /** Where the actor lives now, from the head (a handle that arrived as a value knows only its id). */
+  locate(actorId: string): Promise<ActorInfo>;
   /** Waits (bounded) until the actor is DEAD or ALIVE after more than `knownRestarts` restarts. */
   awaitRestart(actorId: string, knownRestarts: number): Promise<ActorInfo>;
 }
@@ -20,6 +22,7 @@ export const MAX_QUEUED_WHILE_RESTARTING = 10_000;
  */
 export class ActorRoute {
   private resolving: Promise<void> | undefined;
+  private locating: Promise<void> | undefined;
   private queued = 0;
   private dead: ActorDiedError | undefined;
 
@@ -44,6 +47,7 @@ export class ActorRoute {
   /** Runs the call; resolves with what came back and the address of the host process that answered. */
   async call(method: string, out: OutgoingCall): Promise<{ outcome: CallOutcome; holder: string }> {
     let retries = 0;
+    if (!this.info.address && !this.dead) await this.locate();
     for (;;) {
       if (this.resolving) await this.waitForRestart(method);
       if (this.dead) throw named(this.dead, method);
@@ -73,6 +77,30 @@ export class ActorRoute {
         retries++;
       }
     }
+  }
+
+  /** Asks the head once where an actor known only by id lives; calls made meanwhile share the answer. */
+  private locate(): Promise<void> {
+    this.locating ??= (async () => {
+      let info = await this.host.locate(this.info.actorId);
+      if (info.state !== 'ALIVE' && info.state !== 'DEAD') {
+        // Still being created or restarted: wait for it as a caller of a restarting actor does.
+        info = await this.host.awaitRestart(info.actorId, info.numRestarts - 1);
+      }
+      if (info.state === 'DEAD') this.dead = ActorDiedError.of(info.actorId, info.death);
+      else if (info.state !== 'ALIVE') {
+        throw new UnavailableError(
+          `actor ${info.actorId} is ${info.state.toLowerCase()} and not serving yet; retry later`,
+          {
+            context: { actorId: info.actorId },
+          },
+        );
+      }
+      this.info = info;
+    })().finally(() => {
+      this.locating = undefined;
+    });
+    return this.locating;
   }
 
   private async waitForRestart(method: string): Promise<void> {

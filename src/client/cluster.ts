@@ -1,4 +1,5 @@
-import { InvalidArgumentError, ShutDownError, type DeathCause } from '../common/index.js';
+import { createHash } from 'node:crypto';
+import { InvalidArgumentError, ShutDownError, type ActorScope, type DeathCause } from '../common/index.js';
 import { normalizeModule } from '../common/index.js';
 import { ObjectPlane } from '../objects/index.js';
 import { ObjectTable, type WaitOptions } from '../objects/index.js';
@@ -15,7 +16,13 @@ import {
   type GroupHost,
   type PlacementGroupOptions,
 } from './placement-group.js';
-import { toPlacementGroupInfo, present, type ClusterStatus, type PlacementGroupInfo } from './status.js';
+import {
+  toPlacementGroupInfo,
+  present,
+  type ActorInfo,
+  type ClusterStatus,
+  type PlacementGroupInfo,
+} from './status.js';
 import type { ActorClassType } from './types.js';
 
 /** Resources the embedded cluster owns and stops on shutdown. */
@@ -34,6 +41,28 @@ export interface ClusterInit {
   ownerId: string;
   /** How long calls that need the head wait for it while it is down. Default 30 s. */
   headTimeoutMs?: number;
+  /** The object plane to hold this handle's objects on (an actor host's own); default: one of its own. */
+  plane?: ObjectPlane;
+  /** Set for the cluster handle of an actor: the actor it belongs to (its owner id is the actor's). */
+  actor?: ActorScope;
+  /** The job of this process ('' outside one), given to the actors it spawns. */
+  jobId?: string;
+}
+
+/**
+ * A cluster's id as handles carry it: derived from its token (one cluster, one token), so every
+ * process of a cluster knows it without asking, and it says nothing of the token.
+ */
+export function clusterIdOf(token: string): string {
+  return createHash('sha256').update('troupe cluster id\0').update(token).digest('hex').slice(0, 16);
+}
+
+/** Open cluster handles of this process, oldest first (handles decoded here bind to one of them). */
+const open = new Set<Cluster>();
+
+/** The open cluster handles of this process with this cluster id, newest first. */
+export function openClusters(): Cluster[] {
+  return [...open].reverse();
 }
 
 /**
@@ -45,6 +74,10 @@ export class Cluster {
   readonly address: string;
   readonly token: string;
   readonly namespace: string;
+  /** Which cluster this is (see clusterIdOf): handles from another cluster are refused. */
+  readonly clusterId: string;
+  /** The node this process runs on, when known (an actor's; a driver's, found at connect). */
+  nodeId = '';
   private readonly link: HeadLink;
   private readonly invoker: Invoker;
   private readonly objects: ObjectTable;
@@ -55,18 +88,28 @@ export class Cluster {
     this.address = init.address;
     this.token = init.token;
     this.namespace = init.namespace;
+    this.clusterId = clusterIdOf(init.token);
+    this.nodeId = init.actor?.nodeId ?? '';
     const isClosed = (): boolean => this.closed;
     this.link = new HeadLink({ ...init, isClosed });
-    const plane = new ObjectPlane({
-      token: init.token,
-      // Served on the interface this process uses to reach the head, so the cluster's nodes can reach it too.
-      host: init.embedded ? '127.0.0.1' : () => localAddressTowards(init.address),
-    });
+    const plane =
+      init.plane ??
+      new ObjectPlane({
+        token: init.token,
+        // Served on the interface this process uses to reach the head, so the cluster's nodes can reach it too.
+        host: init.embedded ? '127.0.0.1' : () => localAddressTowards(init.address),
+      });
     this.objects = new ObjectTable(plane, init.ownerId, {
       freeRemote: (holder, ids) => this.invoker.freeAt(holder, ids),
     });
     this.invoker = new Invoker(this.link, this.objects, { ...init, isClosed });
-    this.parts = { invoker: this.invoker, link: this.link };
+    this.parts = { invoker: this.invoker, link: this.link, clusterId: this.clusterId };
+    open.add(this);
+  }
+
+  /** The actor this cluster handle belongs to (inside an actor's process), or undefined in a driver. */
+  get actor(): ActorScope | undefined {
+    return this.init.actor;
   }
 
   /** True when `connect()` started this cluster inside the current process. */
@@ -90,6 +133,11 @@ export class Cluster {
       });
     }
     return new ActorClass<C>(this.parts, normalizeModule(module), exportName);
+  }
+
+  /** @internal A handle to the actor with this id, to be located by the first call through it. */
+  handleById<C extends ActorClassType>(actorId: string, namespace: string, name: string): ActorHandle<C> {
+    return new ActorHandle<C>(this.parts, unlocatedInfo(actorId, namespace, name));
   }
 
   /** A handle to a live named actor, created by any driver. */
@@ -206,12 +254,28 @@ export class Cluster {
     return { owned: this.objects.stats().objects, heldBytes: this.objects.plane.stats().bytes };
   }
 
-  /** Closes connections; for an embedded cluster also stops its head, worker and actors. */
+  /**
+   * Closes connections; for an embedded cluster also stops its head, worker and actors. An actor's
+   * own cluster handle (`currentCluster()` inside an actor) is not the actor's to close: it closes
+   * when the actor goes, and this does nothing.
+   */
   async shutdown(): Promise<void> {
+    if (this.init.actor) return;
+    await this.close();
+  }
+
+  /** @internal Closes the handle; an actor's handle is closed this way when the actor goes. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.objects.close();
-    await this.objects.plane.close();
+    open.delete(this);
+    if (this.init.plane) {
+      // The plane is the host's: only what this handle owns there goes.
+      this.objects.plane.store.deleteOwner(this.init.ownerId);
+    } else {
+      this.objects.close();
+      await this.objects.plane.close();
+    }
     this.invoker.close();
     this.link.close();
     await this.init.embedded?.stop();
@@ -224,6 +288,32 @@ export class Cluster {
   private assertOpen(): void {
     this.link.assertOpen();
   }
+}
+
+/** What a handle knows of an actor before its first call asks the head where it lives. */
+function unlocatedInfo(actorId: string, namespace: string, name: string): ActorInfo {
+  return {
+    actorId,
+    className: '',
+    name,
+    namespace,
+    state: 'ALIVE',
+    nodeId: '',
+    address: '',
+    pid: 0,
+    resources: {},
+    gpuIds: [],
+    isolation: '',
+    death: undefined,
+    createdAtMs: 0,
+    maxRestarts: 0,
+    maxTaskRetries: 0,
+    numRestarts: 0,
+    ownerId: '',
+    lifetime: '',
+    placementGroupId: '',
+    bundleIndex: -1,
+  };
 }
 
 export { ActorClass, ActorHandle } from './actor-handle.js';

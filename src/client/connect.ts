@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { DEFAULT_NAMESPACE, NAMESPACE_FIELD } from '../options/index.js';
 import { InvalidArgumentError } from '../common/index.js';
 import { checkOptions, field, type Fields } from '../options/index.js';
+import { hostRuntime } from '../common/index.js';
 import { Cluster } from './cluster.js';
+import { localAddressTowards } from './head-link.js';
+import { currentCluster } from './in-actor.js';
+import { loaderArgv } from './loader-argv.js';
 
 export interface ConnectOptions {
   /** host:port of a running head. Default: `TROUPE_ADDRESS`; when neither is set, an embedded cluster starts in this process. */
@@ -44,10 +48,12 @@ const FIELDS: Fields<ConnectOptions> = {
 
 /**
  * Connects to a cluster. With no address (and no `TROUPE_ADDRESS`) starts an embedded one — a head
- * and one worker in this process, in-memory state — like `ray.init()`.
+ * and one worker in this process, in-memory state — like `ray.init()`. Inside an actor, with no
+ * address, it is the actor's own cluster (`currentCluster()`), never a new one.
  */
 export async function connect(options: ConnectOptions = {}): Promise<Cluster> {
   checkOptions<ConnectOptions>(options, FIELDS, { what: 'connect' });
+  if (options.address === undefined && hostRuntime()) return currentCluster();
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const ownerId = `driver-${randomBytes(6).toString('hex')}`;
   const execArgv = loaderArgv();
@@ -68,9 +74,14 @@ export async function connect(options: ConnectOptions = {}): Promise<Cluster> {
       execArgv,
       ownerId,
       headTimeoutMs: options.headTimeoutMs,
+      jobId: process.env.TROUPE_JOB_ID || undefined,
     });
     try {
-      await cluster.status(); // fails now, with a clear error, if the address or token is wrong
+      // Fails now, with a clear error, if the address or token is wrong.
+      const status = await cluster.status();
+      const local = await localAddressTowards(address).catch(() => '');
+      const hostOf = (a: string): string => a.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+      cluster.nodeId = status.nodes.find((n) => n.state === 'ALIVE' && hostOf(n.address) === local)?.nodeId ?? '';
     } catch (err) {
       await cluster.shutdown();
       throw err;
@@ -80,22 +91,4 @@ export async function connect(options: ConnectOptions = {}): Promise<Cluster> {
   // Loaded only here, so a driver that joins a cluster never loads the head or the state store.
   const { startEmbedded } = await import('./embedded.js');
   return startEmbedded(options, namespace, ownerId, execArgv);
-}
-
-/** Module loader flags of this process (`--import tsx` and the like) that actors need too. */
-function loaderArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (
-      (a === '--import' || a === '--loader' || a === '--experimental-loader' || a === '--require' || a === '-r') &&
-      i + 1 < argv.length
-    ) {
-      out.push(a, argv[++i]!);
-    } else if (/^--(import|loader|experimental-loader|require)=/.test(a)) {
-      out.push(a);
-    }
-  }
-  return out;
 }

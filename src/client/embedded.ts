@@ -51,13 +51,14 @@ export async function startEmbedded(
     await head.stop();
     throw err;
   }
-  return new Cluster({
+  const cluster = new Cluster({
     address: headAddress,
     token,
     namespace,
     maxMessageBytes: options.maxMessageBytes,
     execArgv,
     ownerId,
+    jobId: process.env.TROUPE_JOB_ID || undefined,
     embedded: {
       async stop() {
         await worker.stop();
@@ -65,4 +66,6 @@ export async function startEmbedded(
       },
     },
   });
+  cluster.nodeId = worker.nodeId;
+  return cluster;
 }

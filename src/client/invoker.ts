@@ -17,6 +17,8 @@ export interface InvokerOptions {
   execArgv: string[];
   /** True once the cluster handle was shut down. */
   isClosed(): boolean;
+  /** The job this process belongs to ('' outside one), passed on to the actors it spawns. */
+  jobId?: string;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -64,6 +66,7 @@ export class Invoker {
         resources,
         namespace: this.opts.namespace,
         execArgv: this.opts.execArgv,
+        jobId: this.opts.jobId,
       });
       return await this.link.createActor(spec, `the spawn request for ${exportName} (with its constructor arguments)`);
     } finally {
@@ -201,6 +204,7 @@ export class Invoker {
       }
       return conn;
     },
+    locate: (actorId) => this.link.getActor({ actorId }),
     awaitRestart: (actorId, knownRestarts) =>
       this.link.getActorOnce(
         { actorId, waitForRestartMs: RESTART_WAIT_MS, knownNumRestarts: knownRestarts },

@@ -143,7 +143,9 @@ export function describeDeath(cause: DeathCause): string {
     case 'placement-group-removed':
       return `its placement group ${cause.groupId} was removed`;
     case 'owner-died':
-      return `the driver that owned it (${cause.ownerId}) went away; spawn it with lifetime: 'detached' to outlive its driver`;
+      return cause.ownerId.startsWith('actor-')
+        ? `the actor that owned it (${cause.ownerId}) died; spawn it with lifetime: 'detached' to outlive its owner`
+        : `the driver that owned it (${cause.ownerId}) went away; spawn it with lifetime: 'detached' to outlive its driver`;
   }
 }
 

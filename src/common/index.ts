@@ -11,3 +11,16 @@ export { withTimeout } from './timeout.js';
 export * from './error-info.js';
 export { atCallSite, CALLED_FROM } from './remote-stack.js';
 export { MAX_TOKEN_LENGTH, checkToken } from './token.js';
+export {
+  actorGone,
+  actorStarted,
+  currentActor,
+  hostRuntime,
+  liveActor,
+  onActorGone,
+  runAsActor,
+  setHostRuntime,
+  trackActorScopes,
+  type ActorScope,
+  type HostRuntime,
+} from './runtime-context.js';

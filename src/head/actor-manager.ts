@@ -1,15 +1,7 @@
 import { DEFAULT_NAMESPACE } from '../options/index.js';
 import { randomBytes } from 'node:crypto';
-import {
-  ActorNotFoundError,
-  InvalidArgumentError,
-  NameTakenError,
-  ActorDiedError,
-  withTimeout,
-  TroupeError,
-  errorToInfo,
-  type DeathCause,
-} from '../common/index.js';
+import { ActorDiedError, ActorNotFoundError, InvalidArgumentError, NameTakenError } from '../common/index.js';
+import { TroupeError, errorToInfo, withTimeout, type DeathCause } from '../common/index.js';
 import type { Logger } from '../common/index.js';
 import { callUnary } from '../transport/index.js';
 import { ActorDirectory, type ActorRecord } from './actor-directory.js';
@@ -145,6 +137,7 @@ export class ActorManager {
         actorId: record.actorId,
         incarnation: node.incarnation,
         gpuIds: allocation.gpuIds,
+        numRestarts: record.numRestarts,
         spec: { ...spec, resources: { amounts: spec.resources }, nodeAffinity: spec.nodeAffinity ?? null },
       }),
       START_TIMEOUT_MS,
@@ -278,15 +271,16 @@ export class ActorManager {
     // Stored before the worker is told: a head that crashes in between finds the actor DEAD, and
     // the resuming worker is told to stop it, so a killed actor never comes back.
     await this.markDead(rec, cause);
-    if (running && nodeId) await this.killOnWorker(actorId, nodeId);
+    if (running && nodeId) await this.killOnWorker(actorId, nodeId, cause);
     this.drain();
   }
 
-  private async killOnWorker(actorId: string, nodeId: string): Promise<void> {
+  private async killOnWorker(actorId: string, nodeId: string, cause?: DeathCause): Promise<void> {
     const node = this.nodes.get(nodeId);
     if (node?.state !== 'ALIVE') return;
     try {
-      await callUnary(node.client, 'KillActor', { actorId }, 'worker', node.address, 10_000);
+      const request = { actorId, deathCause: cause ? JSON.stringify(cause) : '' };
+      await callUnary(node.client, 'KillActor', request, 'worker', node.address, 10_000);
     } catch (err) {
       this.log.warn({ actorId, nodeId, err: (err as Error).message }, 'worker could not kill the actor');
     }
@@ -317,11 +311,11 @@ export class ActorManager {
     );
   }
 
-  /** The driver that owns these actors went away: the non-detached ones die with it. */
+  /** Their owner (a driver, or an actor that died or lost its process) went away: the non-detached ones die, as in Ray. */
   ownerGone(ownerId: string): void {
     for (const rec of this.directory.ownedBy(ownerId)) {
       if (rec.spec.lifetime === 'detached') continue;
-      this.log.info({ actorId: rec.actorId, ownerId }, 'killing an actor whose driver went away');
+      this.log.debug({ actorId: rec.actorId, ownerId }, 'killing an actor whose owner went away');
       void this.kill(rec.actorId, { type: 'owner-died', ownerId }).catch(() => undefined);
     }
   }
@@ -329,6 +323,7 @@ export class ActorManager {
   /** Restarts the actor if its options allow, otherwise it is dead for good. */
   private fail(rec: ActorRecord, cause: DeathCause): void {
     this.release(rec);
+    this.ownerGone(rec.actorId); // what it spawned goes with its process, restarted or not
     const max = rec.spec.maxRestarts;
     const restartable =
       cause.type !== 'killed' &&
@@ -375,6 +370,7 @@ export class ActorManager {
 
   private markDead(rec: ActorRecord, cause: DeathCause, error?: ReturnType<typeof errorToInfo>): Promise<void> {
     this.directory.markDead(rec, cause, error);
+    this.ownerGone(rec.actorId);
     return this.persistence
       .save(rec)
       .catch((err) => this.log.warn({ err, actorId: rec.actorId }, 'could not save a dead actor'));

@@ -296,6 +296,7 @@ export class JobManager {
     return validateSpec({
       module: SUPERVISOR_MODULE,
       exportName: 'JobSupervisor',
+      jobId,
       args: encode([args], 'the job supervisor arguments'),
       resources: { amounts: numCpus > 0 ? { CPU: numCpus } : {} },
       name: '',

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../common/index.js';
 import { checkOptions, checkValue, field, type Fields } from './validate.js';
 import { checkExecArgv, type ExecArgvPolicy } from './exec-argv.js';
-import { checkEnv, checkResourceNames } from './spec-bounds.js';
+import { checkEnv, checkOwnerId, checkResourceNames } from './spec-bounds.js';
 
 /** Options of `ActorClass.spawn`. All optional; the defaults are given on each. */
 export interface ActorOptions {
@@ -180,6 +180,8 @@ export interface SpecParts {
   /** The cluster handle's namespace, used when the options name none. */
   namespace: string;
   execArgv: string[];
+  /** The job of the process that spawns the actor ('' outside a job). */
+  jobId?: string;
 }
 
 /** The spec the client sends for checked options, every default filled in from ACTOR_DEFAULTS. */
@@ -205,6 +207,7 @@ export function toWireActorSpec(options: ActorOptions, parts: SpecParts): WireAc
     execArgv: parts.execArgv,
     placementGroupId: typeof pg === 'string' ? pg : (pg?.id ?? ''),
     bundleIndex: options.bundleIndex ?? ACTOR_DEFAULTS.bundleIndex,
+    jobId: parts.jobId ?? '',
   };
 }
 
@@ -235,6 +238,7 @@ const WIRE_KEYS: ReadonlyArray<keyof WireActorSpec> = [
   'execArgv',
   'placementGroupId',
   'bundleIndex',
+  'jobId',
 ];
 
 const EXEC_ARGV = field(z.array(z.string()), 'an array of strings');
@@ -268,6 +272,7 @@ export function checkWireActorSpec(
   if (!spec.exportName || typeof spec.exportName !== 'string') {
     throw required('spec.exportName', 'the name of the exported class');
   }
+  if (spec.jobId) checkOwnerId(spec.jobId, 'spec.job_id');
   if (spec.execArgv !== undefined) checkExecArgv(checkValue('execArgv', spec.execArgv, EXEC_ARGV), policy);
   const resources = checkResources(spec.resources?.amounts ?? {});
   const pg = spec.placementGroupId || undefined;
@@ -306,5 +311,6 @@ export function checkWireActorSpec(
     execArgv: spec.execArgv ?? [],
     placementGroupId: spec.placementGroupId ?? '',
     bundleIndex: spec.bundleIndex ?? ACTOR_DEFAULTS.bundleIndex,
+    jobId: spec.jobId ?? '',
   };
 }

@@ -3,7 +3,7 @@
  * own and takes create/destroy orders over the IPC channel. Exits when its agent goes away, so a
  * killed agent never leaves orphans.
  */
-import { configureLogging, flushLogs } from '../common/index.js';
+import { configureLogging, flushLogs, setHostRuntime, trackActorScopes } from '../common/index.js';
 import { errorToInfo } from '../common/index.js';
 import type { ActorHost } from './actor-host.js';
 import { ActorCount } from './actor-count.js';
@@ -15,8 +15,8 @@ const log = configureLogging({ file: process.env.TROUPE_LOG_FILE, name: 'actor-h
 });
 // The agent's first message carries the cluster token: never the environment, which actor code
 // could read back from /proc/self/environ even after a delete from process.env.
-let gotToken: (token: string) => void = () => undefined;
-const tokenReady = new Promise<string>((resolve) => (gotToken = resolve));
+let gotInit: (init: { token: string; headAddress: string }) => void = () => undefined;
+const initReady = new Promise<{ token: string; headAddress: string }>((resolve) => (gotInit = resolve));
 
 function send(msg: HostToAgent): void {
   process.send?.(msg);
@@ -45,17 +45,21 @@ const actorCount = new ActorCount(
 process.on('message', (raw: AgentToHost) => {
   switch (raw.type) {
     case 'init':
-      gotToken(raw.token);
-      gotToken = () => undefined; // one host per process
+      gotInit({ token: raw.token, headAddress: raw.headAddress });
+      gotInit = () => undefined; // one host per process
       return;
     case 'create':
       for (const [k, v] of Object.entries(raw.env)) process.env[k] = v;
+      if (raw.shared) trackActorScopes();
       loader
         .load(raw.actorId, raw.module, raw.exportName)
         .then(() => hostReady)
-        .then((host) =>
-          host.create(raw.actorId, raw.module, raw.exportName, raw.args, raw.maxConcurrency, raw.clusterToken),
-        )
+        .then(async (host) => {
+          // Handles among the arguments need the client's codec, and the actor may use its cluster.
+          await clientReady;
+          const scope = { actorId: raw.actorId, className: raw.exportName, ...raw.scope };
+          return host.create(scope, raw.module, raw.args, raw.maxConcurrency, raw.clusterToken);
+        })
         .then(
           () => send({ type: 'created', reqId: raw.reqId }),
           (err: unknown) => {
@@ -117,14 +121,27 @@ process.on('unhandledRejection', (err) => {
 });
 
 const { ActorHost: Host } = await import('./actor-host.js');
+const init = await initReady;
 const host = new Host({
   host: process.env.TROUPE_BIND_HOST ?? '127.0.0.1',
-  token: await tokenReady,
+  token: init.token,
   maxMessageBytes: Number(process.env.TROUPE_MAX_MESSAGE_BYTES) || undefined,
   log,
   loader,
   actorCount,
 });
+setHostRuntime({
+  headAddress: init.headAddress,
+  token: init.token,
+  maxMessageBytes: Number(process.env.TROUPE_MAX_MESSAGE_BYTES) || undefined,
+  plane: host.objects,
+});
+// The client, for the actors here to use their cluster (currentCluster) and to pass actor handles:
+// the one import of a higher layer, loaded while this process starts (see .dependency-cruiser.cjs).
+const clientReady = import('../client/index.js').then(
+  () => undefined,
+  (err: unknown) => log.error({ err }, 'the client runtime did not load: actors here cannot use the cluster'),
+);
 resolveHost(host);
 const port = await host.listen();
 // One call to ourselves runs the server's connection and stream code once, so the first real

@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ActorConstructorError, ActorDiedError, type TroupeError, type DeathCause } from '../common/index.js';
+import { actorGone, actorStarted, runAsActor, type ActorScope } from '../common/index.js';
 import type { Logger } from '../common/index.js';
 import { decode, encode } from '../objects/index.js';
 import { ObjectPlane } from '../objects/index.js';
@@ -100,21 +101,32 @@ export class ActorHost {
    * `clusterToken` (the job supervisor's only) goes to the constructor after the decoded arguments.
    */
   async create(
-    actorId: string,
+    scope: ActorScope,
     moduleSpec: string,
-    exportName: string,
     rawArgs: Uint8Array,
     maxConcurrency: number,
     clusterToken?: string,
   ): Promise<void> {
+    const { actorId, className: exportName } = scope;
     const cls = await this.loader.load(actorId, moduleSpec, exportName);
-    const decoded = decodingRefs(() => decode<unknown[]>(rawArgs, 'constructor arguments'));
-    const args = decoded.sawRefs ? await this.objects.resolveRefs(decoded.result) : decoded.result;
+    actorStarted(scope);
+    let args: unknown;
+    try {
+      // Decoded as the actor: handles among the arguments bind to its own cluster handle.
+      const decoded = runAsActor(scope, () => decodingRefs(() => decode<unknown[]>(rawArgs, 'constructor arguments')));
+      args = decoded.sawRefs ? await this.objects.resolveRefs(decoded.result) : decoded.result;
+    } catch (err) {
+      actorGone(actorId);
+      throw err;
+    }
     let instance: Record<string, unknown>;
     try {
       const ctorArgs = Array.isArray(args) ? args : [];
-      instance = clusterToken === undefined ? new cls(...ctorArgs) : new cls(...ctorArgs, { clusterToken });
+      instance = runAsActor(scope, () =>
+        clusterToken === undefined ? new cls(...ctorArgs) : new cls(...ctorArgs, { clusterToken }),
+      );
     } catch (err) {
+      actorGone(actorId);
       const message = err instanceof Error ? err.message : String(err);
       throw new ActorConstructorError(`constructor of ${exportName} threw: ${message}`, {
         cause: err,
@@ -122,7 +134,7 @@ export class ActorHost {
         remoteStack: err instanceof Error ? err.stack : undefined,
       });
     }
-    this.actors.set(actorId, new ActorInstance(actorId, exportName, instance, Math.max(1, maxConcurrency)));
+    this.actors.set(actorId, new ActorInstance(scope, instance, Math.max(1, maxConcurrency)));
   }
 
   destroy(actorId: string, cause: DeathCause): void {
@@ -131,6 +143,9 @@ export class ActorHost {
     this.dead.set(actorId, cause);
     actor?.destroy(cause);
     if (!actor) return;
+    // What the actor owned here goes with it; its cluster handle closes (and its children die at the head).
+    actorGone(actorId);
+    this.objects.store.deleteOwner(actorId);
     // Its groups go with it: the other members' pending collectives fail naming its rank.
     this.groups.actorGone(actor, ActorDiedError.of(actorId, cause));
   }

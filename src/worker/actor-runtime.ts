@@ -8,6 +8,7 @@ import {
   type DeathCause,
   type ErrorInfo,
 } from '../common/index.js';
+import { runAsActor, type ActorScope } from '../common/index.js';
 import type { ObjectLocation } from '../objects/index.js';
 
 /** An actor's method, called with the actor as `this`. */
@@ -44,12 +45,17 @@ export class ActorInstance {
   private inFlight = 0;
   private deadCause: DeathCause | undefined;
 
+  readonly actorId: string;
+  readonly className: string;
+
   constructor(
-    readonly actorId: string,
-    readonly className: string,
+    private readonly scope: ActorScope,
     private readonly instance: Record<string, unknown>,
     private readonly maxConcurrency: number,
-  ) {}
+  ) {
+    this.actorId = scope.actorId;
+    this.className = scope.className;
+  }
 
   /** The actor object itself (collective groups are registered by it). */
   get target(): object {
@@ -86,7 +92,8 @@ export class ActorInstance {
         this.queue.splice(0, this.head);
         this.head = 0;
       }
-      this.run(call);
+      // As the actor: its arguments' handles bind to its cluster, and its code sees itself.
+      runAsActor(this.scope, () => this.run(call));
     }
   }
 

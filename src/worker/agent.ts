@@ -90,12 +90,15 @@ export class WorkerAgent {
         (req: StartActorRequest__Output) => this.startActor(req),
         options.maxMessageBytes,
       ),
-      KillActor: unary(this.log, 'WorkerService.KillActor', (req) => this.killActor(req.actorId)),
+      KillActor: unary(this.log, 'WorkerService.KillActor', (req) =>
+        this.killActor(req.actorId, deathCauseOf(req.deathCause)),
+      ),
     };
     this.server.addService(troupeV1.WorkerService.service, handlers);
     mkdirSync(options.logDir, { recursive: true });
     this.pool = new HostPool({
       token: options.token,
+      headAddress: options.headAddress,
       bindHost: options.host ?? '127.0.0.1',
       logDir: options.logDir,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
@@ -270,6 +273,15 @@ export class WorkerAgent {
         exportName: spec.exportName,
         args: spec.args,
         maxConcurrency: spec.maxConcurrency || ACTOR_DEFAULTS.maxConcurrency,
+        shared,
+        scope: {
+          nodeId: this.nodeId,
+          namespace: spec.namespace || ACTOR_DEFAULTS.namespace,
+          jobId: spec.jobId,
+          numRestarts: req.numRestarts,
+          resources: { ...(spec.resources?.amounts ?? {}) },
+          gpuIds: [...req.gpuIds],
+        },
         env,
         // The supervisor calls the head for its job; the token is this agent's, never part of the spec.
         ...(spec.module === SUPERVISOR_MODULE ? { clusterToken: this.options.token } : {}),
@@ -294,8 +306,8 @@ export class WorkerAgent {
     return { address: this.hostAddress(host), pid: host.pid };
   }
 
-  private killActor(actorId: string): object {
-    if (!this.stopActor(actorId))
+  private killActor(actorId: string, cause: DeathCause): object {
+    if (!this.stopActor(actorId, cause))
       throw new ActorNotFoundError(`no actor ${actorId} on node ${this.nodeId}`, {
         context: { actorId, nodeId: this.nodeId },
       });
@@ -303,13 +315,13 @@ export class WorkerAgent {
   }
 
   /** Stops an actor without reporting its exit (the head asked for it, or fenced this node). */
-  private stopActor(actorId: string): boolean {
+  private stopActor(actorId: string, cause: DeathCause = { type: 'killed', by: 'user' }): boolean {
     const host = this.actors.get(actorId);
     if (!host) return false;
     this.actors.delete(actorId);
     host.actors.delete(actorId);
     host.killedByUser.add(actorId);
-    if (host.shared) host.destroy(actorId, { type: 'killed', by: 'user' });
+    if (host.shared) host.destroy(actorId, cause);
     else host.kill('SIGKILL');
     return true;
   }
@@ -355,4 +367,17 @@ export class WorkerAgent {
     await closeServer(this.server, 500);
     this.head.close();
   }
+}
+
+/** The cause a KillActor carries (JSON from the head); anything else reads as a kill by the user. */
+function deathCauseOf(json: string): DeathCause {
+  if (json && json.length <= 4096) {
+    try {
+      const cause = JSON.parse(json) as { type?: unknown };
+      if (cause !== null && typeof cause === 'object' && typeof cause.type === 'string') return cause as DeathCause;
+    } catch {
+      // not JSON: the default below
+    }
+  }
+  return { type: 'killed', by: 'user' };
 }

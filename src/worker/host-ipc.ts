@@ -3,7 +3,7 @@ import type { ErrorInfo } from '../common/index.js';
 /** Messages from the worker agent to an actor host process (over the fork IPC channel). */
 export type AgentToHost =
   /** The first message of all: the cluster token, which never travels in the host's environment. */
-  | { type: 'init'; token: string }
+  | { type: 'init'; token: string; headAddress: string }
   | {
       type: 'create';
       reqId: number;
@@ -12,6 +12,17 @@ export type AgentToHost =
       exportName: string;
       args: Uint8Array;
       maxConcurrency: number;
+      /** Several actors share the process (isolation 'shared'). */
+      shared: boolean;
+      /** What the actor's code sees of itself (getRuntimeContext). */
+      scope: {
+        nodeId: string;
+        namespace: string;
+        jobId: string;
+        numRestarts: number;
+        resources: Record<string, number>;
+        gpuIds: number[];
+      };
       /** Applied to process.env before the module is imported (CUDA_VISIBLE_DEVICES among them). */
       env: Record<string, string>;
       /**

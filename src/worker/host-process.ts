@@ -12,6 +12,8 @@ const HOST_ENTRY = path.join(path.dirname(SELF), RUNNING_FROM_SOURCE ? 'actor-ho
 
 export interface HostProcessOptions {
   token: string;
+  /** host:port of the head, for the cluster handles of the actors here. */
+  headAddress: string;
   bindHost: string;
   logDir: string;
   maxMessageBytes: number;
@@ -74,7 +76,7 @@ export class HostProcess {
     closeSync(out);
     // The token goes over the IPC channel, first of all messages: an environment stays readable
     // in /proc/<pid>/environ for the process's whole life, whatever process.env says later.
-    this.child.send({ type: 'init', token: options.token } satisfies AgentToHost);
+    this.child.send({ type: 'init', token: options.token, headAddress: options.headAddress } satisfies AgentToHost);
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };

@@ -28,6 +28,7 @@ describe('actor spec defaults', () => {
       env: {},
       placementGroupId: '',
       bundleIndex: -1,
+      jobId: '',
     });
     expect(ACTOR_DEFAULTS.namespace).toBe('default');
   });

@@ -39,6 +39,7 @@ describe('a starting actor host', () => {
     const host = new HostProcess(
       {
         token: 'test-token',
+        headAddress: '127.0.0.1:1',
         bindHost: '127.0.0.1',
         logDir: path.join(dir, 'logs'),
         maxMessageBytes: 1 << 20,
@@ -56,6 +57,8 @@ describe('a starting actor host', () => {
           exportName: 'Countr',
           args: new Uint8Array(),
           maxConcurrency: 1,
+          shared: false,
+          scope: { nodeId: 'node-1', namespace: 'default', jobId: '', numRestarts: 0, resources: {}, gpuIds: [] },
           env: {},
         })
         .then(

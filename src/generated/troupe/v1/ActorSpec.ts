@@ -21,6 +21,7 @@ export interface ActorSpec {
   'execArgv'?: (string)[];
   'placementGroupId'?: (string);
   'bundleIndex'?: (number);
+  'jobId'?: (string);
 }
 
 export interface ActorSpec__Output {
@@ -41,4 +42,5 @@ export interface ActorSpec__Output {
   'execArgv': (string)[];
   'placementGroupId': (string);
   'bundleIndex': (number);
+  'jobId': (string);
 }

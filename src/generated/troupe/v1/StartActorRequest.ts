@@ -8,6 +8,7 @@ export interface StartActorRequest {
   'spec'?: (_troupe_v1_ActorSpec | null);
   'gpuIds'?: (number)[];
   'incarnation'?: (number | string | Long);
+  'numRestarts'?: (number);
 }
 
 export interface StartActorRequest__Output {
@@ -15,4 +16,5 @@ export interface StartActorRequest__Output {
   'spec': (_troupe_v1_ActorSpec__Output | null);
   'gpuIds': (number)[];
   'incarnation': (number);
+  'numRestarts': (number);
 }

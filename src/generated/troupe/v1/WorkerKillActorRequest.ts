@@ -3,8 +3,10 @@
 
 export interface WorkerKillActorRequest {
   'actorId'?: (string);
+  'deathCause'?: (string);
 }
 
 export interface WorkerKillActorRequest__Output {
   'actorId': (string);
+  'deathCause': (string);
 }
