@@ -120,6 +120,8 @@ export class ObjectTable {
     private readonly threshold = DEFAULT_OUT_OF_BAND_BYTES,
   ) {
     this.prefix = `${ownerId}.${(ownerSeq++).toString(36)}`;
+    // The owner gone in this process (an actor killed, its handle closed): its values go, borrowed or not.
+    plane.store.whenOwnerGone(ownerId, () => this.close());
   }
 
   /** A new pending object and the one ref to it. */

@@ -29,8 +29,10 @@ export type RefDescriptor = InlineDescriptor | StoredDescriptor;
 
 /**
  * A reference to the value of `handle.ref.method(...)` or `cluster.put(value)`. Pass it to other
- * calls (the callee pulls the value straight from where it is), or read it with `cluster.get`.
- * The value is freed when no ref to it is left in the owner (garbage collected or `cluster.free`).
+ * calls (the callee pulls the value straight from where it is), put it inside values or return it
+ * from methods (it arrives as a working, borrowed ref), or read it with `cluster.get`. The value
+ * is freed when no ref to it is left in the owner (garbage collected or `cluster.free`) and no
+ * borrower holds it; it goes with its owner, borrowed or not (then reads fail with OwnerDiedError).
  */
 export class ObjectRef<T = unknown> {
   /** Phantom: the type of the value. */

@@ -68,6 +68,8 @@ export class ObjectStore {
   /** Id → owner, for ids that went with their dead owner (oldest first, bounded). */
   private readonly dead = new Map<string, string>();
   private deadBytes = 0;
+  /** What else goes with an owner when it is gone (its table's own objects, in this process). */
+  private readonly ownerGoneHooks = new Map<string, () => void>();
   private bytes = 0;
   private droppedBytes = 0;
   private collectScheduled = false;
@@ -151,6 +153,11 @@ export class ObjectStore {
     }
   }
 
+  /** Runs `fn` once when `owner` is gone here (`deleteOwner`): its table lets go of what it holds. */
+  whenOwnerGone(owner: string, fn: () => void): void {
+    this.ownerGoneHooks.set(owner, fn);
+  }
+
   /** The owner whose death took this id with it, if it is still remembered. */
   diedWith(id: string): string | undefined {
     return this.dead.get(id);
@@ -190,6 +197,9 @@ export class ObjectStore {
    * (a later pull is answered OWNER_DIED naming it); returns how many.
    */
   deleteOwner(owner: string): number {
+    const hook = this.ownerGoneHooks.get(owner);
+    this.ownerGoneHooks.delete(owner);
+    hook?.();
     let n = 0;
     for (const obj of [...this.objects.values()]) {
       if (obj.owner !== owner) continue;

@@ -239,6 +239,24 @@ describe('borrowed refs', () => {
 });
 
 describe('owner death', () => {
+  it('an owner gone in a process that lives on lets go of the counts its values held there', async () => {
+    const a = await process_('owner-a');
+    const b = await process_('driver-b');
+    const x = await a.table.put(big(1 << 14, 1));
+    const id = stored(x)[0];
+    // An actor's table on B's plane (shared with B's own), owning an inline value that holds x.
+    const actor = new ObjectTable(b.plane, 'actor-k');
+    const [atB] = deliver(a.plane, b.plane, [x]);
+    const inline = await actor.put({ x: atB });
+    expect(await eventually(() => borrows(a.plane, id) === 2)).toBe(true);
+    b.table.free([atB]);
+    a.table.free([x]);
+    expect(await eventually(() => borrows(a.plane, id) === 1)).toBe(true);
+    b.plane.store.deleteOwner('actor-k'); // the actor was killed
+    expect(await eventually(() => a.plane.store.get(id) === undefined)).toBe(true);
+    expect(await rejectionOf(actor.get(inline))).toBeInstanceOf(ObjectFreedError);
+  });
+
   it('a holder that lives on answers OWNER_DIED naming the owner, once the owner went (borrowed or not)', async () => {
     const h = await process_('holder-h');
     const b = await process_('borrower-b');
