@@ -34,7 +34,7 @@
  * lost on the way (a broken stream) keeps the counts its sender added.
  */
 import { ObjectFreedError, errorToInfo, type ErrorInfo } from '../common/index.js';
-import type { CountKind as CountType, DataPlaneClient } from '../transport/index.js';
+import { MAX_OBJECT_ID_BYTES, type CountKind as CountType, type DataPlaneClient } from '../transport/index.js';
 import { decode } from './codec.js';
 import {
   ObjectRef,
@@ -168,6 +168,8 @@ export class Borrows {
     const local = this.host.localAddress();
     const byHolder = new Map<string, string[]>();
     for (const d of ds) {
+      // No holder keeps such an id (a forged descriptor): nothing to count.
+      if (Buffer.byteLength(d[0], 'utf8') > MAX_OBJECT_ID_BYTES) continue;
       if (d[2] === local) {
         this.host.store.count(type, [d[0]]);
         continue;
@@ -199,7 +201,13 @@ export class Borrows {
   private flushTo(address: string): void {
     const q = this.queued.get(address);
     this.queued.delete(address);
-    for (const { type, ids } of q ?? []) this.host.client.count(address, type, ids);
+    for (const { type, ids } of q ?? []) {
+      try {
+        this.host.client.count(address, type, ids);
+      } catch {
+        // A count that cannot be sent is lost like one on a broken connection (ids were checked above).
+      }
+    }
   }
 }
 

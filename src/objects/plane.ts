@@ -227,9 +227,9 @@ export class ObjectPlane {
     // The holder answered that the owner died (it names the owner).
     if (err.code === 'OWNER_DIED') return new OwnerDiedError(`${what}: ${err.message}`, { cause: err, context });
     if (err.code === 'UNAVAILABLE') {
-      const whose = owner ? ` with its owner ${owner}` : '';
+      const whose = owner ? ` (owner ${owner})` : '';
       return new OwnerDiedError(
-        `${what} is lost${whose}: the process that held it (data plane ${loc.address}) is gone or unreachable: ${err.message}`,
+        `${what}${whose} is lost: the process that held it (data plane ${loc.address}) is gone or unreachable: ${err.message}`,
         { cause: err, context },
       );
     }

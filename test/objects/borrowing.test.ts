@@ -285,7 +285,7 @@ describe('owner death', () => {
     const err = await rejectionOf(b.table.get(ref as ObjectRef));
     expect(err).toBeInstanceOf(OwnerDiedError);
     expect((err as OwnerDiedError).owner).toBe('actor-owner-9');
-    expect(err.message).toMatch(/with its owner actor-owner-9/);
+    expect(err.message).toMatch(/\(owner actor-owner-9\) is lost/);
   });
 
   it('reads a stored ref in the 4-element wire form of older peers (no owner)', async () => {
