@@ -4,14 +4,22 @@
  * (borrow.ts). Actor host processes start theirs at once; a driver starts its server the first
  * time it holds a large object. Every ObjectTable of the process (a driver's, each actor's) shares it.
  */
-import { ObjectFreedError, OwnerDiedError, TroupeError } from '../common/index.js';
+import { ObjectFreedError, OwnerDiedError, SerializationError, TroupeError } from '../common/index.js';
 import { logger, type Logger } from '../common/index.js';
 import { DataPlaneClient, DataPlaneServer } from '../transport/index.js';
 import { Borrows, countedOf } from './borrow.js';
 import { join, split, type SplitValue } from './out-of-band.js';
 import { decode, encode } from './codec.js';
 import { parse } from './layout.js';
-import { RefArg, collectingRefs, decodingArgs, decodingRefs, decodingRefsWith, type RefDescriptor } from './ref.js';
+import {
+  RefArg,
+  collectingRefs,
+  decodingArgs,
+  decodingRefs,
+  decodingRefsWith,
+  type RefDescriptor,
+  type RefState,
+} from './ref.js';
 import { ObjectStore, ownerDiedMessage } from './store.js';
 
 /** Where an object's bytes wait: a data-plane address and the object id there. */
@@ -109,6 +117,7 @@ export class ObjectPlane {
     options: { owner: string; once?: boolean; snapshot?: boolean },
   ): ObjectLocation {
     const { result, refs } = collectingRefs(() => (options.snapshot ? ObjectPlane.snapshot(value) : split(value)));
+    assertReady(refs, `the value of object ${id}`);
     const inner = countedOf(refs);
     this.borrows.add(inner);
     return this.hold(id, result, { owner: options.owner, once: options.once ?? false, inner });
@@ -117,7 +126,9 @@ export class ObjectPlane {
   /** Encodes a message delivered once (an inline result), adding one count per stored ref inside it for its receiver. */
   encodeMessage(value: unknown, what: string): Buffer {
     const { result, refs } = collectingRefs(() => encode(value, what));
-    if (refs.length > 0) this.borrows.add(countedOf(refs));
+    if (refs.length === 0) return result;
+    assertReady(refs, what);
+    this.borrows.add(countedOf(refs));
     return result;
   }
 
@@ -235,6 +246,16 @@ export class ObjectPlane {
     }
     return err;
   }
+}
+
+/** A message or kept value can only carry refs that are ready: a pending one would reach its reader as a dead end. */
+function assertReady(refs: readonly RefState[], what: string): void {
+  const missing = refs.find((r) => r.descriptor() === undefined);
+  if (!missing) return;
+  throw new SerializationError(
+    `${what} holds ObjectRef(${missing.id}), which is not ready (or failed, or was freed): await cluster.wait([ref]) (or get it) before returning it`,
+    { context: { objectId: missing.id } },
+  );
 }
 
 function freed(loc: ObjectLocation, what: string): ObjectFreedError {

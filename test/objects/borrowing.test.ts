@@ -7,7 +7,7 @@
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ObjectFreedError, OwnerDiedError } from '../../src/common/errors.js';
+import { ObjectFreedError, OwnerDiedError, SerializationError } from '../../src/common/errors.js';
 import { decode } from '../../src/objects/codec.js';
 import { ObjectTable } from '../../src/objects/owner.js';
 import { ObjectPlane } from '../../src/objects/plane.js';
@@ -235,6 +235,21 @@ describe('borrowed refs', () => {
     expect(borrows(a.plane, id)).toBe(1);
     b.table.free([read.x]);
     expect(await eventually(() => a.plane.store.get(id) === undefined)).toBe(true);
+  });
+});
+
+describe('refs that are not ready', () => {
+  it('a result holding a ref that is not ready is refused at the sender, naming the ref', async () => {
+    const a = await process_('owner-a');
+    const { ref, obj } = a.table.create();
+    expect(() => a.plane.encodeMessage({ ref }, 'the result of f')).toThrow(
+      new RegExp(`the result of f holds ObjectRef\\(${obj.id}\\), which is not ready`),
+    );
+    expect(() => a.plane.holdValue('k.1', { ref, big: big(1 << 14, 1) }, { owner: 'x', snapshot: true })).toThrow(
+      SerializationError,
+    );
+    expect(a.plane.store.get('k.1')).toBeUndefined();
+    obj.settle(undefined, new Error('never'));
   });
 });
 
