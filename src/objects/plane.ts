@@ -19,6 +19,7 @@ import {
   decodingRefsWith,
   type RefDescriptor,
   type RefState,
+  type StoredDescriptor,
 } from './ref.js';
 import { ObjectStore, ownerDiedMessage } from './store.js';
 
@@ -100,7 +101,7 @@ export class ObjectPlane {
   hold(
     id: string,
     value: SplitValue,
-    options: { owner: string; once?: boolean; inner?: ReturnType<typeof countedOf> },
+    options: { owner: string; once?: boolean; inner?: readonly StoredDescriptor[] },
   ): ObjectLocation {
     const obj = this.store.put(id, value, options);
     return { objectId: id, address: this.addressNow, size: obj.size };
