@@ -1,6 +1,5 @@
 import { toWireActorSpec } from '../options/index.js';
 import { InvalidArgumentError, ShutDownError } from '../common/index.js';
-import { decode } from '../objects/index.js';
 import type { EncodedArgs, ObjectTable, OwnedObject } from '../objects/index.js';
 import type { ObjectRef } from '../objects/index.js';
 import { ActorConnection, type OutgoingCall } from './actor-connection.js';
@@ -176,7 +175,7 @@ export class Invoker {
     if (enc.parts) {
       // Large arrays stay in this process until the call is over; the callee pulls them.
       argsObject = `${this.opts.ownerId}.args.${(this.argsSeq++).toString(36)}`;
-      out = { args: EMPTY, argsObject: plane.hold(argsObject, enc.parts, { owner: 'self' }) };
+      out = { args: EMPTY, argsObject: plane.hold(argsObject, enc.parts, { owner: this.objects.ownerId }) };
     } else {
       out = { args: enc.envelope };
     }
@@ -193,8 +192,9 @@ export class Invoker {
           else into.settle({ kind: 'stored', location: outcome.stored, holder });
           return undefined;
         }
-        if ('value' in outcome) return decode(outcome.value, `the result of ${method}`);
-        return plane.fetch(outcome.stored, `the result of ${method}`);
+        // Delivered once: refs inside come out borrowed, with the counts their sender added.
+        if ('value' in outcome) return plane.decodeValue(outcome.value, `the result of ${method}`, true);
+        return plane.fetchValue(outcome.stored, `the result of ${method}`, { inherit: true });
       },
       (err: unknown) => {
         done();

@@ -288,6 +288,11 @@ export class OwnerDiedError extends TroupeError {
   constructor(message: string, init: TroupeErrorInit = {}) {
     super(ErrorCode.OWNER_DIED, message, init);
   }
+
+  /** The id of the owner that died, when known (an object's descriptor or its holder named it). */
+  get owner(): string | undefined {
+    return this.context.owner;
+  }
 }
 
 export class ObjectFreedError extends TroupeError {

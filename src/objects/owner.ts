@@ -1,23 +1,24 @@
 /**
- * The owner's table of objects (the driver's): every ObjectRef it handed out, where the value is,
- * and how many in-flight calls still need it. A value is freed, where it lives, when its ref has
- * been released (garbage collected, or `cluster.free`) and no call that carries it is in flight;
- * everything goes when the owner shuts down (actor processes drop what they held for it when its
- * stream ends).
+ * The owner's table of objects (a driver's, or an actor's): every ObjectRef it handed out, where
+ * the value is, and how many in-flight calls still need it. The owner lets go of a value when its
+ * ref has been released (garbage collected, or `cluster.free`) and no call that carries it is in
+ * flight; where it lives, it then goes once no borrower holds it (borrow.ts). Everything goes when
+ * the owner shuts down (actor processes drop what they held for it when its stream ends). The
+ * table also reads borrowed refs (refs that came inside values) of its process's object plane.
  */
 import {
   InvalidArgumentError,
   ObjectFreedError,
-  SerializationError,
   TimeoutError,
   errorToInfo,
   errorFromInfo,
   type ErrorInfo,
 } from '../common/index.js';
-import { decode, encode } from './codec.js';
+import { BorrowedObject, countedOf, storedRefsIn } from './borrow.js';
+import { encode } from './codec.js';
 import { hasLargeParts, DEFAULT_OUT_OF_BAND_BYTES, split, type SplitValue } from './out-of-band.js';
 import { ObjectPlane, type ObjectLocation } from './plane.js';
-import { ObjectRef, collectingRefs, type RefDescriptor, type RefState } from './ref.js';
+import { ObjectRef, collectingRefs, type RefDescriptor, type RefState, type StoredDescriptor } from './ref.js';
 
 /** Where a ready value is: inline in the owner, or on a data plane (this process's, or an actor host's). */
 type Where =
@@ -36,6 +37,8 @@ export class OwnedObject implements RefState {
   pins = 0;
   /** No ObjectRef to it is left in the owner (collected or freed). */
   released = false;
+  /** An inline value's stored refs (flattened): it holds a count on each while it lives. */
+  inner: readonly StoredDescriptor[] = [];
   readonly ready: Promise<void>;
   private markReady!: () => void;
 
@@ -43,6 +46,8 @@ export class OwnedObject implements RefState {
     readonly id: string,
     /** The table that owns it. */
     readonly table: object,
+    /** The owner's id, in the descriptor of a stored value. */
+    readonly ownerId: string,
   ) {
     this.ready = new Promise((resolve) => {
       this.markReady = resolve;
@@ -52,14 +57,19 @@ export class OwnedObject implements RefState {
   descriptor(): RefDescriptor | undefined {
     if (this.status !== 'ready' || !this.where) return undefined;
     if (this.where.kind === 'inline') return [this.id, 0, this.where.envelope];
-    return [this.id, 1, this.where.location.address, this.where.location.size];
+    return [this.id, 1, this.where.location.address, this.where.location.size, this.ownerId];
   }
 
+  /**
+   * Ready with `where`, or failed with `error`. An inline value with refs inside holds their counts
+   * from now on: added by whoever made it (put, or the sender of the result), released when it goes.
+   */
   settle(where: Where | undefined, error?: unknown): void {
     if (this.status !== 'pending') return;
     if (where) {
       this.status = 'ready';
       this.where = where;
+      if (where.kind === 'inline') this.inner = storedRefsIn(where.envelope);
     } else {
       this.status = 'failed';
       this.error = errorToInfo(error);
@@ -68,9 +78,15 @@ export class OwnedObject implements RefState {
   }
 }
 
+/** A ref's side as the table meets it: an object it owns, or one its plane borrowed. */
+export type RefObject = OwnedObject | BorrowedObject;
+
+/**
+ * Formerly how the owner freed remote values (on its Calls stream); no longer used: the owner's
+ * FREE goes on its data-plane connection to the holder, in order with its counts (borrow.ts).
+ */
 export interface OwnerHooks {
-  /** Tells the actor host at `holder` (gRPC address) to drop these objects. */
-  freeRemote(holder: string, ids: string[]): void;
+  freeRemote?(holder: string, ids: string[]): void;
 }
 
 export interface WaitOptions {
@@ -85,7 +101,7 @@ export interface EncodedArgs {
   envelope: Buffer;
   /** Set when the arguments hold large binary parts (the envelope is then inside the parts' manifest). */
   parts: SplitValue | undefined;
-  refs: OwnedObject[];
+  refs: RefObject[];
 }
 
 let ownerSeq = 0;
@@ -98,48 +114,63 @@ export class ObjectTable {
 
   constructor(
     readonly plane: ObjectPlane,
-    ownerId: string,
-    private readonly hooks: OwnerHooks,
+    /** Tags what it stores, names it in descriptors and in OwnerDiedError. */
+    readonly ownerId: string,
+    _hooks?: OwnerHooks,
     private readonly threshold = DEFAULT_OUT_OF_BAND_BYTES,
   ) {
     this.prefix = `${ownerId}.${(ownerSeq++).toString(36)}`;
+    // The owner gone in this process (an actor killed, its handle closed): its values go, borrowed or not.
+    plane.store.whenOwnerGone(ownerId, () => this.close());
   }
 
   /** A new pending object and the one ref to it. */
   create<T>(): { ref: ObjectRef<T>; obj: OwnedObject } {
-    const obj = new OwnedObject(`${this.prefix}.${(this.seq++).toString(36)}`, this);
+    const obj = new OwnedObject(`${this.prefix}.${(this.seq++).toString(36)}`, this, this.ownerId);
     this.objects.set(obj.id, obj);
     const ref = new ObjectRef<T>(obj);
     this.collector.register(ref, obj, ref);
     return { ref, obj };
   }
 
+  /**
+   * Keeps a value and returns a ref to it. Refs inside it are kept as refs (each read gives
+   * borrowed refs); the value holds a count on each while it lives. Refs not ready yet are waited for.
+   */
   async put<T>(value: T): Promise<ObjectRef<T>> {
-    const { result, refs } = collectingRefs(() =>
-      hasLargeParts(value, this.threshold)
-        ? ObjectPlane.snapshot(value, this.threshold)
-        : { envelope: encode(value, 'the value to put'), buffers: [] },
-    );
-    if (refs.length > 0) {
-      throw new SerializationError(
-        'cluster.put cannot store ObjectRefs inside a value; pass the refs to calls directly',
-        {
-          context: { field: 'value' },
-        },
+    const snapshot = (): { result: SplitValue; refs: RefState[] } =>
+      collectingRefs(() =>
+        hasLargeParts(value, this.threshold)
+          ? ObjectPlane.snapshot(value, this.threshold)
+          : { envelope: encode(value, 'the value to put'), buffers: [] },
       );
+    let { result, refs } = snapshot();
+    const within = refs.map((r) => this.stateObject(r, 'value'));
+    if (within.some((o) => o.status !== 'ready')) {
+      this.pin(within);
+      try {
+        for (const o of within) await this.waitReady(o, undefined, 'put: a ref inside the value');
+        ({ result, refs } = snapshot());
+      } finally {
+        this.unpin(within);
+      }
     }
+    const inner = countedOf(refs);
     const { ref, obj } = this.create<T>();
     if (result.buffers.length === 0) {
+      this.plane.borrows.add(inner);
       obj.settle({ kind: 'inline', envelope: result.envelope });
     } else {
       await this.plane.address();
-      obj.settle({ kind: 'stored', location: this.plane.hold(obj.id, result, { owner: 'self' }) });
+      this.plane.borrows.add(inner);
+      obj.settle({ kind: 'stored', location: this.plane.hold(obj.id, result, { owner: this.ownerId, inner }) });
     }
     return ref;
   }
 
+  /** The value of a ref this table owns or its plane borrowed; refs inside it come out borrowed. */
   async get<T>(ref: ObjectRef<T>, options: { timeoutMs?: number } = {}): Promise<T> {
-    const obj = this.owned(ref);
+    const obj = this.refObject(ref);
     await this.waitReady(obj, options.timeoutMs, 'get');
     obj.pins++;
     try {
@@ -152,7 +183,7 @@ export class ObjectTable {
   async wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
     if (!Array.isArray(refs))
       throw new InvalidArgumentError('wait takes an array of ObjectRefs', { context: { field: 'refs' } });
-    const objs = refs.map((r) => this.owned(r));
+    const objs = refs.map((r) => this.refObject(r));
     const numReturns = options.numReturns ?? 1;
     if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
       throw new InvalidArgumentError(
@@ -191,10 +222,18 @@ export class ObjectTable {
     return [ready, notReady];
   }
 
-  /** Frees the values now, whatever else references them; later gets fail with ObjectFreedError. */
+  /**
+   * Lets go of the values now, whatever calls are in flight; later gets of these refs fail with
+   * ObjectFreedError. A value still borrowed elsewhere stays there until its borrowers let go; a
+   * borrowed ref freed gives up its own count.
+   */
   free(refs: readonly ObjectRef[]): void {
     for (const r of refs) {
-      const obj = this.owned(r);
+      const obj = this.refObject(r);
+      if (obj instanceof BorrowedObject) {
+        obj.borrows.free(r, obj);
+        continue;
+      }
       this.collector.unregister(r);
       obj.pins = 0;
       this.release(obj);
@@ -208,26 +247,30 @@ export class ObjectTable {
   encodeArgs(args: unknown[], what: string): EncodedArgs {
     if (!hasLargeParts(args, this.threshold)) {
       const { result, refs } = collectingRefs(() => encode(args, what));
-      return { envelope: result, parts: undefined, refs: refs as OwnedObject[] };
+      return { envelope: result, parts: undefined, refs: refs as RefObject[] };
     }
     const { result, refs } = collectingRefs(() => split(args, this.threshold));
-    return { envelope: result.envelope, parts: result, refs: refs as OwnedObject[] };
+    return { envelope: result.envelope, parts: result, refs: refs as RefObject[] };
   }
 
   /** Pins refs for the duration of a call. */
-  pin(objs: readonly OwnedObject[]): void {
+  pin(objs: readonly RefObject[]): void {
     for (const o of objs) o.pins++;
   }
 
-  unpin(objs: readonly OwnedObject[]): void {
+  unpin(objs: readonly RefObject[]): void {
     for (const o of objs) {
+      if (o instanceof BorrowedObject) {
+        o.borrows.unpin(o);
+        continue;
+      }
       o.pins = Math.max(0, o.pins - 1);
       if (o.released && o.pins === 0) this.drop(o);
     }
   }
 
   /** Waits until `obj` settles (bounded by `timeoutMs`), then throws if it failed or was freed. */
-  async waitReady(obj: OwnedObject, timeoutMs: number | undefined, op: string): Promise<void> {
+  async waitReady(obj: RefObject, timeoutMs: number | undefined, op: string): Promise<void> {
     if (obj.status === 'pending') {
       if (timeoutMs === undefined) await obj.ready;
       else {
@@ -248,36 +291,45 @@ export class ObjectTable {
     if (obj.status === 'freed') throw freedError(obj);
   }
 
-  /** Frees everything this owner holds in this process (remote holders drop theirs when our streams end). */
+  /**
+   * The owner goes: everything it holds in this process goes, borrowed or not (remote holders drop
+   * theirs when our streams end), and the counts its inline values held are released.
+   */
   close(): void {
     for (const o of this.objects.values()) {
       if (o.status !== 'pending') o.status = 'freed';
       o.where = undefined;
+      this.plane.borrows.release(o.inner);
+      o.inner = [];
     }
     this.objects.clear();
-    this.plane.store.clear();
+    this.plane.store.deleteOwner(this.ownerId);
   }
 
   stats(): { objects: number } {
     return { objects: this.objects.size };
   }
 
-  private async valueOf(obj: OwnedObject): Promise<unknown> {
-    const where = obj.where!;
-    if (where.kind === 'inline') return decode(where.envelope, `the value of object ${obj.id}`);
-    return this.plane.fetch(where.location, `object ${obj.id}`);
+  /** A value read from a container (an owned object, or a borrowed ref's descriptor): its refs add their own counts. */
+  private async valueOf(obj: RefObject): Promise<unknown> {
+    const what = `object ${obj.id}`;
+    const d = obj.descriptor();
+    if (!d) throw freedError(obj);
+    if (d[1] === 0) return this.plane.decodeValue(d[2], `the value of ${what}`, false);
+    return this.plane.fetchValue({ objectId: d[0], address: d[2], size: d[3] }, what, { owner: d[4] });
   }
 
-  private owned(ref: unknown): OwnedObject {
+  /** The table's side of a ref: one it owns, or one its plane borrowed. */
+  private refObject(ref: unknown, field = 'ref'): RefObject {
     if (!(ref instanceof ObjectRef))
-      throw new InvalidArgumentError(`expected an ObjectRef, got ${describe(ref)}`, { context: { field: 'ref' } });
-    const obj = ref.state;
-    if (!(obj instanceof OwnedObject) || obj.table !== this) {
-      throw new InvalidArgumentError(`${ref.toString()} belongs to another cluster handle`, {
-        context: { field: 'ref' },
-      });
-    }
-    return obj;
+      throw new InvalidArgumentError(`expected an ObjectRef, got ${describe(ref)}`, { context: { field } });
+    return this.stateObject(ref.state, field);
+  }
+
+  private stateObject(obj: RefState, field: string): RefObject {
+    if (obj instanceof OwnedObject && obj.table === this) return obj;
+    if (obj instanceof BorrowedObject && obj.borrows === this.plane.borrows) return obj;
+    throw new InvalidArgumentError(`ObjectRef(${obj.id}) belongs to another cluster handle`, { context: { field } });
   }
 
   private release(obj: OwnedObject): void {
@@ -292,16 +344,18 @@ export class ObjectTable {
       return;
     }
     this.objects.delete(obj.id);
-    const where = obj.where;
+    const d = obj.descriptor();
     obj.where = undefined;
     obj.status = 'freed';
-    if (where?.kind !== 'stored') return;
-    if (where.holder === undefined) this.plane.store.delete(obj.id);
-    else this.hooks.freeRemote(where.holder, [obj.id]);
+    this.plane.borrows.release(obj.inner);
+    obj.inner = [];
+    // The owner lets go where the value lives (here, or on its holder's data plane); it goes there
+    // once no borrower holds it.
+    if (d?.[1] === 1) this.plane.borrows.ownerFree([d]);
   }
 }
 
-function freedError(obj: OwnedObject): ObjectFreedError {
+function freedError(obj: RefObject): ObjectFreedError {
   return new ObjectFreedError(`object ${obj.id} was freed: its value is gone`, { context: { objectId: obj.id } });
 }
 

@@ -1,16 +1,27 @@
 /**
  * A process's side of the object system: the objects it holds (served on its own data-plane
- * server) and a client that pulls objects held elsewhere. Actor host processes start theirs at
- * once; a driver starts its server the first time it holds a large object.
+ * server), a client that pulls objects held elsewhere, and the counts of borrowed refs it sends
+ * (borrow.ts). Actor host processes start theirs at once; a driver starts its server the first
+ * time it holds a large object. Every ObjectTable of the process (a driver's, each actor's) shares it.
  */
-import { ObjectFreedError, OwnerDiedError, TroupeError } from '../common/index.js';
+import { ObjectFreedError, OwnerDiedError, SerializationError, TroupeError } from '../common/index.js';
 import { logger, type Logger } from '../common/index.js';
 import { DataPlaneClient, DataPlaneServer } from '../transport/index.js';
+import { Borrows, countedOf } from './borrow.js';
 import { join, split, type SplitValue } from './out-of-band.js';
-import { decode } from './codec.js';
+import { decode, encode } from './codec.js';
 import { parse } from './layout.js';
-import { RefArg, decodingRefs, type RefDescriptor } from './ref.js';
-import { ObjectStore } from './store.js';
+import {
+  RefArg,
+  collectingRefs,
+  decodingArgs,
+  decodingRefs,
+  decodingRefsWith,
+  type RefDescriptor,
+  type RefState,
+  type StoredDescriptor,
+} from './ref.js';
+import { ObjectStore, ownerDiedMessage } from './store.js';
 
 /** Where an object's bytes wait: a data-plane address and the object id there. */
 export interface ObjectLocation {
@@ -28,9 +39,19 @@ export interface ObjectPlaneOptions {
   pullTimeoutMs?: number;
 }
 
+/** How a fetched value's refs come out: resolved (call arguments), or borrowed refs, inheriting the sender's counts or adding their own. */
+export interface FetchValueOptions {
+  /** The message was delivered once and its sender added the counts (a pull-once result). */
+  inherit?: boolean;
+  /** The object's owner, to name it when the object is lost. */
+  owner?: string;
+  timeoutMs?: number;
+}
+
 export class ObjectPlane {
-  readonly store = new ObjectStore();
-  private readonly client: DataPlaneClient;
+  readonly store: ObjectStore = new ObjectStore({ releaseInner: (inner) => this.borrows.release(inner) });
+  readonly client: DataPlaneClient;
+  readonly borrows: Borrows;
   private server: Promise<DataPlaneServer> | undefined;
   private boundAddress: string | undefined;
   private readonly log: Logger;
@@ -39,6 +60,7 @@ export class ObjectPlane {
   constructor(private readonly opts: ObjectPlaneOptions) {
     this.client = new DataPlaneClient({ token: opts.token });
     this.log = opts.log ?? logger('objects');
+    this.borrows = new Borrows({ store: this.store, client: this.client, localAddress: () => this.boundAddress });
   }
 
   /** This process's data-plane address, starting its server on first use. */
@@ -50,6 +72,8 @@ export class ObjectPlane {
         token: this.opts.token,
         host,
         provider: this.store.provide,
+        ownerDied: this.store.ownerDied,
+        counts: (kind, ids) => this.store.count(kind, ids),
         log: this.log,
       });
       this.boundAddress = server.address;
@@ -70,43 +94,112 @@ export class ObjectPlane {
     return this.boundAddress;
   }
 
-  /** Keeps a value here; returns where others pull it. */
-  hold(id: string, value: SplitValue, options: { owner: string; once?: boolean }): ObjectLocation {
+  /**
+   * Keeps a split value here; returns where others pull it. `inner`: the stored refs inside it,
+   * whose counts it holds (see holdValue); released when it goes.
+   */
+  hold(
+    id: string,
+    value: SplitValue,
+    options: { owner: string; once?: boolean; inner?: readonly StoredDescriptor[] },
+  ): ObjectLocation {
     const obj = this.store.put(id, value, options);
     return { objectId: id, address: this.addressNow, size: obj.size };
   }
 
   /**
-   * The value of the object at `loc`, with any refs inside it resolved. An object held here is
-   * copied, so the caller owns what it gets, as it would from a pull.
+   * Keeps a value here (split, and with `snapshot` its large parts copied), adding one count for
+   * each stored ref inside it: a container holds them while it lives; a pull-once object hands
+   * them to its reader. The server must be up (`address()` awaited).
+   */
+  holdValue(
+    id: string,
+    value: unknown,
+    options: { owner: string; once?: boolean; snapshot?: boolean },
+  ): ObjectLocation {
+    const { result, refs } = collectingRefs(() => (options.snapshot ? ObjectPlane.snapshot(value) : split(value)));
+    assertReady(refs, `the value of object ${id}`);
+    const inner = countedOf(refs);
+    this.borrows.add(inner);
+    return this.hold(id, result, { owner: options.owner, once: options.once ?? false, inner });
+  }
+
+  /** Encodes a message delivered once (an inline result), adding one count per stored ref inside it for its receiver. */
+  encodeMessage(value: unknown, what: string): Buffer {
+    const { result, refs } = collectingRefs(() => encode(value, what));
+    if (refs.length === 0) return result;
+    assertReady(refs, what);
+    this.borrows.add(countedOf(refs));
+    return result;
+  }
+
+  /**
+   * Decodes a value whose refs come out as borrowed ObjectRefs: `inherit`, the sender added their
+   * counts (a message delivered once); otherwise this process adds its own (read from a container).
+   */
+  decodeValue(bytes: Uint8Array, what: string, inherit: boolean): unknown {
+    return decodingRefsWith(
+      (d) => this.borrows.borrowed(d, inherit),
+      () => decode(bytes, what),
+    );
+  }
+
+  /**
+   * The value of the object at `loc`, with any refs inside it resolved (call arguments). An object
+   * held here is copied, so the caller owns what it gets, as it would from a pull.
    */
   async fetch(loc: ObjectLocation, what: string, timeoutMs = this.opts.pullTimeoutMs): Promise<unknown> {
-    let parts: SplitValue;
-    if (loc.address === this.boundAddress) {
-      const obj = this.store.get(loc.objectId);
-      if (!obj) throw freed(loc, what);
-      if (obj.once) this.store.delete(loc.objectId);
-      parts = { envelope: obj.value.envelope, buffers: obj.value.buffers.map(copyAligned) };
-    } else {
-      let bytes: Uint8Array;
-      try {
-        bytes = await this.client.pull(loc.address, loc.objectId, timeoutMs === undefined ? {} : { timeoutMs });
-      } catch (err) {
-        throw this.pullFailed(loc, what, err);
-      }
-      parts = parse(bytes, what);
-    }
-    const { result, sawRefs } = decodingRefs(() => join(parts.envelope, parts.buffers));
+    const parts = await this.parts(loc, what, timeoutMs, undefined);
+    const { result, sawRefs } = decodingArgs(() => decodingRefs(() => join(parts.envelope, parts.buffers)));
     return sawRefs ? this.resolveRefs(result) : result;
   }
 
-  /** The value a ref descriptor stands for. */
+  /** The value of the object at `loc`, its refs borrowed ObjectRefs (see decodeValue). */
+  async fetchValue(loc: ObjectLocation, what: string, options: FetchValueOptions = {}): Promise<unknown> {
+    const parts = await this.parts(loc, what, options.timeoutMs ?? this.opts.pullTimeoutMs, options.owner);
+    return decodingRefsWith(
+      (d) => this.borrows.borrowed(d, options.inherit ?? false),
+      () => join(parts.envelope, parts.buffers),
+    );
+  }
+
+  /** The value a ref descriptor stands for (a ref passed as an argument): refs inside it come out borrowed. */
   materialize(d: RefDescriptor): unknown {
-    if (d[1] === 0) return decode(d[2], `the inline value of object ${d[0]}`);
-    if (d[1] === 1) return this.fetch({ objectId: d[0], address: d[2], size: d[3] }, `object ${d[0]}`);
+    if (d[1] === 0) return this.decodeValue(d[2], `the inline value of object ${d[0]}`, false);
+    if (d[1] === 1) {
+      return this.fetchValue({ objectId: d[0], address: d[2], size: d[3] }, `object ${d[0]}`, { owner: d[4] });
+    }
     throw new ObjectFreedError(`object ${String(d[0])} was not ready or no longer exists when it was sent`, {
       context: { objectId: String(d[0]) },
     });
+  }
+
+  private async parts(
+    loc: ObjectLocation,
+    what: string,
+    timeoutMs: number | undefined,
+    owner: string | undefined,
+  ): Promise<SplitValue> {
+    if (loc.address === this.boundAddress) {
+      const obj = this.store.take(loc.objectId);
+      if (!obj) {
+        const died = this.store.diedWith(loc.objectId);
+        if (died !== undefined) {
+          throw new OwnerDiedError(`${what}: ${ownerDiedMessage(loc.objectId, died)}`, {
+            context: { objectId: loc.objectId, owner: died },
+          });
+        }
+        throw freed(loc, what);
+      }
+      return { envelope: obj.value.envelope, buffers: obj.value.buffers.map(copyAligned) };
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.client.pull(loc.address, loc.objectId, timeoutMs === undefined ? {} : { timeoutMs });
+    } catch (err) {
+      throw this.pullFailed(loc, what, err, owner);
+    }
+    return parse(bytes, what);
   }
 
   /** Replaces every RefArg inside `value` (in place) by its value, fetching each object once. */
@@ -132,23 +225,38 @@ export class ObjectPlane {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.borrows.close();
     this.client.close();
     this.store.clear();
     const server = await this.server?.catch(() => undefined);
     await server?.close();
   }
 
-  private pullFailed(loc: ObjectLocation, what: string, err: unknown): unknown {
+  private pullFailed(loc: ObjectLocation, what: string, err: unknown, owner: string | undefined): unknown {
     if (!(err instanceof TroupeError)) return err;
     if (err.code === 'INVALID_ARGUMENT' && err.context.objectId !== undefined) return freed(loc, what);
+    const context = { objectId: loc.objectId, address: loc.address, ...(owner ? { owner } : {}) };
+    // The holder answered that the owner died (it names the owner).
+    if (err.code === 'OWNER_DIED') return new OwnerDiedError(`${what}: ${err.message}`, { cause: err, context });
     if (err.code === 'UNAVAILABLE') {
+      const whose = owner ? ` (owner ${owner})` : '';
       return new OwnerDiedError(
-        `${what} is lost: the process that held it (data plane ${loc.address}) is gone or unreachable: ${err.message}`,
-        { cause: err, context: { objectId: loc.objectId, address: loc.address } },
+        `${what}${whose} is lost: the process that held it (data plane ${loc.address}) is gone or unreachable: ${err.message}`,
+        { cause: err, context },
       );
     }
     return err;
   }
+}
+
+/** A message or kept value can only carry refs that are ready: a pending one would reach its reader as a dead end. */
+function assertReady(refs: readonly RefState[], what: string): void {
+  const missing = refs.find((r) => r.descriptor() === undefined);
+  if (!missing) return;
+  throw new SerializationError(
+    `${what} holds ObjectRef(${missing.id}), which is not ready (or failed, or was freed): await cluster.wait([ref]) (or get it) before returning it`,
+    { context: { objectId: missing.id } },
+  );
 }
 
 function freed(loc: ObjectLocation, what: string): ObjectFreedError {

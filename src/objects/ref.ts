@@ -1,9 +1,13 @@
 /**
  * ObjectRef: a reference to a value that lives somewhere in the cluster (its owner's memory, or
- * the data plane of the actor process that computed it). A ref crosses the wire as a msgpack
- * extension holding just enough to fetch the value: the value itself when it is small ("inline"),
- * or the data-plane address and object id where it waits. The callee sees a `RefArg` in its
- * decoded arguments and resolves it before the method runs.
+ * the data plane of the process that holds it). A ref crosses the wire as a msgpack extension
+ * holding just enough to fetch the value: the value itself when it is small ("inline"), or the
+ * data-plane address, object id and owner id where it waits ("stored").
+ *
+ * Decoding has two modes. In call arguments (the default) a ref decodes as a `RefArg`, which the
+ * callee replaces by its value before the method runs. In values (results, put values, what `get`
+ * reads) a ref decodes through the reader given to `decodingRefsWith`: a borrowed ObjectRef
+ * (borrow.ts), or just the descriptor when a value is only scanned for the refs it holds.
  */
 import { addExtension } from 'msgpackr';
 
@@ -17,13 +21,18 @@ export interface RefState {
   descriptor(): RefDescriptor | undefined;
 }
 
-/** [id, 0, envelope] for an inline value; [id, 1, data-plane address, size] for a stored one. */
-export type RefDescriptor = [string, 0, Uint8Array] | [string, 1, string, number];
+/** [id, 0, envelope] for an inline value. */
+export type InlineDescriptor = [string, 0, Uint8Array];
+/** [id, 1, data-plane address, size, owner id] for a stored one (the owner is '' when an old peer left it out). */
+export type StoredDescriptor = [string, 1, string, number, string];
+export type RefDescriptor = InlineDescriptor | StoredDescriptor;
 
 /**
  * A reference to the value of `handle.ref.method(...)` or `cluster.put(value)`. Pass it to other
- * calls (the callee pulls the value straight from where it is), or read it with `cluster.get`.
- * The value is freed when no ref to it is left in the owner (garbage collected or `cluster.free`).
+ * calls (the callee pulls the value straight from where it is), put it inside values or return it
+ * from methods (it arrives as a working, borrowed ref), or read it with `cluster.get`. The value
+ * is freed when no ref to it is left in the owner (garbage collected or `cluster.free`) and no
+ * borrower holds it; it goes with its owner, borrowed or not (then reads fail with OwnerDiedError).
  */
 export class ObjectRef<T = unknown> {
   /** Phantom: the type of the value. */
@@ -53,9 +62,14 @@ export class RefArg {
   }
 }
 
-// Refs met while encoding (to pin them and to check they are ready); refs decoded so far.
+// Refs met while encoding (to pin them and to check they are ready); refs decoded so far; how refs
+// in values decode (undefined: as call arguments).
 let collecting: RefState[] | undefined;
 let decodedRefs = 0;
+let reader: ((d: RefDescriptor | NotReady) => unknown) | undefined;
+
+/** What a ref that was not ready when sent decodes to: it fails when used, naming the object. */
+export type NotReady = [string, -1];
 
 addExtension({
   Class: ObjectRef,
@@ -67,17 +81,43 @@ addExtension({
   },
   read(data: unknown) {
     if (!isDescriptor(data))
-      throw new Error('malformed ObjectRef on the wire (expected [id, 0, value] or [id, 1, address, size])');
+      throw new Error('malformed ObjectRef on the wire (expected [id, 0, value] or [id, 1, address, size, owner])');
+    if (data[1] === 1 && data.length === 4) data.push('');
     decodedRefs++;
-    return new RefArg(data);
+    return reader ? reader(data as RefDescriptor | NotReady) : new RefArg(data as RefDescriptor);
   },
 });
 
-function isDescriptor(d: unknown): d is RefDescriptor {
+function isDescriptor(d: unknown): d is RefDescriptor | NotReady | [string, 1, string, number] {
   if (!Array.isArray(d) || typeof d[0] !== 'string') return false;
   if (d[1] === 0) return d.length === 3 && d[2] instanceof Uint8Array;
-  if (d[1] === 1) return d.length === 4 && typeof d[2] === 'string' && typeof d[3] === 'number';
+  if (d[1] === 1) {
+    const base = typeof d[2] === 'string' && typeof d[3] === 'number';
+    return base && (d.length === 4 || (d.length === 5 && typeof d[4] === 'string'));
+  }
   return d.length === 2 && d[1] === -1; // not ready when sent: fails when resolved, naming the object
+}
+
+/** Runs `decodeFn` with refs in values decoding through `read` (nested calls restore the outer reader). */
+export function decodingRefsWith<R>(read: (d: RefDescriptor | NotReady) => unknown, decodeFn: () => R): R {
+  const outer = reader;
+  reader = read;
+  try {
+    return decodeFn();
+  } finally {
+    reader = outer;
+  }
+}
+
+/** Runs `decodeFn` with refs decoding as call arguments (RefArg), whatever reader is around it. */
+export function decodingArgs<R>(decodeFn: () => R): R {
+  const outer = reader;
+  reader = undefined;
+  try {
+    return decodeFn();
+  } finally {
+    reader = outer;
+  }
 }
 
 /** Runs `encodeFn` and returns what it made and the refs it met (in order, possibly repeated). */

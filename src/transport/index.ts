@@ -18,3 +18,4 @@ export { MuxClient, muxHandler } from './mux-stream.js';
 export { FrameError, FrameParser, encodeFrame, encodeHeader } from './framing/index.js';
 export type { FrameHandlers, FrameHeader, FrameProtocol, FrameRule } from './framing/index.js';
 export { DataPlaneClient, DataPlaneServer, MAX_OBJECT_ID_BYTES } from './data-plane/index.js';
+export type { CountKind } from './data-plane/index.js';

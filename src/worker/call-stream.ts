@@ -1,9 +1,9 @@
 import { InvalidArgumentError, errorToInfo, type TroupeError } from '../common/index.js';
-import { decode, encode } from '../objects/index.js';
-import { hasLargeParts, split } from '../objects/index.js';
+import { decode } from '../objects/index.js';
+import { hasLargeParts } from '../objects/index.js';
 import { MAX_OBJECT_ID_BYTES } from '../transport/index.js';
 import { approxWireBytes, messageTooLarge, splitBySize, tooLarge } from '../transport/index.js';
-import { ObjectPlane } from '../objects/index.js';
+import type { ObjectPlane } from '../objects/index.js';
 import { decodedRefCount } from '../objects/index.js';
 import type { ActorInstance, CallRequest, Outcome, Reply } from './actor-runtime.js';
 import type { CallsStream, WireBatch, WireCall, WireResult } from './call-wire.js';
@@ -78,7 +78,8 @@ export class CallStreams {
         owner = batch.ownerId;
         this.host.leases.opened(owner);
       }
-      if (batch.free) for (const id of batch.free) this.host.objects.store.delete(id);
+      // The owner lets go (older callers; newer ones send FREE on the data plane): kept while borrowed.
+      if (batch.free?.length) this.host.objects.store.ownerFree(batch.free);
       for (const c of batch.calls) {
         const actor = this.host.actor(c.actorId);
         if (actor && isSystemMethod(c.method)) {
@@ -156,15 +157,16 @@ class WireRequest implements CallRequest {
     return decodedRefCount() === before ? args : this.objects.resolveRefs(args);
   }
 
+  /** Refs inside a result get one count each for its receiver (objects/borrow.ts). */
   result(value: unknown): Outcome {
     const c = this.c;
-    if (!hasLargeParts(value)) return { value: encode(value, `the result of ${c.method}`) };
+    if (!hasLargeParts(value)) return { value: this.objects.encodeMessage(value, `the result of ${c.method}`) };
     if (c.storeAs) {
       // Kept for a ref: a snapshot, so later changes to the returned arrays do not show.
-      return { stored: this.objects.hold(c.storeAs, ObjectPlane.snapshot(value), { owner: this.owner }) };
+      return { stored: this.objects.holdValue(c.storeAs, value, { owner: this.owner, snapshot: true }) };
     }
     // Pulled once by the caller, straight from the method's own memory.
     const id = `r.${this.owner}.${(this.tempIds.next++).toString(36)}`;
-    return { stored: this.objects.hold(id, split(value), { owner: this.owner, once: true }) };
+    return { stored: this.objects.holdValue(id, value, { owner: this.owner, once: true }) };
   }
 }

@@ -211,7 +211,7 @@ describe('put, get and wait', () => {
     const e2 = await rejection(cluster.get({ id: 'x' } as never));
     expect(e2).toBeInstanceOf(InvalidArgumentError);
     expect(e2.message).toMatch(/expected an ObjectRef/);
-    const e3 = await rejection(cluster.put({ inner: r }));
+    const e3 = await rejection(cluster.put({ inner: r, bad: Symbol('not serializable') }));
     expect(e3).toBeInstanceOf(SerializationError);
     const e4 = await rejection(cluster.wait([r], { timeoutMs: -1 }));
     expect((e4 as InvalidArgumentError).field).toBe('timeoutMs');

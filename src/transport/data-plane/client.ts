@@ -1,6 +1,7 @@
 import net from 'node:net';
 import {
   InvalidArgumentError,
+  OwnerDiedError,
   ShutDownError,
   TimeoutError,
   type TroupeError,
@@ -17,13 +18,21 @@ import {
   decodeError,
   decodeLength,
   encodeFrame,
+  encodeIds,
   frameRules,
+  type CountKind,
 } from './frames.js';
 import { checkToken } from './server.js';
 
 export interface DataPlaneClientOptions {
   /** The cluster token, sent in the HELLO frame of every connection. At most 1024 bytes of utf-8. */
   token: string;
+  /**
+   * Count frames written this recently before a server's IDLE notice arrived were not read there
+   * (it closes only after a whole idle timeout with no frame), so they are sent again on a new
+   * connection. Must stay below the servers' idle timeout (5 min by default). Default 30 000 ms.
+   */
+  countResendMs?: number;
 }
 
 export interface PullOptions {
@@ -72,15 +81,7 @@ export class DataPlaneClient {
    */
   private pullOn(address: string, objectId: string, deadline: number, again: boolean): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new ShutDownError('the data-plane client was closed'));
-    let conn = this.conns.get(address);
-    if (!conn) {
-      const fresh = new Connection(address, this.opts.token, () => {
-        if (this.conns.get(address) === fresh) this.conns.delete(address);
-      });
-      this.conns.set(address, fresh);
-      conn = fresh;
-    }
-    const pulling = conn.pull(objectId, Math.max(1, deadline - Date.now()));
+    const pulling = this.connection(address).pull(objectId, Math.max(1, deadline - Date.now()));
     if (!again) return pulling;
     return pulling.catch((err: unknown) => {
       if (!(err instanceof ClosedIdle)) throw err;
@@ -88,11 +89,37 @@ export class DataPlaneClient {
     });
   }
 
-  /** Closes every connection; pulls in flight reject with ShutDownError. */
+  /**
+   * Sends a count frame (BORROW, RELEASE or FREE) for these ids to the server at `address`, on the
+   * one connection to it, so that counts sent one after another arrive in that order. Nothing comes
+   * back: a server that is gone takes its objects with it. Ids over MAX_OBJECT_ID_BYTES are refused.
+   */
+  count(address: string, kind: CountKind, ids: readonly string[]): void {
+    if (this.closed || ids.length === 0) return;
+    const frames = encodeIds(ids).map((p) => encodeFrame(FrameType[kind], 0, p));
+    this.connection(address).send(frames);
+  }
+
+  /** Closes every connection; pulls in flight reject with ShutDownError, counts already written still go out. */
   close(): void {
     this.closed = true;
-    for (const c of this.conns.values()) c.fail(new ShutDownError('the data-plane client was closed'));
+    for (const c of this.conns.values()) c.fail(new ShutDownError('the data-plane client was closed'), true);
     this.conns.clear();
+  }
+
+  private connection(address: string): Connection {
+    const conn = this.conns.get(address);
+    if (conn) return conn;
+    const fresh = new Connection(address, this.opts.token, this.opts.countResendMs ?? 30_000, (err) => {
+      if (this.conns.get(address) === fresh) this.conns.delete(address);
+      // Counts that crossed the server's idle notice were never read: again, on a new connection.
+      if (err instanceof ClosedIdle && !this.closed) {
+        const unread = fresh.recentCounts();
+        if (unread.length > 0) this.connection(address).send(unread);
+      }
+    });
+    this.conns.set(address, fresh);
+    return fresh;
   }
 
   [Symbol.dispose](): void {
@@ -127,11 +154,14 @@ class Connection {
   private readonly parser: FrameParser;
   private nextId = 1;
   private dead: Error | undefined;
+  /** Count frames written lately, with when: those that may need sending again after an IDLE notice. */
+  private counts: Array<{ at: number; frame: Buffer }> = [];
 
   constructor(
     private readonly address: string,
     token: string,
-    private readonly onGone: () => void,
+    private readonly countResendMs: number,
+    private readonly onGone: (err: Error) => void,
   ) {
     this.parser = new FrameParser(DATA_PLANE, CLIENT_RULES, {
       control: (h, p) => this.onControl(h, p),
@@ -142,8 +172,9 @@ class Connection {
     try {
       target = splitAddress(address);
     } catch (err) {
-      this.dead = err as Error;
-      queueMicrotask(onGone);
+      const dead = err as Error;
+      this.dead = dead;
+      queueMicrotask(() => onGone(dead));
       return;
     }
     // Inside a DATA payload of a pull with a destination, the parser has the socket read straight
@@ -189,18 +220,41 @@ class Connection {
     });
   }
 
-  /** Rejects every pending pull with `err` and drops the connection (idempotent). */
-  fail(err: Error): void {
+  /** Writes count frames (after the HELLO, which went first); dropped on a connection already gone. */
+  send(frames: readonly Buffer[]): void {
+    if (this.dead || !this.socket) return;
+    const now = Date.now();
+    while (this.counts.length > 0 && now - this.counts[0]!.at > this.countResendMs) this.counts.shift();
+    for (const frame of frames) {
+      this.counts.push({ at: now, frame });
+      this.socket.write(frame);
+    }
+  }
+
+  /** The count frames written within the resend window, oldest first. */
+  recentCounts(): Buffer[] {
+    const since = Date.now() - this.countResendMs;
+    return this.counts.filter((c) => c.at >= since).map((c) => c.frame);
+  }
+
+  /**
+   * Rejects every pending pull with `err` and drops the connection (idempotent). `flush`: what was
+   * written still goes out before the socket closes (a client closing, not a connection failing).
+   */
+  fail(err: Error, flush = false): void {
     if (!this.dead) {
       this.dead = err;
-      this.onGone();
+      this.onGone(err);
     }
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(err);
     }
     this.pending.clear();
-    this.socket?.destroy();
+    if (flush && this.socket && this.counts.length > 0) {
+      this.socket.end();
+      setTimeout(() => this.socket?.destroy(), 1000).unref();
+    } else this.socket?.destroy();
   }
 
   private lost(cause?: Error): UnavailableError {
@@ -272,6 +326,8 @@ class Connection {
           `object ${objectId} not found on data-plane server ${this.address}: it was never stored there or has been freed`,
           { context: { ...context, field: 'objectId' } },
         );
+      case WireErrorCode.OWNER_DIED:
+        return new OwnerDiedError(`data-plane server ${this.address}: ${e.message}`, { context });
       case WireErrorCode.IDLE:
         return new ClosedIdle(`data-plane server ${this.address} closed an idle connection: ${e.message}`, {
           context,

@@ -2,7 +2,8 @@
  * One connection a data-plane server accepted. Before the HELLO checked out it reads only a small
  * HELLO, within a deadline, and refuses anything else from its header alone (nothing is stored for
  * a peer that proved nothing). After it: PULLs served chunk by chunk with backpressure, CANCELs,
- * and an idle timeout once nothing is in flight.
+ * the object counts (BORROW, RELEASE, FREE: handed to the server's `counts`, never answered), and an
+ * idle timeout once nothing is in flight.
  */
 import type net from 'node:net';
 import type { Logger } from '../../common/index.js';
@@ -10,12 +11,16 @@ import { FrameParser, type FrameHeader } from '../framing/index.js';
 import {
   DATA_PLANE,
   FrameError,
+  COUNT_FRAMES,
   FrameType,
   MAX_HELLO_BYTES,
   MAX_OBJECT_ID_BYTES,
   PRE_AUTH_RULES,
   WireErrorCode,
+  decodeIds,
   encodeError,
+  type CountFrame,
+  type CountKind,
   encodeFrame,
   encodeHeader,
   encodeLength,
@@ -37,15 +42,19 @@ export interface ConnectionHooks {
 export interface ConnectionOptions {
   provider: (objectId: string) => Uint8Array | readonly Uint8Array[] | undefined;
   onServed?: (objectId: string) => void;
+  /** Why an object the provider does not hold is gone, when its owner died (answered OWNER_DIED). */
+  ownerDied?: (objectId: string) => string | undefined;
+  /** A count frame from an authenticated peer, its ids decoded. */
+  counts?: (kind: CountKind, ids: string[]) => void;
   log: Logger;
   chunkBytes: number;
   helloTimeoutMs: number;
   idleTimeoutMs: number;
 }
 
-/** After the HELLO: PULL and CANCEL; a second HELLO is read (small) only to be refused. */
+/** After the HELLO: PULL, CANCEL and the counts; a second HELLO is read (small) only to be refused. */
 const SERVER_RULES = {
-  ...frameRules([FrameType.PULL, FrameType.CANCEL]),
+  ...frameRules([FrameType.PULL, FrameType.CANCEL, ...COUNT_FRAMES]),
   [FrameType.HELLO]: { streamed: false, maxBytes: MAX_HELLO_BYTES },
 };
 
@@ -138,12 +147,33 @@ export class Connection {
       case FrameType.PULL:
         this.onPull(h.word, payload);
         return;
+      case FrameType.BORROW:
+      case FrameType.RELEASE:
+      case FrameType.FREE:
+        this.onCounts(h.type, payload);
+        return;
       default:
         this.refuse(WireErrorCode.BAD_REQUEST, `unexpected frame type ${frameTypeName(h.type)}`);
     }
   }
 
-  /** Before the HELLO, PULL and CANCEL are read as streamed frames only to be refused from their header. */
+  private onCounts(type: CountFrame, payload: Buffer): void {
+    let ids: string[];
+    try {
+      ids = decodeIds(type, payload);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      this.refuse(WireErrorCode.BAD_REQUEST, `malformed frame: ${err.message}`);
+      return;
+    }
+    try {
+      this.opts.counts?.(frameTypeName(type) as CountKind, ids);
+    } catch (err) {
+      this.opts.log.error({ frame: frameTypeName(type), err: (err as Error).message }, 'data-plane counts threw');
+    }
+  }
+
+  /** Before the HELLO, PULL, CANCEL and the counts are read as streamed frames only to be refused from their header. */
   private onStreamed(h: FrameHeader): null {
     if (this.authed) throw new FrameError(`unexpected frame type ${frameTypeName(h.type)}`);
     if (!this.closing) {
@@ -199,9 +229,12 @@ export class Connection {
       return;
     }
     if (!found) {
-      this.socket.write(
-        encodeFrame(FrameType.ERROR, id, encodeError(WireErrorCode.NOT_FOUND, `object ${objectId} not found`)),
-      );
+      const died = this.opts.ownerDied?.(objectId);
+      const error =
+        died === undefined
+          ? encodeError(WireErrorCode.NOT_FOUND, `object ${objectId} not found`)
+          : encodeError(WireErrorCode.OWNER_DIED, died);
+      this.socket.write(encodeFrame(FrameType.ERROR, id, error));
       return;
     }
     // A copy of the list, so the provider's array may change afterwards; the bytes are shared.

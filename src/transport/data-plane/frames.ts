@@ -4,6 +4,10 @@
  *
  * Control frames (everything but DATA) are small and collected whole; a DATA payload is streamed:
  * the client names the slice of the pull's destination it lands in, and the socket reads it there.
+ *
+ * BORROW, RELEASE and FREE are the object counts (objects/borrow.ts): fire-and-forget, never
+ * answered, their payload a batch of object ids (each a u16 BE length and that many utf-8 bytes,
+ * at most MAX_OBJECT_ID_BYTES each); ids the server does not hold are ignored.
  */
 import {
   FrameError,
@@ -34,6 +38,12 @@ export const FrameType = {
   ERROR: 7,
   /** Client → server; empty; stop sending that request's data (the caller gave up). */
   CANCEL: 8,
+  /** Client → server; payload: object ids; one more borrower holds each. */
+  BORROW: 9,
+  /** Client → server; payload: object ids; one borrower of each let go. */
+  RELEASE: 10,
+  /** Client → server; payload: object ids; their owner let go (the holder keeps them while borrowed). */
+  FREE: 11,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -57,6 +67,8 @@ export const WireErrorCode = {
    * nothing after this, so a PULL that crossed it on the wire may be sent again on a new connection.
    */
   IDLE: 5,
+  /** The object went with its owner (its process lives on, the owner does not); the message names the owner. */
+  OWNER_DIED: 6,
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
@@ -89,15 +101,69 @@ export function frameRules(
   return rules;
 }
 
+/** The frames that change an object's counts at its holder. */
+export const COUNT_FRAMES = [FrameType.BORROW, FrameType.RELEASE, FrameType.FREE] as const;
+export type CountFrame = (typeof COUNT_FRAMES)[number];
+/** A count frame by name. */
+export type CountKind = 'BORROW' | 'RELEASE' | 'FREE';
+
 /**
  * What a server reads before the HELLO checked out: the HELLO itself, at most MAX_HELLO_BYTES, and
- * PULL or CANCEL as streamed frames that are never stored (their header is enough to refuse them).
+ * every other client frame as a streamed frame that is never stored (its header is enough to refuse it).
  */
 export const PRE_AUTH_RULES: Readonly<Record<number, FrameRule>> = {
   [FrameType.HELLO]: { streamed: false, maxBytes: MAX_HELLO_BYTES },
   [FrameType.PULL]: { streamed: true, maxBytes: MAX_CONTROL_BYTES },
   [FrameType.CANCEL]: { streamed: true, maxBytes: MAX_CONTROL_BYTES },
+  ...Object.fromEntries(COUNT_FRAMES.map((t) => [t, { streamed: true, maxBytes: MAX_CONTROL_BYTES }])),
 };
+
+/**
+ * Object ids as count frames carry them, split so that no payload passes MAX_CONTROL_BYTES.
+ * Ids over MAX_OBJECT_ID_BYTES are the caller's mistake (refused here, naming it).
+ */
+export function encodeIds(ids: readonly string[]): Buffer[] {
+  const out: Buffer[] = [];
+  let parts: Buffer[] = [];
+  let size = 0;
+  for (const id of ids) {
+    const bytes = Buffer.from(id, 'utf8');
+    if (bytes.length > MAX_OBJECT_ID_BYTES)
+      throw new FrameError(`object id of ${bytes.length} bytes exceeds ${MAX_OBJECT_ID_BYTES}`);
+    if (size + 2 + bytes.length > MAX_CONTROL_BYTES) {
+      out.push(Buffer.concat(parts));
+      parts = [];
+      size = 0;
+    }
+    const len = Buffer.allocUnsafe(2);
+    len.writeUInt16BE(bytes.length, 0);
+    parts.push(len, bytes);
+    size += 2 + bytes.length;
+  }
+  if (parts.length > 0) out.push(Buffer.concat(parts));
+  return out;
+}
+
+/** The ids of a count frame's payload; throws FrameError naming the frame when it is malformed. */
+export function decodeIds(type: number, payload: Buffer): string[] {
+  const name = frameTypeName(type);
+  if (payload.length === 0) throw new FrameError(`${name} payload is empty (it must hold at least one object id)`);
+  const ids: string[] = [];
+  let at = 0;
+  while (at < payload.length) {
+    if (at + 2 > payload.length)
+      throw new FrameError(`${name} payload ends inside the length of object id ${ids.length}`);
+    const len = payload.readUInt16BE(at);
+    at += 2;
+    if (len > MAX_OBJECT_ID_BYTES)
+      throw new FrameError(`${name} payload: object id ${ids.length} of ${len} bytes exceeds ${MAX_OBJECT_ID_BYTES}`);
+    if (at + len > payload.length)
+      throw new FrameError(`${name} payload ends inside object id ${ids.length} (${len} bytes announced)`);
+    ids.push(payload.toString('utf8', at, at + len));
+    at += len;
+  }
+  return ids;
+}
 
 export function encodeHeader(type: FrameType, requestId: number, length: number): Buffer {
   return header(DATA_PLANE, type, requestId, length);

@@ -5,4 +5,4 @@
  */
 export { DataPlaneServer, type DataPlaneServerOptions, type DataPlaneServerStats } from './server.js';
 export { DataPlaneClient, type DataPlaneClientOptions, type PullOptions } from './client.js';
-export { DEFAULT_CHUNK_BYTES, MAX_OBJECT_ID_BYTES } from './frames.js';
+export { DEFAULT_CHUNK_BYTES, MAX_OBJECT_ID_BYTES, type CountKind } from './frames.js';

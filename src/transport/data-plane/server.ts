@@ -3,7 +3,7 @@ import net from 'node:net';
 import { InvalidArgumentError, RefusalLog, logger, type Logger } from '../../common/index.js';
 import { Admission, dataPlaneLimits, type DataPlaneLimits, type Pending } from './admission.js';
 import { Connection, type ConnectionHooks } from './connection.js';
-import { DEFAULT_CHUNK_BYTES, MAX_HELLO_BYTES } from './frames.js';
+import { DEFAULT_CHUNK_BYTES, MAX_HELLO_BYTES, type CountKind } from './frames.js';
 
 export interface DataPlaneServerOptions {
   /** The cluster token; a connection whose HELLO carries another is refused. At most 1024 bytes of utf-8. */
@@ -23,6 +23,13 @@ export interface DataPlaneServerOptions {
    * Default: nothing.
    */
   onServed?: (objectId: string) => void;
+  /**
+   * For an object the provider does not hold: why, when it went with its owner (the pull is then
+   * answered OWNER_DIED with this message instead of NOT_FOUND). Default: never.
+   */
+  ownerDied?: (objectId: string) => string | undefined;
+  /** BORROW, RELEASE and FREE from authenticated peers, ids decoded (see frames.ts). Default: ignored. */
+  counts?: (kind: CountKind, ids: string[]) => void;
   log?: Logger;
   /** Bytes per DATA frame, so that concurrent pulls on one connection interleave. Default 1 MiB. */
   chunkBytes?: number;
@@ -44,6 +51,8 @@ export interface DataPlaneServerStats {
   peakQueuedBytes: number;
 }
 
+type OptionalHook = 'onServed' | 'ownerDied' | 'counts' | 'refusalLogIntervalMs';
+
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /** Serves object pulls over framed TCP (see frames.ts); never buffers a whole object in a socket. */
@@ -57,8 +66,8 @@ export class DataPlaneServer {
 
   private constructor(
     private readonly server: net.Server,
-    private readonly opts: Required<Omit<DataPlaneServerOptions, 'log' | 'onServed' | 'refusalLogIntervalMs'>> &
-      Pick<DataPlaneServerOptions, 'onServed' | 'refusalLogIntervalMs'> & { log: Logger; limits: DataPlaneLimits },
+    private readonly opts: Required<Omit<DataPlaneServerOptions, 'log' | OptionalHook>> &
+      Pick<DataPlaneServerOptions, OptionalHook> & { log: Logger; limits: DataPlaneLimits },
   ) {
     this.tokenDigest = digest(opts.token);
     this.admission = new Admission(opts.limits);
