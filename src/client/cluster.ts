@@ -101,9 +101,7 @@ export class Cluster {
         // Served on the interface this process uses to reach the head, so the cluster's nodes can reach it too.
         host: init.embedded ? '127.0.0.1' : () => localAddressTowards(init.address),
       });
-    this.objects = new ObjectTable(plane, init.ownerId, {
-      freeRemote: (holder, ids) => this.invoker.freeAt(holder, ids),
-    });
+    this.objects = new ObjectTable(plane, init.ownerId);
     this.invoker = new Invoker(this.link, this.objects, { ...init, isClosed });
     this.parts = { invoker: this.invoker, link: this.link, clusterId: this.clusterId };
     open.add(this);
@@ -243,7 +241,11 @@ export class Cluster {
     return this.objects.wait(refs, options);
   }
 
-  /** Frees the values of these refs now, wherever they live; later gets of them fail with ObjectFreedError. */
+  /**
+   * Lets go of these refs now: this handle's own refs (it owns them) are freed wherever they live
+   * once no borrower (another process holding a ref it received inside a value) still holds them;
+   * a borrowed ref gives back its count. Later gets through these refs fail with ObjectFreedError.
+   */
   free(refs: ObjectRef | readonly ObjectRef[]): void {
     this.objects.free(Array.isArray(refs) ? refs : [refs as ObjectRef]);
   }

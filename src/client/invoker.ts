@@ -110,11 +110,6 @@ export class Invoker {
     return this.invokeInner(route, method, args, into);
   }
 
-  /** Frees objects held by the host process at `holder`, if this driver is connected to it. */
-  freeAt(holder: string, ids: string[]): void {
-    this.connections.get(holder)?.free(ids);
-  }
-
   close(): void {
     for (const c of this.connections.values()) c.close();
     this.connections.clear();

@@ -10,7 +10,7 @@
  * what the caller sees when it gives up).
  */
 import { InvalidArgumentError, ShutDownError, atCallSite, normalizeModule } from '../common/index.js';
-import type { ObjectRef, ObjectTable, OwnedObject } from '../objects/index.js';
+import type { ObjectRef, ObjectTable, OwnedObject, RefObject } from '../objects/index.js';
 import { routeOf, type ActorClass, type HandleParts } from './actor-handle.js';
 import type { ClusterStatus } from './status.js';
 import { taskError } from './task-errors.js';
@@ -134,7 +134,7 @@ class ClusterTasks {
     if (this.t.isClosed()) {
       return failed(new ShutDownError(`cannot run task ${label.exportName}: the cluster handle was shut down`));
     }
-    let refs: OwnedObject[];
+    let refs: RefObject[];
     try {
       // Checks now that the arguments can be sent, and finds the refs among them.
       refs = this.objects.encodeArgs(args, `the arguments of task ${label.exportName}`).refs;
@@ -166,7 +166,7 @@ class ClusterTasks {
     });
   }
 
-  private async argumentsReady(exportName: string, refs: OwnedObject[]): Promise<void> {
+  private async argumentsReady(exportName: string, refs: RefObject[]): Promise<void> {
     for (const o of refs) {
       if (o.status !== 'ready') await this.objects.waitReady(o, undefined, `task ${exportName}: argument`);
     }

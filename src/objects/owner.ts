@@ -81,14 +81,6 @@ export class OwnedObject implements RefState {
 /** A ref's side as the table meets it: an object it owns, or one its plane borrowed. */
 export type RefObject = OwnedObject | BorrowedObject;
 
-/**
- * Formerly how the owner freed remote values (on its Calls stream); no longer used: the owner's
- * FREE goes on its data-plane connection to the holder, in order with its counts (borrow.ts).
- */
-export interface OwnerHooks {
-  freeRemote?(holder: string, ids: string[]): void;
-}
-
 export interface WaitOptions {
   /** How many refs must be ready before `wait` returns. Default 1. */
   numReturns?: number;
@@ -116,7 +108,6 @@ export class ObjectTable {
     readonly plane: ObjectPlane,
     /** Tags what it stores, names it in descriptors and in OwnerDiedError. */
     readonly ownerId: string,
-    _hooks?: OwnerHooks,
     private readonly threshold = DEFAULT_OUT_OF_BAND_BYTES,
   ) {
     this.prefix = `${ownerId}.${(ownerSeq++).toString(36)}`;
