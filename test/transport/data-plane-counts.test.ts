@@ -19,21 +19,11 @@ import {
   encodeHeader,
   encodeIds,
 } from '../../src/transport/data-plane/frames.js';
+import { rawSocket } from '../fixtures/raw-socket.js';
 
 const TOKEN = 'count-token';
 const silent = pino({ level: 'silent' });
 const hello = encodeFrame(FrameType.HELLO, 0, Buffer.from(TOKEN));
-
-/** A raw socket; `closed` resolves with all the server sent once it closed the connection. */
-function rawSocket(address: string): { socket: net.Socket; got: Buffer[]; closed: Promise<Buffer> } {
-  const [host, port] = address.split(':');
-  const socket = net.connect({ host: host!, port: Number(port) });
-  const got: Buffer[] = [];
-  socket.on('data', (c: Buffer) => got.push(c));
-  socket.on('error', () => undefined);
-  const closed = new Promise<Buffer>((resolve) => socket.once('close', () => resolve(Buffer.concat(got))));
-  return { socket, got, closed };
-}
 
 /** The code and message of the last ERROR frame for the whole connection in `reply`. */
 function lastError(reply: Buffer): { code: number; message: string } {

@@ -19,6 +19,7 @@ import {
 } from '../../src/transport/data-plane/frames.js';
 import { FrameParser } from '../../src/transport/framing/index.js';
 import { startServerChild as startChild, vmRssBytes } from './server-child.js';
+import { rawSocket } from '../fixtures/raw-socket.js';
 
 const TOKEN = 'test-token';
 const MiB = 1024 * 1024;
@@ -35,17 +36,6 @@ function pattern(n: number, seed: number): Uint8Array {
 function capturingLog(): { log: pino.Logger; lines: string[] } {
   const lines: string[] = [];
   return { lines, log: pino({ level: 'warn' }, { write: (s: string) => void lines.push(s) }) };
-}
-
-/** A raw socket that resolves once the server closed it. */
-function rawSocket(address: string): { socket: net.Socket; closed: Promise<Buffer> } {
-  const [host, port] = address.split(':');
-  const socket = net.connect({ host: host!, port: Number(port) });
-  const got: Buffer[] = [];
-  socket.on('data', (c: Buffer) => got.push(c));
-  socket.on('error', () => undefined);
-  const closed = new Promise<Buffer>((resolve) => socket.once('close', () => resolve(Buffer.concat(got))));
-  return { socket, closed };
 }
 
 /** What a server sent on a raw connection: DATA bytes and DATA_END per request id, and the last frame. */
