@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../../common/index.js';
 import { GELU, LayerNorm, Linear, ReLU } from '../layers.js';
 import { Sequential, type Module } from '../module.js';
 import type { LayerInfo } from './partition.js';
+import type { Device } from '../tensor.js';
 
 export type LayerSpec =
   | { type: 'linear'; in: number; out: number; bias: boolean }
@@ -74,19 +75,19 @@ export function checkShapes(specs: readonly LayerSpec[], inputs: number): number
   return widths;
 }
 
-/** Builds the layers again (parameters are then loaded from the driver's values). */
-export function buildLayers(specs: readonly LayerSpec[]): Sequential {
+/** Builds the layers again, on `device` (parameters are then loaded from the driver's values). */
+export function buildLayers(specs: readonly LayerSpec[], device: Device = 'cpu'): Sequential {
   return new Sequential(
     ...specs.map((s) => {
       switch (s.type) {
         case 'linear':
-          return new Linear(s.in, s.out, { bias: s.bias, seed: 1 });
+          return new Linear(s.in, s.out, { bias: s.bias, seed: 1, device });
         case 'relu':
           return new ReLU();
         case 'gelu':
           return new GELU();
         case 'layernorm':
-          return new LayerNorm(s.features, s.eps);
+          return new LayerNorm(s.features, s.eps, device);
       }
     }),
   );
