@@ -61,7 +61,8 @@ export async function readCsvDataset(path: string, opts: CsvDatasetOptions): Pro
       const col = names ? `${c} ('${names[c]}')` : `${c}`;
       if (!Number.isFinite(v)) throw bad(`row ${line} column ${col}: '${cell}' is not a number`);
       if (c === labelCol) {
-        if (!Number.isInteger(v) || v < 0) throw bad(`row ${line} column ${col}: label '${cell}' is not an integer ≥ 0`);
+        if (!Number.isInteger(v) || v < 0)
+          throw bad(`row ${line} column ${col}: label '${cell}' is not an integer ≥ 0`);
         y[r] = v;
         if (v > max) max = v;
       } else x[r * features + f++] = v;

@@ -115,7 +115,8 @@ export function fromGenerator(
   opts: { features?: number; classes?: number; field?: string } = {},
 ): Dataset {
   const field = opts.field ?? 'data';
-  if (!Number.isInteger(length) || length < 1) throw invalid(`${field}.length`, `must be an integer ≥ 1, got ${length}`);
+  if (!Number.isInteger(length) || length < 1)
+    throw invalid(`${field}.length`, `must be an integer ≥ 1, got ${length}`);
   const first = sample(0);
   const features = opts.features ?? first.x.length;
   const x = new Float32Array(length * features);

@@ -61,7 +61,9 @@ export function parseNpy(bytes: Uint8Array, path: string): NpyArray {
   const dataStart = start + headerLen;
   const need = count * SIZES[code];
   if (buf.length - dataStart < need)
-    throw bad(`truncated data: shape [${shape}] of ${descr} needs ${need} bytes, the file has ${buf.length - dataStart}`);
+    throw bad(
+      `truncated data: shape [${shape}] of ${descr} needs ${need} bytes, the file has ${buf.length - dataStart}`,
+    );
   // Copy into an aligned buffer, then view it.
   const raw = new Uint8Array(need);
   raw.set(buf.subarray(dataStart, dataStart + need));
@@ -117,15 +119,14 @@ export async function readNpy(path: string): Promise<NpyArray> {
  * float32) and `yPath` (integer labels, shape [n]; a float file whose values are all integers is
  * taken too). `classes` defaults to the largest label + 1.
  */
-export async function readNpyDataset(
-  xPath: string,
-  yPath: string,
-  opts: { classes?: number } = {},
-): Promise<Dataset> {
+export async function readNpyDataset(xPath: string, yPath: string, opts: { classes?: number } = {}): Promise<Dataset> {
   const [x, y] = await Promise.all([readNpy(xPath), readNpy(yPath)]);
-  if (x.shape.length < 1) throw new InvalidArgumentError(`${xPath}: x must have shape [n, ...], got a scalar`, { context: { field: 'x' } });
+  if (x.shape.length < 1)
+    throw new InvalidArgumentError(`${xPath}: x must have shape [n, ...], got a scalar`, { context: { field: 'x' } });
   if (y.shape.length !== 1)
-    throw new InvalidArgumentError(`${yPath}: labels must have shape [n], got [${y.shape}]`, { context: { field: 'y' } });
+    throw new InvalidArgumentError(`${yPath}: labels must have shape [n], got [${y.shape}]`, {
+      context: { field: 'y' },
+    });
   if (x.shape[0] !== y.shape[0])
     throw new InvalidArgumentError(`${xPath} has ${x.shape[0]} samples but ${yPath} has ${y.shape[0]} labels`, {
       context: { field: 'y' },
@@ -136,7 +137,9 @@ export async function readNpyDataset(
   for (let i = 0; i < labels.length; i++) {
     const v = y.data[i]!;
     if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1)
-      throw new InvalidArgumentError(`${yPath}: label ${i} is ${v}, labels must be integers ≥ 0`, { context: { field: 'y' } });
+      throw new InvalidArgumentError(`${yPath}: label ${i} is ${v}, labels must be integers ≥ 0`, {
+        context: { field: 'y' },
+      });
     labels[i] = v;
     if (v > max) max = v;
   }

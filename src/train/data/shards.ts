@@ -65,7 +65,8 @@ export class ShardQueue {
     int('batchSize', batchSize, 1);
     int('shardBatches', shardBatches, 1);
     int('epochs', epochs, 1);
-    if (!Number.isFinite(seed)) throw new InvalidArgumentError(`seed must be a number, got ${seed}`, { context: { field: 'seed' } });
+    if (!Number.isFinite(seed))
+      throw new InvalidArgumentError(`seed must be a number, got ${seed}`, { context: { field: 'seed' } });
     this.batchesPerEpoch = Math.ceil(length / batchSize);
     this.rng = new Random(seed);
     this.openEpoch();
