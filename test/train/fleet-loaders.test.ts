@@ -78,8 +78,7 @@ describe('fleet data: coordinator and loaders', () => {
       runs.push(await consume(f));
       const s = await f.coordinator.call.stats();
       expect(s.duplicates).toBe(0);
-      for (const ids of s.doneIds)
-        expect([...ids].sort((a, b) => a - b)).toEqual(Array.from({ length }, (_, i) => i));
+      for (const ids of s.doneIds) expect([...ids].sort((a, b) => a - b)).toEqual(Array.from({ length }, (_, i) => i));
       const ls = await f.loaders[0]!.call.stats();
       expect(ls.queueHighWater).toBeLessThanOrEqual(2);
     }
@@ -91,7 +90,9 @@ describe('fleet data: coordinator and loaders', () => {
     const f = await fleet(1);
     const r = await f.loaders[0]!.call.next({ trainer: 0, done: [], returned: [] });
     expect(r.kind).toBe('batch');
-    const forged = await rejection(f.loaders[0]!.call.next({ trainer: 0, done: [{ epoch: 0, index: 40 }], returned: [] }));
+    const forged = await rejection(
+      f.loaders[0]!.call.next({ trainer: 0, done: [{ epoch: 0, index: 40 }], returned: [] }),
+    );
     expect(forged.message).toContain('{"epoch":0,"index":40} is not a batch key');
     const other = await rejection(f.coordinator.call.done(1, [(r as BatchHandout).key]));
     expect(other.message).toMatch(/is not held by trainer 1 \(it is at trainer 0\)/);
