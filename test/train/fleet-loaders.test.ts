@@ -99,4 +99,59 @@ describe('fleet data: coordinator and loaders', () => {
     const unknown = await rejection(f.loaders[0]!.call.next({ trainer: 9, done: [], returned: [] }));
     expect(unknown.message).toContain('trainer 9 is unknown (trainers are 0..2)');
   }, 60_000);
+  it('a loader SIGKILLed mid-epoch (then loaderGone) and a trainer that vanishes (then trainerGone) still give exactly once', async () => {
+    const f = await fleet(2);
+    const dead = new Set<number>();
+    const killAt = 3;
+    let taken = 0;
+    const seen: number[][] = [[], []];
+    await Promise.all(
+      [0, 1, 2].map(async (t) => {
+        let done: BatchKey[] = [];
+        let returned: BatchKey[] = [];
+        let l = t % 2;
+        let mine = 0;
+        for (;;) {
+          if (dead.has(l)) l = 1 - l;
+          let r: Awaited<ReturnType<(typeof f.loaders)[0]['call']['next']>>;
+          try {
+            r = await f.loaders[l]!.call.next({ trainer: t, done, returned });
+          } catch {
+            dead.add(l);
+            continue; // the same reports go to the other loader
+          }
+          done = [];
+          returned = [];
+          if (r.kind === 'end') return;
+          if (r.kind === 'wait') {
+            await new Promise((res) => setTimeout(res, 5));
+            continue;
+          }
+          const b = r as BatchHandout;
+          if (t === 2 && ++mine === 2) {
+            // Trainer 2 vanishes holding this batch; the driver says so, as trainFleet will.
+            await f.coordinator.call.trainerGone(2);
+            return;
+          }
+          if (++taken === killAt && !dead.has(0)) {
+            const { pid } = await f.loaders[0]!.state();
+            process.kill(pid, 'SIGKILL');
+            dead.add(0);
+            await f.coordinator.call.loaderGone(0);
+          }
+          try {
+            await cluster.get(b.data as never, { timeoutMs: 10_000 });
+            seen[b.key.epoch]!.push(...b.ids);
+            done = [b.key];
+          } catch {
+            returned = [b.key]; // its loader died with the batch
+          }
+        }
+      }),
+    );
+    const s = await f.coordinator.call.stats();
+    expect(s.duplicates).toBe(0);
+    for (const ids of s.doneIds) expect([...ids].sort((a, b) => a - b)).toEqual(Array.from({ length }, (_, i) => i));
+    expect(s.requeued.trainerGone).toBeGreaterThan(0);
+  }, 120_000);
 });

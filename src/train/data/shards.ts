@@ -125,8 +125,10 @@ export class ShardQueue {
   }
 
   /**
-   * Trainer `trainer` trained on these batches. A batch it already reported done counts as a
-   * duplicate; a batch it does not hold is refused (nothing is changed then).
+   * Trainer `trainer` trained on these batches. A batch it already reported done is ignored (a
+   * report retried through another loader after its loader died); a batch it does not hold is
+   * refused (nothing is changed then). `duplicates` counts a batch whose ids would be recorded
+   * twice, which this bookkeeping rules out (it stays 0; kept as a check).
    */
   done(trainer: number, keys: readonly BatchKey[]): void {
     for (const key of keys) {
@@ -137,10 +139,8 @@ export class ShardQueue {
     }
     for (const key of keys) {
       const e = this.epochs[key.epoch]!;
-      if (e.state[key.index] === DONE) {
-        this.duplicates++;
-        continue;
-      }
+      if (e.state[key.index] === DONE) continue;
+      if (e.doneSamples + this.ids(key).length > this.config.length) this.duplicates++;
       e.state[key.index] = DONE;
       e.holder[key.index] = -1;
       const ids = this.ids(key);
