@@ -92,12 +92,7 @@ export function gather(layout: ParamLayout, k: number, byName: Map<string, Float
 }
 
 /** Writes shard k's `values` into the full-size arrays of `into`. */
-export function scatter(
-  layout: ParamLayout,
-  k: number,
-  values: Float32Array,
-  into: Map<string, Float32Array>,
-): void {
+export function scatter(layout: ParamLayout, k: number, values: Float32Array, into: Map<string, Float32Array>): void {
   const slices = sliceList(layout, k);
   const n = shardLength(layout, k);
   if (values.length !== n) {
