@@ -47,3 +47,15 @@ export { trainPipeline, type PipelineOptions, type PipelineResult, type StepInfo
 export { trainSingleProcess, accuracy, type SingleProcessOptions } from './pipeline/single-process.js';
 export type { OptimizerSpec } from './pipeline/stage-actor.js';
 export { loadMnist, dataset, type Dataset } from './data/mnist.js';
+export { fromArrays, fromGenerator, tensorFileDataset, checkDataset } from './data/dataset.js';
+export { readNpy, parseNpy, readNpyDataset, type NpyArray, type NpyDtype } from './data/npy.js';
+export { readCsvDataset, type CsvDatasetOptions } from './data/csv.js';
+export { ShardQueue, type ShardQueueConfig, type RequeueReason } from './data/shards.js';
+export { DataCoordinator, type CoordinatorConfig } from './fleet/coordinator-actor.js';
+export {
+  DataLoader,
+  type LoaderConfig,
+  type LoaderData,
+  type LoaderStats,
+  type BatchTransform,
+} from './fleet/loader-actor.js';

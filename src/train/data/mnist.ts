@@ -5,25 +5,9 @@
 import { createRequire } from 'node:module';
 import { InvalidArgumentError } from '../../common/index.js';
 import { Random } from '../random.js';
+import { dataset, type Dataset } from './dataset.js';
 
-export interface Dataset {
-  /** Samples × features, row-major. */
-  x: Float32Array;
-  /** Class index of each sample. */
-  y: Int32Array;
-  features: number;
-  classes: number;
-  length: number;
-}
-
-export function dataset(x: Float32Array, y: Int32Array, features: number, classes: number): Dataset {
-  if (x.length !== y.length * features) {
-    throw new InvalidArgumentError(`data has ${x.length} values for ${y.length} labels of ${features} features each`, {
-      context: { field: 'data' },
-    });
-  }
-  return { x, y, features, classes, length: y.length };
-}
+export { dataset, type Dataset } from './dataset.js';
 
 interface MnistDigit {
   length: number;
