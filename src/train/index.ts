@@ -59,3 +59,11 @@ export {
   type LoaderStats,
   type BatchTransform,
 } from './fleet/loader-actor.js';
+// Training fleets: trainers, parameter shards under BSP / SSP / async (or allreduce), evaluators.
+export { trainFleet, type FleetResult } from './fleet/train-fleet.js';
+export type { FleetOptions, FleetProgress, UpdateOption } from './fleet/fleet-options.js';
+export { Trainer, type TrainerConfig, type TrainerReport, type FleetMode } from './fleet/trainer-actor.js';
+export { ParameterShard } from './fleet/shard-actor.js';
+export { Evaluator, type EvaluatorConfig, type Evaluation } from './fleet/evaluator-actor.js';
+export { layoutParameters, layoutOf, gather, scatter } from './fleet/layout.js';
+export type * from './fleet/protocol.js';

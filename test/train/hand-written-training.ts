@@ -26,6 +26,8 @@ export interface ReferenceRun {
   steps: number;
   seed: number;
   optimizer: ReferenceOptimizer;
+  /** The samples of each step, where the run chose them itself (a fleet's loaders); default the documented order. */
+  order?: number[][];
 }
 
 /** SplitMix32: the state advances by the golden-ratio increment, the output is its mixed value. */
@@ -142,7 +144,7 @@ export function trainByHand(run: ReferenceRun): { losses: number[]; weights: Flo
   const slot1 = params.map((p) => new Float64Array(p.length));
   const slot2 = params.map((p) => new Float64Array(p.length));
   const losses: number[] = [];
-  const order = sampleOrder(run.y.length, run.batchSize, run.dataParallel, run.steps, run.seed);
+  const order = run.order ?? sampleOrder(run.y.length, run.batchSize, run.dataParallel, run.steps, run.seed);
   for (let t = 1; t <= run.steps; t++) {
     const { loss, dW, db } = lossAndGradients(run, W, b, order[t - 1]!);
     losses.push(loss);

@@ -254,14 +254,14 @@ export class Consistency {
     const clock = g.clock + 1;
     this.clocks[g.trainer] = clock;
     const version = await this.#serial(async () => {
+      // A push of no samples (its trainer found no batch: they are all out) only moves its clock on.
+      if (g.samples === 0) return this.version;
       const stale = this.version - g.readVersion;
-      if (g.samples > 0) {
-        await this.#apply({ grad: g.grad, samples: g.samples, loss: g.loss });
-        this.samples += g.samples;
-      }
+      await this.#apply({ grad: g.grad, samples: g.samples, loss: g.loss });
+      this.samples += g.samples;
       this.version++;
       this.staleness[stale] = (this.staleness[stale] ?? 0) + 1;
-      if (g.samples > 0) this.losses.push([this.version, this.samples, g.loss]);
+      this.losses.push([this.version, this.samples, g.loss]);
       return this.version;
     });
     this.#recheck();

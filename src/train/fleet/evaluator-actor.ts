@@ -6,7 +6,8 @@
  * versions it had no time for and reads the newest.
  */
 import { InvalidArgumentError } from '../../common/index.js';
-import type { ActorHandle } from '../../client/index.js';
+import type { ActorClassType, ActorHandle } from '../../client/index.js';
+type AnyHandle = ActorHandle<ActorClassType>;
 import { nativeAddon } from '../../../native/index.js';
 import { softmaxCrossEntropy } from '../ops.js';
 import { Tensor, type Device } from '../tensor.js';
@@ -20,7 +21,7 @@ export interface EvaluatorConfig {
   layers: LayerSpec[];
   layout: ParamLayout;
   /** The shards to read (or, in 'allreduce' mode, trainer 0 alone, whose snapshot is the whole vector). */
-  sources: ActorHandle[];
+  sources: AnyHandle[];
   /** True when `sources` is trainer 0 of an 'allreduce' fleet. */
   whole: boolean;
   test: { x: Float32Array; y: Int32Array; features: number };
@@ -43,7 +44,7 @@ export interface Evaluation {
 }
 
 type Call<T> = (...args: never[]) => Promise<T>;
-const call = <T>(h: ActorHandle, method: string): Call<T> =>
+const call = <T>(h: AnyHandle, method: string): Call<T> =>
   (h.call as unknown as Record<string, Call<T>>)[method]!.bind(h.call);
 
 export class Evaluator {
@@ -66,8 +67,9 @@ export class Evaluator {
     while (!this.stopped) {
       const snap = await this.consistentSnapshot(last);
       if (!snap) continue;
-      if (last > 0 && snap.version > last + this.interval(snap)) this.skipped++;
-      last = snap.version;
+      const version = snap[0]!.version;
+      if (last > 0 && version > last + this.interval(snap[0]!)) this.skipped++;
+      last = version;
       this.curveData.push(await this.score(snap));
     }
     return this.curveData;
@@ -101,16 +103,17 @@ export class Evaluator {
     );
     // A source that no longer keeps the target (it moved on while we read): try again from there.
     if (parts.some((s) => s === null)) return null;
-    return Object.assign(parts as Snapshot[], { version: target });
+    return parts as Snapshot[];
   }
 
-  private async score(parts: Snapshot[] & { version?: number }): Promise<Evaluation> {
+  private async score(parts: Snapshot[]): Promise<Evaluation> {
     const started = performance.now();
     const full = new Map<string, Float32Array>();
-    for (const { name, shape } of this.config.layout.params) full.set(name, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    for (const { name, shape } of this.config.layout.params)
+      full.set(name, new Float32Array(shape.reduce((a, b) => a * b, 1)));
     if (this.config.whole) {
       let at = 0;
-      for (const [name, v] of full) {
+      for (const v of full.values()) {
         v.set(parts[0]!.values.subarray(at, at + v.length));
         at += v.length;
       }

@@ -106,7 +106,8 @@ const moduleRef = (names: [string, string]) =>
       (v) =>
         typeof v === 'object' &&
         v !== null &&
-        (typeof (v as Record<string, unknown>).module === 'string' || (v as Record<string, unknown>).module instanceof URL) &&
+        (typeof (v as Record<string, unknown>).module === 'string' ||
+          (v as Record<string, unknown>).module instanceof URL) &&
         typeof (v as Record<string, unknown>)[names[1]] === 'string',
     ),
     `{ ${names[0]}, ${names[1]} }: a module URL and an export name`,
@@ -174,7 +175,10 @@ const positiveIntIn = (v: unknown, name: string, min: number): number => {
   return v;
 };
 
-function policyOf(update: UpdateOption, trainers: number): { mode: FleetMode; policy: UpdatePolicy | null; backup: number } {
+function policyOf(
+  update: UpdateOption,
+  trainers: number,
+): { mode: FleetMode; policy: UpdatePolicy | null; backup: number } {
   const u = update as Record<string, unknown>;
   const allowed: Record<string, string[]> = {
     bsp: ['mode', 'backupWorkers'],
@@ -254,9 +258,12 @@ export function planFleet(options: FleetOptions): FleetPlan {
   for (const k of Object.keys(options.slowdown ?? {})) {
     const t = Number(k);
     if (!Number.isInteger(t) || t < 0 || t >= trainers + backup)
-      throw new InvalidArgumentError(`slowdown names trainer ${k}, but the fleet has trainers 0..${trainers + backup - 1}`, {
-        context: { field: `slowdown.${k}` },
-      });
+      throw new InvalidArgumentError(
+        `slowdown names trainer ${k}, but the fleet has trainers 0..${trainers + backup - 1}`,
+        {
+          context: { field: `slowdown.${k}` },
+        },
+      );
   }
   const evaluate = options.evaluate;
   if (evaluate) {

@@ -33,10 +33,13 @@ export class SnapshotRing {
       const entry = {
         after: version,
         resolve,
-        timer: setTimeout(() => {
-          this.waiting = this.waiting.filter((w) => w !== entry);
-          resolve(null);
-        }, Math.min(timeoutMs, 600_000)),
+        timer: setTimeout(
+          () => {
+            this.waiting = this.waiting.filter((w) => w !== entry);
+            resolve(null);
+          },
+          Math.min(timeoutMs, 600_000),
+        ),
       };
       this.waiting.push(entry);
     });

@@ -7,7 +7,8 @@
  * naming it. Progress is polled from the shards while the trainers run.
  */
 import { TroupeError, UnavailableError } from '../../common/index.js';
-import type { ActorHandle, Cluster, PlacementGroup } from '../../client/index.js';
+import type { ActorClassType, ActorHandle, Cluster, PlacementGroup } from '../../client/index.js';
+type AnyHandle = ActorHandle<ActorClassType>;
 import { accuracy } from '../pipeline/single-process.js';
 import { gather, scatter } from './layout.js';
 import { planFleet, type FleetOptions, type FleetPlan, type FleetProgress } from './fleet-options.js';
@@ -47,7 +48,7 @@ export interface FleetResult {
 }
 
 type Call = (...args: unknown[]) => Promise<unknown>;
-const call = <T>(h: ActorHandle, method: string, ...args: unknown[]): Promise<T> =>
+const call = <T>(h: AnyHandle, method: string, ...args: unknown[]): Promise<T> =>
   (h.call as unknown as Record<string, Call>)[method]!(...args) as Promise<T>;
 
 /** Where a sibling module is, from sources (tsx) or from the build. */
@@ -60,7 +61,7 @@ const isDeath = (err: unknown): boolean =>
 export async function trainFleet(cluster: Cluster, options: FleetOptions): Promise<FleetResult> {
   const plan = planFleet(options);
   const roles: Array<{ role: string; resources: Record<string, number> }> = [
-    { role: 'coordinator', resources: {} },
+    { role: 'coordinator', resources: { CPU: 0.05 } },
     ...Array.from({ length: plan.loaders }, () => ({ role: 'loader', resources: plan.resources.loader })),
     ...Array.from({ length: plan.shards }, () => ({ role: 'shard', resources: plan.resources.shard })),
     ...Array.from({ length: plan.trainers }, () => ({ role: 'trainer', resources: plan.resources.trainer })),
@@ -80,24 +81,34 @@ export async function trainFleet(cluster: Cluster, options: FleetOptions): Promi
 }
 
 interface Fleet {
-  coordinator: ActorHandle;
-  loaders: ActorHandle[];
-  shards: ActorHandle[];
-  trainers: ActorHandle[];
-  evaluators: ActorHandle[];
+  coordinator: AnyHandle;
+  loaders: AnyHandle[];
+  shards: AnyHandle[];
+  trainers: AnyHandle[];
+  evaluators: AnyHandle[];
 }
 
-async function spawnFleet(cluster: Cluster, pg: PlacementGroup, options: FleetOptions, plan: FleetPlan): Promise<Fleet> {
+async function spawnFleet(
+  cluster: Cluster,
+  pg: PlacementGroup,
+  options: FleetOptions,
+  plan: FleetPlan,
+): Promise<Fleet> {
   const threads = options.threadsPerActor ?? 1;
   const env = { TROUPE_NUM_THREADS: String(threads) };
   let bundle = 0;
-  const at = (resources: Record<string, number>, extra: Record<string, unknown> = {}) => ({
-    placementGroup: pg,
-    bundleIndex: bundle++,
-    env,
-    resources,
-    ...extra,
-  });
+  const at = (resources: Record<string, number>, extra: Record<string, unknown> = {}) => {
+    const { CPU, GPU, ...rest } = resources;
+    return {
+      placementGroup: pg,
+      bundleIndex: bundle++,
+      env,
+      numCpus: CPU ?? 0,
+      ...(GPU ? { numGpus: GPU } : {}),
+      ...(Object.keys(rest).length ? { resources: rest } : {}),
+      ...extra,
+    };
+  };
   const device = (r: Record<string, number>) => ((r.GPU ?? 0) > 0 ? ('cuda:0' as const) : ('cpu' as const));
   const Coordinator = cluster.actorClass(sibling('coordinator-actor'), 'DataCoordinator');
   const Loader = cluster.actorClass(sibling('loader-actor'), 'DataLoader');
@@ -120,7 +131,7 @@ async function spawnFleet(cluster: Cluster, pg: PlacementGroup, options: FleetOp
         timeoutMs: plan.timeoutMs,
       },
     ] as never,
-    at({ CPU: 0 }, { maxConcurrency: 1000 }),
+    at({ CPU: 0.05 }, { maxConcurrency: 1000 }),
   );
   const train = plan.train;
   const trainRef = await cluster.put({ x: train.x, y: train.y, features: train.features, classes: train.classes });
@@ -277,7 +288,8 @@ async function runFleet(cluster: Cluster, options: FleetOptions, plan: FleetPlan
           if (over || !isDeath(err)) return;
           lostLoaders.add(i);
           await call(fleet.coordinator, 'loaderGone', i).catch(() => undefined);
-          if (lostLoaders.size === fleet.loaders.length) fail(new UnavailableError(`every data loader died (${fleet.loaders.length})`));
+          if (lostLoaders.size === fleet.loaders.length)
+            fail(new UnavailableError(`every data loader died (${fleet.loaders.length})`));
         }
       }),
       ...fleet.shards.map(async (s, k) => {
@@ -287,7 +299,12 @@ async function runFleet(cluster: Cluster, options: FleetOptions, plan: FleetPlan
         } catch (err) {
           if (over) return;
           const why = err instanceof Error ? err.message : String(err);
-          fail(new UnavailableError(`parameter shard ${k} (actor ${s.id}) died: ${why}`, { cause: err, context: { shard: String(k) } }));
+          fail(
+            new UnavailableError(`parameter shard ${k} (actor ${s.id}) died: ${why}`, {
+              cause: err,
+              context: { shard: String(k) },
+            }),
+          );
         }
       }),
     ]);
@@ -317,7 +334,8 @@ async function runFleet(cluster: Cluster, options: FleetOptions, plan: FleetPlan
       : null;
     const data = await call<CoordinatorStats>(fleet.coordinator, 'stats');
     const weights = new Map<string, Float32Array>();
-    for (const { name, shape } of plan.layout.params) weights.set(name, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    for (const { name, shape } of plan.layout.params)
+      weights.set(name, new Float32Array(shape.reduce((a, b) => a * b, 1)));
     let stats: ShardStats | null = null;
     let losses: Array<[number, number, number]>;
     if (plan.mode === 'allreduce') {
@@ -374,4 +392,3 @@ function progressOf(s: ShardStats, evalAccuracy: number | null, plan: FleetPlan,
     elapsedMs,
   };
 }
-

@@ -9,7 +9,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, TimeoutError, TroupeError, UnavailableError } from '../../common/index.js';
 import { getCollectiveGroup } from '../../collective/index.js';
-import { currentCluster, type ActorHandle, type ObjectRef } from '../../client/index.js';
+import { currentCluster, type ActorClassType, type ActorHandle } from '../../client/index.js';
+import type { ObjectRef } from '../../objects/index.js';
+type AnyHandle = ActorHandle<ActorClassType>;
 import { nativeAddon } from '../../../native/index.js';
 import { scale, softmaxCrossEntropy } from '../ops.js';
 import { AdamW, SGD, clipGradNorm, type Optimizer } from '../optim.js';
@@ -32,8 +34,8 @@ export interface TrainerConfig {
   mode: FleetMode;
   /** BSP backup workers: gradients go to shard 0 first, which decides which of a step's gradients count. */
   backupWorkers: number;
-  shards: ActorHandle[];
-  loaders: ActorHandle[];
+  shards: AnyHandle[];
+  loaders: AnyHandle[];
   /** 'allreduce' only: the starting weights by name, and the optimizer each trainer steps. */
   initial?: Record<string, Float32Array>;
   optimizer?: OptimizerSpec;
@@ -66,17 +68,20 @@ export interface TrainerReport {
   slowedMs: number;
   /** Pushes whose gradient BSP dropped (a backup worker's straggler). */
   dropped: number;
+  /** Each accepted push: the clock it was made at and the sample ids behind it. */
+  trained: Array<{ clock: number; ids: Int32Array }>;
 }
 
 interface Fetched {
   key: BatchKey;
+  ids: Int32Array;
   x: Float32Array;
   y: Int32Array;
   features: number;
 }
 
 type Call<T> = (...args: never[]) => Promise<T>;
-const call = <T>(h: ActorHandle, method: string): Call<T> =>
+const call = <T>(h: AnyHandle, method: string): Call<T> =>
   (h.call as unknown as Record<string, Call<T>>)[method]!.bind(h.call);
 
 export class Trainer {
@@ -97,7 +102,8 @@ export class Trainer {
     this.named = this.model.namedParameters();
     this.slowdown = config.slowdown;
     this.loader = config.index % Math.max(1, config.loaders.length);
-    this.snapshots = config.mode === 'allreduce' && config.index === 0 && config.snapshotEvery > 0 ? new SnapshotRing(3) : null;
+    this.snapshots =
+      config.mode === 'allreduce' && config.index === 0 && config.snapshotEvery > 0 ? new SnapshotRing(3) : null;
     if (config.mode === 'allreduce') {
       if (!config.initial || !config.optimizer)
         throw new InvalidArgumentError("an 'allreduce' trainer needs its initial weights and optimizer", {
@@ -134,7 +140,9 @@ export class Trainer {
   /** The straggler hook: from now on each step takes `factor` times its computation time. */
   setSlowdown(factor: number): void {
     if (!(factor >= 1) || !Number.isFinite(factor))
-      throw new InvalidArgumentError(`slowdown must be a number >= 1, got ${factor}`, { context: { field: 'slowdown' } });
+      throw new InvalidArgumentError(`slowdown must be a number >= 1, got ${factor}`, {
+        context: { field: 'slowdown' },
+      });
     this.slowdown = factor;
   }
 
@@ -170,6 +178,7 @@ export class Trainer {
       dataWaitMs: 0,
       slowedMs: 0,
       dropped: 0,
+      trained: [],
     };
     if (this.config.mode === 'allreduce') await this.runAllreduce(report);
     else await this.runWithShards(report);
@@ -193,10 +202,13 @@ export class Trainer {
         await this.onShards('leave', () => index);
         return;
       }
-      if (batches.length === 0 && this.config.mode !== 'bsp') {
+      if (batches.length === 0 && this.config.mode === 'async') {
         await sleep(20); // nothing queued now, batches out elsewhere: ask again
         continue;
       }
+      // BSP and SSP: with no batch, a push of no samples keeps this trainer's clock going, so
+      // that trainers waiting for it (holding the batches still out) go on.
+      if (batches.length === 0) await sleep(5);
       const { grads, loss, samples } = await this.gradients(batches, report);
       const request = (k: number): PushRequest => ({
         trainer: index,
@@ -215,7 +227,10 @@ export class Trainer {
           replies = [first, ...(await Promise.all(shards.slice(1).map((_, i) => this.pushTo(i + 1, request(i + 1)))))];
         } else {
           const rest = await Promise.all(shards.slice(1).map((s) => call<JoinReply>(s, 'join')(index as never)));
-          replies = [first, ...rest.map((j) => ({ accepted: false, version: j.version, clock: first.clock, values: j.values }))];
+          replies = [
+            first,
+            ...rest.map((j) => ({ accepted: false, version: j.version, clock: first.clock, values: j.values })),
+          ];
         }
       } else {
         replies = await Promise.all(shards.map((_, k) => this.pushTo(k, request(k))));
@@ -223,6 +238,7 @@ export class Trainer {
       report.pushWaitMs += performance.now() - t0;
       const accepted = replies[0]!.accepted;
       if (accepted) {
+        if (batches.length) report.trained.push({ clock: this.clock, ids: concatIds(batches) });
         for (const b of batches) done.push(b.key);
         report.samples += samples;
         report.batches += batches.length;
@@ -248,7 +264,7 @@ export class Trainer {
     for (;;) {
       let batches: Fetched[] = [];
       if (!ended) {
-        const got = await this.takeBatches(report, done, returned, true);
+        const got = await this.takeBatches(report, done, returned);
         done = [];
         returned = [];
         batches = got.batches;
@@ -276,6 +292,7 @@ export class Trainer {
       const n = sum[total]!;
       if (n === 0 && sum[total + 2] === this.config.trainers) return;
       for (const b of batches) done.push(b.key);
+      if (batches.length) report.trained.push({ clock: this.clock, ids: concatIds(batches) });
       report.samples += samples;
       report.batches += batches.length;
       if (n === 0) continue; // every trainer is waiting for batches held elsewhere
@@ -335,7 +352,7 @@ export class Trainer {
             timeoutMs: this.config.timeoutMs,
           });
           const features = data.x.length / data.y.length;
-          batches.push({ key: reply.key, x: data.x, y: data.y, features });
+          batches.push({ key: reply.key, ids: reply.ids, x: data.x, y: data.y, features });
         } catch {
           // Its loader died before the batch was read: it goes back in the queue.
           req.returned.push(reply.key);
@@ -352,9 +369,7 @@ export class Trainer {
     const loaders = this.config.loaders;
     for (;;) {
       if (this.goneLoaders.size >= loaders.length)
-        throw new UnavailableError(
-          `trainer ${this.config.index} has no data loader left: all ${loaders.length} died`,
-        );
+        throw new UnavailableError(`trainer ${this.config.index} has no data loader left: all ${loaders.length} died`);
       try {
         return await call<NextReply>(loaders[this.loader]!, 'next')(req as never);
       } catch (err) {
@@ -416,7 +431,8 @@ export class Trainer {
 
   private loadShardValues(values: Float32Array[]): void {
     const full = new Map<string, Float32Array>();
-    for (const { name, shape } of this.config.layout.params) full.set(name, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    for (const { name, shape } of this.config.layout.params)
+      full.set(name, new Float32Array(shape.reduce((a, b) => a * b, 1)));
     values.forEach((v, k) => scatter(this.config.layout, k, v, full));
     for (const [name, p] of this.named) p.copyFrom(full.get(name)!);
   }
@@ -425,14 +441,29 @@ export class Trainer {
 export function makeOptimizer(model: Sequential, o: OptimizerSpec): Optimizer {
   if (o.type === 'adamw')
     return new AdamW(model.parameters(), { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay });
-  return new SGD(model.parameters(), { lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay });
+  return new SGD(model.parameters(), {
+    lr: o.lr,
+    momentum: o.momentum,
+    nesterov: o.nesterov,
+    weightDecay: o.weightDecay,
+  });
+}
+
+function concatIds(batches: Fetched[]): Int32Array {
+  const out = new Int32Array(batches.reduce((s, b) => s + b.ids.length, 0));
+  let at = 0;
+  for (const b of batches) {
+    out.set(b.ids, at);
+    at += b.ids.length;
+  }
+  return out;
 }
 
 function isDeath(err: unknown): boolean {
   return err instanceof TroupeError && (err.code === 'ACTOR_DIED' || err.code === 'UNAVAILABLE');
 }
 
-function shardError(k: number, shard: ActorHandle, err: unknown): Error {
+function shardError(k: number, shard: AnyHandle, err: unknown): Error {
   if (!isDeath(err)) return err as Error;
   const why = err instanceof Error ? err.message : String(err);
   return new UnavailableError(`parameter shard ${k} (actor ${shard.id}) failed: ${why}`, {
