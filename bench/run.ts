@@ -17,6 +17,7 @@ const benchmarks: Record<string, () => Promise<Bench>> = {
   placement: () => import('./placement.js'),
   cluster: () => import('./cluster.js'),
   pipeline: () => import('./pipeline.js'),
+  fleet: () => import('./fleet.js'),
   nested: () => import('./nested.js'),
 };
 

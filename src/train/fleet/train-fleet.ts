@@ -9,6 +9,7 @@
 import { TroupeError, UnavailableError } from '../../common/index.js';
 import type { ActorClassType, ActorHandle, Cluster, PlacementGroup } from '../../client/index.js';
 type AnyHandle = ActorHandle<ActorClassType>;
+import type { ObjectRef } from '../../objects/index.js';
 import { accuracy } from '../pipeline/single-process.js';
 import { gather, scatter } from './layout.js';
 import { planFleet, type FleetOptions, type FleetPlan, type FleetProgress } from './fleet-options.js';
@@ -136,6 +137,7 @@ async function spawnFleet(
   const train = plan.train;
   const trainRef = await cluster.put({ x: train.x, y: train.y, features: train.features, classes: train.classes });
   const named = new Map(options.model.namedParameters().map(([n, p]) => [n, p.toFloat32Array()]));
+  const refs: ObjectRef[] = [trainRef];
   try {
     const loaders = await Promise.all(
       Array.from({ length: plan.loaders }, (_, l) =>
@@ -157,12 +159,23 @@ async function spawnFleet(
         ),
       ),
     );
+    // Large values go as refs (resolved before the constructors run), never inline in the spawn.
+    const shardValues = await Promise.all(
+      Array.from({ length: plan.shards }, (_, k) => cluster.put(gather(plan.layout, k, named))),
+    );
+    refs.push(...shardValues);
+    const initialRef = plan.mode === 'allreduce' ? await cluster.put(Object.fromEntries(named)) : null;
+    if (initialRef) refs.push(initialRef);
+    const testRef = plan.test
+      ? await cluster.put({ x: plan.test.x, y: plan.test.y, features: plan.test.features })
+      : null;
+    if (testRef) refs.push(testRef);
     const shards = await Promise.all(
       Array.from({ length: plan.shards }, (_, k) => {
         const config: ShardConfig = {
           index: k,
           slices: plan.layout.shards[k]!,
-          values: gather(plan.layout, k, named),
+          values: shardValues[k] as unknown as Float32Array,
           optimizer: options.optimizer,
           policy: plan.policy!,
           trainers: plan.trainers,
@@ -184,7 +197,7 @@ async function spawnFleet(
           backupWorkers: plan.policy?.mode === 'bsp' ? plan.policy.backupWorkers : 0,
           shards,
           loaders,
-          initial: plan.mode === 'allreduce' ? Object.fromEntries(named) : undefined,
+          initial: initialRef ? (initialRef as unknown as Record<string, Float32Array>) : undefined,
           optimizer: plan.mode === 'allreduce' ? options.optimizer : undefined,
           snapshotEvery: plan.every,
           accumulate: options.accumulate ?? 1,
@@ -209,14 +222,13 @@ async function spawnFleet(
     const evaluators = plan.test
       ? await Promise.all(
           Array.from({ length: plan.evaluators }, async (_, e) => {
-            const test = plan.test!;
             const config: EvaluatorConfig = {
               index: e,
               layers: plan.layers,
               layout: plan.layout,
               sources: plan.mode === 'allreduce' ? [trainers[0]!] : shards,
               whole: plan.mode === 'allreduce',
-              test: { x: test.x, y: test.y, features: test.features },
+              test: testRef as unknown as EvaluatorConfig['test'],
               batch: options.evaluate?.batch ?? 500,
               threads,
               device: device(plan.resources.evaluator),
@@ -227,7 +239,7 @@ async function spawnFleet(
       : [];
     return { coordinator, loaders, shards, trainers, evaluators };
   } finally {
-    cluster.free(trainRef);
+    cluster.free(refs);
   }
 }
 
