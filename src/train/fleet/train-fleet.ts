@@ -5,6 +5,8 @@
  * and the driver that supervises them: a trainer that dies is restarted and rejoins (its batches
  * go back in the queue), a loader that dies hands its shards back, a shard that dies ends the run
  * naming it. Progress is polled from the shards while the trainers run.
+ * It is over 400 lines because spawning the roles and supervising them share the plan, the handles
+ * and the run's failure path; the options and their checks live in fleet-options.ts.
  */
 import { TroupeError, UnavailableError } from '../../common/index.js';
 import type { ActorClassType, ActorHandle, Cluster, PlacementGroup } from '../../client/index.js';

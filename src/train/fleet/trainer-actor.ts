@@ -5,6 +5,9 @@
  * whose answers are the weights it trains on next. In 'allreduce' mode there are no shards: the
  * trainers average their gradients with a ring allreduce and each steps its own optimizer.
  * Subclasses change the loss (`loss`) or the whole gradient computation (`computeGradients`).
+ * It is over 400 lines because the three loops (with shards, with backup workers, allreduce) share
+ * the batch intake, the gradient pass and the loader failover, and splitting them would spread one
+ * trainer's state over several files.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, TimeoutError, TroupeError, UnavailableError } from '../../common/index.js';
