@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/index.js';
 import { mlp, trainFleet, type FleetOptions, type FleetResult } from '../../src/train/index.js';
-import { dataset, type Dataset } from '../../src/train/data/mnist.js';
-import { Random } from '../../src/train/random.js';
+import { dataset } from '../../src/train/data/mnist.js';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 import { trainByHand, type ReferenceOptimizer } from './hand-written-training.js';
+import { blobs } from './helpers.js';
 
 let embedded: EmbeddedCluster;
 let cluster: Cluster;
@@ -21,20 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await embedded?.stop();
 });
-
-/** 4 Gaussian blobs in 16 dimensions. */
-function blobs(n: number, seed: number): Dataset {
-  const rng = new Random(seed);
-  const centers = rng.normal(4 * 16, 2);
-  const noise = rng.normal(n * 16, 1);
-  const x = new Float32Array(n * 16);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 4;
-    for (let f = 0; f < 16; f++) x[i * 16 + f] = centers[y[i]! * 16 + f]! + noise[i * 16 + f]!;
-  }
-  return dataset(x, y, 16, 4);
-}
 
 /** Sample ids of every step: the union of what each trainer's accepted push at that clock trained on. */
 function stepsOf(result: FleetResult): number[][] {

@@ -1,6 +1,6 @@
 /** Shared helpers for the training-library tests. */
 import { expect } from 'vitest';
-import { Random, Tensor } from '../../src/train/index.js';
+import { Random, Tensor, dataset, type Dataset } from '../../src/train/index.js';
 
 export function randomTensor(
   shape: number[],
@@ -50,4 +50,18 @@ export function expectClose(
     const w = want[i]!;
     if (!(Math.abs(g - w) <= atol + rtol * Math.abs(w))) expect.fail(`${what} index ${i}: got ${g}, want ${w}`);
   }
+}
+
+/** A small classification problem: 4 Gaussian blobs in 16 dimensions. */
+export function blobs(n: number, seed: number): Dataset {
+  const rng = new Random(seed);
+  const centers = rng.normal(4 * 16, 2);
+  const noise = rng.normal(n * 16, 1);
+  const x = new Float32Array(n * 16);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 4;
+    for (let f = 0; f < 16; f++) x[i * 16 + f] = centers[y[i]! * 16 + f]! + noise[i * 16 + f]!;
+  }
+  return dataset(x, y, 16, 4);
 }

@@ -9,10 +9,9 @@ import type { Cluster } from '../../src/index.js';
 import { mlp } from '../../src/train/index.js';
 import { Linear, ReLU } from '../../src/train/layers.js';
 import { Sequential } from '../../src/train/module.js';
-import { dataset, type Dataset } from '../../src/train/data/mnist.js';
-import { Random } from '../../src/train/random.js';
 import { trainSingleProcess } from '../../src/train/pipeline/single-process.js';
 import { trainPipeline, type PipelineOptions } from '../../src/train/pipeline/train.js';
+import { blobs } from './helpers.js';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../fixtures/index.js';
 
 let embedded: EmbeddedCluster;
@@ -24,20 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await embedded?.stop();
 });
-
-/** A small classification problem: 4 Gaussian blobs in 16 dimensions. */
-function blobs(n: number, seed: number): Dataset {
-  const rng = new Random(seed);
-  const centers = rng.normal(4 * 16, 2);
-  const noise = rng.normal(n * 16, 1);
-  const x = new Float32Array(n * 16);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 4;
-    for (let f = 0; f < 16; f++) x[i * 16 + f] = centers[y[i]! * 16 + f]! + noise[i * 16 + f]!;
-  }
-  return dataset(x, y, 16, 4);
-}
 
 const data = blobs(512, 11);
 const sizes = [16, 32, 32, 24, 4];

@@ -14,16 +14,10 @@
  * Async: applied on arrival, answered at once; staleness = version at apply − readVersion.
  */
 import { InvalidArgumentError, TimeoutError } from '../../common/index.js';
-import type { UpdatePolicy } from './protocol.js';
+import type { PushRequest, UpdatePolicy } from './protocol.js';
 
-export interface Gradient {
-  trainer: number;
-  clock: number;
-  readVersion: number;
-  grad: Float32Array;
-  samples: number;
-  loss: number;
-}
+/** A pushed gradient: the push request as it came off the wire. */
+export type Gradient = PushRequest;
 
 /** One update to apply: the (weighted mean) gradient, the samples behind it and their mean loss. */
 export interface Update {
